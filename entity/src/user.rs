@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+/// A person known from a valid JWT: created or refreshed when their token is first seen.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// The token's `sub` claim: the identity provider's stable id for the person.
+    #[sea_orm(unique)]
+    pub subject: String,
+    pub name: String,
+    pub email: Option<String>,
+    /// Role names from the last token seen, as a JSON array of strings.
+    pub roles: Json,
+    /// Group names from the last token seen, as a JSON array of strings.
+    pub groups: Json,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,126 @@
+//! Building the running service from a `Config`: what `main` and the tests both call.
+
+use std::{net::SocketAddr, sync::Arc};
+
+
+use anyhow::Context as _;
+use entity::api_token;
+use tokio::{net::TcpListener, sync::{broadcast, watch}, task::JoinHandle};
+
+use crate::{
+    auth::{Authenticator, jwt},
+    config::{Config, JwtKeyConfig},
+    db::Db,
+    graphql::{self, api_tokens::{ApiToken, ApiTokenChange, ApiTokenChangeKind}},
+    http,
+};
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub auth: Arc<Authenticator>,
+    pub redis: Option<redis::Client>,
+    pub token_changes: broadcast::Sender<ApiTokenChange>,
+    /// Flips to true when the server begins to shut down; long-lived sockets watch it.
+    pub shutting_down: watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn announce_token_change(&self, kind: ApiTokenChangeKind, row: &api_token::Model) {
+        // No receivers is the normal case when no admin console is open.
+        let _ = self.token_changes.send(ApiTokenChange { kind, api_token: ApiToken(row.clone()) });
+    }
+}
+
+/// Connects to the database, applies migrations and prepares the HS256 secret.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database).await.context("cannot open the database")?;
+    db.migrate().await.context("cannot apply database migrations")?;
+    Ok(db)
+}
+
+/// The HS256 secret in force, generating one into the data directory when none is configured.
+pub fn hs256_secret(config: &Config) -> anyhow::Result<Option<String>> {
+    let JwtKeyConfig::Hs256 { secret } = &config.jwt.key else { return Ok(None) };
+    let (secret, generated) = jwt::hs256_secret(secret.as_deref(), &config.data_dir)
+        .with_context(|| format!("cannot keep a JWT secret in {}", config.data_dir.display()))?;
+    if generated {
+        tracing::warn!(
+            path = %jwt::secret_path(&config.data_dir).display(),
+            "no SWITCHBOARD_JWT_SECRET configured: generated one and kept it in the data directory; \
+             `switchboard token dev` signs tokens with it"
+        );
+    }
+    Ok(Some(secret))
+}
+
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections, lets in-flight requests finish, closes sockets.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// Waits until the server stops on its own (after a signal).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Starts the whole service on `listener`.
+pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<RunningServer> {
+    let db = open_database(&config).await?;
+    let secret = hs256_secret(&config)?;
+    let verifier = jwt::JwtVerifier::new(&config.jwt, secret.as_deref())
+        .map_err(|e| anyhow::anyhow!("cannot use the JWT key: {e}"))?;
+    let redis = config
+        .redis_url
+        .as_deref()
+        .map(redis::Client::open)
+        .transpose()
+        .context("cannot use REDIS_URL")?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let state = AppState {
+        auth: Arc::new(Authenticator::new(db.clone(), verifier)),
+        config: Arc::new(config),
+        db,
+        redis,
+        token_changes: broadcast::channel(256).0,
+        shutting_down: shutdown_rx.clone(),
+    };
+    let schema = graphql::build_schema(&state.config.limits, Some(state.clone()));
+    let addr = listener.local_addr()?;
+    let grace = state.config.shutdown_grace;
+    let router = http::router(state, schema);
+    let (mut stop_serving, mut stop_waiting) = (shutdown_rx.clone(), shutdown_rx);
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = stop_serving.wait_for(|stopping| *stopping).await;
+        });
+        let deadline = async move {
+            let _ = stop_waiting.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = std::future::IntoFuture::into_future(serve) => result,
+            _ = deadline => {
+                tracing::warn!(grace_seconds = grace.as_secs(), "in-flight requests did not finish in time; stopping anyway");
+                Ok(())
+            }
+        }
+    });
+    tracing::info!(%addr, "Switchboard is listening: GraphQL at /graphql, WebSocket at /graphql/ws");
+    Ok(RunningServer { addr, shutdown: shutdown_tx, task })
+}

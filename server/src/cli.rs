@@ -1,0 +1,229 @@
+//! The `switchboard` command line: serve (the default), migrate, export-schema, token.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use anyhow::{Context, bail};
+use chrono::{Duration, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::{
+    app,
+    auth::{Role, jwt},
+    config::{Config, JwtKeyConfig, Settings},
+    domain::api_tokens,
+    graphql, telemetry,
+};
+
+#[derive(Parser)]
+#[command(name = "switchboard", version, about = "GraphQL backend for IT service management")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL): what schema.graphql holds.
+    ExportSchema {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Tokens: development JWTs for people, API tokens for partner systems.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a JWT signed with the server's HS256 secret, for local use.
+    Dev {
+        /// The person's id (`sub`).
+        #[arg(long, default_value = "dev")]
+        sub: String,
+        /// Roles: requester, agent, manager, admin. Repeat for several.
+        #[arg(long = "role", default_value = "admin")]
+        roles: Vec<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Group names. Repeat for several.
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// How long the token is valid.
+        #[arg(long, default_value_t = 12)]
+        hours: i64,
+    },
+    /// Create an API token for a partner system; prints the secret once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Scopes such as tickets:read. Repeat for several.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Days until the token expires; never, when absent.
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+    },
+    /// List API tokens.
+    List,
+    /// Revoke an API token by its number (from `token list`).
+    Revoke { id: i64 },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_settings(&cli.settings) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("switchboard: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    let runtime = tokio::runtime::Runtime::new().expect("cannot start the async runtime");
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("switchboard: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            app::open_database(&config).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::ExportSchema { out } => {
+            let sdl = graphql::sdl();
+            match out {
+                Some(path) => std::fs::write(&path, sdl).with_context(|| format!("cannot write {}", path.display())),
+                None => {
+                    print!("{sdl}");
+                    Ok(())
+                }
+            }
+        }
+        Command::Token(command) => token(command, config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {} (SWITCHBOARD_BIND)", config.bind))?;
+    let server = app::start(config, listener).await?;
+    let stop = server.shutdown_handle();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop.send(true);
+    });
+    server.wait().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("cannot listen for SIGTERM");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Dev { sub, roles, name, email, groups, hours } => {
+            if !matches!(config.jwt.key, JwtKeyConfig::Hs256 { .. }) {
+                bail!(
+                    "`token dev` signs HS256 tokens, but SWITCHBOARD_JWT_ALGORITHM is not HS256: \
+                     get tokens from your identity provider"
+                );
+            }
+            for role in &roles {
+                if Role::parse(role).is_none() {
+                    bail!("'{role}' is not a role: use requester, agent, manager or admin");
+                }
+            }
+            if hours < 1 {
+                bail!("--hours must be at least 1");
+            }
+            let secret = app::hs256_secret(&config)?.expect("HS256 has a secret");
+            let now = Utc::now();
+            let claims = jwt::Claims {
+                sub,
+                name,
+                email,
+                roles,
+                groups,
+                exp: (now + Duration::hours(hours)).timestamp(),
+                nbf: Some(now.timestamp()),
+                iat: Some(now.timestamp()),
+                iss: config.jwt.issuer.clone(),
+                aud: config.jwt.audience.clone(),
+            };
+            println!("{}", jwt::sign_dev_token(&secret, &claims)?);
+            Ok(())
+        }
+        TokenCommand::Create { name, scopes, expires_in_days } => {
+            let db = app::open_database(&config).await?;
+            let expires_at = expires_in_days.map(|days| Utc::now() + Duration::days(days));
+            let created = api_tokens::create(
+                &db,
+                api_tokens::NewToken { name, scopes, expires_at, created_by: None },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "created API token {} ({}); the secret below is shown only now:",
+                created.row.id, created.row.prefix
+            );
+            println!("{}", created.token);
+            Ok(())
+        }
+        TokenCommand::List => {
+            let db = app::open_database(&config).await?;
+            let rows = api_tokens::list(&db, None, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{:>5}  {:<14} {:<9} {:<30} {:<36} {}", "ID", "PREFIX", "STATE", "NAME", "SCOPES", "EXPIRES");
+            for row in rows {
+                let state = if row.revoked_at.is_some() {
+                    "revoked"
+                } else if row.expires_at.is_some_and(|at| at <= Utc::now()) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                let scopes: Vec<&str> = api_tokens::scopes_of(&row).iter().map(|s| s.as_str()).collect();
+                let expires = row.expires_at.map(|at| at.to_rfc3339()).unwrap_or_else(|| "never".into());
+                println!("{:>5}  {:<14} {:<9} {:<30} {:<36} {}", row.id, row.prefix, state, row.name, scopes.join(","), expires);
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => {
+            let db = app::open_database(&config).await?;
+            let row = api_tokens::revoke(&db, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("revoked API token {} ({}, {})", row.id, row.prefix, row.name);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! One `Config`, read from flags and environment variables and validated before anything
+//! starts: a bad value stops the server with one line that names the variable.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::Args;
+
+/// The raw settings as given: every flag also reads its environment variable.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Settings {
+    /// Database: `sqlite://path` or `postgres://user:pass@host/db`. Default: a SQLite file in the data directory.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Redis for the event bus shared by several replicas. Default: the in-process bus.
+    #[arg(long, global = true, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Where the embedded database and the generated JWT secret live.
+    #[arg(long, global = true, env = "SWITCHBOARD_DATA_DIR")]
+    pub data_dir: Option<String>,
+    /// Address to listen on.
+    #[arg(long, global = true, env = "SWITCHBOARD_BIND")]
+    pub bind: Option<String>,
+    /// HS256 secret for people's JWTs (at least 32 characters). Default: generated into the data directory.
+    #[arg(long, global = true, env = "SWITCHBOARD_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Public key (PEM text, or a path to a PEM file) for RS256 or ES256 JWTs.
+    #[arg(long, global = true, env = "SWITCHBOARD_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<String>,
+    /// The one algorithm accepted: HS256, RS256 or ES256.
+    #[arg(long, global = true, env = "SWITCHBOARD_JWT_ALGORITHM")]
+    pub jwt_algorithm: Option<String>,
+    /// Required `iss` claim, when set.
+    #[arg(long, global = true, env = "SWITCHBOARD_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` claim, when set.
+    #[arg(long, global = true, env = "SWITCHBOARD_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    #[arg(long, global = true, env = "SWITCHBOARD_JWT_LEEWAY_SECONDS")]
+    pub jwt_leeway_seconds: Option<String>,
+    /// Log format: `text` or `json`.
+    #[arg(long, global = true, env = "SWITCHBOARD_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Origins allowed by CORS, comma separated, or `*`. Default: none (same origin only).
+    #[arg(long, global = true, env = "SWITCHBOARD_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
+    /// Deepest selection nesting a query may have.
+    #[arg(long, global = true, env = "SWITCHBOARD_MAX_DEPTH")]
+    pub max_depth: Option<String>,
+    /// Highest complexity score a query may have (each field counts 1, lists times their page size).
+    #[arg(long, global = true, env = "SWITCHBOARD_MAX_COMPLEXITY")]
+    pub max_complexity: Option<String>,
+    /// Most aliases a query may use.
+    #[arg(long, global = true, env = "SWITCHBOARD_MAX_ALIASES")]
+    pub max_aliases: Option<String>,
+    /// Most directives on one field.
+    #[arg(long, global = true, env = "SWITCHBOARD_MAX_DIRECTIVES")]
+    pub max_directives: Option<String>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, global = true, env = "SWITCHBOARD_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<String>,
+    /// Seconds a WebSocket client has to send `connection_init`.
+    #[arg(long, global = true, env = "SWITCHBOARD_WS_INIT_TIMEOUT_SECONDS")]
+    pub ws_init_timeout_seconds: Option<String>,
+    /// Seconds between the server's keep-alive pings on WebSockets.
+    #[arg(long, global = true, env = "SWITCHBOARD_WS_KEEPALIVE_SECONDS")]
+    pub ws_keepalive_seconds: Option<String>,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, global = true, env = "SWITCHBOARD_SHUTDOWN_GRACE_SECONDS")]
+    pub shutdown_grace_seconds: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub redis_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub jwt: JwtConfig,
+    pub log_format: LogFormat,
+    pub cors_origins: CorsOrigins,
+    pub limits: Limits,
+    pub ws_init_timeout: Duration,
+    pub ws_keepalive: Duration,
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseConfig {
+    Sqlite { path: PathBuf },
+    Postgres { url: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct JwtConfig {
+    pub key: JwtKeyConfig,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub leeway: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub enum JwtKeyConfig {
+    /// HS256 with this secret, or with one generated into the data directory when `None`.
+    Hs256 { secret: Option<String> },
+    Rs256 { public_key_pem: String },
+    Es256 { public_key_pem: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CorsOrigins {
+    None,
+    Any,
+    List(Vec<String>),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub max_directives: usize,
+    pub max_body_bytes: usize,
+}
+
+/// A bad setting: which variable, and what is wrong with it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: {}: {}", self.variable, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { variable, problem: problem.into() }
+}
+
+fn number<T: std::str::FromStr + PartialOrd + fmt::Display>(
+    value: Option<&str>,
+    variable: &'static str,
+    default: T,
+    min: T,
+) -> Result<T, ConfigError> {
+    let Some(raw) = value else { return Ok(default) };
+    match raw.trim().parse::<T>() {
+        Ok(n) if n >= min => Ok(n),
+        _ => Err(invalid(variable, format!("'{raw}' is not a whole number of at least {min}"))),
+    }
+}
+
+impl Config {
+    pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+    pub const DEFAULT_DATA_DIR: &str = "data";
+
+    /// The limits with nothing configured: what the exported schema is built with.
+    pub fn default_limits() -> Limits {
+        Config::from_settings(&Settings::default()).expect("the defaults are valid").limits
+    }
+
+    pub fn from_settings(s: &Settings) -> Result<Config, ConfigError> {
+        let data_dir = PathBuf::from(s.data_dir.as_deref().unwrap_or(Self::DEFAULT_DATA_DIR));
+        if data_dir.as_os_str().is_empty() {
+            return Err(invalid("SWITCHBOARD_DATA_DIR", "must not be empty"));
+        }
+        let database = match s.database_url.as_deref().map(str::trim) {
+            None | Some("") => DatabaseConfig::Sqlite { path: data_dir.join("switchboard.db") },
+            Some(url) => parse_database_url(url)?,
+        };
+        let redis_url = match s.redis_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Some(url.to_string())
+            }
+            Some(url) => {
+                return Err(invalid(
+                    "REDIS_URL",
+                    format!("'{url}' is not a redis:// or rediss:// URL"),
+                ));
+            }
+        };
+        let bind_raw = s.bind.as_deref().unwrap_or(Self::DEFAULT_BIND);
+        let bind = bind_raw.trim().parse::<SocketAddr>().map_err(|_| {
+            invalid(
+                "SWITCHBOARD_BIND",
+                format!("'{bind_raw}' is not an address and port such as 127.0.0.1:8080"),
+            )
+        })?;
+        let log_format = match s.log_format.as_deref().map(str::trim) {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "SWITCHBOARD_LOG_FORMAT",
+                    format!("'{other}' is neither 'text' nor 'json'"),
+                ));
+            }
+        };
+        let cors_origins = parse_cors(s.cors_origins.as_deref())?;
+        let limits = Limits {
+            max_depth: number(s.max_depth.as_deref(), "SWITCHBOARD_MAX_DEPTH", 12, 2)?,
+            max_complexity: number(
+                s.max_complexity.as_deref(),
+                "SWITCHBOARD_MAX_COMPLEXITY",
+                2000,
+                10,
+            )?,
+            max_aliases: number(s.max_aliases.as_deref(), "SWITCHBOARD_MAX_ALIASES", 30, 0)?,
+            max_directives: number(
+                s.max_directives.as_deref(),
+                "SWITCHBOARD_MAX_DIRECTIVES",
+                5,
+                1,
+            )?,
+            max_body_bytes: number(
+                s.max_body_bytes.as_deref(),
+                "SWITCHBOARD_MAX_BODY_BYTES",
+                1024 * 1024,
+                1024,
+            )?,
+        };
+        let seconds = |value: Option<&str>, variable, default| {
+            number(value, variable, default, 1u64).map(Duration::from_secs)
+        };
+        Ok(Config {
+            database,
+            redis_url,
+            data_dir,
+            bind,
+            jwt: parse_jwt(s)?,
+            log_format,
+            cors_origins,
+            limits,
+            ws_init_timeout: seconds(
+                s.ws_init_timeout_seconds.as_deref(),
+                "SWITCHBOARD_WS_INIT_TIMEOUT_SECONDS",
+                10,
+            )?,
+            ws_keepalive: seconds(
+                s.ws_keepalive_seconds.as_deref(),
+                "SWITCHBOARD_WS_KEEPALIVE_SECONDS",
+                15,
+            )?,
+            shutdown_grace: seconds(
+                s.shutdown_grace_seconds.as_deref(),
+                "SWITCHBOARD_SHUTDOWN_GRACE_SECONDS",
+                30,
+            )?,
+        })
+    }
+}
+
+fn parse_database_url(url: &str) -> Result<DatabaseConfig, ConfigError> {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let path = path.split('?').next().unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return Err(invalid(
+                "DATABASE_URL",
+                format!("'{url}' names no file: use sqlite://path/to/switchboard.db"),
+            ));
+        }
+        return Ok(DatabaseConfig::Sqlite { path: PathBuf::from(path) });
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(DatabaseConfig::Postgres { url: url.to_string() });
+    }
+    Err(invalid(
+        "DATABASE_URL",
+        format!("'{url}' is neither a sqlite:// nor a postgres:// URL"),
+    ))
+}
+
+fn parse_cors(value: Option<&str>) -> Result<CorsOrigins, ConfigError> {
+    let Some(raw) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(CorsOrigins::None);
+    };
+    if raw == "*" {
+        return Ok(CorsOrigins::Any);
+    }
+    let origins: Vec<String> = raw.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).collect();
+    for origin in &origins {
+        let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
+            && origin.parse::<axum::http::HeaderValue>().is_ok();
+        if !valid {
+            return Err(invalid(
+                "SWITCHBOARD_CORS_ORIGINS",
+                format!("'{origin}' is not an origin such as https://desk.example.com"),
+            ));
+        }
+    }
+    Ok(CorsOrigins::List(origins))
+}
+
+fn parse_jwt(s: &Settings) -> Result<JwtConfig, ConfigError> {
+    let algorithm = s.jwt_algorithm.as_deref().map(str::trim).unwrap_or("HS256").to_uppercase();
+    let public_key = || -> Result<String, ConfigError> {
+        let Some(raw) = s.jwt_public_key.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+            return Err(invalid(
+                "SWITCHBOARD_JWT_PUBLIC_KEY",
+                format!("is required for {algorithm}: give the PEM text or a path to it"),
+            ));
+        };
+        if raw.starts_with("-----BEGIN") {
+            return Ok(raw.to_string());
+        }
+        std::fs::read_to_string(raw).map_err(|e| {
+            invalid("SWITCHBOARD_JWT_PUBLIC_KEY", format!("cannot read the file '{raw}': {e}"))
+        })
+    };
+    let key = match algorithm.as_str() {
+        "HS256" => {
+            let secret = s.jwt_secret.clone().filter(|v| !v.is_empty());
+            if let Some(secret) = &secret
+                && secret.len() < 32
+            {
+                return Err(invalid(
+                    "SWITCHBOARD_JWT_SECRET",
+                    format!("is {} characters long; use at least 32", secret.len()),
+                ));
+            }
+            JwtKeyConfig::Hs256 { secret }
+        }
+        "RS256" => {
+            let pem = public_key()?;
+            jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| {
+                invalid("SWITCHBOARD_JWT_PUBLIC_KEY", format!("is not an RSA public key in PEM: {e}"))
+            })?;
+            JwtKeyConfig::Rs256 { public_key_pem: pem }
+        }
+        "ES256" => {
+            let pem = public_key()?;
+            jsonwebtoken::DecodingKey::from_ec_pem(pem.as_bytes()).map_err(|e| {
+                invalid("SWITCHBOARD_JWT_PUBLIC_KEY", format!("is not an EC public key in PEM: {e}"))
+            })?;
+            JwtKeyConfig::Es256 { public_key_pem: pem }
+        }
+        other => {
+            return Err(invalid(
+                "SWITCHBOARD_JWT_ALGORITHM",
+                format!("'{other}' is not one of HS256, RS256, ES256"),
+            ));
+        }
+    };
+    let leeway = number(s.jwt_leeway_seconds.as_deref(), "SWITCHBOARD_JWT_LEEWAY_SECONDS", 30u64, 0)?;
+    if leeway > 300 {
+        return Err(invalid("SWITCHBOARD_JWT_LEEWAY_SECONDS", "must be at most 300 seconds"));
+    }
+    let non_empty = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+    Ok(JwtConfig {
+        key,
+        issuer: non_empty(&s.jwt_issuer),
+        audience: non_empty(&s.jwt_audience),
+        leeway: Duration::from_secs(leeway),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_settings_give_the_embedded_default() {
+        let config = Config::from_settings(&Settings::default()).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            config.database,
+            DatabaseConfig::Sqlite { path: PathBuf::from("data/switchboard.db") }
+        );
+        assert!(config.redis_url.is_none());
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases: Vec<(Settings, &str)> = vec![
+            (Settings { bind: Some("nowhere".into()), ..Default::default() }, "SWITCHBOARD_BIND"),
+            (Settings { database_url: Some("mysql://x".into()), ..Default::default() }, "DATABASE_URL"),
+            (Settings { redis_url: Some("http://x".into()), ..Default::default() }, "REDIS_URL"),
+            (Settings { jwt_secret: Some("short".into()), ..Default::default() }, "SWITCHBOARD_JWT_SECRET"),
+            (Settings { jwt_algorithm: Some("none".into()), ..Default::default() }, "SWITCHBOARD_JWT_ALGORITHM"),
+            (Settings { jwt_algorithm: Some("RS256".into()), ..Default::default() }, "SWITCHBOARD_JWT_PUBLIC_KEY"),
+            (Settings { log_format: Some("xml".into()), ..Default::default() }, "SWITCHBOARD_LOG_FORMAT"),
+            (Settings { max_depth: Some("-1".into()), ..Default::default() }, "SWITCHBOARD_MAX_DEPTH"),
+            (Settings { cors_origins: Some("desk.example.com".into()), ..Default::default() }, "SWITCHBOARD_CORS_ORIGINS"),
+        ];
+        for (settings, variable) in cases {
+            let error = Config::from_settings(&settings).unwrap_err();
+            assert_eq!(error.variable, variable, "{error}");
+        }
+    }
+}

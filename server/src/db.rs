@@ -1,0 +1,82 @@
+//! Database connection: SQLite (embedded default) or PostgreSQL, and write transactions
+//! that never fail with "database is locked".
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+use crate::config::DatabaseConfig;
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl Db {
+    pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbErr> {
+        let conn = match config {
+            DatabaseConfig::Sqlite { path } => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        DbErr::Custom(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                let mut options = ConnectOptions::new(format!("sqlite://{}", path.display()));
+                options
+                    .max_connections(8)
+                    .sqlx_logging(false)
+                    .map_sqlx_sqlite_opts(|o| {
+                        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+                        // WAL lets readers run beside the one writer; the busy timeout makes
+                        // a second writer wait for the lock instead of failing at once.
+                        o.create_if_missing(true)
+                            .journal_mode(SqliteJournalMode::Wal)
+                            .synchronous(SqliteSynchronous::Normal)
+                            .busy_timeout(Duration::from_secs(10))
+                            .foreign_keys(true)
+                    });
+                Database::connect(options).await?
+            }
+            DatabaseConfig::Postgres { url } => {
+                let mut options = ConnectOptions::new(url.clone());
+                options
+                    .max_connections(32)
+                    .min_connections(2)
+                    .connect_timeout(Duration::from_secs(5))
+                    .acquire_timeout(Duration::from_secs(5))
+                    .sqlx_logging(false);
+                Database::connect(options).await?
+            }
+        };
+        Ok(Db { conn })
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// A transaction for a change. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes would fail
+    /// at once with "database is locked" when another writer got there first.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+    }
+
+    /// Whether the database answers: what `/readyz` reports.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+}

@@ -1,0 +1,66 @@
+//! People are not managed here: the identity provider owns them. A user row mirrors
+//! the claims of the last token seen, so that tickets and history can point at people.
+
+use chrono::Utc;
+use entity::user;
+use sea_orm::{ActiveValue::Set, EntityTrait, sea_query::OnConflict};
+use serde_json::json;
+
+use crate::{auth::Role, db::Db, error::AppResult};
+
+/// Who a valid token says the caller is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Identity {
+    pub subject: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub roles: Vec<Role>,
+    pub groups: Vec<String>,
+}
+
+/// Creates the user, or brings it up to date with the token's claims; returns its id.
+pub async fn upsert(db: &Db, identity: &Identity) -> AppResult<i64> {
+    let now = Utc::now();
+    let row = user::ActiveModel {
+        subject: Set(identity.subject.clone()),
+        name: Set(identity.name.clone()),
+        email: Set(identity.email.clone()),
+        roles: Set(json!(identity.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>())),
+        groups: Set(json!(identity.groups)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let txn = db.begin_write().await?;
+    let saved = user::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(user::Column::Subject)
+                .update_columns([
+                    user::Column::Name,
+                    user::Column::Email,
+                    user::Column::Roles,
+                    user::Column::Groups,
+                    user::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_with_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(saved.id)
+}
+
+pub fn roles_of(row: &user::Model) -> Vec<Role> {
+    strings(&row.roles).iter().filter_map(|r| Role::parse(r)).collect()
+}
+
+pub fn groups_of(row: &user::Model) -> Vec<String> {
+    strings(&row.groups)
+}
+
+pub fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| items.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,134 @@
+//! The one error type. Domain code and resolvers return `AppError`; the GraphQL edge
+//! (`to_client_error`) turns it into what a client sees, with `extensions.code`.
+
+use async_graphql::{ErrorExtensionValues, ServerError, Value};
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{field}: {message}")]
+    BadUserInput { field: String, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    InvalidTransition { message: String, allowed: Vec<String> },
+    #[error("{0}")]
+    RateLimited(String),
+    /// Anything the client did not cause. Logged in full; the client sees only a request id.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::BadUserInput { field: field.into(), message: message.into() }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::BadUserInput { .. } => "BAD_USER_INPUT",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Conflict(_) => "CONFLICT",
+            AppError::InvalidTransition { .. } => "INVALID_TRANSITION",
+            AppError::RateLimited(_) => "RATE_LIMITED",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        AppError::Internal(format!("database: {error}"))
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(error: sea_orm::TransactionError<AppError>) -> Self {
+        match error {
+            sea_orm::TransactionError::Connection(e) => e.into(),
+            sea_orm::TransactionError::Transaction(e) => e,
+        }
+    }
+}
+
+/// Where in handling a request an error without an `AppError` behind it arose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The document did not parse.
+    Parse,
+    /// It parsed but does not fit the schema or the limits.
+    Validation,
+    /// During execution: async-graphql's own errors there are bad argument values.
+    Execution,
+}
+
+/// The single mapping from any GraphQL error to what the client sees.
+pub fn to_client_error(mut error: ServerError, stage: Stage, request_id: &str) -> ServerError {
+    let mut extensions = error.extensions.take().unwrap_or_default();
+    let code = match error.source::<AppError>().cloned() {
+        Some(app) => {
+            match &app {
+                AppError::Internal(detail) => {
+                    tracing::error!(request_id, error = %detail, "internal error");
+                    error.message = format!(
+                        "Something went wrong on our side; it has been logged with request id {request_id}."
+                    );
+                }
+                AppError::BadUserInput { field, .. } => {
+                    extensions.set("field", field.clone());
+                }
+                AppError::InvalidTransition { allowed, .. } => {
+                    extensions.set(
+                        "allowed",
+                        Value::List(allowed.iter().map(|s| Value::from(s.as_str())).collect()),
+                    );
+                }
+                _ => {}
+            }
+            app.code()
+        }
+        None => match stage {
+            Stage::Parse => "GRAPHQL_PARSE_FAILED",
+            Stage::Validation => "GRAPHQL_VALIDATION_FAILED",
+            Stage::Execution => "BAD_USER_INPUT",
+        },
+    };
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+    extensions.set("requestId", request_id);
+    error.extensions = Some(extensions);
+    error
+}
+
+/// An error made at the edge itself (before the schema runs), already in client form.
+pub fn edge_error(message: impl Into<String>, code: &str, request_id: &str) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", code);
+    extensions.set("requestId", request_id);
+    error.extensions = Some(extensions);
+    error
+}
+
+/// An `AppError` raised outside the schema (authentication at the edge), in client form.
+pub fn app_error_to_client(error: AppError, request_id: &str) -> ServerError {
+    let error = async_graphql::Error::new_with_source(error);
+    let server_error = ServerError {
+        message: error.message,
+        source: error.source,
+        locations: vec![],
+        path: vec![],
+        extensions: None,
+    };
+    to_client_error(server_error, Stage::Execution, request_id)
+}

@@ -1,0 +1,32 @@
+//! Opaque global ids for the `Node` interface: `Type:id`, base64url-encoded.
+
+use async_graphql::ID;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
+use crate::error::{AppError, AppResult};
+
+pub fn encode(type_name: &str, id: i64) -> ID {
+    ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}")))
+}
+
+/// The type name and row id inside a global id.
+pub fn decode(id: &ID) -> AppResult<(String, i64)> {
+    let not_ours = || AppError::bad_input("id", format!("'{}' is not an id this server issued", id.0));
+    let raw = URL_SAFE_NO_PAD.decode(id.0.as_bytes()).map_err(|_| not_ours())?;
+    let text = String::from_utf8(raw).map_err(|_| not_ours())?;
+    let (type_name, number) = text.split_once(':').ok_or_else(not_ours)?;
+    let number = number.parse::<i64>().map_err(|_| not_ours())?;
+    Ok((type_name.to_string(), number))
+}
+
+/// The row id inside a global id that must be of `type_name`.
+pub fn decode_as(id: &ID, type_name: &str, field: &str) -> AppResult<i64> {
+    match decode(id) {
+        Ok((found, number)) if found == type_name => Ok(number),
+        Ok((found, _)) => Err(AppError::bad_input(
+            field,
+            format!("'{}' is the id of a {found}, not of a {type_name}", id.0),
+        )),
+        Err(_) => Err(AppError::bad_input(field, format!("'{}' is not an id this server issued", id.0))),
+    }
+}

@@ -1,0 +1,30 @@
+use async_graphql::{Context, ID, Interface, Object};
+
+use crate::{
+    error::{AppError, AppResult},
+    graphql::{api_tokens, ids, users},
+};
+
+/// Anything with a global id, fetchable with `node(id:)`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    User(users::User),
+    ApiToken(api_tokens::ApiToken),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Whatever the global id names, if the caller may read it.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> AppResult<Node> {
+        let (type_name, number) = ids::decode(&id)?;
+        match type_name.as_str() {
+            "User" => users::load(ctx, number).await.map(Node::User),
+            "ApiToken" => api_tokens::load(ctx, number).await.map(Node::ApiToken),
+            _ => Err(AppError::NotFound(format!("nothing has the id '{}'", id.0))),
+        }
+    }
+}

@@ -1,0 +1,67 @@
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    auth::{Caller, Role, not_signed_in},
+    error::AppResult,
+    graphql::{caller, ids},
+};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ViewerKind {
+    /// A person signed in with a JWT.
+    User,
+    /// A partner system calling with an API token.
+    ApiToken,
+}
+
+/// Whoever is calling: a person or a partner system.
+#[derive(SimpleObject)]
+pub struct Viewer {
+    /// The global id of the caller's `User` or `ApiToken`.
+    pub id: ID,
+    pub kind: ViewerKind,
+    pub name: String,
+    pub email: Option<String>,
+    /// A person's roles; empty for an API token.
+    pub roles: Vec<Role>,
+    /// A person's groups, as their token names them.
+    pub groups: Vec<String>,
+    /// An API token's scopes; empty for a person.
+    pub scopes: Vec<String>,
+    /// When the credential stops being accepted.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct ViewerQuery;
+
+#[Object]
+impl ViewerQuery {
+    /// The caller. Fails with UNAUTHENTICATED when no credential was sent.
+    async fn viewer(&self, ctx: &Context<'_>) -> AppResult<Viewer> {
+        match caller(ctx) {
+            Caller::Anonymous => Err(not_signed_in()),
+            Caller::Person(person) => Ok(Viewer {
+                id: ids::encode("User", person.user_id),
+                kind: ViewerKind::User,
+                name: person.name.clone(),
+                email: person.email.clone(),
+                roles: person.roles.clone(),
+                groups: person.groups.clone(),
+                scopes: vec![],
+                expires_at: Some(person.expires_at),
+            }),
+            Caller::Partner(partner) => Ok(Viewer {
+                id: ids::encode("ApiToken", partner.token_id),
+                kind: ViewerKind::ApiToken,
+                name: partner.name.clone(),
+                email: None,
+                roles: vec![],
+                groups: vec![],
+                scopes: partner.scopes.iter().map(|s| s.as_str().to_string()).collect(),
+                expires_at: partner.expires_at,
+            }),
+        }
+    }
+}

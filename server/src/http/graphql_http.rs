@@ -1,0 +1,210 @@
+//! GraphQL over HTTP, as its specification says: POST with `application/json`, GET for
+//! queries only, `application/graphql-response+json` with meaningful status codes, and
+//! GraphiQL for a browser.
+
+use async_graphql::{Request, ServerError, http::GraphiQLSource, parser::types::OperationType};
+use axum::{
+    body::Bytes,
+    extract::{RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use serde_json::json;
+
+use super::{Server, execute, request_id_of};
+use crate::error::{AppError, app_error_to_client, edge_error};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// The media type the client will get: the spec's own, or plain JSON for older clients.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl Media {
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Media::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            Media::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+fn negotiate(headers: &HeaderMap) -> Option<Media> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(Media::Json);
+    };
+    let types: Vec<&str> =
+        accept.split(',').map(|part| part.split(';').next().unwrap_or("").trim()).collect();
+    if types.contains(&GRAPHQL_RESPONSE_JSON) {
+        Some(Media::GraphqlResponseJson)
+    } else if types.iter().any(|t| matches!(*t, JSON | "application/*" | "*/*")) {
+        Some(Media::Json)
+    } else {
+        None
+    }
+}
+
+fn wants_graphiql(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+pub async fn get(
+    State(server): State<Server>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+) -> Response {
+    let request_id = request_id_of(request.extensions());
+    let query = query.unwrap_or_default();
+    if query.is_empty() && wants_graphiql(&headers) {
+        return Html(graphiql()).into_response();
+    }
+    let Some(media) = negotiate(&headers) else { return not_acceptable(&request_id) };
+    let parsed = match async_graphql::http::parse_query_string(&query) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let message = format!("The query string is not a GraphQL request: {error}");
+            return reply_error(media, StatusCode::BAD_REQUEST, edge_error(message, "BAD_REQUEST", &request_id));
+        }
+    };
+    run(server, parsed, &headers, media, &request_id, true).await
+}
+
+pub async fn post(State(server): State<Server>, headers: HeaderMap, request: axum::extract::Request) -> Response {
+    let request_id = request_id_of(request.extensions());
+    let Some(media) = negotiate(&headers) else { return not_acceptable(&request_id) };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence != JSON {
+        let message = format!(
+            "Send the request as {JSON}, not {}",
+            if essence.is_empty() { "without a Content-Type" } else { &essence }
+        );
+        return reply_error(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, edge_error(message, "BAD_REQUEST", &request_id));
+    }
+    let body = match axum::body::to_bytes(request.into_body(), server.state.config.limits.max_body_bytes).await {
+        Ok(body) => body,
+        Err(_) => {
+            let message = format!(
+                "The request body is larger than {} bytes (SWITCHBOARD_MAX_BODY_BYTES)",
+                server.state.config.limits.max_body_bytes
+            );
+            return reply_error(media, StatusCode::PAYLOAD_TOO_LARGE, edge_error(message, "BAD_REQUEST", &request_id));
+        }
+    };
+    let parsed = match parse_body(&body) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            return reply_error(media, StatusCode::BAD_REQUEST, edge_error(message, "BAD_REQUEST", &request_id));
+        }
+    };
+    run(server, parsed, &headers, media, &request_id, false).await
+}
+
+fn parse_body(body: &Bytes) -> Result<Request, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("The request body is not valid JSON: {e}"))?;
+    if value.is_array() {
+        return Err("Batched requests are not supported: send one operation per request".into());
+    }
+    if !value.get("query").is_some_and(|q| q.is_string()) {
+        return Err("The request body must be a JSON object with a 'query' string".into());
+    }
+    serde_json::from_value(value).map_err(|e| format!("The request body is not a GraphQL request: {e}"))
+}
+
+async fn run(
+    server: Server,
+    request: Request,
+    headers: &HeaderMap,
+    media: Media,
+    request_id: &str,
+    via_get: bool,
+) -> Response {
+    let limits = server.state.config.limits;
+    let prepared = match execute::prepare(request, &limits, request_id) {
+        Ok(prepared) => prepared,
+        Err(error) => return reply_error(media, request_error_status(media), error),
+    };
+    match prepared.operation {
+        OperationType::Mutation if via_get => {
+            let error = edge_error("Mutations must be sent with POST", "BAD_REQUEST", request_id);
+            let mut response = reply_error(media, StatusCode::METHOD_NOT_ALLOWED, error);
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        OperationType::Subscription => {
+            let error = edge_error(
+                "Subscriptions run over the WebSocket at /graphql/ws (graphql-transport-ws)",
+                "BAD_REQUEST",
+                request_id,
+            );
+            return reply_error(media, request_error_status(media), error);
+        }
+        _ => {}
+    }
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let caller = match server.state.auth.authenticate(authorization).await {
+        Ok(caller) => caller,
+        Err(error) => return unauthenticated(media, error, request_id),
+    };
+    let request = execute::attach(prepared.request, caller);
+    let (response, request_error) = execute::finish(server.schema.execute(request).await, &limits, request_id);
+    let status = if request_error { request_error_status(media) } else { StatusCode::OK };
+    reply(media, status, &response)
+}
+
+/// Under the spec's media type a request error is a 400; plain JSON clients expect 200.
+fn request_error_status(media: Media) -> StatusCode {
+    match media {
+        Media::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+        Media::Json => StatusCode::OK,
+    }
+}
+
+fn reply(media: Media, status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let body = serde_json::to_vec(body).unwrap_or_else(|_| b"{\"errors\":[{\"message\":\"unserialisable response\"}]}".to_vec());
+    (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
+}
+
+fn reply_error(media: Media, status: StatusCode, error: ServerError) -> Response {
+    reply(media, status, &json!({ "errors": [error] }))
+}
+
+fn unauthenticated(media: Media, error: AppError, request_id: &str) -> Response {
+    let status = match error {
+        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let mut response = reply_error(media, status, app_error_to_client(error, request_id));
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+    }
+    response
+}
+
+fn not_acceptable(request_id: &str) -> Response {
+    let error = edge_error(
+        format!("This endpoint answers {GRAPHQL_RESPONSE_JSON} or {JSON}: say so in the Accept header"),
+        "BAD_REQUEST",
+        request_id,
+    );
+    reply(Media::Json, StatusCode::NOT_ACCEPTABLE, &json!({ "errors": [error] }))
+}
+
+fn graphiql() -> String {
+    GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
+        .title("Switchboard GraphiQL")
+        .finish()
+}

@@ -1,0 +1,86 @@
+//! The HTTP surface: /graphql (HTTP and GraphiQL), /graphql/ws, /healthz, /readyz.
+
+mod execute;
+mod graphql_http;
+mod health;
+mod ws;
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderName, HeaderValue, Method, Request, header},
+    routing::get,
+};
+use rand::RngCore;
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{app::AppState, config::CorsOrigins, graphql::AppSchema};
+
+/// What every handler gets: the shared state and the executable schema.
+#[derive(Clone)]
+pub struct Server {
+    pub state: AppState,
+    pub schema: AppSchema,
+}
+
+pub fn router(state: AppState, schema: AppSchema) -> Router {
+    let limits = state.config.limits;
+    let cors = cors_layer(&state.config.cors_origins);
+    let request_id_header = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/graphql", get(graphql_http::get).post(graphql_http::post))
+        .route("/graphql/ws", get(ws::upgrade))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(Server { state, schema })
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(request_id_header.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let request_id = request_id_of(request.extensions());
+            tracing::info_span!("request", %request_id, method = %request.method(), path = %request.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(request_id_header, RandomRequestId))
+}
+
+/// The request id given to a request (or sent by the client in `x-request-id`).
+pub fn request_id_of(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-")
+        .to_string()
+}
+
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let mut bytes = [0u8; 8];
+        rand::rng().fill_bytes(&mut bytes);
+        HeaderValue::from_str(&hex::encode(bytes)).ok().map(RequestId::new)
+    }
+}
+
+fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
+    let allow_origin = match origins {
+        CorsOrigins::None => return CorsLayer::new(),
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::List(list) => {
+            AllowOrigin::list(list.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+        }
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, HeaderName::from_static("x-request-id")])
+        .expose_headers([HeaderName::from_static("x-request-id")])
+        .max_age(Duration::from_secs(600))
+}

@@ -1,0 +1,277 @@
+//! GraphQL over WebSocket with the graphql-transport-ws protocol (the `graphql-ws`
+//! library's), written here so that the close codes are the protocol's own: 4400 bad
+//! message, 4401 subscribe before the handshake, 4403 refused, 4408 no handshake in time,
+//! 4409 duplicate subscription id, 4429 a second handshake.
+
+use std::{collections::HashMap, pin::pin, time::Duration};
+
+use axum::{
+    Extension,
+    extract::{
+        State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
+    },
+    http::{HeaderMap, header},
+    response::Response,
+};
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::{sync::mpsc, task::AbortHandle, time::Instant};
+use tower_http::request_id::RequestId;
+
+use super::{Server, execute};
+use crate::auth::{Caller, Scope};
+
+pub const PROTOCOL: &str = "graphql-transport-ws";
+
+/// Messages waiting for a slow client, per connection. When full, subscriptions wait.
+const OUTBOX: usize = 256;
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit { payload: Option<Value> },
+    Ping { payload: Option<Value> },
+    Pong {},
+    Subscribe { id: String, payload: async_graphql::Request },
+    Complete { id: String },
+}
+
+struct Close(u16, String);
+
+pub async fn upgrade(
+    State(server): State<Server>,
+    Extension(request_id): Extension<RequestId>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let request_id = request_id.header_value().to_str().unwrap_or("-").to_string();
+    // Partner systems may authenticate the upgrade itself; browsers cannot set headers
+    // and use the connection_init payload instead.
+    let header_auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(String::from);
+    let ws = ws.protocols([PROTOCOL]);
+    let offered = ws.selected_protocol().is_some();
+    ws.on_upgrade(move |socket| async move {
+        if offered {
+            Connection::new(server, request_id, header_auth).run(socket).await;
+        } else {
+            let mut socket = socket;
+            let _ = socket.send(close_message(4406, "Subprotocol not acceptable: use graphql-transport-ws")).await;
+        }
+    })
+}
+
+struct Connection {
+    server: Server,
+    request_id: String,
+    header_auth: Option<String>,
+    caller: Option<Caller>,
+    subscriptions: HashMap<String, AbortHandle>,
+}
+
+impl Connection {
+    fn new(server: Server, request_id: String, header_auth: Option<String>) -> Connection {
+        Connection { server, request_id, header_auth, caller: None, subscriptions: HashMap::new() }
+    }
+
+    async fn run(mut self, socket: WebSocket) {
+        let (mut sink, mut incoming) = socket.split();
+        let (out, mut outbox) = mpsc::channel::<Message>(OUTBOX);
+        let writer = tokio::spawn(async move {
+            while let Some(message) = outbox.recv().await {
+                let closing = matches!(message, Message::Close(_));
+                if sink.send(message).await.is_err() || closing {
+                    break;
+                }
+            }
+        });
+        let (finished_tx, mut finished) = mpsc::unbounded_channel::<String>();
+        let config = self.server.state.config.clone();
+        let mut init_deadline = pin!(tokio::time::sleep(config.ws_init_timeout));
+        let mut expiry = pin!(tokio::time::sleep(Duration::from_secs(86_400 * 365)));
+        let mut keepalive = tokio::time::interval_at(Instant::now() + config.ws_keepalive, config.ws_keepalive);
+        let mut shutting_down = pin!(stopping(self.server.state.shutting_down.clone()));
+
+        let close = loop {
+            tokio::select! {
+                message = incoming.next() => match message {
+                    Some(Ok(Message::Text(text))) => {
+                        match self.handle(&text, &out, &finished_tx).await {
+                            Ok(Some(expires_at)) => expiry.as_mut().reset(expires_at),
+                            Ok(None) => {}
+                            Err(close) => break Some(close),
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => break Some(Close(4400, "Binary messages are not part of graphql-transport-ws".into())),
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
+                    Some(Ok(_)) => {} // WebSocket-level ping and pong are answered for us.
+                },
+                _ = &mut init_deadline, if self.caller.is_none() => {
+                    break Some(Close(4408, "Connection initialisation timeout".into()));
+                }
+                _ = &mut expiry => break Some(Close(4403, "Forbidden: the credential has expired".into())),
+                _ = keepalive.tick() => {
+                    if out.try_send(text(json!({ "type": "ping" }))).is_err() {
+                        tracing::debug!(request_id = %self.request_id, "client is not reading; skipped a keep-alive ping");
+                    }
+                }
+                Some(id) = finished.recv() => { self.subscriptions.remove(&id); }
+                _ = &mut shutting_down => {
+                    break Some(Close(1001, "The server is shutting down: reconnect".into()));
+                }
+            }
+        };
+        for (_, task) in self.subscriptions.drain() {
+            task.abort();
+        }
+        if let Some(Close(code, reason)) = close {
+            let _ = out.send(close_message(code, &reason)).await;
+        }
+        drop(out);
+        let _ = writer.await;
+    }
+
+    /// Handles one client message. Returns when the caller's credential expires, once
+    /// the handshake is done, or the close the message calls for.
+    async fn handle(
+        &mut self,
+        raw: &str,
+        out: &mpsc::Sender<Message>,
+        finished: &mpsc::UnboundedSender<String>,
+    ) -> Result<Option<Instant>, Close> {
+        let message: ClientMessage = serde_json::from_str(raw)
+            .map_err(|e| Close(4400, format!("Invalid message received: {e}")))?;
+        match message {
+            ClientMessage::ConnectionInit { payload } => {
+                if self.caller.is_some() {
+                    return Err(Close(4429, "Too many initialisation requests".into()));
+                }
+                let caller = self.authenticate(payload).await?;
+                let expires_at = match &caller {
+                    Caller::Person(person) => Some(person.expires_at),
+                    Caller::Partner(partner) => partner.expires_at,
+                    Caller::Anonymous => None,
+                };
+                self.caller = Some(caller);
+                let _ = out.send(text(json!({ "type": "connection_ack" }))).await;
+                Ok(expires_at.map(instant_at))
+            }
+            ClientMessage::Ping { payload } => {
+                let pong = match payload {
+                    Some(payload) => json!({ "type": "pong", "payload": payload }),
+                    None => json!({ "type": "pong" }),
+                };
+                let _ = out.send(text(pong)).await;
+                Ok(None)
+            }
+            ClientMessage::Pong {} => Ok(None),
+            ClientMessage::Subscribe { id, payload } => {
+                let Some(caller) = self.caller.clone() else {
+                    return Err(Close(4401, "Unauthorized".into()));
+                };
+                if self.subscriptions.contains_key(&id) {
+                    return Err(Close(4409, format!("Subscriber for {id} already exists")));
+                }
+                let task = self.start(id.clone(), payload, caller, out.clone(), finished.clone());
+                self.subscriptions.insert(id, task);
+                Ok(None)
+            }
+            ClientMessage::Complete { id } => {
+                if let Some(task) = self.subscriptions.remove(&id) {
+                    task.abort();
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    async fn authenticate(&self, payload: Option<Value>) -> Result<Caller, Close> {
+        let from_payload = payload.as_ref().and_then(|p| {
+            p.get("authorization").or_else(|| p.get("Authorization")).and_then(Value::as_str).map(String::from)
+        });
+        let authorization = from_payload.or_else(|| self.header_auth.clone());
+        let caller = self
+            .server
+            .state
+            .auth
+            .authenticate(authorization.as_deref())
+            .await
+            .map_err(|error| Close(4403, format!("Forbidden: {error}")))?;
+        match &caller {
+            Caller::Anonymous => Err(Close(
+                4403,
+                "Forbidden: send {\"authorization\": \"Bearer <token>\"} in connection_init".into(),
+            )),
+            Caller::Partner(partner) => partner
+                .require_scope(Scope::EventsSubscribe)
+                .map(|_| caller.clone())
+                .map_err(|error| Close(4403, format!("Forbidden: {error}"))),
+            Caller::Person(_) => Ok(caller),
+        }
+    }
+
+    /// Runs one operation, sending its results until it ends or the client completes it.
+    fn start(
+        &self,
+        id: String,
+        request: async_graphql::Request,
+        caller: Caller,
+        out: mpsc::Sender<Message>,
+        finished: mpsc::UnboundedSender<String>,
+    ) -> AbortHandle {
+        let schema = self.server.schema.clone();
+        let limits = self.server.state.config.limits;
+        let request_id = self.request_id.clone();
+        let task = tokio::spawn(async move {
+            let prepared = match execute::prepare(request, &limits, &request_id) {
+                Ok(prepared) => prepared,
+                Err(error) => {
+                    let _ = out.send(text(json!({ "type": "error", "id": id, "payload": [error] }))).await;
+                    let _ = finished.send(id);
+                    return;
+                }
+            };
+            let mut responses = schema.execute_stream(execute::attach(prepared.request, caller));
+            let mut first = true;
+            while let Some(response) = responses.next().await {
+                let (response, request_error) = execute::finish(response, &limits, &request_id);
+                let message = if first && request_error {
+                    json!({ "type": "error", "id": id, "payload": response.errors })
+                } else {
+                    json!({ "type": "next", "id": id, "payload": response })
+                };
+                if out.send(text(message)).await.is_err() || (first && request_error) {
+                    let _ = finished.send(id);
+                    return;
+                }
+                first = false;
+            }
+            let _ = out.send(text(json!({ "type": "complete", "id": id }))).await;
+            let _ = finished.send(id);
+        });
+        task.abort_handle()
+    }
+}
+
+async fn stopping(mut shutting_down: tokio::sync::watch::Receiver<bool>) {
+    let _ = shutting_down.wait_for(|stopping| *stopping).await;
+}
+
+fn instant_at(at: chrono::DateTime<chrono::Utc>) -> Instant {
+    let remaining = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    Instant::now() + remaining
+}
+
+fn text(value: Value) -> Message {
+    Message::Text(Utf8Bytes::from(value.to_string()))
+}
+
+fn close_message(code: u16, reason: &str) -> Message {
+    // A close frame's reason may hold at most 123 bytes.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(&reason[..end]) }))
+}

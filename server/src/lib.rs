@@ -1,0 +1,18 @@
+//! Switchboard: a GraphQL backend for IT service management.
+//!
+//! Requests flow one way: `http` (axum) -> `graphql` (thin resolvers) -> `domain`
+//! (the rules) -> the database. `app::start` builds it all from a `config::Config`.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod telemetry;
+
+pub use app::{RunningServer, start};
+pub use config::{Config, Settings};

@@ -1,0 +1,143 @@
+//! A real Switchboard server, started in this process on a free port.
+
+use std::{net::SocketAddr, time::Duration};
+
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use switchboard::{RunningServer, Settings};
+
+use crate::services::Postgres;
+
+pub const JWT_SECRET: &str = "switchboard-test-secret-0123456789abcdef";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub settings: Settings,
+    /// The PostgreSQL database name, on the shared cluster, when the backend is PostgreSQL.
+    pub pg_database: Option<String>,
+    running: Option<RunningServer>,
+    http: reqwest::Client,
+    _data_dir: tempfile::TempDir,
+}
+
+/// What the server answered: the status and the JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// `data`, after checking there were no errors.
+    pub fn data(&self) -> &Value {
+        assert!(self.body.get("errors").is_none(), "unexpected errors: {:#}", self.body);
+        &self.body["data"]
+    }
+
+    /// The `extensions.code` of the first error, after checking there is one.
+    pub fn error_code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error with a code, got {:#}", self.body))
+    }
+
+    pub fn error_message(&self) -> &str {
+        self.body["errors"][0]["message"].as_str().unwrap_or_default()
+    }
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> TestServer {
+        TestServer::start_with(backend, |_| {}).await
+    }
+
+    /// Starts a server after `adjust` has changed its settings.
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestServer {
+        let data_dir = tempfile::Builder::new().prefix("switchboard-test-").tempdir().unwrap();
+        let mut settings = Settings {
+            data_dir: Some(data_dir.path().display().to_string()),
+            jwt_secret: Some(JWT_SECRET.to_string()),
+            bind: Some("127.0.0.1:0".to_string()),
+            ..Default::default()
+        };
+        let mut pg_database = None;
+        if backend == Backend::Postgres {
+            let (name, url) = Postgres::shared().create_database();
+            settings.database_url = Some(url);
+            pg_database = Some(name);
+        }
+        adjust(&mut settings);
+        TestServer::start_on(settings, pg_database, data_dir).await
+    }
+
+    async fn start_on(settings: Settings, pg_database: Option<String>, data_dir: tempfile::TempDir) -> TestServer {
+        let config = switchboard::Config::from_settings(&settings).expect("test settings are valid");
+        switchboard::telemetry::init(config.log_format);
+        let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap();
+        let running = switchboard::start(config, listener).await.expect("the server starts");
+        TestServer {
+            addr: running.addr,
+            settings,
+            pg_database,
+            running: Some(running),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            _data_dir: data_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql/ws", self.addr)
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// A JWT for a person, signed with the test secret, valid for an hour.
+    pub fn token(&self, sub: &str, roles: &[&str]) -> String {
+        let now = Utc::now().timestamp();
+        sign_hs256(&json!({ "sub": sub, "name": sub, "roles": roles, "exp": now + 3600, "nbf": now - 10 }))
+    }
+
+    /// POSTs a GraphQL operation as `application/json`, with a bearer token if given.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Reply {
+        let mut request = self.http.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        Reply { status, body: response.json().await.unwrap_or(Value::Null) }
+    }
+
+    /// Stops the server the way a signal does, letting requests finish.
+    pub async fn shutdown(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.unwrap();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            // Tell it to stop; the runtime ends its task with the test.
+            let _ = running.shutdown_handle().send(true);
+        }
+    }
+}
+
+pub fn sign_hs256(claims: &Value) -> String {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes())).unwrap()
+}

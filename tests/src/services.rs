@@ -1,0 +1,230 @@
+//! Throwaway PostgreSQL and Redis servers, started by the harness itself.
+//!
+//! Each runs under a small shell watchdog that holds our end of a pipe: when the test
+//! process ends, however it ends, the pipe closes and the watchdog stops the server.
+
+use std::{
+    io::Write,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, ChildStdin, Command, Stdio},
+    sync::{Mutex, OnceLock, atomic::{AtomicU32, Ordering}},
+    time::{Duration, Instant},
+};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("no free port").local_addr().unwrap().port()
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+}
+
+/// A process kept alive while we hold its stdin.
+struct Watched {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl Watched {
+    fn spawn(program: &str, args: &[&str], script: &str) -> Watched {
+        let mut child = Command::new(program)
+            .args(args)
+            .arg("sh")
+            .arg("-c")
+            .arg(format!("{script} & pid=$!; read _ignored; kill -INT $pid; wait $pid"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        let stdin = child.stdin.take();
+        Watched { child, stdin }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = stdin.write_all(b"stop\n");
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < timeout, "{what} did not become ready within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn postgres_bin_dir() -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|dir| dir.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("postgres").exists()).collect())
+        .unwrap_or_default();
+    versions.sort();
+    versions.pop().unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL is not installed, and these tests need it: run `sudo apt-get install -y postgresql` \
+             (the README's test command, ./test.sh, installs it for you)"
+        )
+    })
+}
+
+/// A PostgreSQL cluster in a temporary directory, on its own port.
+pub struct Postgres {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    as_postgres_user: bool,
+    server: Mutex<Option<Watched>>,
+    databases: AtomicU32,
+}
+
+impl Postgres {
+    pub fn start() -> Postgres {
+        let bin = postgres_bin_dir();
+        let dir = tempfile::Builder::new().prefix("switchboard-pg-").tempdir().expect("no temp dir");
+        let as_postgres_user = is_root();
+        if as_postgres_user {
+            // PostgreSQL refuses to run as root: its files must belong to `postgres`.
+            let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().unwrap();
+            assert!(status.success(), "cannot hand {} to the postgres user", dir.path().display());
+        }
+        let data = dir.path().join("data");
+        let initdb = bin.join("initdb");
+        let mut command = if as_postgres_user {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&initdb);
+            c
+        } else {
+            Command::new(&initdb)
+        };
+        let output = command
+            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
+            .arg(&data)
+            .output()
+            .expect("cannot run initdb");
+        assert!(output.status.success(), "initdb failed: {}", String::from_utf8_lossy(&output.stderr));
+        let pg = Postgres {
+            port: free_port(),
+            dir,
+            bin,
+            as_postgres_user,
+            server: Mutex::new(None),
+            databases: AtomicU32::new(0),
+        };
+        pg.resume();
+        pg
+    }
+
+    /// One cluster shared by every test in this test binary; each test gets its own database.
+    pub fn shared() -> &'static Postgres {
+        static SHARED: OnceLock<Postgres> = OnceLock::new();
+        SHARED.get_or_init(Postgres::start)
+    }
+
+    fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Starts (or starts again) the server on the same port and data.
+    pub fn resume(&self) {
+        let script = format!(
+            "exec {} -D {} -p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            self.bin.join("postgres").display(),
+            self.dir.path().join("data").display(),
+            self.port,
+            self.socket_dir().display(),
+        );
+        let script = format!("({script})");
+        let watched = if self.as_postgres_user {
+            Watched::spawn("runuser", &["-u", "postgres", "--"], &script)
+        } else {
+            Watched::spawn("env", &[], &script)
+        };
+        *self.server.lock().unwrap() = Some(watched);
+        let isready = self.bin.join("pg_isready");
+        wait_until("PostgreSQL", Duration::from_secs(30), || {
+            Command::new(&isready)
+                .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+    }
+
+    /// Stops the server (a fast shutdown), keeping its data for `resume`.
+    pub fn pause(&self) {
+        if let Some(mut server) = self.server.lock().unwrap().take() {
+            server.stop();
+        }
+    }
+
+    pub fn psql(&self, database: &str, sql: &str) -> String {
+        let output = Command::new(self.bin.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", database])
+            .args(["-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql])
+            .output()
+            .expect("cannot run psql");
+        assert!(output.status.success(), "psql failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
+    /// A new empty database, and its URL.
+    pub fn create_database(&self) -> (String, String) {
+        let n = self.databases.fetch_add(1, Ordering::SeqCst);
+        let name = format!("t{}_{n}", std::process::id());
+        self.psql("postgres", &format!("CREATE DATABASE {name}"));
+        let url = format!("postgres://postgres@127.0.0.1:{}/{name}", self.port);
+        (name, url)
+    }
+}
+
+/// A Redis server on its own port, keeping nothing on disk.
+pub struct Redis {
+    pub port: u16,
+    server: Mutex<Option<Watched>>,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        let found = Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success());
+        assert!(
+            found,
+            "redis-server is not installed, and these tests need it: run `sudo apt-get install -y redis-server` \
+             (the README's test command, ./test.sh, installs it for you)"
+        );
+        let redis = Redis { port: free_port(), server: Mutex::new(None) };
+        redis.resume();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn resume(&self) {
+        let script = format!(
+            "exec redis-server --port {} --bind 127.0.0.1 --save '' --appendonly no --daemonize no",
+            self.port
+        );
+        *self.server.lock().unwrap() = Some(Watched::spawn("env", &[], &format!("({script})")));
+        let port = self.port;
+        wait_until("Redis", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+    }
+
+    pub fn pause(&self) {
+        if let Some(mut server) = self.server.lock().unwrap().take() {
+            server.stop();
+        }
+    }
+}

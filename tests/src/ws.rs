@@ -1,0 +1,91 @@
+//! A graphql-transport-ws client, as the `graphql-ws` library speaks it.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
+};
+
+pub struct WsClient {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// How the server ended the connection.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Closed {
+    pub code: u16,
+    pub reason: String,
+}
+
+impl WsClient {
+    pub async fn connect(url: &str) -> WsClient {
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+        let (socket, response) = connect_async(request).await.expect("the WebSocket opens");
+        assert_eq!(
+            response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()),
+            Some("graphql-transport-ws")
+        );
+        WsClient { socket }
+    }
+
+    /// Connects and completes the handshake with this bearer token.
+    pub async fn connect_with_token(url: &str, token: &str) -> WsClient {
+        let mut client = WsClient::connect(url).await;
+        client.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+        let ack = client.next_message().await;
+        assert_eq!(ack["type"], "connection_ack", "expected connection_ack, got {ack}");
+        client
+    }
+
+    pub async fn send(&mut self, message: Value) {
+        self.socket.send(Message::Text(message.to_string().into())).await.expect("the message is sent");
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } })).await;
+    }
+
+    /// The next protocol message (server pings are answered and skipped), within 10 s.
+    pub async fn next_message(&mut self) -> Value {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("a message within 10 s")
+                .expect("the socket is open")
+                .expect("a well-formed frame");
+            match frame {
+                Message::Text(text) => {
+                    let value: Value = serde_json::from_str(&text).expect("JSON from the server");
+                    if value["type"] == "ping" {
+                        self.send(json!({ "type": "pong" })).await;
+                        continue;
+                    }
+                    return value;
+                }
+                Message::Close(frame) => panic!("the server closed the socket: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Waits for the server to close the socket, within `limit`, and says how.
+    pub async fn closed(&mut self, limit: Duration) -> Closed {
+        loop {
+            let frame = tokio::time::timeout(limit, self.socket.next()).await.expect("the server closes in time");
+            match frame {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return Closed { code: frame.code.into(), reason: frame.reason.to_string() };
+                }
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => {
+                    return Closed { code: 1005, reason: String::new() };
+                }
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+}
