@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DatabaseTransaction, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::DatabaseConfig;
+
+/// Any number, the same for every replica: the key of the migration lock.
+const MIGRATION_LOCK: i64 = 0x5357_4954_4348;
 
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -59,8 +62,16 @@ impl Db {
         &self.conn
     }
 
+    /// Applies pending migrations. On PostgreSQL, replicas starting together take turns:
+    /// an advisory lock held by the migrating transaction makes the others wait.
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.conn, None).await
+        if self.conn.get_database_backend() != DbBackend::Postgres {
+            return Migrator::up(&self.conn, None).await;
+        }
+        let txn = self.conn.begin().await?;
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
+        Migrator::up(&txn, None).await?;
+        txn.commit().await
     }
 
     /// A transaction for a change. On SQLite it takes the write lock up front

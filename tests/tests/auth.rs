@@ -245,6 +245,34 @@ async fn roles_are_enforced(backend: Backend) {
     assert_eq!(reply.data()["users"]["edges"].as_array().unwrap().len(), 2);
 }
 
+
+/// Writes at the same moment all succeed: on SQLite none fails with "database is locked".
+async fn concurrent_writes_all_succeed(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let admin = server.token("root", &["admin"]);
+    server.gql(Some(&admin), VIEWER, Value::Null).await.data();
+    let creations = (0..24).map(|n| {
+        let (server, admin) = (&server, &admin);
+        async move {
+            let input = json!({ "input": { "name": format!("token {n}"), "scopes": ["tickets:read"] } });
+            server.gql(Some(admin), CREATE_TOKEN, input).await
+        }
+    });
+    // New people signing in at the same time write their user rows concurrently too.
+    let sign_ins = (0..24).map(|n| {
+        let server = &server;
+        async move { server.gql(Some(&server.token(&format!("person{n}"), &["agent"])), VIEWER, Value::Null).await }
+    });
+    let (created, signed_in) = tokio::join!(futures::future::join_all(creations), futures::future::join_all(sign_ins));
+    for reply in created.iter().chain(&signed_in) {
+        reply.data();
+    }
+    let listed = server.gql(Some(&admin), "{ apiTokens(first: 100) { nodes { name } } }", Value::Null).await;
+    assert_eq!(listed.data()["apiTokens"]["nodes"].as_array().unwrap().len(), 24);
+    let users = server.gql(Some(&admin), "{ users(first: 100) { nodes { subject } } }", Value::Null).await;
+    assert_eq!(users.data()["users"]["nodes"].as_array().unwrap().len(), 25);
+}
+
 on_both_backends!(
     valid_jwt_makes_the_user_known,
     bad_jwts_are_refused,
@@ -253,4 +281,5 @@ on_both_backends!(
     expired_api_tokens_are_refused,
     token_secrets_are_stored_only_as_hashes,
     roles_are_enforced,
+    concurrent_writes_all_succeed,
 );
