@@ -2,16 +2,22 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
-
 use anyhow::Context as _;
 use entity::api_token;
-use tokio::{net::TcpListener, sync::{broadcast, watch}, task::JoinHandle};
+use tokio::{
+    net::TcpListener,
+    sync::{broadcast, watch},
+    task::JoinHandle,
+};
 
 use crate::{
     auth::{Authenticator, jwt},
     config::{Config, JwtKeyConfig},
     db::Db,
-    graphql::{self, api_tokens::{ApiToken, ApiTokenChange, ApiTokenChangeKind}},
+    graphql::{
+        self,
+        api_tokens::{ApiToken, ApiTokenChange, ApiTokenChangeKind},
+    },
     http,
 };
 
@@ -30,20 +36,29 @@ pub struct AppState {
 impl AppState {
     pub fn announce_token_change(&self, kind: ApiTokenChangeKind, row: &api_token::Model) {
         // No receivers is the normal case when no admin console is open.
-        let _ = self.token_changes.send(ApiTokenChange { kind, api_token: ApiToken(row.clone()) });
+        let _ = self.token_changes.send(ApiTokenChange {
+            kind,
+            api_token: ApiToken(row.clone()),
+        });
     }
 }
 
 /// Connects to the database, applies migrations and prepares the HS256 secret.
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database).await.context("cannot open the database")?;
-    db.migrate().await.context("cannot apply database migrations")?;
+    let db = Db::connect(&config.database)
+        .await
+        .context("cannot open the database")?;
+    db.migrate()
+        .await
+        .context("cannot apply database migrations")?;
     Ok(db)
 }
 
 /// The HS256 secret in force, generating one into the data directory when none is configured.
 pub fn hs256_secret(config: &Config) -> anyhow::Result<Option<String>> {
-    let JwtKeyConfig::Hs256 { secret } = &config.jwt.key else { return Ok(None) };
+    let JwtKeyConfig::Hs256 { secret } = &config.jwt.key else {
+        return Ok(None);
+    };
     let (secret, generated) = jwt::hs256_secret(secret.as_deref(), &config.data_dir)
         .with_context(|| format!("cannot keep a JWT secret in {}", config.data_dir.display()))?;
     if generated {
@@ -66,12 +81,16 @@ impl RunningServer {
     /// Stops accepting connections, lets in-flight requests finish, closes sockets.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 
     /// Waits until the server stops on its own (after a signal).
     pub async fn wait(self) -> std::io::Result<()> {
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 
     pub fn shutdown_handle(&self) -> watch::Sender<bool> {
@@ -122,5 +141,9 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
         }
     });
     tracing::info!(%addr, "Switchboard is listening: GraphQL at /graphql, WebSocket at /graphql/ws");
-    Ok(RunningServer { addr, shutdown: shutdown_tx, task })
+    Ok(RunningServer {
+        addr,
+        shutdown: shutdown_tx,
+        task,
+    })
 }

@@ -15,7 +15,11 @@ use crate::{
 };
 
 #[derive(Parser)]
-#[command(name = "switchboard", version, about = "GraphQL backend for IT service management")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "GraphQL backend for IT service management"
+)]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -109,7 +113,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::ExportSchema { out } => {
             let sdl = graphql::sdl();
             match out {
-                Some(path) => std::fs::write(&path, sdl).with_context(|| format!("cannot write {}", path.display())),
+                Some(path) => std::fs::write(&path, sdl)
+                    .with_context(|| format!("cannot write {}", path.display())),
                 None => {
                     print!("{sdl}");
                     Ok(())
@@ -153,7 +158,14 @@ async fn shutdown_signal() {
 
 async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
     match command {
-        TokenCommand::Dev { sub, roles, name, email, groups, hours } => {
+        TokenCommand::Dev {
+            sub,
+            roles,
+            name,
+            email,
+            groups,
+            hours,
+        } => {
             if !matches!(config.jwt.key, JwtKeyConfig::Hs256 { .. }) {
                 bail!(
                     "`token dev` signs HS256 tokens, but SWITCHBOARD_JWT_ALGORITHM is not HS256: \
@@ -185,12 +197,21 @@ async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
             println!("{}", jwt::sign_dev_token(&secret, &claims)?);
             Ok(())
         }
-        TokenCommand::Create { name, scopes, expires_in_days } => {
+        TokenCommand::Create {
+            name,
+            scopes,
+            expires_in_days,
+        } => {
             let db = app::open_database(&config).await?;
             let expires_at = expires_in_days.map(|days| Utc::now() + Duration::days(days));
             let created = api_tokens::create(
                 &db,
-                api_tokens::NewToken { name, scopes, expires_at, created_by: None },
+                api_tokens::NewToken {
+                    name,
+                    scopes,
+                    expires_at,
+                    created_by: None,
+                },
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -203,8 +224,13 @@ async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
         }
         TokenCommand::List => {
             let db = app::open_database(&config).await?;
-            let rows = api_tokens::list(&db, None, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("{:>5}  {:<14} {:<9} {:<30} {:<36} {}", "ID", "PREFIX", "STATE", "NAME", "SCOPES", "EXPIRES");
+            let rows = api_tokens::list(&db, None, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{:>5}  {:<14} {:<9} {:<30} {:<36} {}",
+                "ID", "PREFIX", "STATE", "NAME", "SCOPES", "EXPIRES"
+            );
             for row in rows {
                 let state = if row.revoked_at.is_some() {
                     "revoked"
@@ -213,16 +239,35 @@ async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
                 } else {
                     "active"
                 };
-                let scopes: Vec<&str> = api_tokens::scopes_of(&row).iter().map(|s| s.as_str()).collect();
-                let expires = row.expires_at.map(|at| at.to_rfc3339()).unwrap_or_else(|| "never".into());
-                println!("{:>5}  {:<14} {:<9} {:<30} {:<36} {}", row.id, row.prefix, state, row.name, scopes.join(","), expires);
+                let scopes: Vec<&str> = api_tokens::scopes_of(&row)
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect();
+                let expires = row
+                    .expires_at
+                    .map(|at| at.to_rfc3339())
+                    .unwrap_or_else(|| "never".into());
+                println!(
+                    "{:>5}  {:<14} {:<9} {:<30} {:<36} {}",
+                    row.id,
+                    row.prefix,
+                    state,
+                    row.name,
+                    scopes.join(","),
+                    expires
+                );
             }
             Ok(())
         }
         TokenCommand::Revoke { id } => {
             let db = app::open_database(&config).await?;
-            let row = api_tokens::revoke(&db, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            eprintln!("revoked API token {} ({}, {})", row.id, row.prefix, row.name);
+            let row = api_tokens::revoke(&db, id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "revoked API token {} ({}, {})",
+                row.id, row.prefix, row.name
+            );
             Ok(())
         }
     }

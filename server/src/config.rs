@@ -21,7 +21,12 @@ pub struct Settings {
     #[arg(long, global = true, env = "SWITCHBOARD_BIND")]
     pub bind: Option<String>,
     /// HS256 secret for people's JWTs (at least 32 characters). Default: generated into the data directory.
-    #[arg(long, global = true, env = "SWITCHBOARD_JWT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHBOARD_JWT_SECRET",
+        hide_env_values = true
+    )]
     pub jwt_secret: Option<String>,
     /// Public key (PEM text, or a path to a PEM file) for RS256 or ES256 JWTs.
     #[arg(long, global = true, env = "SWITCHBOARD_JWT_PUBLIC_KEY")]
@@ -102,9 +107,15 @@ pub struct JwtConfig {
 #[derive(Clone, Debug)]
 pub enum JwtKeyConfig {
     /// HS256 with this secret, or with one generated into the data directory when `None`.
-    Hs256 { secret: Option<String> },
-    Rs256 { public_key_pem: String },
-    Es256 { public_key_pem: String },
+    Hs256 {
+        secret: Option<String>,
+    },
+    Rs256 {
+        public_key_pem: String,
+    },
+    Es256 {
+        public_key_pem: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,14 +149,21 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration: {}: {}", self.variable, self.problem)
+        write!(
+            f,
+            "invalid configuration: {}: {}",
+            self.variable, self.problem
+        )
     }
 }
 
 impl std::error::Error for ConfigError {}
 
 fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError { variable, problem: problem.into() }
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
 }
 
 fn number<T: std::str::FromStr + PartialOrd + fmt::Display>(
@@ -157,7 +175,10 @@ fn number<T: std::str::FromStr + PartialOrd + fmt::Display>(
     let Some(raw) = value else { return Ok(default) };
     match raw.trim().parse::<T>() {
         Ok(n) if n >= min => Ok(n),
-        _ => Err(invalid(variable, format!("'{raw}' is not a whole number of at least {min}"))),
+        _ => Err(invalid(
+            variable,
+            format!("'{raw}' is not a whole number of at least {min}"),
+        )),
     }
 }
 
@@ -167,7 +188,9 @@ impl Config {
 
     /// The limits with nothing configured: what the exported schema is built with.
     pub fn default_limits() -> Limits {
-        Config::from_settings(&Settings::default()).expect("the defaults are valid").limits
+        Config::from_settings(&Settings::default())
+            .expect("the defaults are valid")
+            .limits
     }
 
     pub fn from_settings(s: &Settings) -> Result<Config, ConfigError> {
@@ -176,7 +199,9 @@ impl Config {
             return Err(invalid("SWITCHBOARD_DATA_DIR", "must not be empty"));
         }
         let database = match s.database_url.as_deref().map(str::trim) {
-            None | Some("") => DatabaseConfig::Sqlite { path: data_dir.join("switchboard.db") },
+            None | Some("") => DatabaseConfig::Sqlite {
+                path: data_dir.join("switchboard.db"),
+            },
             Some(url) => parse_database_url(url)?,
         };
         let redis_url = match s.redis_url.as_deref().map(str::trim) {
@@ -263,7 +288,10 @@ impl Config {
 }
 
 fn parse_database_url(url: &str) -> Result<DatabaseConfig, ConfigError> {
-    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         let path = path.split('?').next().unwrap_or_default();
         if path.is_empty() || path == ":memory:" {
             return Err(invalid(
@@ -271,10 +299,14 @@ fn parse_database_url(url: &str) -> Result<DatabaseConfig, ConfigError> {
                 format!("'{url}' names no file: use sqlite://path/to/switchboard.db"),
             ));
         }
-        return Ok(DatabaseConfig::Sqlite { path: PathBuf::from(path) });
+        return Ok(DatabaseConfig::Sqlite {
+            path: PathBuf::from(path),
+        });
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(DatabaseConfig::Postgres { url: url.to_string() });
+        return Ok(DatabaseConfig::Postgres {
+            url: url.to_string(),
+        });
     }
     Err(invalid(
         "DATABASE_URL",
@@ -289,7 +321,10 @@ fn parse_cors(value: Option<&str>) -> Result<CorsOrigins, ConfigError> {
     if raw == "*" {
         return Ok(CorsOrigins::Any);
     }
-    let origins: Vec<String> = raw.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).collect();
+    let origins: Vec<String> = raw
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_string())
+        .collect();
     for origin in &origins {
         let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
             && origin.parse::<axum::http::HeaderValue>().is_ok();
@@ -304,9 +339,19 @@ fn parse_cors(value: Option<&str>) -> Result<CorsOrigins, ConfigError> {
 }
 
 fn parse_jwt(s: &Settings) -> Result<JwtConfig, ConfigError> {
-    let algorithm = s.jwt_algorithm.as_deref().map(str::trim).unwrap_or("HS256").to_uppercase();
+    let algorithm = s
+        .jwt_algorithm
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("HS256")
+        .to_uppercase();
     let public_key = || -> Result<String, ConfigError> {
-        let Some(raw) = s.jwt_public_key.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+        let Some(raw) = s
+            .jwt_public_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        else {
             return Err(invalid(
                 "SWITCHBOARD_JWT_PUBLIC_KEY",
                 format!("is required for {algorithm}: give the PEM text or a path to it"),
@@ -316,7 +361,10 @@ fn parse_jwt(s: &Settings) -> Result<JwtConfig, ConfigError> {
             return Ok(raw.to_string());
         }
         std::fs::read_to_string(raw).map_err(|e| {
-            invalid("SWITCHBOARD_JWT_PUBLIC_KEY", format!("cannot read the file '{raw}': {e}"))
+            invalid(
+                "SWITCHBOARD_JWT_PUBLIC_KEY",
+                format!("cannot read the file '{raw}': {e}"),
+            )
         })
     };
     let key = match algorithm.as_str() {
@@ -335,16 +383,26 @@ fn parse_jwt(s: &Settings) -> Result<JwtConfig, ConfigError> {
         "RS256" => {
             let pem = public_key()?;
             jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| {
-                invalid("SWITCHBOARD_JWT_PUBLIC_KEY", format!("is not an RSA public key in PEM: {e}"))
+                invalid(
+                    "SWITCHBOARD_JWT_PUBLIC_KEY",
+                    format!("is not an RSA public key in PEM: {e}"),
+                )
             })?;
-            JwtKeyConfig::Rs256 { public_key_pem: pem }
+            JwtKeyConfig::Rs256 {
+                public_key_pem: pem,
+            }
         }
         "ES256" => {
             let pem = public_key()?;
             jsonwebtoken::DecodingKey::from_ec_pem(pem.as_bytes()).map_err(|e| {
-                invalid("SWITCHBOARD_JWT_PUBLIC_KEY", format!("is not an EC public key in PEM: {e}"))
+                invalid(
+                    "SWITCHBOARD_JWT_PUBLIC_KEY",
+                    format!("is not an EC public key in PEM: {e}"),
+                )
             })?;
-            JwtKeyConfig::Es256 { public_key_pem: pem }
+            JwtKeyConfig::Es256 {
+                public_key_pem: pem,
+            }
         }
         other => {
             return Err(invalid(
@@ -353,9 +411,17 @@ fn parse_jwt(s: &Settings) -> Result<JwtConfig, ConfigError> {
             ));
         }
     };
-    let leeway = number(s.jwt_leeway_seconds.as_deref(), "SWITCHBOARD_JWT_LEEWAY_SECONDS", 30u64, 0)?;
+    let leeway = number(
+        s.jwt_leeway_seconds.as_deref(),
+        "SWITCHBOARD_JWT_LEEWAY_SECONDS",
+        30u64,
+        0,
+    )?;
     if leeway > 300 {
-        return Err(invalid("SWITCHBOARD_JWT_LEEWAY_SECONDS", "must be at most 300 seconds"));
+        return Err(invalid(
+            "SWITCHBOARD_JWT_LEEWAY_SECONDS",
+            "must be at most 300 seconds",
+        ));
     }
     let non_empty = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
     Ok(JwtConfig {
@@ -376,7 +442,9 @@ mod tests {
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(
             config.database,
-            DatabaseConfig::Sqlite { path: PathBuf::from("data/switchboard.db") }
+            DatabaseConfig::Sqlite {
+                path: PathBuf::from("data/switchboard.db")
+            }
         );
         assert!(config.redis_url.is_none());
     }
@@ -384,15 +452,69 @@ mod tests {
     #[test]
     fn each_bad_value_names_its_variable() {
         let cases: Vec<(Settings, &str)> = vec![
-            (Settings { bind: Some("nowhere".into()), ..Default::default() }, "SWITCHBOARD_BIND"),
-            (Settings { database_url: Some("mysql://x".into()), ..Default::default() }, "DATABASE_URL"),
-            (Settings { redis_url: Some("http://x".into()), ..Default::default() }, "REDIS_URL"),
-            (Settings { jwt_secret: Some("short".into()), ..Default::default() }, "SWITCHBOARD_JWT_SECRET"),
-            (Settings { jwt_algorithm: Some("none".into()), ..Default::default() }, "SWITCHBOARD_JWT_ALGORITHM"),
-            (Settings { jwt_algorithm: Some("RS256".into()), ..Default::default() }, "SWITCHBOARD_JWT_PUBLIC_KEY"),
-            (Settings { log_format: Some("xml".into()), ..Default::default() }, "SWITCHBOARD_LOG_FORMAT"),
-            (Settings { max_depth: Some("-1".into()), ..Default::default() }, "SWITCHBOARD_MAX_DEPTH"),
-            (Settings { cors_origins: Some("desk.example.com".into()), ..Default::default() }, "SWITCHBOARD_CORS_ORIGINS"),
+            (
+                Settings {
+                    bind: Some("nowhere".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_BIND",
+            ),
+            (
+                Settings {
+                    database_url: Some("mysql://x".into()),
+                    ..Default::default()
+                },
+                "DATABASE_URL",
+            ),
+            (
+                Settings {
+                    redis_url: Some("http://x".into()),
+                    ..Default::default()
+                },
+                "REDIS_URL",
+            ),
+            (
+                Settings {
+                    jwt_secret: Some("short".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_JWT_SECRET",
+            ),
+            (
+                Settings {
+                    jwt_algorithm: Some("none".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_JWT_ALGORITHM",
+            ),
+            (
+                Settings {
+                    jwt_algorithm: Some("RS256".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_JWT_PUBLIC_KEY",
+            ),
+            (
+                Settings {
+                    log_format: Some("xml".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_LOG_FORMAT",
+            ),
+            (
+                Settings {
+                    max_depth: Some("-1".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_MAX_DEPTH",
+            ),
+            (
+                Settings {
+                    cors_origins: Some("desk.example.com".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_CORS_ORIGINS",
+            ),
         ];
         for (settings, variable) in cases {
             let error = Config::from_settings(&settings).unwrap_err();

@@ -16,7 +16,10 @@ pub enum AppError {
     #[error("{0}")]
     Conflict(String),
     #[error("{message}")]
-    InvalidTransition { message: String, allowed: Vec<String> },
+    InvalidTransition {
+        message: String,
+        allowed: Vec<String>,
+    },
     #[error("{0}")]
     RateLimited(String),
     /// Anything the client did not cause. Logged in full; the client sees only a request id.
@@ -28,7 +31,10 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::BadUserInput { field: field.into(), message: message.into() }
+        AppError::BadUserInput {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn code(&self) -> &'static str {

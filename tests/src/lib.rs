@@ -1,8 +1,8 @@
 //! The end-to-end test harness: real servers on free ports, against a temporary SQLite
 //! file or a throwaway PostgreSQL, with Redis, talked to over real HTTP and WebSocket.
 
-pub mod services;
 pub mod server;
+pub mod services;
 pub mod ws;
 
 pub use server::{Backend, Reply, TestServer};

@@ -37,7 +37,11 @@ pub struct Reply {
 impl Reply {
     /// `data`, after checking there were no errors.
     pub fn data(&self) -> &Value {
-        assert!(self.body.get("errors").is_none(), "unexpected errors: {:#}", self.body);
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {:#}",
+            self.body
+        );
         &self.body["data"]
     }
 
@@ -49,7 +53,9 @@ impl Reply {
     }
 
     pub fn error_message(&self) -> &str {
-        self.body["errors"][0]["message"].as_str().unwrap_or_default()
+        self.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
     }
 }
 
@@ -60,7 +66,10 @@ impl TestServer {
 
     /// Starts a server after `adjust` has changed its settings.
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestServer {
-        let data_dir = tempfile::Builder::new().prefix("switchboard-test-").tempdir().unwrap();
+        let data_dir = tempfile::Builder::new()
+            .prefix("switchboard-test-")
+            .tempdir()
+            .unwrap();
         let mut settings = Settings {
             data_dir: Some(data_dir.path().display().to_string()),
             jwt_secret: Some(JWT_SECRET.to_string()),
@@ -77,17 +86,27 @@ impl TestServer {
         TestServer::start_on(settings, pg_database, data_dir).await
     }
 
-    async fn start_on(settings: Settings, pg_database: Option<String>, data_dir: tempfile::TempDir) -> TestServer {
-        let config = switchboard::Config::from_settings(&settings).expect("test settings are valid");
+    async fn start_on(
+        settings: Settings,
+        pg_database: Option<String>,
+        data_dir: tempfile::TempDir,
+    ) -> TestServer {
+        let config =
+            switchboard::Config::from_settings(&settings).expect("test settings are valid");
         switchboard::telemetry::init(config.log_format);
         let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap();
-        let running = switchboard::start(config, listener).await.expect("the server starts");
+        let running = switchboard::start(config, listener)
+            .await
+            .expect("the server starts");
         TestServer {
             addr: running.addr,
             settings,
             pg_database,
             running: Some(running),
-            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
             _data_dir: data_dir,
         }
     }
@@ -107,18 +126,26 @@ impl TestServer {
     /// A JWT for a person, signed with the test secret, valid for an hour.
     pub fn token(&self, sub: &str, roles: &[&str]) -> String {
         let now = Utc::now().timestamp();
-        sign_hs256(&json!({ "sub": sub, "name": sub, "roles": roles, "exp": now + 3600, "nbf": now - 10 }))
+        sign_hs256(
+            &json!({ "sub": sub, "name": sub, "roles": roles, "exp": now + 3600, "nbf": now - 10 }),
+        )
     }
 
     /// POSTs a GraphQL operation as `application/json`, with a bearer token if given.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Reply {
-        let mut request = self.http.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        let mut request = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();
-        Reply { status, body: response.json().await.unwrap_or(Value::Null) }
+        Reply {
+            status,
+            body: response.json().await.unwrap_or(Value::Null),
+        }
     }
 
     /// Stops the server the way a signal does, letting requests finish.
@@ -139,5 +166,10 @@ impl Drop for TestServer {
 }
 
 pub fn sign_hs256(claims: &Value) -> String {
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes())).unwrap()
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
 }

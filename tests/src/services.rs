@@ -8,16 +8,27 @@ use std::{
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, ChildStdin, Command, Stdio},
-    sync::{Mutex, OnceLock, atomic::{AtomicU32, Ordering}},
+    sync::{
+        Mutex, OnceLock,
+        atomic::{AtomicU32, Ordering},
+    },
     time::{Duration, Instant},
 };
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("no free port").local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("no free port")
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false)
 }
 
 /// A process kept alive while we hold its stdin.
@@ -32,7 +43,9 @@ impl Watched {
             .args(args)
             .arg("sh")
             .arg("-c")
-            .arg(format!("{script} & pid=$!; read _ignored; kill -INT $pid; wait $pid"))
+            .arg(format!(
+                "{script} & pid=$!; read _ignored; kill -INT $pid; wait $pid"
+            ))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -59,14 +72,22 @@ impl Drop for Watched {
 fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ready() {
-        assert!(start.elapsed() < timeout, "{what} did not become ready within {timeout:?}");
+        assert!(
+            start.elapsed() < timeout,
+            "{what} did not become ready within {timeout:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 fn postgres_bin_dir() -> PathBuf {
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|dir| dir.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("postgres").exists()).collect())
+        .map(|dir| {
+            dir.filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .filter(|p| p.join("postgres").exists())
+                .collect()
+        })
         .unwrap_or_default();
     versions.sort();
     versions.pop().unwrap_or_else(|| {
@@ -90,12 +111,23 @@ pub struct Postgres {
 impl Postgres {
     pub fn start() -> Postgres {
         let bin = postgres_bin_dir();
-        let dir = tempfile::Builder::new().prefix("switchboard-pg-").tempdir().expect("no temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("switchboard-pg-")
+            .tempdir()
+            .expect("no temp dir");
         let as_postgres_user = is_root();
         if as_postgres_user {
             // PostgreSQL refuses to run as root: its files must belong to `postgres`.
-            let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().unwrap();
-            assert!(status.success(), "cannot hand {} to the postgres user", dir.path().display());
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(
+                status.success(),
+                "cannot hand {} to the postgres user",
+                dir.path().display()
+            );
         }
         let data = dir.path().join("data");
         let initdb = bin.join("initdb");
@@ -107,11 +139,24 @@ impl Postgres {
             Command::new(&initdb)
         };
         let output = command
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "-D",
+            ])
             .arg(&data)
             .output()
             .expect("cannot run initdb");
-        assert!(output.status.success(), "initdb failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let pg = Postgres {
             port: free_port(),
             dir,
@@ -169,11 +214,24 @@ impl Postgres {
 
     pub fn psql(&self, database: &str, sql: &str) -> String {
         let output = Command::new(self.bin.join("psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", database])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+            ])
             .args(["-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql])
             .output()
             .expect("cannot run psql");
-        assert!(output.status.success(), "psql failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
@@ -195,13 +253,19 @@ pub struct Redis {
 
 impl Redis {
     pub fn start() -> Redis {
-        let found = Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success());
+        let found = Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
         assert!(
             found,
             "redis-server is not installed, and these tests need it: run `sudo apt-get install -y redis-server` \
              (the README's test command, ./test.sh, installs it for you)"
         );
-        let redis = Redis { port: free_port(), server: Mutex::new(None) };
+        let redis = Redis {
+            port: free_port(),
+            server: Mutex::new(None),
+        };
         redis.resume();
         redis
     }

@@ -24,10 +24,16 @@ pub struct Closed {
 impl WsClient {
     pub async fn connect(url: &str) -> WsClient {
         let mut request = url.into_client_request().unwrap();
-        request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
         let (socket, response) = connect_async(request).await.expect("the WebSocket opens");
         assert_eq!(
-            response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()),
+            response
+                .headers()
+                .get("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok()),
             Some("graphql-transport-ws")
         );
         WsClient { socket }
@@ -38,12 +44,18 @@ impl WsClient {
         let mut client = WsClient::connect(url).await;
         client.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
         let ack = client.next_message().await;
-        assert_eq!(ack["type"], "connection_ack", "expected connection_ack, got {ack}");
+        assert_eq!(
+            ack["type"], "connection_ack",
+            "expected connection_ack, got {ack}"
+        );
         client
     }
 
     pub async fn send(&mut self, message: Value) {
-        self.socket.send(Message::Text(message.to_string().into())).await.expect("the message is sent");
+        self.socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .expect("the message is sent");
     }
 
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
@@ -76,13 +88,21 @@ impl WsClient {
     /// Waits for the server to close the socket, within `limit`, and says how.
     pub async fn closed(&mut self, limit: Duration) -> Closed {
         loop {
-            let frame = tokio::time::timeout(limit, self.socket.next()).await.expect("the server closes in time");
+            let frame = tokio::time::timeout(limit, self.socket.next())
+                .await
+                .expect("the server closes in time");
             match frame {
                 Some(Ok(Message::Close(Some(frame)))) => {
-                    return Closed { code: frame.code.into(), reason: frame.reason.to_string() };
+                    return Closed {
+                        code: frame.code.into(),
+                        reason: frame.reason.to_string(),
+                    };
                 }
                 Some(Ok(Message::Close(None))) | None | Some(Err(_)) => {
-                    return Closed { code: 1005, reason: String::new() };
+                    return Closed {
+                        code: 1005,
+                        reason: String::new(),
+                    };
                 }
                 Some(Ok(_)) => continue,
             }

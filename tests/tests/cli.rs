@@ -23,15 +23,39 @@ fn switchboard(data_dir: &std::path::Path) -> Command {
 fn a_bad_setting_stops_start_up_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     for (variable, value, expected) in [
-        ("SWITCHBOARD_BIND", "localhost", "SWITCHBOARD_BIND: 'localhost' is not an address and port"),
-        ("DATABASE_URL", "mysql://db/switchboard", "DATABASE_URL: 'mysql://db/switchboard' is neither"),
-        ("SWITCHBOARD_JWT_SECRET", "too-short", "SWITCHBOARD_JWT_SECRET: is 9 characters long"),
-        ("SWITCHBOARD_LOG_FORMAT", "yaml", "SWITCHBOARD_LOG_FORMAT: 'yaml' is neither"),
+        (
+            "SWITCHBOARD_BIND",
+            "localhost",
+            "SWITCHBOARD_BIND: 'localhost' is not an address and port",
+        ),
+        (
+            "DATABASE_URL",
+            "mysql://db/switchboard",
+            "DATABASE_URL: 'mysql://db/switchboard' is neither",
+        ),
+        (
+            "SWITCHBOARD_JWT_SECRET",
+            "too-short",
+            "SWITCHBOARD_JWT_SECRET: is 9 characters long",
+        ),
+        (
+            "SWITCHBOARD_LOG_FORMAT",
+            "yaml",
+            "SWITCHBOARD_LOG_FORMAT: 'yaml' is neither",
+        ),
     ] {
-        let output = switchboard(dir.path()).arg("serve").env(variable, value).output().unwrap();
+        let output = switchboard(dir.path())
+            .arg("serve")
+            .env(variable, value)
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(2), "{variable}");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(stderr.lines().count(), 1, "one line for {variable}: {stderr}");
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "one line for {variable}: {stderr}"
+        );
         assert!(stderr.contains(expected), "{variable}: {stderr}");
     }
 }
@@ -39,17 +63,31 @@ fn a_bad_setting_stops_start_up_with_one_clear_line() {
 #[test]
 fn export_schema_prints_the_committed_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let output = switchboard(dir.path()).arg("export-schema").output().unwrap();
+    let output = switchboard(dir.path())
+        .arg("export-schema")
+        .output()
+        .unwrap();
     assert!(output.status.success());
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql")).unwrap();
-    assert!(String::from_utf8(output.stdout).unwrap() == committed, "schema.graphql is stale: regenerate it");
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql")).unwrap();
+    assert!(
+        String::from_utf8(output.stdout).unwrap() == committed,
+        "schema.graphql is stale: regenerate it"
+    );
 }
 
-fn wait_for_health(port: u16) {
+async fn wait_for_health(port: u16) {
     let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    while !reqwest::get(&url)
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -64,12 +102,25 @@ async fn a_newcomer_starts_the_server_and_signs_in_with_a_dev_token() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_health(port);
-    assert!(dir.path().join("switchboard.db").exists(), "the SQLite file is in the data directory");
-    assert!(dir.path().join("jwt-secret").exists(), "a generated secret is kept in the data directory");
+    wait_for_health(port).await;
+    assert!(
+        dir.path().join("switchboard.db").exists(),
+        "the SQLite file is in the data directory"
+    );
+    assert!(
+        dir.path().join("jwt-secret").exists(),
+        "a generated secret is kept in the data directory"
+    );
 
-    let output = switchboard(dir.path()).args(["token", "dev", "--role", "admin", "--sub", "alice"]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = switchboard(dir.path())
+        .args(["token", "dev", "--role", "admin", "--sub", "alice"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let token = String::from_utf8(output.stdout).unwrap().trim().to_string();
     let reply: Value = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/graphql"))
@@ -81,24 +132,37 @@ async fn a_newcomer_starts_the_server_and_signs_in_with_a_dev_token() {
         .json()
         .await
         .unwrap();
-    assert_eq!(reply["data"]["viewer"]["roles"], json!(["ADMIN"]), "{reply}");
+    assert_eq!(
+        reply["data"]["viewer"]["roles"],
+        json!(["ADMIN"]),
+        "{reply}"
+    );
     assert_eq!(reply["data"]["viewer"]["name"], "alice");
 
     // SIGTERM: the server stops cleanly.
-    let status = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let start = Instant::now();
     let exit = loop {
         if let Some(exit) = server.try_wait().unwrap() {
             break exit;
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "the server did not stop on SIGTERM");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the server did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "exit status {exit}");
     let mut log = String::new();
     std::io::Read::read_to_string(server.stderr.as_mut().unwrap(), &mut log).unwrap();
-    assert!(log.contains("generated one and kept it in the data directory"), "{log}");
+    assert!(
+        log.contains("generated one and kept it in the data directory"),
+        "{log}"
+    );
     assert!(log.contains("shutting down"), "{log}");
 }
 
@@ -106,24 +170,61 @@ async fn a_newcomer_starts_the_server_and_signs_in_with_a_dev_token() {
 fn api_tokens_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let output = switchboard(dir.path())
-        .args(["token", "create", "--name", "CMDB discovery", "--scope", "cmdb:read", "--scope", "cmdb:write"])
+        .args([
+            "token",
+            "create",
+            "--name",
+            "CMDB discovery",
+            "--scope",
+            "cmdb:read",
+            "--scope",
+            "cmdb:write",
+        ])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let secret = String::from_utf8(output.stdout).unwrap().trim().to_string();
     assert!(secret.starts_with("sbp_"));
 
-    let list = switchboard(dir.path()).args(["token", "list"]).output().unwrap();
+    let list = switchboard(dir.path())
+        .args(["token", "list"])
+        .output()
+        .unwrap();
     let listing = String::from_utf8(list.stdout).unwrap();
-    assert!(listing.contains("CMDB discovery") && listing.contains("cmdb:read,cmdb:write") && listing.contains("active"), "{listing}");
-    assert!(!listing.contains(&secret), "the listing never shows the secret");
+    assert!(
+        listing.contains("CMDB discovery")
+            && listing.contains("cmdb:read,cmdb:write")
+            && listing.contains("active"),
+        "{listing}"
+    );
+    assert!(
+        !listing.contains(&secret),
+        "the listing never shows the secret"
+    );
 
-    let revoke = switchboard(dir.path()).args(["token", "revoke", "1"]).output().unwrap();
+    let revoke = switchboard(dir.path())
+        .args(["token", "revoke", "1"])
+        .output()
+        .unwrap();
     assert!(revoke.status.success());
-    let listing = String::from_utf8(switchboard(dir.path()).args(["token", "list"]).output().unwrap().stdout).unwrap();
+    let listing = String::from_utf8(
+        switchboard(dir.path())
+            .args(["token", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
     assert!(listing.contains("revoked"), "{listing}");
 
-    let bad = switchboard(dir.path()).args(["token", "create", "--name", "x", "--scope", "everything"]).output().unwrap();
+    let bad = switchboard(dir.path())
+        .args(["token", "create", "--name", "x", "--scope", "everything"])
+        .output()
+        .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("'everything' is not a scope"));
 }

@@ -10,7 +10,12 @@ use switchboard_tests::{
 };
 
 async fn readiness(server: &TestServer) -> (u16, Value) {
-    let reply = server.http().get(server.url("/readyz")).send().await.unwrap();
+    let reply = server
+        .http()
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
     (reply.status().as_u16(), reply.json().await.unwrap())
 }
 
@@ -22,7 +27,10 @@ async fn until_ready_is(server: &TestServer, status: u16) -> Value {
         if now == status {
             return body;
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "/readyz stayed {now}: {body}");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "/readyz stayed {now}: {body}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -44,16 +52,33 @@ async fn readyz_follows_postgres_and_redis() {
 
     pg.pause();
     let body = until_ready_is(&server, 503).await;
-    assert!(body["checks"]["database"].as_str().unwrap().starts_with("failing"), "{body}");
+    assert!(
+        body["checks"]["database"]
+            .as_str()
+            .unwrap()
+            .starts_with("failing"),
+        "{body}"
+    );
     // The process itself is still up.
-    let health = server.http().get(server.url("/healthz")).send().await.unwrap();
+    let health = server
+        .http()
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status().as_u16(), 200);
     pg.resume();
     until_ready_is(&server, 200).await;
 
     redis.pause();
     let body = until_ready_is(&server, 503).await;
-    assert!(body["checks"]["redis"].as_str().unwrap().starts_with("failing"), "{body}");
+    assert!(
+        body["checks"]["redis"]
+            .as_str()
+            .unwrap()
+            .starts_with("failing"),
+        "{body}"
+    );
     assert_eq!(body["checks"]["database"], "ok");
     redis.resume();
     until_ready_is(&server, 200).await;

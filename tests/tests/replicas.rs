@@ -13,5 +13,9 @@ async fn replicas_starting_together_migrate_once_and_share_users() {
     let token = a.token("alice", &["agent"]);
     let on_a = a.gql(Some(&token), "{ viewer { id } }", Value::Null).await;
     let on_b = b.gql(Some(&token), "{ viewer { id } }", Value::Null).await;
-    assert_eq!(on_a.data()["viewer"]["id"], on_b.data()["viewer"]["id"], "one user row, seen by both replicas");
+    assert_eq!(
+        on_a.data()["viewer"]["id"],
+        on_b.data()["viewer"]["id"],
+        "one user row, seen by both replicas"
+    );
 }

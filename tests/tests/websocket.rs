@@ -18,30 +18,46 @@ async fn an_admin_sees_token_changes_live(backend: Backend) {
     ws.subscribe("2", "{ viewer { name } }", Value::Null).await;
     let viewer = ws.next_message().await;
     assert_eq!(viewer["payload"]["data"]["viewer"]["name"], "root");
-    assert_eq!(ws.next_message().await, json!({ "type": "complete", "id": "2" }));
+    assert_eq!(
+        ws.next_message().await,
+        json!({ "type": "complete", "id": "2" })
+    );
 
     let created = server
         .gql(Some(&admin), "mutation { createApiToken(input: { name: \"Bridge\", scopes: [\"tickets:read\"] }) { apiToken { id } } }", Value::Null)
         .await;
     assert!(created.body.get("errors").is_none(), "{:#}", created.body);
-    let event = tokio::time::timeout(Duration::from_secs(1), ws.next_message()).await.expect("within a second");
+    let event = tokio::time::timeout(Duration::from_secs(1), ws.next_message())
+        .await
+        .expect("within a second");
     assert_eq!(event["type"], "next");
     assert_eq!(event["id"], "1");
-    assert_eq!(event["payload"]["data"]["apiTokenChanged"], json!({ "kind": "CREATED", "apiToken": { "name": "Bridge", "scopes": ["tickets:read"] } }));
+    assert_eq!(
+        event["payload"]["data"]["apiTokenChanged"],
+        json!({ "kind": "CREATED", "apiToken": { "name": "Bridge", "scopes": ["tickets:read"] } })
+    );
 
     // The client ends the subscription; nothing more arrives for it.
     ws.send(json!({ "type": "complete", "id": "1" })).await;
-    ws.send(json!({ "type": "ping", "payload": { "n": 1 } })).await;
-    assert_eq!(ws.next_message().await, json!({ "type": "pong", "payload": { "n": 1 } }));
+    ws.send(json!({ "type": "ping", "payload": { "n": 1 } }))
+        .await;
+    assert_eq!(
+        ws.next_message().await,
+        json!({ "type": "pong", "payload": { "n": 1 } })
+    );
 }
 
 async fn who_may_not_listen_is_told_with_the_protocols_codes(backend: Backend) {
-    let server = TestServer::start_with(backend, |s| s.ws_init_timeout_seconds = Some("1".into())).await;
+    let server =
+        TestServer::start_with(backend, |s| s.ws_init_timeout_seconds = Some("1".into())).await;
     let admin = server.token("root", &["admin"]);
 
     // A bad token: 4403.
     let mut ws = WsClient::connect(&server.ws_url()).await;
-    ws.send(json!({ "type": "connection_init", "payload": { "authorization": "Bearer nonsense" } })).await;
+    ws.send(
+        json!({ "type": "connection_init", "payload": { "authorization": "Bearer nonsense" } }),
+    )
+    .await;
     let closed = ws.closed(Duration::from_secs(5)).await;
     assert_eq!(closed.code, 4403, "{closed:?}");
     // No token at all: 4403.
@@ -74,26 +90,47 @@ async fn partner_tokens_need_the_events_scope(backend: Backend) {
     let server = TestServer::start(backend).await;
     let admin = server.token("root", &["admin"]);
     let create = "mutation($scopes: [String!]!) { createApiToken(input: { name: \"p\", scopes: $scopes }) { secret apiToken { id } } }";
-    let without = server.gql(Some(&admin), create, json!({ "scopes": ["tickets:read"] })).await;
-    let without = without.data()["createApiToken"]["secret"].as_str().unwrap().to_string();
+    let without = server
+        .gql(Some(&admin), create, json!({ "scopes": ["tickets:read"] }))
+        .await;
+    let without = without.data()["createApiToken"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut ws = WsClient::connect(&server.ws_url()).await;
     ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {without}") } })).await;
     let closed = ws.closed(Duration::from_secs(5)).await;
     assert_eq!(closed.code, 4403);
     assert!(closed.reason.contains("events:subscribe"), "{closed:?}");
 
-    let with = server.gql(Some(&admin), create, json!({ "scopes": ["events:subscribe"] })).await;
-    let secret = with.data()["createApiToken"]["secret"].as_str().unwrap().to_string();
+    let with = server
+        .gql(
+            Some(&admin),
+            create,
+            json!({ "scopes": ["events:subscribe"] }),
+        )
+        .await;
+    let secret = with.data()["createApiToken"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let token_id = with.data()["createApiToken"]["apiToken"]["id"].clone();
     let mut ws = WsClient::connect_with_token(&server.ws_url(), &secret).await;
     // Connected, but an admin's subscription is still refused, with a code.
     ws.subscribe("1", WATCH_TOKENS, Value::Null).await;
     let reply = ws.next_message().await;
-    assert_eq!(reply["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{reply}");
+    assert_eq!(
+        reply["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{reply}"
+    );
 
     // A revoked token cannot connect again.
     server
-        .gql(Some(&admin), "mutation($id: ID!) { revokeApiToken(input: { id: $id }) { apiToken { id } } }", json!({ "id": token_id }))
+        .gql(
+            Some(&admin),
+            "mutation($id: ID!) { revokeApiToken(input: { id: $id }) { apiToken { id } } }",
+            json!({ "id": token_id }),
+        )
         .await
         .data();
     let mut ws = WsClient::connect(&server.ws_url()).await;
@@ -106,7 +143,9 @@ async fn partner_tokens_need_the_events_scope(backend: Backend) {
 async fn a_credential_that_expires_ends_its_connection(backend: Backend) {
     let server = TestServer::start(backend).await;
     let now = chrono::Utc::now().timestamp();
-    let token = switchboard_tests::server::sign_hs256(&json!({ "sub": "temp", "roles": ["admin"], "exp": now + 2 }));
+    let token = switchboard_tests::server::sign_hs256(
+        &json!({ "sub": "temp", "roles": ["admin"], "exp": now + 2 }),
+    );
     let mut ws = WsClient::connect_with_token(&server.ws_url(), &token).await;
     ws.subscribe("1", WATCH_TOKENS, Value::Null).await;
     let closed = ws.closed(Duration::from_secs(6)).await;

@@ -21,7 +21,11 @@ pub fn generate() -> NewSecret {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
-    NewSecret { display_prefix: token[..DISPLAY_PREFIX_LEN].to_string(), hash: hash(&token), token }
+    NewSecret {
+        display_prefix: token[..DISPLAY_PREFIX_LEN].to_string(),
+        hash: hash(&token),
+        token,
+    }
 }
 
 /// The tokens carry 256 random bits, so a fast hash is enough: nothing to brute-force.

@@ -19,7 +19,11 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn new(db: Db, jwt: JwtVerifier) -> Authenticator {
-        Authenticator { db, jwt, known: Mutex::new(HashMap::new()) }
+        Authenticator {
+            db,
+            jwt,
+            known: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `authorization` is the `Authorization` header (or the WebSocket init payload's
@@ -37,7 +41,9 @@ impl Authenticator {
             }
         };
         if looks_like_api_token(credential) {
-            return Ok(Caller::Partner(api_tokens::verify(&self.db, credential).await?));
+            return Ok(Caller::Partner(
+                api_tokens::verify(&self.db, credential).await?,
+            ));
         }
         let claims = self.jwt.verify(credential)?;
         let mut roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
@@ -48,7 +54,11 @@ impl Authenticator {
         }
         let identity = users::Identity {
             subject: claims.sub.clone(),
-            name: claims.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| claims.sub.clone()),
+            name: claims
+                .name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| claims.sub.clone()),
             email: claims.email.clone(),
             roles,
             groups: claims.groups.clone(),
@@ -66,7 +76,12 @@ impl Authenticator {
     }
 
     async fn user_id(&self, identity: &users::Identity) -> AppResult<i64> {
-        if let Some(&id) = self.known.lock().expect("user cache poisoned").get(identity) {
+        if let Some(&id) = self
+            .known
+            .lock()
+            .expect("user cache poisoned")
+            .get(identity)
+        {
             return Ok(id);
         }
         let id = users::upsert(&self.db, identity).await?;

@@ -84,7 +84,10 @@ impl JwtVerifier {
         let (algorithm, key) = match &config.key {
             JwtKeyConfig::Hs256 { .. } => {
                 let secret = hs256_secret.ok_or("HS256 needs a secret")?;
-                (Algorithm::HS256, DecodingKey::from_secret(secret.as_bytes()))
+                (
+                    Algorithm::HS256,
+                    DecodingKey::from_secret(secret.as_bytes()),
+                )
             }
             JwtKeyConfig::Rs256 { public_key_pem } => (
                 Algorithm::RS256,
@@ -122,9 +125,9 @@ impl JwtVerifier {
 
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
         match jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation) {
-            Ok(data) if data.claims.sub.trim().is_empty() => {
-                Err(AppError::Unauthenticated("the token's 'sub' claim is empty".into()))
-            }
+            Ok(data) if data.claims.sub.trim().is_empty() => Err(AppError::Unauthenticated(
+                "the token's 'sub' claim is empty".into(),
+            )),
             Ok(data) => Ok(data.claims),
             Err(error) => Err(AppError::Unauthenticated(explain(error.kind()))),
         }
@@ -139,7 +142,9 @@ fn explain(kind: &ErrorKind) -> String {
         ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
             "it is signed with an algorithm this server does not accept".to_string()
         }
-        ErrorKind::InvalidIssuer => "its issuer (iss) is not the one this server trusts".to_string(),
+        ErrorKind::InvalidIssuer => {
+            "its issuer (iss) is not the one this server trusts".to_string()
+        }
         ErrorKind::InvalidAudience => "its audience (aud) is not this server".to_string(),
         ErrorKind::MissingRequiredClaim(claim) => format!("it has no '{claim}' claim"),
         _ => "it is not a well-formed JWT".to_string(),
@@ -148,7 +153,10 @@ fn explain(kind: &ErrorKind) -> String {
 }
 
 /// Signs a token for local use with the HS256 secret, as `switchboard token dev` does.
-pub fn sign_dev_token(secret: &str, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+pub fn sign_dev_token(
+    secret: &str,
+    claims: &Claims,
+) -> Result<String, jsonwebtoken::errors::Error> {
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         claims,

@@ -175,11 +175,16 @@ fn describe_roles(roles: &[Role]) -> String {
     if roles.is_empty() {
         return "none".to_string();
     }
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn not_signed_in() -> AppError {
     AppError::Unauthenticated(
-        "sign in first: send 'Authorization: Bearer <token>' with a JWT or an API token".to_string(),
+        "sign in first: send 'Authorization: Bearer <token>' with a JWT or an API token"
+            .to_string(),
     )
 }

@@ -43,7 +43,10 @@ pub fn parse_scopes(names: &[String]) -> AppResult<Vec<Scope>> {
             let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
             AppError::bad_input(
                 "scopes",
-                format!("'{name}' is not a scope; known scopes are {}", known.join(", ")),
+                format!(
+                    "'{name}' is not a scope; known scopes are {}",
+                    known.join(", ")
+                ),
             )
         })?;
         if !scopes.contains(&scope) {
@@ -67,7 +70,10 @@ pub async fn create(db: &Db, new: NewToken) -> AppResult<CreatedToken> {
     if let Some(expires_at) = new.expires_at
         && expires_at <= now
     {
-        return Err(AppError::bad_input("expiresAt", "the expiry must be in the future"));
+        return Err(AppError::bad_input(
+            "expiresAt",
+            "the expiry must be in the future",
+        ));
     }
     let secret = secrets::generate();
     let txn = db.begin_write().await?;
@@ -86,12 +92,21 @@ pub async fn create(db: &Db, new: NewToken) -> AppResult<CreatedToken> {
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(CreatedToken { row, token: secret.token })
+    Ok(CreatedToken {
+        row,
+        token: secret.token,
+    })
 }
 
 /// Tokens newest first, revoked ones included (they are part of the record).
-pub async fn list(db: &Db, after_id: Option<i64>, limit: Option<u64>) -> AppResult<Vec<api_token::Model>> {
-    let mut query = api_token::Entity::find().order_by_desc(api_token::Column::Id).limit(limit);
+pub async fn list(
+    db: &Db,
+    after_id: Option<i64>,
+    limit: Option<u64>,
+) -> AppResult<Vec<api_token::Model>> {
+    let mut query = api_token::Entity::find()
+        .order_by_desc(api_token::Column::Id)
+        .limit(limit);
     if let Some(after_id) = after_id {
         query = query.filter(api_token::Column::Id.lt(after_id));
     }
@@ -123,12 +138,16 @@ pub async fn revoke(db: &Db, id: i64) -> AppResult<api_token::Model> {
 }
 
 pub fn scopes_of(row: &api_token::Model) -> Vec<Scope> {
-    strings(&row.scopes).iter().filter_map(|s| Scope::parse(s)).collect()
+    strings(&row.scopes)
+        .iter()
+        .filter_map(|s| Scope::parse(s))
+        .collect()
 }
 
 /// The partner behind a presented token, if the token is known, unrevoked and unexpired.
 pub async fn verify(db: &Db, token: &str) -> AppResult<Partner> {
-    let refused = |why: &str| AppError::Unauthenticated(format!("the API token was refused: {why}"));
+    let refused =
+        |why: &str| AppError::Unauthenticated(format!("the API token was refused: {why}"));
     let row = api_token::Entity::find()
         .filter(api_token::Column::SecretHash.eq(secrets::hash(token)))
         .one(db.conn())
@@ -141,7 +160,10 @@ pub async fn verify(db: &Db, token: &str) -> AppResult<Partner> {
     if row.expires_at.is_some_and(|at| at <= now) {
         return Err(refused("it has expired"));
     }
-    if row.last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION) {
+    if row
+        .last_used_at
+        .is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
+    {
         touch(db.clone(), row.id, now);
     }
     Ok(Partner {

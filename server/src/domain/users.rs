@@ -25,7 +25,13 @@ pub async fn upsert(db: &Db, identity: &Identity) -> AppResult<i64> {
         subject: Set(identity.subject.clone()),
         name: Set(identity.name.clone()),
         email: Set(identity.email.clone()),
-        roles: Set(json!(identity.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>())),
+        roles: Set(json!(
+            identity
+                .roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+        )),
         groups: Set(json!(identity.groups)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -51,7 +57,10 @@ pub async fn upsert(db: &Db, identity: &Identity) -> AppResult<i64> {
 }
 
 pub fn roles_of(row: &user::Model) -> Vec<Role> {
-    strings(&row.roles).iter().filter_map(|r| Role::parse(r)).collect()
+    strings(&row.roles)
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .collect()
 }
 
 pub fn groups_of(row: &user::Model) -> Vec<String> {
@@ -61,6 +70,11 @@ pub fn groups_of(row: &user::Model) -> Vec<String> {
 pub fn strings(value: &serde_json::Value) -> Vec<String> {
     value
         .as_array()
-        .map(|items| items.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -30,7 +30,10 @@ impl ApiToken {
         &self.0.prefix
     }
     async fn scopes(&self) -> Vec<String> {
-        scopes_of(&self.0).iter().map(|s| s.as_str().to_string()).collect()
+        scopes_of(&self.0)
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect()
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -127,7 +130,10 @@ impl ApiTokenMutation {
         )
         .await?;
         app.announce_token_change(ApiTokenChangeKind::Created, &created.row);
-        Ok(CreateApiTokenPayload { api_token: ApiToken(created.row), secret: created.token })
+        Ok(CreateApiTokenPayload {
+            api_token: ApiToken(created.row),
+            secret: created.token,
+        })
     }
 
     /// Stops a token from working, at once. Admins only.
@@ -141,7 +147,9 @@ impl ApiTokenMutation {
         let app = state(ctx);
         let row = api_tokens::revoke(&app.db, id).await?;
         app.announce_token_change(ApiTokenChangeKind::Revoked, &row);
-        Ok(RevokeApiTokenPayload { api_token: ApiToken(row) })
+        Ok(RevokeApiTokenPayload {
+            api_token: ApiToken(row),
+        })
     }
 }
 

@@ -11,8 +11,11 @@ pub fn encode(type_name: &str, id: i64) -> ID {
 
 /// The type name and row id inside a global id.
 pub fn decode(id: &ID) -> AppResult<(String, i64)> {
-    let not_ours = || AppError::bad_input("id", format!("'{}' is not an id this server issued", id.0));
-    let raw = URL_SAFE_NO_PAD.decode(id.0.as_bytes()).map_err(|_| not_ours())?;
+    let not_ours =
+        || AppError::bad_input("id", format!("'{}' is not an id this server issued", id.0));
+    let raw = URL_SAFE_NO_PAD
+        .decode(id.0.as_bytes())
+        .map_err(|_| not_ours())?;
     let text = String::from_utf8(raw).map_err(|_| not_ours())?;
     let (type_name, number) = text.split_once(':').ok_or_else(not_ours)?;
     let number = number.parse::<i64>().map_err(|_| not_ours())?;
@@ -27,6 +30,9 @@ pub fn decode_as(id: &ID, type_name: &str, field: &str) -> AppResult<i64> {
             field,
             format!("'{}' is the id of a {found}, not of a {type_name}", id.0),
         )),
-        Err(_) => Err(AppError::bad_input(field, format!("'{}' is not an id this server issued", id.0))),
+        Err(_) => Err(AppError::bad_input(
+            field,
+            format!("'{}' is not an id this server issued", id.0),
+        )),
     }
 }

@@ -12,7 +12,12 @@ use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 use crate::{app::AppState, auth::Caller, config::Limits};
 
 #[derive(MergedObject, Default)]
-pub struct Query(viewer::ViewerQuery, node::NodeQuery, users::UserQuery, api_tokens::ApiTokenQuery);
+pub struct Query(
+    viewer::ViewerQuery,
+    node::NodeQuery,
+    users::UserQuery,
+    api_tokens::ApiTokenQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(api_tokens::ApiTokenMutation);
@@ -24,13 +29,17 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with its limits. `state` is absent only when exporting the SDL.
 pub fn build_schema(limits: &Limits, state: Option<AppState>) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .register_output_type::<node::Node>()
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_directives(limits.max_directives)
-        .with_sorted_fields()
-        .with_sorted_enums();
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .register_output_type::<node::Node>()
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_directives(limits.max_directives)
+    .with_sorted_fields()
+    .with_sorted_enums();
     if let Some(state) = state {
         builder = builder.data(state);
     }

@@ -23,7 +23,10 @@ pub fn page(first: Option<i32>, after: Option<String>) -> AppResult<Page> {
         ));
     }
     let after_id = after.map(|cursor| decode_cursor(&cursor)).transpose()?;
-    Ok(Page { after_id, size: size as u64 })
+    Ok(Page {
+        after_id,
+        size: size as u64,
+    })
 }
 
 pub fn encode_cursor(id: i64) -> String {
@@ -36,7 +39,12 @@ fn decode_cursor(cursor: &str) -> AppResult<i64> {
         .ok()
         .and_then(|raw| String::from_utf8(raw).ok())
         .and_then(|text| text.strip_prefix("k:").and_then(|n| n.parse().ok()))
-        .ok_or_else(|| AppError::bad_input("after", "not a cursor from this list: pass an endCursor you were given"))
+        .ok_or_else(|| {
+            AppError::bad_input(
+                "after",
+                "not a cursor from this list: pass an endCursor you were given",
+            )
+        })
 }
 
 /// Builds a connection from up to `page.size + 1` rows (the extra one tells whether
@@ -50,6 +58,9 @@ pub fn connection<Row, Node: async_graphql::OutputType>(
     let has_next = rows.len() as u64 > page.size;
     rows.truncate(page.size as usize);
     let mut connection = Connection::new(page.after_id.is_some(), has_next);
-    connection.edges.extend(rows.into_iter().map(|row| Edge::new(encode_cursor(id_of(&row)), to_node(row))));
+    connection.edges.extend(
+        rows.into_iter()
+            .map(|row| Edge::new(encode_cursor(id_of(&row)), to_node(row))),
+    );
     connection
 }

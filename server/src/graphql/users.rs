@@ -76,7 +76,9 @@ impl UserQuery {
     ) -> AppResult<Connection<String, User>> {
         caller(ctx).require_role_or_scope(Role::Agent, Scope::UsersRead)?;
         let page = pagination::page(first, after)?;
-        let mut query = user::Entity::find().order_by_asc(user::Column::Id).limit(page.size + 1);
+        let mut query = user::Entity::find()
+            .order_by_asc(user::Column::Id)
+            .limit(page.size + 1);
         if let Some(after_id) = page.after_id {
             query = query.filter(user::Column::Id.gt(after_id));
         }

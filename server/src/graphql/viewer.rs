@@ -59,7 +59,11 @@ impl ViewerQuery {
                 email: None,
                 roles: vec![],
                 groups: vec![],
-                scopes: partner.scopes.iter().map(|s| s.as_str().to_string()).collect(),
+                scopes: partner
+                    .scopes
+                    .iter()
+                    .map(|s| s.as_str().to_string())
+                    .collect(),
                 expires_at: partner.expires_at,
             }),
         }

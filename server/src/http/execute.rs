@@ -3,7 +3,9 @@
 
 use async_graphql::{
     Request, Response, ServerError, Value,
-    parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet},
+    parser::types::{
+        DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+    },
 };
 
 use crate::{
@@ -19,14 +21,21 @@ pub struct Prepared {
     pub operation: OperationType,
 }
 
-pub fn prepare(mut request: Request, limits: &Limits, request_id: &str) -> Result<Prepared, ServerError> {
+pub fn prepare(
+    mut request: Request,
+    limits: &Limits,
+    request_id: &str,
+) -> Result<Prepared, ServerError> {
     let operation_name = request.operation_name.clone();
     let doc = request.parsed_query().map_err(|error| {
-        edge_error(format!("The query does not parse: {}", error.message), "GRAPHQL_PARSE_FAILED", request_id)
+        edge_error(
+            format!("The query does not parse: {}", error.message),
+            "GRAPHQL_PARSE_FAILED",
+            request_id,
+        )
     })?;
-    let operation = select_operation(doc, operation_name.as_deref()).map_err(|message| {
-        edge_error(message, "GRAPHQL_VALIDATION_FAILED", request_id)
-    })?;
+    let operation = select_operation(doc, operation_name.as_deref())
+        .map_err(|message| edge_error(message, "GRAPHQL_VALIDATION_FAILED", request_id))?;
     let aliases = count_aliases(doc);
     if aliases > limits.max_aliases {
         return Err(edge_error(
@@ -54,7 +63,11 @@ pub fn finish(mut response: Response, limits: &Limits, request_id: &str) -> (Res
     response.errors = std::mem::take(&mut response.errors)
         .into_iter()
         .map(|mut error| {
-            let stage = if error.path.is_empty() { Stage::Validation } else { Stage::Execution };
+            let stage = if error.path.is_empty() {
+                Stage::Validation
+            } else {
+                Stage::Execution
+            };
             error.message = explain_limit(&error.message, limits).unwrap_or(error.message);
             to_client_error(error, stage, request_id)
         })
@@ -103,7 +116,15 @@ fn count_aliases(doc: &ExecutableDocument) -> usize {
             })
             .sum()
     }
-    let operations: usize = doc.operations.iter().map(|(_, op)| in_set(&op.node.selection_set.node)).sum();
-    let fragments: usize = doc.fragments.values().map(|f| in_set(&f.node.selection_set.node)).sum();
+    let operations: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| in_set(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = doc
+        .fragments
+        .values()
+        .map(|f| in_set(&f.node.selection_set.node))
+        .sum();
     operations + fragments
 }

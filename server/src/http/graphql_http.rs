@@ -37,11 +37,16 @@ fn negotiate(headers: &HeaderMap) -> Option<Media> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(Media::Json);
     };
-    let types: Vec<&str> =
-        accept.split(',').map(|part| part.split(';').next().unwrap_or("").trim()).collect();
+    let types: Vec<&str> = accept
+        .split(',')
+        .map(|part| part.split(';').next().unwrap_or("").trim())
+        .collect();
     if types.contains(&GRAPHQL_RESPONSE_JSON) {
         Some(Media::GraphqlResponseJson)
-    } else if types.iter().any(|t| matches!(*t, JSON | "application/*" | "*/*")) {
+    } else if types
+        .iter()
+        .any(|t| matches!(*t, JSON | "application/*" | "*/*"))
+    {
         Some(Media::Json)
     } else {
         None
@@ -66,58 +71,100 @@ pub async fn get(
     if query.is_empty() && wants_graphiql(&headers) {
         return Html(graphiql()).into_response();
     }
-    let Some(media) = negotiate(&headers) else { return not_acceptable(&request_id) };
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable(&request_id);
+    };
     let parsed = match async_graphql::http::parse_query_string(&query) {
         Ok(parsed) => parsed,
         Err(error) => {
             let message = format!("The query string is not a GraphQL request: {error}");
-            return reply_error(media, StatusCode::BAD_REQUEST, edge_error(message, "BAD_REQUEST", &request_id));
+            return reply_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                edge_error(message, "BAD_REQUEST", &request_id),
+            );
         }
     };
     run(server, parsed, &headers, media, &request_id, true).await
 }
 
-pub async fn post(State(server): State<Server>, headers: HeaderMap, request: axum::extract::Request) -> Response {
+pub async fn post(
+    State(server): State<Server>,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+) -> Response {
     let request_id = request_id_of(request.extensions());
-    let Some(media) = negotiate(&headers) else { return not_acceptable(&request_id) };
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable(&request_id);
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if essence != JSON {
         let message = format!(
             "Send the request as {JSON}, not {}",
-            if essence.is_empty() { "without a Content-Type" } else { &essence }
+            if essence.is_empty() {
+                "without a Content-Type"
+            } else {
+                &essence
+            }
         );
-        return reply_error(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, edge_error(message, "BAD_REQUEST", &request_id));
+        return reply_error(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            edge_error(message, "BAD_REQUEST", &request_id),
+        );
     }
-    let body = match axum::body::to_bytes(request.into_body(), server.state.config.limits.max_body_bytes).await {
+    let body = match axum::body::to_bytes(
+        request.into_body(),
+        server.state.config.limits.max_body_bytes,
+    )
+    .await
+    {
         Ok(body) => body,
         Err(_) => {
             let message = format!(
                 "The request body is larger than {} bytes (SWITCHBOARD_MAX_BODY_BYTES)",
                 server.state.config.limits.max_body_bytes
             );
-            return reply_error(media, StatusCode::PAYLOAD_TOO_LARGE, edge_error(message, "BAD_REQUEST", &request_id));
+            return reply_error(
+                media,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                edge_error(message, "BAD_REQUEST", &request_id),
+            );
         }
     };
     let parsed = match parse_body(&body) {
         Ok(parsed) => parsed,
         Err(message) => {
-            return reply_error(media, StatusCode::BAD_REQUEST, edge_error(message, "BAD_REQUEST", &request_id));
+            return reply_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                edge_error(message, "BAD_REQUEST", &request_id),
+            );
         }
     };
     run(server, parsed, &headers, media, &request_id, false).await
 }
 
 fn parse_body(body: &Bytes) -> Result<Request, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| format!("The request body is not valid JSON: {e}"))?;
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| format!("The request body is not valid JSON: {e}"))?;
     if value.is_array() {
         return Err("Batched requests are not supported: send one operation per request".into());
     }
     if !value.get("query").is_some_and(|q| q.is_string()) {
         return Err("The request body must be a JSON object with a 'query' string".into());
     }
-    serde_json::from_value(value).map_err(|e| format!("The request body is not a GraphQL request: {e}"))
+    serde_json::from_value(value)
+        .map_err(|e| format!("The request body is not a GraphQL request: {e}"))
 }
 
 async fn run(
@@ -135,9 +182,15 @@ async fn run(
     };
     match prepared.operation {
         OperationType::Mutation if via_get => {
-            let error = edge_error("Mutations must be sent with POST", "BAD_REQUEST", request_id);
+            let error = edge_error(
+                "Mutations must be sent with POST",
+                "BAD_REQUEST",
+                request_id,
+            );
             let mut response = reply_error(media, StatusCode::METHOD_NOT_ALLOWED, error);
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
         OperationType::Subscription => {
@@ -150,14 +203,21 @@ async fn run(
         }
         _ => {}
     }
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let caller = match server.state.auth.authenticate(authorization).await {
         Ok(caller) => caller,
         Err(error) => return unauthenticated(media, error, request_id),
     };
     let request = execute::attach(prepared.request, caller);
-    let (response, request_error) = execute::finish(server.schema.execute(request).await, &limits, request_id);
-    let status = if request_error { request_error_status(media) } else { StatusCode::OK };
+    let (response, request_error) =
+        execute::finish(server.schema.execute(request).await, &limits, request_id);
+    let status = if request_error {
+        request_error_status(media)
+    } else {
+        StatusCode::OK
+    };
     reply(media, status, &response)
 }
 
@@ -170,7 +230,8 @@ fn request_error_status(media: Media) -> StatusCode {
 }
 
 fn reply(media: Media, status: StatusCode, body: &impl serde::Serialize) -> Response {
-    let body = serde_json::to_vec(body).unwrap_or_else(|_| b"{\"errors\":[{\"message\":\"unserialisable response\"}]}".to_vec());
+    let body = serde_json::to_vec(body)
+        .unwrap_or_else(|_| b"{\"errors\":[{\"message\":\"unserialisable response\"}]}".to_vec());
     (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
 }
 
@@ -185,20 +246,27 @@ fn unauthenticated(media: Media, error: AppError, request_id: &str) -> Response 
     };
     let mut response = reply_error(media, status, app_error_to_client(error, request_id));
     if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
     }
     response
 }
 
 fn not_acceptable(request_id: &str) -> Response {
     let error = edge_error(
-        format!("This endpoint answers {GRAPHQL_RESPONSE_JSON} or {JSON}: say so in the Accept header"),
+        format!(
+            "This endpoint answers {GRAPHQL_RESPONSE_JSON} or {JSON}: say so in the Accept header"
+        ),
         "BAD_REQUEST",
         request_id,
     );
-    reply(Media::Json, StatusCode::NOT_ACCEPTABLE, &json!({ "errors": [error] }))
+    reply(
+        Media::Json,
+        StatusCode::NOT_ACCEPTABLE,
+        &json!({ "errors": [error] }),
+    )
 }
 
 fn graphiql() -> String {

@@ -37,7 +37,11 @@ pub async fn readyz(State(server): State<Server>) -> impl IntoResponse {
     if !ready {
         tracing::warn!(checks = %serde_json::Value::Object(checks.clone()), "not ready");
     }
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = json!({ "status": if ready { "ready" } else { "unavailable" }, "checks": checks });
     (status, Json(body))
 }

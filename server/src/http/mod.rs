@@ -65,7 +65,9 @@ impl MakeRequestId for RandomRequestId {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
         let mut bytes = [0u8; 8];
         rand::rng().fill_bytes(&mut bytes);
-        HeaderValue::from_str(&hex::encode(bytes)).ok().map(RequestId::new)
+        HeaderValue::from_str(&hex::encode(bytes))
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -80,7 +82,12 @@ fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(allow_origin)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, HeaderName::from_static("x-request-id")])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("x-request-id"),
+        ])
         .expose_headers([HeaderName::from_static("x-request-id")])
         .max_age(Duration::from_secs(600))
 }

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::{sync::mpsc, task::AbortHandle, time::Instant};
 use tower_http::request_id::RequestId;
+use tracing::Instrument;
 
 use super::{Server, execute};
 use crate::auth::{Caller, Scope};
@@ -31,11 +32,20 @@ const OUTBOX: usize = 256;
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ClientMessage {
-    ConnectionInit { payload: Option<Value> },
-    Ping { payload: Option<Value> },
+    ConnectionInit {
+        payload: Option<Value>,
+    },
+    Ping {
+        payload: Option<Value>,
+    },
     Pong {},
-    Subscribe { id: String, payload: async_graphql::Request },
-    Complete { id: String },
+    Subscribe {
+        id: String,
+        payload: async_graphql::Request,
+    },
+    Complete {
+        id: String,
+    },
 }
 
 struct Close(u16, String);
@@ -46,19 +56,38 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let request_id = request_id.header_value().to_str().unwrap_or("-").to_string();
+    let request_id = request_id
+        .header_value()
+        .to_str()
+        .unwrap_or("-")
+        .to_string();
     // Partner systems may authenticate the upgrade itself; browsers cannot set headers
     // and use the connection_init payload instead.
-    let header_auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(String::from);
+    let header_auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
     let ws = ws.protocols([PROTOCOL]);
     let offered = ws.selected_protocol().is_some();
-    ws.on_upgrade(move |socket| async move {
-        if offered {
-            Connection::new(server, request_id, header_auth).run(socket).await;
-        } else {
-            let mut socket = socket;
-            let _ = socket.send(close_message(4406, "Subprotocol not acceptable: use graphql-transport-ws")).await;
+    // The connection outlives the upgrade request's span; give it one with the same id.
+    let span = tracing::info_span!("websocket", %request_id);
+    ws.on_upgrade(move |socket| {
+        async move {
+            if offered {
+                Connection::new(server, request_id, header_auth)
+                    .run(socket)
+                    .await;
+            } else {
+                let mut socket = socket;
+                let _ = socket
+                    .send(close_message(
+                        4406,
+                        "Subprotocol not acceptable: use graphql-transport-ws",
+                    ))
+                    .await;
+            }
         }
+        .instrument(span)
     })
 }
 
@@ -72,7 +101,13 @@ struct Connection {
 
 impl Connection {
     fn new(server: Server, request_id: String, header_auth: Option<String>) -> Connection {
-        Connection { server, request_id, header_auth, caller: None, subscriptions: HashMap::new() }
+        Connection {
+            server,
+            request_id,
+            header_auth,
+            caller: None,
+            subscriptions: HashMap::new(),
+        }
     }
 
     async fn run(mut self, socket: WebSocket) {
@@ -90,7 +125,8 @@ impl Connection {
         let config = self.server.state.config.clone();
         let mut init_deadline = pin!(tokio::time::sleep(config.ws_init_timeout));
         let mut expiry = pin!(tokio::time::sleep(Duration::from_secs(86_400 * 365)));
-        let mut keepalive = tokio::time::interval_at(Instant::now() + config.ws_keepalive, config.ws_keepalive);
+        let mut keepalive =
+            tokio::time::interval_at(Instant::now() + config.ws_keepalive, config.ws_keepalive);
         let mut shutting_down = pin!(stopping(self.server.state.shutting_down.clone()));
 
         let close = loop {
@@ -113,7 +149,7 @@ impl Connection {
                 _ = &mut expiry => break Some(Close(4403, "Forbidden: the credential has expired".into())),
                 _ = keepalive.tick() => {
                     if out.try_send(text(json!({ "type": "ping" }))).is_err() {
-                        tracing::debug!(request_id = %self.request_id, "client is not reading; skipped a keep-alive ping");
+                        tracing::debug!("client is not reading; skipped a keep-alive ping");
                     }
                 }
                 Some(id) = finished.recv() => { self.subscriptions.remove(&id); }
@@ -188,7 +224,10 @@ impl Connection {
 
     async fn authenticate(&self, payload: Option<Value>) -> Result<Caller, Close> {
         let from_payload = payload.as_ref().and_then(|p| {
-            p.get("authorization").or_else(|| p.get("Authorization")).and_then(Value::as_str).map(String::from)
+            p.get("authorization")
+                .or_else(|| p.get("Authorization"))
+                .and_then(Value::as_str)
+                .map(String::from)
         });
         let authorization = from_payload.or_else(|| self.header_auth.clone());
         let caller = self
@@ -223,33 +262,44 @@ impl Connection {
         let schema = self.server.schema.clone();
         let limits = self.server.state.config.limits;
         let request_id = self.request_id.clone();
-        let task = tokio::spawn(async move {
-            let prepared = match execute::prepare(request, &limits, &request_id) {
-                Ok(prepared) => prepared,
-                Err(error) => {
-                    let _ = out.send(text(json!({ "type": "error", "id": id, "payload": [error] }))).await;
-                    let _ = finished.send(id);
-                    return;
-                }
-            };
-            let mut responses = schema.execute_stream(execute::attach(prepared.request, caller));
-            let mut first = true;
-            while let Some(response) = responses.next().await {
-                let (response, request_error) = execute::finish(response, &limits, &request_id);
-                let message = if first && request_error {
-                    json!({ "type": "error", "id": id, "payload": response.errors })
-                } else {
-                    json!({ "type": "next", "id": id, "payload": response })
+        let span = tracing::Span::current();
+        let task = tokio::spawn(
+            async move {
+                let prepared = match execute::prepare(request, &limits, &request_id) {
+                    Ok(prepared) => prepared,
+                    Err(error) => {
+                        let _ = out
+                            .send(text(
+                                json!({ "type": "error", "id": id, "payload": [error] }),
+                            ))
+                            .await;
+                        let _ = finished.send(id);
+                        return;
+                    }
                 };
-                if out.send(text(message)).await.is_err() || (first && request_error) {
-                    let _ = finished.send(id);
-                    return;
+                let mut responses =
+                    schema.execute_stream(execute::attach(prepared.request, caller));
+                let mut first = true;
+                while let Some(response) = responses.next().await {
+                    let (response, request_error) = execute::finish(response, &limits, &request_id);
+                    let message = if first && request_error {
+                        json!({ "type": "error", "id": id, "payload": response.errors })
+                    } else {
+                        json!({ "type": "next", "id": id, "payload": response })
+                    };
+                    if out.send(text(message)).await.is_err() || (first && request_error) {
+                        let _ = finished.send(id);
+                        return;
+                    }
+                    first = false;
                 }
-                first = false;
+                let _ = out
+                    .send(text(json!({ "type": "complete", "id": id })))
+                    .await;
+                let _ = finished.send(id);
             }
-            let _ = out.send(text(json!({ "type": "complete", "id": id }))).await;
-            let _ = finished.send(id);
-        });
+            .instrument(span),
+        );
         task.abort_handle()
     }
 }
@@ -273,5 +323,8 @@ fn close_message(code: u16, reason: &str) -> Message {
     while !reason.is_char_boundary(end) {
         end -= 1;
     }
-    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(&reason[..end]) }))
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from(&reason[..end]),
+    }))
 }
