@@ -1,4 +1,13 @@
 //! SeaORM entities: one module per table, no business rules.
 
 pub mod api_token;
+pub mod assignment_rule;
+pub mod category;
+pub mod comment;
+pub mod desk_settings;
+pub mod event;
+pub mod group;
+pub mod group_member;
+pub mod organization;
+pub mod ticket;
 pub mod user;

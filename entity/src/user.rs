@@ -17,9 +17,26 @@ pub struct Model {
     pub groups: Json,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The customer the person belongs to, when they are a requester of one.
+    pub organization_id: Option<i64>,
+    /// Whether routing may hand the person new tickets (an agent on leave is not).
+    pub available: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::organization::Entity",
+        from = "Column::OrganizationId",
+        to = "super::organization::Column::Id"
+    )]
+    Organization,
+}
+
+impl Related<super::organization::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Organization.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -3,12 +3,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_users_and_api_tokens;
+mod m20261121_000002_service_desk;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_users_and_api_tokens::Migration)]
+        vec![
+            Box::new(m20261121_000001_users_and_api_tokens::Migration),
+            Box::new(m20261121_000002_service_desk::Migration),
+        ]
     }
 }

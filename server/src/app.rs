@@ -12,13 +12,14 @@ use tokio::{
 
 use crate::{
     auth::{Authenticator, jwt},
+    clock::{SharedClock, SystemClock},
     config::{Config, JwtKeyConfig},
     db::Db,
     graphql::{
         self,
         api_tokens::{ApiToken, ApiTokenChange, ApiTokenChangeKind},
     },
-    http,
+    http, jobs,
 };
 
 /// Everything a request handler needs; cheap to clone.
@@ -28,6 +29,7 @@ pub struct AppState {
     pub db: Db,
     pub auth: Arc<Authenticator>,
     pub redis: Option<redis::Client>,
+    pub clock: SharedClock,
     pub token_changes: broadcast::Sender<ApiTokenChange>,
     /// Flips to true when the server begins to shut down; long-lived sockets watch it.
     pub shutting_down: watch::Receiver<bool>,
@@ -100,6 +102,15 @@ impl RunningServer {
 
 /// Starts the whole service on `listener`.
 pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<RunningServer> {
+    start_with_clock(config, listener, Arc::new(SystemClock)).await
+}
+
+/// Starts the service with a given clock: tests move time forward with it.
+pub async fn start_with_clock(
+    config: Config,
+    listener: TcpListener,
+    clock: SharedClock,
+) -> anyhow::Result<RunningServer> {
     let db = open_database(&config).await?;
     let secret = hs256_secret(&config)?;
     let verifier = jwt::JwtVerifier::new(&config.jwt, secret.as_deref())
@@ -116,9 +127,16 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
         config: Arc::new(config),
         db,
         redis,
+        clock,
         token_changes: broadcast::channel(256).0,
         shutting_down: shutdown_rx.clone(),
     };
+    jobs::spawn_auto_close(
+        state.db.clone(),
+        state.clock.clone(),
+        state.config.job_interval,
+        shutdown_rx.clone(),
+    );
     let schema = graphql::build_schema(&state.config.limits, Some(state.clone()));
     let addr = listener.local_addr()?;
     let grace = state.config.shutdown_grace;

@@ -70,6 +70,9 @@ pub struct Settings {
     /// Seconds between the server's keep-alive pings on WebSockets.
     #[arg(long, global = true, env = "SWITCHBOARD_WS_KEEPALIVE_SECONDS")]
     pub ws_keepalive_seconds: Option<String>,
+    /// Seconds between runs of the background jobs (closing resolved tickets).
+    #[arg(long, global = true, env = "SWITCHBOARD_JOB_INTERVAL_SECONDS")]
+    pub job_interval_seconds: Option<String>,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, global = true, env = "SWITCHBOARD_SHUTDOWN_GRACE_SECONDS")]
     pub shutdown_grace_seconds: Option<String>,
@@ -88,6 +91,7 @@ pub struct Config {
     pub ws_init_timeout: Duration,
     pub ws_keepalive: Duration,
     pub shutdown_grace: Duration,
+    pub job_interval: Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -282,6 +286,11 @@ impl Config {
                 s.shutdown_grace_seconds.as_deref(),
                 "SWITCHBOARD_SHUTDOWN_GRACE_SECONDS",
                 30,
+            )?,
+            job_interval: seconds(
+                s.job_interval_seconds.as_deref(),
+                "SWITCHBOARD_JOB_INTERVAL_SECONDS",
+                60,
             )?,
         })
     }

@@ -1,7 +1,13 @@
 //! Database connection: SQLite (embedded default) or PostgreSQL, and write transactions
 //! that never fail with "database is locked".
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -17,6 +23,8 @@ const MIGRATION_LOCK: i64 = 0x5357_4954_4348;
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// SQL statements run so far, for /metrics: what "no N+1" is checked against.
+    statements: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -55,7 +63,17 @@ impl Db {
                 Database::connect(options).await?
             }
         };
-        Ok(Db { conn })
+        let mut conn = conn;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Db { conn, statements })
+    }
+
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     pub fn conn(&self) -> &DatabaseConnection {

@@ -6,12 +6,14 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod jobs;
 pub mod telemetry;
 
 pub use app::{RunningServer, start};

@@ -1,11 +1,11 @@
 //! A real Switchboard server, started in this process on a free port.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use switchboard::{RunningServer, Settings};
+use switchboard::{RunningServer, Settings, clock::OffsetClock};
 
 use crate::services::Postgres;
 
@@ -24,6 +24,8 @@ pub struct TestServer {
     pub pg_database: Option<String>,
     running: Option<RunningServer>,
     http: reqwest::Client,
+    /// The server's clock: real time plus whatever the test has moved it forward.
+    pub clock: Arc<OffsetClock>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -95,7 +97,8 @@ impl TestServer {
             switchboard::Config::from_settings(&settings).expect("test settings are valid");
         switchboard::telemetry::init(config.log_format);
         let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap();
-        let running = switchboard::start(config, listener)
+        let clock = Arc::new(OffsetClock::default());
+        let running = switchboard::app::start_with_clock(config, listener, clock.clone())
             .await
             .expect("the server starts");
         TestServer {
@@ -103,6 +106,7 @@ impl TestServer {
             settings,
             pg_database,
             running: Some(running),
+            clock,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -146,6 +150,28 @@ impl TestServer {
             status,
             body: response.json().await.unwrap_or(Value::Null),
         }
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    /// SQL statements the server has run so far, from /metrics.
+    pub async fn statements_run(&self) -> u64 {
+        let text = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix("switchboard_sql_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("/metrics reports switchboard_sql_statements_total")
     }
 
     /// Stops the server the way a signal does, letting requests finish.

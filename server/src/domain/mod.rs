@@ -1,4 +1,9 @@
 //! Business rules, one module per area. No GraphQL or HTTP types in here.
 
 pub mod api_tokens;
+pub mod desk;
+pub mod events;
+pub mod routing;
+pub mod settings;
+pub mod tickets;
 pub mod users;

@@ -1,26 +1,40 @@
 //! The GraphQL schema: thin resolvers, one module per area, assembled here.
 
 pub mod api_tokens;
+pub mod desk;
 pub mod ids;
+pub mod loaders;
 pub mod node;
 pub mod pagination;
+pub mod tickets;
 pub mod users;
 pub mod viewer;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
+use chrono::{DateTime, Utc};
+use tokio::sync::OnceCell;
 
-use crate::{app::AppState, auth::Caller, config::Limits};
+use crate::{
+    app::AppState, auth::Caller, config::Limits, domain::tickets::visibility::Scope,
+    error::AppResult,
+};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
     viewer::ViewerQuery,
     node::NodeQuery,
+    tickets::TicketQuery,
+    desk::DeskQuery,
     users::UserQuery,
     api_tokens::ApiTokenQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(api_tokens::ApiTokenMutation);
+pub struct Mutation(
+    tickets::TicketMutation,
+    desk::DeskMutation,
+    api_tokens::ApiTokenMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(api_tokens::ApiTokenSubscription);
@@ -58,4 +72,29 @@ pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
 
 pub fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
     ctx.data::<Caller>().unwrap_or(&Caller::Anonymous)
+}
+
+pub fn now(ctx: &Context<'_>) -> DateTime<Utc> {
+    state(ctx).clock.now()
+}
+
+/// Which tickets the caller may see, worked out once per request.
+#[derive(Default)]
+pub struct ScopeCell(OnceCell<Scope>);
+
+pub async fn ticket_scope<'a>(ctx: &Context<'a>) -> AppResult<&'a Scope> {
+    let cell = ctx.data_unchecked::<ScopeCell>();
+    cell.0
+        .get_or_try_init(|| Scope::of(state(ctx).db.conn(), caller(ctx)))
+        .await
+}
+
+/// What every request carries besides its document: the caller, a fresh set of
+/// DataLoaders, and room for the caller's ticket scope.
+pub fn attach(
+    request: async_graphql::Request,
+    caller: Caller,
+    state: &AppState,
+) -> async_graphql::Request {
+    loaders::attach(request.data(caller).data(ScopeCell::default()), &state.db)
 }

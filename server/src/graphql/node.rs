@@ -2,7 +2,7 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use crate::{
     error::{AppError, AppResult},
-    graphql::{api_tokens, ids, users},
+    graphql::{api_tokens, desk, ids, tickets, users},
 };
 
 /// Anything with a global id, fetchable with `node(id:)`.
@@ -11,6 +11,11 @@ use crate::{
 pub enum Node {
     User(users::User),
     ApiToken(api_tokens::ApiToken),
+    Ticket(tickets::Ticket),
+    Organization(desk::Organization),
+    Group(desk::Group),
+    Category(desk::Category),
+    AssignmentRule(desk::AssignmentRule),
 }
 
 #[derive(Default)]
@@ -24,7 +29,10 @@ impl NodeQuery {
         match type_name.as_str() {
             "User" => users::load(ctx, number).await.map(Node::User),
             "ApiToken" => api_tokens::load(ctx, number).await.map(Node::ApiToken),
-            _ => Err(AppError::NotFound(format!("nothing has the id '{}'", id.0))),
+            "Ticket" => tickets::load_node(ctx, number).await.map(Node::Ticket),
+            other => desk::load_node(ctx, other, number)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("nothing has the id '{}'", id.0))),
         }
     }
 }

@@ -34,6 +34,24 @@ impl User {
     async fn groups(&self) -> Vec<String> {
         groups_of(&self.0)
     }
+    /// The customer the person belongs to, as a requester.
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::graphql::desk::Organization>> {
+        match self.0.organization_id {
+            Some(id) => ctx
+                .data_unchecked::<crate::graphql::loaders::Organizations>()
+                .load_one(id)
+                .await
+                .map(|o| o.map(crate::graphql::desk::Organization)),
+            None => Ok(None),
+        }
+    }
+    /// Whether routing may hand the person new tickets.
+    async fn available(&self) -> bool {
+        self.0.available
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }

@@ -9,7 +9,6 @@ use async_graphql::{
 };
 
 use crate::{
-    auth::Caller,
     config::Limits,
     error::{Stage, edge_error, to_client_error},
 };
@@ -48,10 +47,6 @@ pub fn prepare(
         ));
     }
     Ok(Prepared { request, operation })
-}
-
-pub fn attach(request: Request, caller: Caller) -> Request {
-    request.data(caller)
 }
 
 /// Maps the response's errors for the client. Returns whether it is a request error

@@ -210,7 +210,7 @@ async fn run(
         Ok(caller) => caller,
         Err(error) => return unauthenticated(media, error, request_id),
     };
-    let request = execute::attach(prepared.request, caller);
+    let request = crate::graphql::attach(prepared.request, caller, &server.state);
     let (response, request_error) =
         execute::finish(server.schema.execute(request).await, &limits, request_id);
     let status = if request_error {

@@ -52,3 +52,20 @@ fn describe(result: &Result<(), String>) -> serde_json::Value {
         Err(error) => json!(format!("failing: {error}")),
     }
 }
+
+/// Prometheus text: the counters an operator (and the statement-count test) reads.
+pub async fn metrics(State(server): State<Server>) -> impl IntoResponse {
+    let body = format!(
+        "# HELP switchboard_sql_statements_total SQL statements executed by this process.\n\
+         # TYPE switchboard_sql_statements_total counter\n\
+         switchboard_sql_statements_total {}\n",
+        server.state.db.statements_run()
+    );
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        body,
+    )
+}

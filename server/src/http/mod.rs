@@ -38,6 +38,7 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .route("/graphql/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .with_state(Server { state, schema })
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(cors)

@@ -260,7 +260,8 @@ impl Connection {
         finished: mpsc::UnboundedSender<String>,
     ) -> AbortHandle {
         let schema = self.server.schema.clone();
-        let limits = self.server.state.config.limits;
+        let state = self.server.state.clone();
+        let limits = state.config.limits;
         let request_id = self.request_id.clone();
         let span = tracing::Span::current();
         let task = tokio::spawn(
@@ -278,7 +279,7 @@ impl Connection {
                     }
                 };
                 let mut responses =
-                    schema.execute_stream(execute::attach(prepared.request, caller));
+                    schema.execute_stream(crate::graphql::attach(prepared.request, caller, &state));
                 let mut first = true;
                 while let Some(response) = responses.next().await {
                     let (response, request_error) = execute::finish(response, &limits, &request_id);

@@ -1,0 +1,437 @@
+//! How the desk is organised, managed by admins: the organizations it serves, its
+//! assignment groups and their members, the category tree, and the routing rules.
+
+use chrono::{DateTime, Utc};
+use entity::{assignment_rule, category, group, group_member, organization, user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use super::{
+    routing,
+    tickets::types::{AgentStrategy, Kind},
+    users::roles_of,
+};
+use crate::{
+    auth::{Caller, Role},
+    db::Db,
+    error::{AppError, AppResult},
+};
+
+const MAX_NAME_CHARS: usize = 100;
+
+fn clean_name(field: &str, name: &str) -> AppResult<String> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS || name.contains(" / ") {
+        return Err(AppError::bad_input(
+            field,
+            format!("give a name of 1 to {MAX_NAME_CHARS} characters, without ' / '"),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+async fn found<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    field: &str,
+    what: &str,
+) -> AppResult<E::Model>
+where
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    E::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::bad_input(field, format!("there is no {what} with that id")))
+}
+
+/// A unique name already taken: said plainly instead of as a database error.
+async fn name_free<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    column: E::Column,
+    name: &str,
+    except: Option<i64>,
+    what: &str,
+) -> AppResult<()>
+where
+    E::Model: ModelId,
+{
+    let existing = E::find().filter(column.eq(name)).one(conn).await?;
+    match existing {
+        Some(row) if Some(row.model_id()) != except => Err(AppError::bad_input(
+            "name",
+            format!("there is already {what} named '{name}'"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub trait ModelId {
+    fn model_id(&self) -> i64;
+}
+
+impl ModelId for organization::Model {
+    fn model_id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl ModelId for group::Model {
+    fn model_id(&self) -> i64 {
+        self.id
+    }
+}
+
+pub fn require_admin(caller: &Caller) -> AppResult<()> {
+    caller.require_role(Role::Admin).map(|_| ())
+}
+
+pub async fn create_organization(
+    db: &Db,
+    now: DateTime<Utc>,
+    name: &str,
+    requesters_see_all_tickets: bool,
+) -> AppResult<organization::Model> {
+    let name = clean_name("name", name)?;
+    let txn = db.begin_write().await?;
+    name_free::<organization::Entity>(
+        &txn,
+        organization::Column::Name,
+        &name,
+        None,
+        "an organization",
+    )
+    .await?;
+    let row = organization::ActiveModel {
+        name: Set(name),
+        requesters_see_all_tickets: Set(requesters_see_all_tickets),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn update_organization(
+    db: &Db,
+    id: i64,
+    name: Option<&str>,
+    requesters_see_all_tickets: Option<bool>,
+) -> AppResult<organization::Model> {
+    let txn = db.begin_write().await?;
+    let row = found::<organization::Entity>(&txn, id, "id", "organization").await?;
+    let mut active: organization::ActiveModel = row.into();
+    if let Some(name) = name {
+        let name = clean_name("name", name)?;
+        name_free::<organization::Entity>(
+            &txn,
+            organization::Column::Name,
+            &name,
+            Some(id),
+            "an organization",
+        )
+        .await?;
+        active.name = Set(name);
+    }
+    if let Some(see_all) = requesters_see_all_tickets {
+        active.requesters_see_all_tickets = Set(see_all);
+    }
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Puts a person in an organization (or none).
+pub async fn set_user_organization(
+    db: &Db,
+    user_id: i64,
+    organization_id: Option<i64>,
+) -> AppResult<user::Model> {
+    let txn = db.begin_write().await?;
+    let row = found::<user::Entity>(&txn, user_id, "userId", "user").await?;
+    if let Some(org) = organization_id {
+        found::<organization::Entity>(&txn, org, "organizationId", "organization").await?;
+    }
+    let mut active: user::ActiveModel = row.into();
+    active.organization_id = Set(organization_id);
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn set_availability(db: &Db, user_id: i64, available: bool) -> AppResult<user::Model> {
+    let txn = db.begin_write().await?;
+    let row = found::<user::Entity>(&txn, user_id, "userId", "user").await?;
+    let mut active: user::ActiveModel = row.into();
+    active.available = Set(available);
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub struct GroupFields {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub tier: Option<i16>,
+    /// `Some(None)` clears it.
+    pub manager_id: Option<Option<i64>>,
+    pub escalation_group_id: Option<Option<i64>>,
+}
+
+pub async fn save_group(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: Option<i64>,
+    fields: GroupFields,
+) -> AppResult<group::Model> {
+    let txn = db.begin_write().await?;
+    let mut active = match id {
+        Some(id) => found::<group::Entity>(&txn, id, "id", "group")
+            .await?
+            .into(),
+        None => {
+            let name = fields
+                .name
+                .as_deref()
+                .ok_or_else(|| AppError::bad_input("name", "a group needs a name"))?;
+            group::ActiveModel {
+                name: Set(clean_name("name", name)?),
+                description: Set(String::new()),
+                tier: Set(1),
+                manager_id: Set(None),
+                escalation_group_id: Set(None),
+                last_assigned_user_id: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            }
+        }
+    };
+    if let Some(name) = &fields.name {
+        let name = clean_name("name", name)?;
+        name_free::<group::Entity>(&txn, group::Column::Name, &name, id, "a group").await?;
+        active.name = Set(name);
+    }
+    if let Some(description) = fields.description {
+        if description.chars().count() > 2000 {
+            return Err(AppError::bad_input(
+                "description",
+                "at most 2000 characters",
+            ));
+        }
+        active.description = Set(description.trim().to_string());
+    }
+    if let Some(tier) = fields.tier {
+        if !(1..=5).contains(&tier) {
+            return Err(AppError::bad_input("tier", "tiers are 1 (front line) to 5"));
+        }
+        active.tier = Set(tier);
+    }
+    if let Some(manager_id) = fields.manager_id {
+        if let Some(manager) = manager_id {
+            let person = found::<user::Entity>(&txn, manager, "managerId", "user").await?;
+            if !roles_of(&person)
+                .iter()
+                .any(|r| matches!(r, Role::Manager | Role::Admin))
+            {
+                return Err(AppError::bad_input(
+                    "managerId",
+                    format!("{} does not have the manager role", person.name),
+                ));
+            }
+        }
+        active.manager_id = Set(manager_id);
+    }
+    if let Some(target) = fields.escalation_group_id {
+        if let Some(target) = target {
+            if Some(target) == id {
+                return Err(AppError::bad_input(
+                    "escalationGroupId",
+                    "a group cannot escalate to itself",
+                ));
+            }
+            found::<group::Entity>(&txn, target, "escalationGroupId", "group").await?;
+        }
+        active.escalation_group_id = Set(target);
+    }
+    let row = match id {
+        Some(_) => active.update(&txn).await?,
+        None => active.insert(&txn).await?,
+    };
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn add_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<group::Model> {
+    let txn = db.begin_write().await?;
+    let group = found::<group::Entity>(&txn, group_id, "groupId", "group").await?;
+    let person = found::<user::Entity>(&txn, user_id, "userId", "user").await?;
+    if !roles_of(&person).iter().any(|r| *r != Role::Requester) {
+        return Err(AppError::bad_input(
+            "userId",
+            format!(
+                "{} is not an agent: groups are teams of agents",
+                person.name
+            ),
+        ));
+    }
+    if group_member::Entity::find_by_id((group_id, user_id))
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        group_member::ActiveModel {
+            group_id: Set(group_id),
+            user_id: Set(user_id),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(group)
+}
+
+pub async fn remove_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<group::Model> {
+    let txn = db.begin_write().await?;
+    let group = found::<group::Entity>(&txn, group_id, "groupId", "group").await?;
+    group_member::Entity::delete_by_id((group_id, user_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(group)
+}
+
+pub async fn members(conn: &impl ConnectionTrait, group_id: i64) -> AppResult<Vec<i64>> {
+    Ok(group_member::Entity::find()
+        .select_only()
+        .column(group_member::Column::UserId)
+        .filter(group_member::Column::GroupId.eq(group_id))
+        .order_by_asc(group_member::Column::UserId)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
+pub async fn create_category(
+    db: &Db,
+    name: &str,
+    parent_id: Option<i64>,
+) -> AppResult<category::Model> {
+    let name = clean_name("name", name)?;
+    let txn = db.begin_write().await?;
+    let path = match parent_id {
+        Some(parent) => format!(
+            "{} / {name}",
+            found::<category::Entity>(&txn, parent, "parentId", "category")
+                .await?
+                .path
+        ),
+        None => name.clone(),
+    };
+    if category::Entity::find()
+        .filter(category::Column::Path.eq(&path))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::bad_input(
+            "name",
+            format!("the category '{path}' exists already"),
+        ));
+    }
+    let row = category::ActiveModel {
+        name: Set(name),
+        parent_id: Set(parent_id),
+        path: Set(path),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub struct RuleFields {
+    pub name: String,
+    pub position: i32,
+    pub active: bool,
+    pub kind: Option<Kind>,
+    pub category_id: Option<i64>,
+    pub priority: Option<i16>,
+    pub organization_id: Option<i64>,
+    pub title_words: Option<String>,
+    pub group_id: i64,
+    pub agent_strategy: AgentStrategy,
+    pub flag_manager: bool,
+}
+
+/// Creates a rule, or replaces rule `id`'s definition.
+pub async fn save_rule(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: Option<i64>,
+    fields: RuleFields,
+) -> AppResult<assignment_rule::Model> {
+    let name = clean_name("name", &fields.name)?;
+    let title_words = fields
+        .title_words
+        .as_deref()
+        .map(routing::parse_title_words)
+        .transpose()?
+        .flatten();
+    if fields.priority.is_some_and(|p| !(1..=4).contains(&p)) {
+        return Err(AppError::bad_input("priority", "priorities are 1 to 4"));
+    }
+    let txn = db.begin_write().await?;
+    found::<group::Entity>(&txn, fields.group_id, "groupId", "group").await?;
+    if let Some(category) = fields.category_id {
+        found::<category::Entity>(&txn, category, "categoryId", "category").await?;
+    }
+    if let Some(org) = fields.organization_id {
+        found::<organization::Entity>(&txn, org, "organizationId", "organization").await?;
+    }
+    let mut active = match id {
+        Some(id) => found::<assignment_rule::Entity>(&txn, id, "id", "assignment rule")
+            .await?
+            .into(),
+        None => assignment_rule::ActiveModel {
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    active.name = Set(name);
+    active.position = Set(fields.position);
+    active.active = Set(fields.active);
+    active.match_kind = Set(fields.kind.map(|k| k.as_str().to_string()));
+    active.match_category_id = Set(fields.category_id);
+    active.match_service_id = Set(None);
+    active.match_configuration_item_id = Set(None);
+    active.match_priority = Set(fields.priority);
+    active.match_organization_id = Set(fields.organization_id);
+    active.match_title_words = Set(title_words);
+    active.group_id = Set(fields.group_id);
+    active.agent_strategy = Set(fields.agent_strategy.as_str().to_string());
+    active.flag_manager = Set(fields.flag_manager);
+    let row = match id {
+        Some(_) => active.update(&txn).await?,
+        None => active.insert(&txn).await?,
+    };
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn delete_rule(db: &Db, id: i64) -> AppResult<()> {
+    let txn = db.begin_write().await?;
+    let result = assignment_rule::Entity::delete_by_id(id).exec(&txn).await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::NotFound(
+            "there is no assignment rule with that id".into(),
+        ));
+    }
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! Appending to the event log, inside the transaction of the change it records.
+
+use chrono::{DateTime, Utc};
+use entity::event;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use serde_json::{Value, json};
+
+use crate::{auth::Caller, error::AppResult};
+
+/// Who a change is attributed to.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn of(caller: &Caller) -> Actor {
+        match caller {
+            Caller::Person(person) => Actor {
+                user_id: Some(person.user_id),
+                name: person.name.clone(),
+            },
+            Caller::Partner(partner) => Actor {
+                user_id: None,
+                name: format!("API token {}", partner.name),
+            },
+            Caller::Anonymous => Actor::system(),
+        }
+    }
+
+    /// Switchboard itself: background jobs and rules.
+    pub fn system() -> Actor {
+        Actor {
+            user_id: None,
+            name: "Switchboard".into(),
+        }
+    }
+}
+
+/// One field's change, as history shows it.
+pub fn change(field: &str, old: impl Into<Value>, new: impl Into<Value>) -> Value {
+    json!({ "field": field, "old": old.into(), "new": new.into() })
+}
+
+pub struct NewEvent<'a> {
+    pub topic: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: i64,
+    pub internal: bool,
+    pub payload: Value,
+}
+
+pub async fn append(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    at: DateTime<Utc>,
+    event: NewEvent<'_>,
+) -> AppResult<event::Model> {
+    Ok(event::ActiveModel {
+        topic: Set(event.topic.to_string()),
+        entity_type: Set(event.entity_type.to_string()),
+        entity_id: Set(event.entity_id),
+        actor_id: Set(actor.user_id),
+        actor_name: Set(actor.name.clone()),
+        internal: Set(event.internal),
+        payload: Set(event.payload),
+        created_at: Set(at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?)
+}

@@ -1,0 +1,125 @@
+//! The desk's own rules, configurable by admins: the priority matrix, the reopen window,
+//! when resolved tickets close themselves, and where unrouted tickets go.
+
+use chrono::Duration;
+use entity::desk_settings;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
+use serde::{Deserialize, Serialize};
+
+use super::tickets::types::Level;
+use crate::{
+    db::Db,
+    error::{AppError, AppResult},
+};
+
+const ROW_ID: i32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct DeskSettings {
+    /// Priority (1–4) by impact (rows: high, medium, low) and urgency (columns: the same).
+    pub priority_matrix: [[i16; 3]; 3],
+    pub reopen_window_days: i64,
+    pub auto_close_days: i64,
+    /// The queue for tickets no rule routes; none leaves them for managers to triage.
+    pub default_group_id: Option<i64>,
+}
+
+impl Default for DeskSettings {
+    /// The ITIL impact × urgency matrix:
+    ///
+    /// | impact \ urgency | high | medium | low |
+    /// | --- | --- | --- | --- |
+    /// | high | P1 | P2 | P3 |
+    /// | medium | P2 | P3 | P4 |
+    /// | low | P3 | P4 | P4 |
+    fn default() -> Self {
+        DeskSettings {
+            priority_matrix: [[1, 2, 3], [2, 3, 4], [3, 4, 4]],
+            reopen_window_days: 7,
+            auto_close_days: 5,
+            default_group_id: None,
+        }
+    }
+}
+
+impl DeskSettings {
+    pub fn priority(&self, impact: Level, urgency: Level) -> i16 {
+        self.priority_matrix[impact.index()][urgency.index()]
+    }
+
+    pub fn reopen_window(&self) -> Duration {
+        Duration::days(self.reopen_window_days)
+    }
+
+    pub fn auto_close_after(&self) -> Duration {
+        Duration::days(self.auto_close_days)
+    }
+
+    pub fn validate(&self) -> AppResult<()> {
+        if self
+            .priority_matrix
+            .iter()
+            .flatten()
+            .any(|p| !(1..=4).contains(p))
+        {
+            return Err(AppError::bad_input(
+                "priorityMatrix",
+                "every priority must be 1 to 4",
+            ));
+        }
+        if !(0..=365).contains(&self.reopen_window_days) {
+            return Err(AppError::bad_input(
+                "reopenWindowDays",
+                "give 0 to 365 days",
+            ));
+        }
+        if !(1..=365).contains(&self.auto_close_days) {
+            return Err(AppError::bad_input("autoCloseDays", "give 1 to 365 days"));
+        }
+        Ok(())
+    }
+}
+
+pub async fn load(conn: &impl ConnectionTrait) -> AppResult<DeskSettings> {
+    let row = desk_settings::Entity::find_by_id(ROW_ID).one(conn).await?;
+    Ok(match row {
+        Some(row) => serde_json::from_value(row.settings)
+            .map_err(|e| AppError::Internal(format!("desk settings are unreadable: {e}")))?,
+        None => DeskSettings::default(),
+    })
+}
+
+pub async fn save(db: &Db, settings: &DeskSettings) -> AppResult<()> {
+    settings.validate()?;
+    let row = desk_settings::ActiveModel {
+        id: Set(ROW_ID),
+        settings: Set(serde_json::to_value(settings).expect("settings serialize")),
+        version: Set(1),
+    };
+    let txn = db.begin_write().await?;
+    desk_settings::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(desk_settings::Column::Id)
+                .update_columns([desk_settings::Column::Settings])
+                .to_owned(),
+        )
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_matrix_is_itils() {
+        let s = DeskSettings::default();
+        assert_eq!(s.priority(Level::High, Level::High), 1);
+        assert_eq!(s.priority(Level::High, Level::Low), 3);
+        assert_eq!(s.priority(Level::Medium, Level::High), 2);
+        assert_eq!(s.priority(Level::Low, Level::Low), 4);
+    }
+}

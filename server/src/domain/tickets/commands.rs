@@ -1,0 +1,1046 @@
+//! Changing tickets. Each command is one write transaction: the change, checked against
+//! the version the caller read, and its event in the log.
+
+use chrono::{DateTime, Utc};
+use entity::{category, comment, group, group_member, organization, ticket, user};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    sea_query::{Alias, BinOper, Expr, ExprTrait, Query},
+};
+use serde_json::{Value, json};
+
+use super::{
+    lifecycle::{self, TransitionFacts},
+    types::{AgentStrategy, Channel, Kind, Level, PendingReason, Status},
+    visibility::Scope,
+};
+use crate::{
+    auth::{Caller, Role, Scope as TokenScope},
+    db::Db,
+    domain::{
+        events::{self, Actor, NewEvent, change},
+        routing, settings,
+        users::roles_of,
+    },
+    error::{AppError, AppResult},
+};
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_TEXT_CHARS: usize = 20_000;
+pub const MAX_RESOLUTION_CODE_CHARS: usize = 100;
+
+/// What the caller may do to tickets beyond reading them.
+enum Standing {
+    /// Agents, managers, admins, and partner tokens with `tickets:write`.
+    Desk,
+    /// A requester, on their own tickets.
+    Requester(i64),
+}
+
+fn standing_of(caller: &Caller) -> AppResult<Standing> {
+    match caller {
+        Caller::Partner(partner) => {
+            partner.require_scope(TokenScope::TicketsWrite)?;
+            Ok(Standing::Desk)
+        }
+        Caller::Person(person) if person.has_role(Role::Agent) => Ok(Standing::Desk),
+        Caller::Person(person) => Ok(Standing::Requester(person.user_id)),
+        Caller::Anonymous => Err(crate::auth::not_signed_in()),
+    }
+}
+
+fn agents_only(field: &str) -> AppError {
+    AppError::bad_input(field, format!("only agents may set {field}"))
+}
+
+fn clean_title(title: &str) -> AppResult<String> {
+    let title = title.trim();
+    let chars = title.chars().count();
+    if chars == 0 || chars > MAX_TITLE_CHARS {
+        return Err(AppError::bad_input(
+            "title",
+            format!("give a title of 1 to {MAX_TITLE_CHARS} characters (this one has {chars})"),
+        ));
+    }
+    Ok(title.to_string())
+}
+
+fn clean_text(field: &str, text: &str, required: bool) -> AppResult<String> {
+    let text = text.trim();
+    let chars = text.chars().count();
+    if chars > MAX_TEXT_CHARS || (required && chars == 0) {
+        let least = if required { 1 } else { 0 };
+        return Err(AppError::bad_input(
+            field,
+            format!("give {least} to {MAX_TEXT_CHARS} characters (this has {chars})"),
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// The lower-cased text searched by `tickets(filter: { text })`.
+fn searchable(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| p.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Fields every ticket event carries, so that subscribers can be matched without a query.
+pub fn snapshot(row: &ticket::Model) -> Value {
+    json!({
+        "number": row.number,
+        "kind": row.kind,
+        "status": row.status,
+        "priority": row.priority,
+        "groupId": row.group_id,
+        "assigneeId": row.assignee_id,
+        "requesterId": row.requester_id,
+        "organizationId": row.organization_id,
+        "serviceId": row.service_id,
+        "version": row.version,
+    })
+}
+
+async fn record(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    topic: &str,
+    row: &ticket::Model,
+    internal: bool,
+    mut payload: Value,
+) -> AppResult<()> {
+    payload["ticket"] = snapshot(row);
+    events::append(
+        txn,
+        actor,
+        now,
+        NewEvent {
+            topic,
+            entity_type: "ticket",
+            entity_id: row.id,
+            internal,
+            payload,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn exists<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    field: &str,
+    what: &str,
+) -> AppResult<E::Model>
+where
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    E::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::bad_input(field, format!("there is no {what} with that id")))
+}
+
+async fn require_member(
+    conn: &impl ConnectionTrait,
+    group: &group::Model,
+    user_id: i64,
+) -> AppResult<user::Model> {
+    let agent = exists::<user::Entity>(conn, user_id, "assigneeId", "user").await?;
+    let member = group_member::Entity::find_by_id((group.id, user_id))
+        .one(conn)
+        .await?;
+    if member.is_none() {
+        return Err(AppError::bad_input(
+            "assigneeId",
+            format!("{} is not a member of the group {}", agent.name, group.name),
+        ));
+    }
+    Ok(agent)
+}
+
+/// The category and its ancestors, for rules on a parent category.
+async fn category_line(
+    conn: &impl ConnectionTrait,
+    category_id: Option<i64>,
+) -> AppResult<Vec<i64>> {
+    let mut line = Vec::new();
+    let mut next = category_id;
+    while let Some(id) = next {
+        let category = exists::<category::Entity>(conn, id, "categoryId", "category").await?;
+        line.push(category.id);
+        next = category.parent_id;
+        if line.len() > 32 {
+            break;
+        }
+    }
+    Ok(line)
+}
+
+async fn next_number(txn: &DatabaseTransaction, kind: Kind) -> AppResult<String> {
+    let statement = Query::update()
+        .table(Alias::new("ticket_counters"))
+        .value(
+            Alias::new("last_number"),
+            Expr::col(Alias::new("last_number")).add(1),
+        )
+        .and_where(Expr::col(Alias::new("kind")).eq(kind.as_str()))
+        .returning_col(Alias::new("last_number"))
+        .to_owned();
+    let row = txn
+        .query_one(&statement)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("no ticket counter for {kind}")))?;
+    let n: i64 = row.try_get("", "last_number")?;
+    Ok(kind.format_number(n))
+}
+
+pub struct NewTicket {
+    pub kind: Kind,
+    pub title: String,
+    pub description: String,
+    pub impact: Level,
+    pub urgency: Level,
+    pub category_id: Option<i64>,
+    pub channel: Option<Channel>,
+    pub requester_id: Option<i64>,
+    pub organization_id: Option<i64>,
+    pub group_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+}
+
+pub async fn create(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    input: NewTicket,
+) -> AppResult<ticket::Model> {
+    let role = standing_of(caller)?;
+    let title = clean_title(&input.title)?;
+    let description = clean_text("description", &input.description, false)?;
+    let requester_id = match role {
+        Standing::Requester(me) => {
+            for (field, set) in [
+                ("requesterId", input.requester_id.is_some_and(|r| r != me)),
+                ("organizationId", input.organization_id.is_some()),
+                ("groupId", input.group_id.is_some()),
+                ("assigneeId", input.assignee_id.is_some()),
+            ] {
+                if set {
+                    return Err(agents_only(field));
+                }
+            }
+            Some(me)
+        }
+        Standing::Desk => match (input.requester_id, caller) {
+            (Some(id), _) => Some(id),
+            (None, Caller::Person(person)) => Some(person.user_id),
+            (None, _) => None,
+        },
+    };
+    let channel = input.channel.unwrap_or(match caller {
+        Caller::Partner(_) => Channel::Api,
+        _ => Channel::Portal,
+    });
+    let actor = Actor::of(caller);
+
+    let txn = db.begin_write().await?;
+    let desk = settings::load(&txn).await?;
+    let requester = match requester_id {
+        Some(id) => Some(exists::<user::Entity>(&txn, id, "requesterId", "user").await?),
+        None => None,
+    };
+    let organization_id = match input.organization_id {
+        Some(id) => Some(
+            exists::<organization::Entity>(&txn, id, "organizationId", "organization")
+                .await?
+                .id,
+        ),
+        None => requester.as_ref().and_then(|r| r.organization_id),
+    };
+    let categories = category_line(&txn, input.category_id).await?;
+    let priority = desk.priority(input.impact, input.urgency);
+
+    // Routing: the caller's choice, else the first matching rule, else the default queue.
+    let mut routed_by = None;
+    let (group, assignee_id) = match input.group_id {
+        Some(group_id) => {
+            let group = exists::<group::Entity>(&txn, group_id, "groupId", "group").await?;
+            if let Some(assignee) = input.assignee_id {
+                require_member(&txn, &group, assignee).await?;
+            }
+            (Some(group), input.assignee_id)
+        }
+        None if input.assignee_id.is_some() => {
+            return Err(AppError::bad_input(
+                "assigneeId",
+                "give the assignee's groupId too",
+            ));
+        }
+        None => {
+            let facts = routing::Facts {
+                kind: Some(input.kind),
+                category_ids: categories.clone(),
+                service_id: None,
+                configuration_item_ids: vec![],
+                priority,
+                organization_id,
+                title: title.clone(),
+            };
+            let rules = routing::active_rules(&txn).await?;
+            match routing::first_match(&rules, &facts) {
+                Some(rule) => {
+                    let group =
+                        exists::<group::Entity>(&txn, rule.group_id, "groupId", "group").await?;
+                    let strategy = AgentStrategy::parse(&rule.agent_strategy, "agentStrategy")?;
+                    let agent = routing::pick_agent(&txn, &group, strategy).await?;
+                    routed_by = Some(rule.clone());
+                    (Some(group), agent)
+                }
+                None => match desk.default_group_id {
+                    Some(id) => (group::Entity::find_by_id(id).one(&txn).await?, None),
+                    None => (None, None),
+                },
+            }
+        }
+    };
+    let flag_manager = routed_by.as_ref().is_some_and(|r| r.flag_manager)
+        && group.as_ref().is_some_and(|g| g.manager_id.is_some());
+    let status = if assignee_id.is_some() {
+        Status::Assigned
+    } else {
+        Status::New
+    };
+    let row = ticket::ActiveModel {
+        number: Set(next_number(&txn, input.kind).await?),
+        kind: Set(input.kind.as_str().into()),
+        status: Set(status.as_str().into()),
+        search_text: Set(searchable(&[&title, &description])),
+        internal_search_text: Set(String::new()),
+        title: Set(title),
+        description: Set(description),
+        impact: Set(input.impact.as_str().into()),
+        urgency: Set(input.urgency.as_str().into()),
+        priority: Set(priority),
+        category_id: Set(input.category_id),
+        requester_id: Set(requester_id),
+        organization_id: Set(organization_id),
+        group_id: Set(group.as_ref().map(|g| g.id)),
+        assignee_id: Set(assignee_id),
+        channel: Set(channel.as_str().into()),
+        service_id: Set(None),
+        pending_reason: Set(None),
+        resolution_code: Set(None),
+        resolution_notes: Set(None),
+        escalation_level: Set(0),
+        manager_flagged_at: Set(flag_manager.then_some(now)),
+        routed_by_rule_id: Set(routed_by.as_ref().map(|r| r.id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        first_response_at: Set(None),
+        resolved_at: Set(None),
+        closed_at: Set(None),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+
+    let created: Vec<Value> = [
+        ("title", json!(row.title)),
+        ("kind", json!(row.kind)),
+        ("status", json!(row.status)),
+        ("impact", json!(row.impact)),
+        ("urgency", json!(row.urgency)),
+        ("priority", json!(row.priority)),
+        ("categoryId", json!(row.category_id)),
+        ("channel", json!(row.channel)),
+        ("groupId", json!(row.group_id)),
+        ("assigneeId", json!(row.assignee_id)),
+    ]
+    .into_iter()
+    .map(|(field, value)| change(field, Value::Null, value))
+    .collect();
+    record(
+        &txn,
+        &actor,
+        now,
+        "ticket.created",
+        &row,
+        false,
+        json!({ "changes": created }),
+    )
+    .await?;
+    if let (Some(rule), Some(group)) = (&routed_by, &group) {
+        let payload = json!({
+            "ruleId": rule.id,
+            "ruleName": rule.name,
+            "groupId": group.id,
+            "groupName": group.name,
+            "assigneeId": row.assignee_id,
+            "strategy": rule.agent_strategy,
+        });
+        record(
+            &txn,
+            &Actor::system(),
+            now,
+            "ticket.routed",
+            &row,
+            false,
+            payload,
+        )
+        .await?;
+    }
+    if flag_manager {
+        let group = group.as_ref().expect("flagged tickets have a group");
+        let payload = json!({
+            "level": "HIERARCHICAL",
+            "managerId": group.manager_id,
+            "reason": format!("assignment rule '{}'", routed_by.as_ref().map(|r| r.name.as_str()).unwrap_or("")),
+        });
+        record(
+            &txn,
+            &Actor::system(),
+            now,
+            "ticket.escalated",
+            &row,
+            false,
+            payload,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Loads a ticket for a change: visible to the caller, and at the version they read.
+async fn load_for_change(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    ticket_id: i64,
+    version: Option<i32>,
+) -> AppResult<ticket::Model> {
+    let scope = Scope::of(txn, caller).await?;
+    let row = scope.check(
+        ticket::Entity::find_by_id(ticket_id).one(txn).await?,
+        "with that id",
+    )?;
+    if let Some(version) = version
+        && row.version != version
+    {
+        return Err(stale(&row, version));
+    }
+    Ok(row)
+}
+
+fn stale(row: &ticket::Model, version: i32) -> AppError {
+    AppError::Conflict(format!(
+        "{} was changed by someone else since you read it (you sent version {version}, it is now {}); reload it and try again",
+        row.number, row.version
+    ))
+}
+
+/// Writes `changed` if the row is still at `row.version`, bumping the version.
+async fn save(
+    txn: &DatabaseTransaction,
+    row: &ticket::Model,
+    mut changed: ticket::ActiveModel,
+    now: DateTime<Utc>,
+) -> AppResult<ticket::Model> {
+    changed.version = Set(row.version + 1);
+    changed.updated_at = Set(now);
+    let result = ticket::Entity::update_many()
+        .set(changed)
+        .filter(ticket::Column::Id.eq(row.id))
+        .filter(ticket::Column::Version.eq(row.version))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        // Someone committed first (PostgreSQL re-checks the version after waiting on the row).
+        let now_row = ticket::Entity::find_by_id(row.id)
+            .one(txn)
+            .await?
+            .unwrap_or_else(|| row.clone());
+        return Err(stale(&now_row, row.version));
+    }
+    ticket::Entity::find_by_id(row.id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("ticket {} vanished while saving", row.id)))
+}
+
+#[derive(Default)]
+pub struct TicketChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub impact: Option<Level>,
+    pub urgency: Option<Level>,
+    /// `Some(None)` clears the category.
+    pub category_id: Option<Option<i64>>,
+    pub channel: Option<Channel>,
+}
+
+pub async fn update(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    version: i32,
+    input: TicketChanges,
+) -> AppResult<ticket::Model> {
+    let role = standing_of(caller)?;
+    if let Standing::Requester(_) = role {
+        for (field, set) in [
+            ("impact", input.impact.is_some()),
+            ("urgency", input.urgency.is_some()),
+            ("categoryId", input.category_id.is_some()),
+            ("channel", input.channel.is_some()),
+        ] {
+            if set {
+                return Err(agents_only(field));
+            }
+        }
+    }
+    let title = input.title.as_deref().map(clean_title).transpose()?;
+    let description = input
+        .description
+        .as_deref()
+        .map(|d| clean_text("description", d, false))
+        .transpose()?;
+    let txn = db.begin_write().await?;
+    let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
+    let status = Status::parse(&row.status, "status")?;
+    if !status.is_open() {
+        return Err(AppError::InvalidTransition {
+            message: format!("{} is {status}: reopen it before changing it", row.number),
+            allowed: lifecycle::allowed_from(status)
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect(),
+        });
+    }
+    let mut changes = Vec::new();
+    let mut changed = <ticket::ActiveModel as Default>::default();
+    if let Some(title) = title.filter(|t| *t != row.title) {
+        changes.push(change("title", row.title.clone(), title.clone()));
+        changed.title = Set(title);
+    }
+    if let Some(description) = description.filter(|d| *d != row.description) {
+        changes.push(change(
+            "description",
+            row.description.clone(),
+            description.clone(),
+        ));
+        changed.description = Set(description);
+    }
+    let impact = input.impact.unwrap_or(Level::parse(&row.impact, "impact")?);
+    let urgency = input
+        .urgency
+        .unwrap_or(Level::parse(&row.urgency, "urgency")?);
+    if impact.as_str() != row.impact {
+        changes.push(change("impact", row.impact.clone(), impact.as_str()));
+        changed.impact = Set(impact.as_str().into());
+    }
+    if urgency.as_str() != row.urgency {
+        changes.push(change("urgency", row.urgency.clone(), urgency.as_str()));
+        changed.urgency = Set(urgency.as_str().into());
+    }
+    let priority = settings::load(&txn).await?.priority(impact, urgency);
+    if priority != row.priority {
+        changes.push(change("priority", row.priority, priority));
+        changed.priority = Set(priority);
+    }
+    if let Some(category_id) = input.category_id.filter(|c| *c != row.category_id) {
+        category_line(&txn, category_id).await?;
+        changes.push(change("categoryId", row.category_id, category_id));
+        changed.category_id = Set(category_id);
+    }
+    if let Some(channel) = input.channel.filter(|c| c.as_str() != row.channel) {
+        changes.push(change("channel", row.channel.clone(), channel.as_str()));
+        changed.channel = Set(channel.as_str().into());
+    }
+    if changes.is_empty() {
+        return Ok(row);
+    }
+    let new_title = match &changed.title {
+        sea_orm::ActiveValue::Set(t) => t.clone(),
+        _ => row.title.clone(),
+    };
+    let new_description = match &changed.description {
+        sea_orm::ActiveValue::Set(d) => d.clone(),
+        _ => row.description.clone(),
+    };
+    if new_title != row.title || new_description != row.description {
+        let public_comments = comment::Entity::find()
+            .filter(comment::Column::TicketId.eq(row.id))
+            .filter(comment::Column::Internal.eq(false))
+            .all(&txn)
+            .await?;
+        let mut parts = vec![new_title.as_str(), new_description.as_str()];
+        parts.extend(public_comments.iter().map(|c| c.body.as_str()));
+        changed.search_text = Set(searchable(&parts));
+    }
+    let saved = save(&txn, &row, changed, now).await?;
+    record(
+        &txn,
+        &Actor::of(caller),
+        now,
+        "ticket.updated",
+        &saved,
+        false,
+        json!({ "changes": changes }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub struct Transition {
+    pub to: Status,
+    pub pending_reason: Option<PendingReason>,
+    pub resolution_code: Option<String>,
+    pub resolution_notes: Option<String>,
+}
+
+pub async fn transition(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    version: i32,
+    input: Transition,
+) -> AppResult<ticket::Model> {
+    let role = standing_of(caller)?;
+    let txn = db.begin_write().await?;
+    let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
+    let from = Status::parse(&row.status, "status")?;
+    let to = input.to;
+    if let Standing::Requester(_) = role {
+        // A requester may withdraw a ticket, confirm a resolution, or reopen.
+        let allowed = matches!(
+            (from, to),
+            (_, Status::Cancelled) | (Status::Resolved, Status::Closed | Status::InProgress)
+        );
+        if !allowed {
+            return Err(AppError::Forbidden(format!(
+                "requesters may cancel a ticket, close or reopen a resolved one; {to} is for agents"
+            )));
+        }
+    }
+    let desk = settings::load(&txn).await?;
+    let mut assignee_id = row.assignee_id;
+    if to == Status::InProgress
+        && assignee_id.is_none()
+        && let Caller::Person(person) = caller
+        && person.has_role(Role::Agent)
+    {
+        // Starting work on an unassigned ticket takes it.
+        assignee_id = Some(person.user_id);
+    }
+    lifecycle::check(
+        from,
+        to,
+        &TransitionFacts {
+            has_assignee: assignee_id.is_some(),
+            resolved_at: row.resolved_at,
+            reopen_window: desk.reopen_window(),
+            now,
+        },
+    )?;
+    let mut changes = vec![change("status", from.as_str(), to.as_str())];
+    let mut changed = ticket::ActiveModel {
+        status: Set(to.as_str().into()),
+        ..Default::default()
+    };
+    if assignee_id != row.assignee_id {
+        changes.push(change("assigneeId", row.assignee_id, assignee_id));
+        changed.assignee_id = Set(assignee_id);
+    }
+    let pending_reason = match to {
+        Status::Pending => Some(input.pending_reason.ok_or_else(|| {
+            AppError::bad_input("pendingReason", "say what the ticket is waiting for: AWAITING_CUSTOMER, AWAITING_VENDOR or AWAITING_CHANGE")
+        })?),
+        _ => None,
+    };
+    let new_reason = pending_reason.map(|r| r.as_str().to_string());
+    if new_reason != row.pending_reason {
+        changes.push(change(
+            "pendingReason",
+            row.pending_reason.clone(),
+            new_reason.clone(),
+        ));
+        changed.pending_reason = Set(new_reason);
+    }
+    match to {
+        Status::Resolved => {
+            let code = input
+                .resolution_code
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or_default();
+            if code.is_empty() || code.chars().count() > MAX_RESOLUTION_CODE_CHARS {
+                return Err(AppError::bad_input(
+                    "resolutionCode",
+                    format!(
+                        "resolving needs a resolution code of 1 to {MAX_RESOLUTION_CODE_CHARS} characters"
+                    ),
+                ));
+            }
+            let notes = input
+                .resolution_notes
+                .as_deref()
+                .map(|n| clean_text("resolutionNotes", n, false))
+                .transpose()?;
+            changes.push(change("resolutionCode", row.resolution_code.clone(), code));
+            changes.push(change(
+                "resolutionNotes",
+                row.resolution_notes.clone(),
+                notes.clone(),
+            ));
+            changed.resolution_code = Set(Some(code.to_string()));
+            changed.resolution_notes = Set(notes);
+            changed.resolved_at = Set(Some(now));
+        }
+        Status::InProgress if from == Status::Resolved => {
+            changes.push(change(
+                "resolvedAt",
+                row.resolved_at.map(|t| t.to_rfc3339()),
+                Value::Null,
+            ));
+            changed.resolved_at = Set(None);
+        }
+        Status::Closed | Status::Cancelled => changed.closed_at = Set(Some(now)),
+        _ => {}
+    }
+    let saved = save(&txn, &row, changed, now).await?;
+    let topic = if from == Status::Resolved && to == Status::InProgress {
+        "ticket.reopened"
+    } else {
+        "ticket.status_changed"
+    };
+    record(
+        &txn,
+        &Actor::of(caller),
+        now,
+        topic,
+        &saved,
+        false,
+        json!({ "changes": changes }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub async fn assign(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    version: i32,
+    group_id: Option<i64>,
+    assignee_id: Option<i64>,
+) -> AppResult<ticket::Model> {
+    if let Standing::Requester(_) = standing_of(caller)? {
+        return Err(AppError::Forbidden("only agents assign tickets".into()));
+    }
+    let txn = db.begin_write().await?;
+    let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
+    let status = Status::parse(&row.status, "status")?;
+    if !status.is_open() {
+        return Err(AppError::InvalidTransition {
+            message: format!("{} is {status}: only open tickets are assigned", row.number),
+            allowed: lifecycle::allowed_from(status)
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect(),
+        });
+    }
+    let group_id = group_id
+        .or(row.group_id)
+        .ok_or_else(|| AppError::bad_input("groupId", "give the group to assign to"))?;
+    let group = exists::<group::Entity>(&txn, group_id, "groupId", "group").await?;
+    if let Some(assignee) = assignee_id {
+        let agent = require_member(&txn, &group, assignee).await?;
+        if !roles_of(&agent).iter().any(|r| *r != Role::Requester) {
+            return Err(AppError::bad_input(
+                "assigneeId",
+                format!("{} is not an agent", agent.name),
+            ));
+        }
+    }
+    let mut changes = Vec::new();
+    let mut changed = <ticket::ActiveModel as Default>::default();
+    if row.group_id != Some(group.id) {
+        changes.push(change("groupId", row.group_id, group.id));
+        changed.group_id = Set(Some(group.id));
+    }
+    if row.assignee_id != assignee_id {
+        changes.push(change("assigneeId", row.assignee_id, assignee_id));
+        changed.assignee_id = Set(assignee_id);
+    }
+    let new_status = match (status, assignee_id) {
+        (Status::New, Some(_)) => Status::Assigned,
+        (Status::Assigned, None) => Status::New,
+        (status, _) => status,
+    };
+    if new_status != status {
+        changes.push(change("status", status.as_str(), new_status.as_str()));
+        changed.status = Set(new_status.as_str().into());
+    }
+    if changes.is_empty() {
+        return Ok(row);
+    }
+    let saved = save(&txn, &row, changed, now).await?;
+    record(
+        &txn,
+        &Actor::of(caller),
+        now,
+        "ticket.assigned",
+        &saved,
+        false,
+        json!({ "changes": changes }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escalation {
+    /// To the group's higher-tier escalation group.
+    Functional,
+    /// Flag the group's manager.
+    Hierarchical,
+}
+
+pub async fn escalate(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    version: i32,
+    level: Escalation,
+    reason: &str,
+) -> AppResult<ticket::Model> {
+    if let Standing::Requester(_) = standing_of(caller)? {
+        return Err(AppError::Forbidden("only agents escalate tickets".into()));
+    }
+    let reason = clean_text("reason", reason, true)?;
+    let txn = db.begin_write().await?;
+    let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
+    let status = Status::parse(&row.status, "status")?;
+    if !status.is_open() {
+        return Err(AppError::InvalidTransition {
+            message: format!(
+                "{} is {status}: only open tickets are escalated",
+                row.number
+            ),
+            allowed: lifecycle::allowed_from(status)
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect(),
+        });
+    }
+    let group = match row.group_id {
+        Some(id) => exists::<group::Entity>(&txn, id, "groupId", "group").await?,
+        None => {
+            return Err(AppError::bad_input(
+                "level",
+                "the ticket has no group yet: assign it first",
+            ));
+        }
+    };
+    let mut changes = Vec::new();
+    let mut changed = <ticket::ActiveModel as Default>::default();
+    let payload = match level {
+        Escalation::Functional => {
+            let target_id = group.escalation_group_id.ok_or_else(|| {
+                AppError::bad_input(
+                    "level",
+                    format!(
+                        "the group {} has no escalation group; assign the ticket by hand",
+                        group.name
+                    ),
+                )
+            })?;
+            let target = exists::<group::Entity>(&txn, target_id, "level", "group").await?;
+            changes.push(change("groupId", group.id, target.id));
+            changes.push(change("assigneeId", row.assignee_id, Value::Null));
+            changes.push(change(
+                "escalationLevel",
+                row.escalation_level,
+                row.escalation_level + 1,
+            ));
+            changed.group_id = Set(Some(target.id));
+            changed.assignee_id = Set(None);
+            changed.escalation_level = Set(row.escalation_level + 1);
+            if status == Status::Assigned {
+                changes.push(change("status", status.as_str(), Status::New.as_str()));
+                changed.status = Set(Status::New.as_str().into());
+            }
+            json!({ "level": "FUNCTIONAL", "fromGroupId": group.id, "toGroupId": target.id, "reason": reason })
+        }
+        Escalation::Hierarchical => {
+            let manager_id = group.manager_id.ok_or_else(|| {
+                AppError::bad_input(
+                    "level",
+                    format!("the group {} has no manager to flag", group.name),
+                )
+            })?;
+            changes.push(change(
+                "managerFlaggedAt",
+                row.manager_flagged_at.map(|t| t.to_rfc3339()),
+                now.to_rfc3339(),
+            ));
+            changed.manager_flagged_at = Set(Some(now));
+            json!({ "level": "HIERARCHICAL", "managerId": manager_id, "reason": reason })
+        }
+    };
+    let saved = save(&txn, &row, changed, now).await?;
+    let mut payload = payload;
+    payload["changes"] = json!(changes);
+    record(
+        &txn,
+        &Actor::of(caller),
+        now,
+        "ticket.escalated",
+        &saved,
+        false,
+        payload,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub async fn add_comment(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    body: &str,
+    internal: bool,
+) -> AppResult<(ticket::Model, comment::Model)> {
+    let role = standing_of(caller)?;
+    if internal && matches!(role, Standing::Requester(_)) {
+        return Err(AppError::bad_input(
+            "internal",
+            "only agents may write internal work notes",
+        ));
+    }
+    let body = clean_text("body", body, true)?;
+    let actor = Actor::of(caller);
+    let txn = db.begin_write().await?;
+    let row = load_for_change(&txn, caller, ticket_id, None).await?;
+    let saved_comment = comment::ActiveModel {
+        ticket_id: Set(row.id),
+        author_id: Set(actor.user_id),
+        author_name: Set(actor.name.clone()),
+        body: Set(body.clone()),
+        internal: Set(internal),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    // A comment is not an edit of the ticket: it does not bump the version, so that
+    // someone editing the ticket meanwhile does not get a conflict.
+    let mut update = ticket::Entity::update_many()
+        .col_expr(ticket::Column::UpdatedAt, Expr::value(now))
+        .filter(ticket::Column::Id.eq(row.id));
+    let text = Expr::value(format!("\n{}", body.to_lowercase()));
+    update = if internal {
+        update.col_expr(
+            ticket::Column::InternalSearchText,
+            Expr::col(ticket::Column::InternalSearchText).binary(BinOper::Custom("||"), text),
+        )
+    } else {
+        update.col_expr(
+            ticket::Column::SearchText,
+            Expr::col(ticket::Column::SearchText).binary(BinOper::Custom("||"), text),
+        )
+    };
+    let is_response = !internal
+        && matches!(role, Standing::Desk)
+        && row.first_response_at.is_none()
+        && (actor.user_id.is_none() || actor.user_id != row.requester_id);
+    if is_response {
+        update = update.col_expr(ticket::Column::FirstResponseAt, Expr::value(now));
+    }
+    update.exec(&txn).await?;
+    let saved = ticket::Entity::find_by_id(row.id)
+        .one(&txn)
+        .await?
+        .unwrap_or(row);
+    let payload = json!({
+        "commentId": saved_comment.id,
+        "internal": internal,
+        "firstResponse": is_response,
+    });
+    record(
+        &txn,
+        &actor,
+        now,
+        "ticket.commented",
+        &saved,
+        internal,
+        payload,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((saved, saved_comment))
+}
+
+/// Closes tickets resolved longer ago than the desk's auto-close period, oldest first,
+/// a batch at a time. Returns how many it closed.
+pub async fn close_resolved(db: &Db, now: DateTime<Utc>) -> AppResult<usize> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let desk = settings::load(db.conn()).await?;
+    let cutoff = now - desk.auto_close_after();
+    let mut closed = 0;
+    loop {
+        let txn = db.begin_write().await?;
+        let due = ticket::Entity::find()
+            .filter(ticket::Column::Status.eq(Status::Resolved.as_str()))
+            .filter(ticket::Column::ResolvedAt.lte(cutoff))
+            .order_by_asc(ticket::Column::ResolvedAt)
+            .limit(100)
+            .all(&txn)
+            .await?;
+        let batch = due.len();
+        for row in due {
+            let changed = ticket::ActiveModel {
+                status: Set(Status::Closed.as_str().into()),
+                closed_at: Set(Some(now)),
+                ..Default::default()
+            };
+            let saved = save(&txn, &row, changed, now).await?;
+            let payload = json!({
+                "changes": [change("status", Status::Resolved.as_str(), Status::Closed.as_str())],
+                "reason": format!("closed automatically {} days after resolution", desk.auto_close_days),
+            });
+            record(
+                &txn,
+                &Actor::system(),
+                now,
+                "ticket.status_changed",
+                &saved,
+                false,
+                payload,
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        closed += batch;
+        if batch < 100 {
+            return Ok(closed);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Incidents and service requests: their vocabulary, lifecycle, visibility, the
+//! commands that change them and the queries that read them.
+
+pub mod commands;
+pub mod lifecycle;
+pub mod queries;
+pub mod types;
+pub mod visibility;

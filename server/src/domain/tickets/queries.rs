@@ -1,0 +1,361 @@
+//! Reading tickets: one ticket, filtered lists in keyset order, counts, comments, history.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use entity::{category, comment, event, ticket};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, LikeExpr},
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    types::{Kind, Status},
+    visibility::Scope,
+};
+use crate::error::{AppError, AppResult};
+
+pub const MAX_SEARCH_WORDS: usize = 10;
+
+#[derive(Clone, Debug, Default)]
+pub struct TicketFilter {
+    pub statuses: Vec<Status>,
+    pub kinds: Vec<Kind>,
+    pub priorities: Vec<i16>,
+    pub group_ids: Vec<i64>,
+    pub assignee_ids: Vec<i64>,
+    pub unassigned: Option<bool>,
+    pub requester_ids: Vec<i64>,
+    pub organization_ids: Vec<i64>,
+    /// The category and everything below it.
+    pub category_id: Option<i64>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub updated_after: Option<DateTime<Utc>>,
+    pub updated_before: Option<DateTime<Utc>>,
+    /// Words that must all appear in the title, description or comments.
+    pub text: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SortField {
+    #[default]
+    Created,
+    Updated,
+    Priority,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+/// The sort key of the last row of a page: where the next page starts.
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    priority: Option<i16>,
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    updated_at: Option<DateTime<Utc>>,
+    id: i64,
+}
+
+pub fn cursor_of(row: &ticket::Model, sort: Sort) -> String {
+    let cursor = Cursor {
+        priority: (sort.field == SortField::Priority).then_some(row.priority),
+        updated_at: (sort.field == SortField::Updated).then_some(row.updated_at),
+        id: row.id,
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).expect("cursors serialize"))
+}
+
+fn parse_cursor(text: &str, sort: Sort) -> AppResult<Cursor> {
+    let bad = || {
+        AppError::bad_input(
+            "after",
+            "not a cursor from this list and order: pass an endCursor you were given",
+        )
+    };
+    let cursor: Cursor = URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+        .and_then(|raw| serde_json::from_slice(&raw).ok())
+        .ok_or_else(bad)?;
+    let fits = match sort.field {
+        SortField::Created => true,
+        SortField::Updated => cursor.updated_at.is_some(),
+        SortField::Priority => cursor.priority.is_some(),
+    };
+    if fits { Ok(cursor) } else { Err(bad()) }
+}
+
+/// `%`, `_` and `\` in a search word match themselves.
+fn like_pattern(word: &str) -> LikeExpr {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+async fn category_subtree(conn: &impl ConnectionTrait, category_id: i64) -> AppResult<Vec<i64>> {
+    let root = category::Entity::find_by_id(category_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::bad_input("categoryId", "there is no category with that id"))?;
+    let below: Vec<i64> = category::Entity::find()
+        .select_only()
+        .column(category::Column::Id)
+        .filter(category::Column::Path.starts_with(format!("{} / ", root.path)))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(std::iter::once(root.id).chain(below).collect())
+}
+
+async fn condition(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &TicketFilter,
+) -> AppResult<Condition> {
+    let mut all = Condition::all().add(scope.condition());
+    if !filter.statuses.is_empty() {
+        all = all.add(ticket::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if !filter.kinds.is_empty() {
+        all = all.add(ticket::Column::Kind.is_in(filter.kinds.iter().map(|k| k.as_str())));
+    }
+    if !filter.priorities.is_empty() {
+        all = all.add(ticket::Column::Priority.is_in(filter.priorities.clone()));
+    }
+    if !filter.group_ids.is_empty() {
+        all = all.add(ticket::Column::GroupId.is_in(filter.group_ids.clone()));
+    }
+    if !filter.assignee_ids.is_empty() {
+        all = all.add(ticket::Column::AssigneeId.is_in(filter.assignee_ids.clone()));
+    }
+    match filter.unassigned {
+        Some(true) => all = all.add(ticket::Column::AssigneeId.is_null()),
+        Some(false) => all = all.add(ticket::Column::AssigneeId.is_not_null()),
+        None => {}
+    }
+    if !filter.requester_ids.is_empty() {
+        all = all.add(ticket::Column::RequesterId.is_in(filter.requester_ids.clone()));
+    }
+    if !filter.organization_ids.is_empty() {
+        all = all.add(ticket::Column::OrganizationId.is_in(filter.organization_ids.clone()));
+    }
+    if let Some(category_id) = filter.category_id {
+        all = all.add(ticket::Column::CategoryId.is_in(category_subtree(conn, category_id).await?));
+    }
+    if let Some(at) = filter.created_after {
+        all = all.add(ticket::Column::CreatedAt.gte(at));
+    }
+    if let Some(at) = filter.created_before {
+        all = all.add(ticket::Column::CreatedAt.lt(at));
+    }
+    if let Some(at) = filter.updated_after {
+        all = all.add(ticket::Column::UpdatedAt.gte(at));
+    }
+    if let Some(at) = filter.updated_before {
+        all = all.add(ticket::Column::UpdatedAt.lt(at));
+    }
+    if let Some(text) = &filter.text {
+        let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+        if words.len() > MAX_SEARCH_WORDS {
+            return Err(AppError::bad_input(
+                "text",
+                format!("search for at most {MAX_SEARCH_WORDS} words"),
+            ));
+        }
+        for word in words {
+            let mut any = Condition::any()
+                .add(Expr::col(ticket::Column::SearchText).like(like_pattern(&word)));
+            if scope.sees_internal() {
+                any = any
+                    .add(Expr::col(ticket::Column::InternalSearchText).like(like_pattern(&word)));
+            }
+            all = all.add(any);
+        }
+    }
+    Ok(all)
+}
+
+/// Up to `limit` tickets after `after`, in `sort` order.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &TicketFilter,
+    sort: Sort,
+    after: Option<&str>,
+    limit: u64,
+) -> AppResult<Vec<ticket::Model>> {
+    let mut query = ticket::Entity::find().filter(condition(conn, scope, filter).await?);
+    let order = if sort.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    // Strictly past the cursor in sort order, the id breaking ties: new rows never shift
+    // the pages a client is walking through.
+    let past = |column: ticket::Column, value: sea_orm::Value, id: i64| {
+        let (beyond, equal_then_id) = if sort.descending {
+            (
+                Expr::col(column).lt(value.clone()),
+                ticket::Column::Id.lt(id),
+            )
+        } else {
+            (
+                Expr::col(column).gt(value.clone()),
+                ticket::Column::Id.gt(id),
+            )
+        };
+        Condition::any().add(beyond).add(
+            Condition::all()
+                .add(Expr::col(column).eq(value))
+                .add(equal_then_id),
+        )
+    };
+    if let Some(after) = after {
+        let cursor = parse_cursor(after, sort)?;
+        query = query.filter(match sort.field {
+            SortField::Created if sort.descending => {
+                Condition::all().add(ticket::Column::Id.lt(cursor.id))
+            }
+            SortField::Created => Condition::all().add(ticket::Column::Id.gt(cursor.id)),
+            SortField::Updated => past(
+                ticket::Column::UpdatedAt,
+                cursor.updated_at.into(),
+                cursor.id,
+            ),
+            SortField::Priority => {
+                past(ticket::Column::Priority, cursor.priority.into(), cursor.id)
+            }
+        });
+    }
+    query = match sort.field {
+        // Ids grow with creation: ordering by id is ordering by creation, on one index.
+        SortField::Created => query,
+        SortField::Updated => query.order_by(ticket::Column::UpdatedAt, order.clone()),
+        SortField::Priority => query.order_by(ticket::Column::Priority, order.clone()),
+    };
+    Ok(query
+        .order_by(ticket::Column::Id, order)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+#[derive(Debug, FromQueryResult)]
+pub struct Count {
+    pub key: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub by_status: Vec<(String, i64)>,
+    pub by_priority: Vec<(i16, i64)>,
+}
+
+pub async fn counts(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &TicketFilter,
+) -> AppResult<Counts> {
+    let condition = condition(conn, scope, filter).await?;
+    let by_status: Vec<(String, i64)> = ticket::Entity::find()
+        .select_only()
+        .column(ticket::Column::Status)
+        .column_as(ticket::Column::Id.count(), "count")
+        .filter(condition.clone())
+        .group_by(ticket::Column::Status)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let by_priority: Vec<(i16, i64)> = ticket::Entity::find()
+        .select_only()
+        .column(ticket::Column::Priority)
+        .column_as(ticket::Column::Id.count(), "count")
+        .filter(condition)
+        .group_by(ticket::Column::Priority)
+        .order_by_asc(ticket::Column::Priority)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(Counts {
+        by_status,
+        by_priority,
+    })
+}
+
+pub async fn by_number(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    number: &str,
+) -> AppResult<ticket::Model> {
+    let row = ticket::Entity::find()
+        .filter(ticket::Column::Number.eq(number.trim().to_uppercase()))
+        .one(conn)
+        .await?;
+    scope.check(row, number)
+}
+
+pub async fn by_id(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+) -> AppResult<ticket::Model> {
+    scope.check(
+        ticket::Entity::find_by_id(id).one(conn).await?,
+        "with that id",
+    )
+}
+
+/// The ticket's comments, oldest first; internal notes only for those who may see them.
+pub async fn comments(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    ticket_id: i64,
+    after_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<comment::Model>> {
+    let mut query = comment::Entity::find().filter(comment::Column::TicketId.eq(ticket_id));
+    if !scope.sees_internal() {
+        query = query.filter(comment::Column::Internal.eq(false));
+    }
+    if let Some(after_id) = after_id {
+        query = query.filter(comment::Column::Id.gt(after_id));
+    }
+    Ok(query
+        .order_by_asc(comment::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// Everything that happened to the ticket, oldest first, from the event log.
+pub async fn history(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    ticket_id: i64,
+    after_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<event::Model>> {
+    let mut query = event::Entity::find()
+        .filter(event::Column::EntityType.eq("ticket"))
+        .filter(event::Column::EntityId.eq(ticket_id));
+    if !scope.sees_internal() {
+        query = query.filter(event::Column::Internal.eq(false));
+    }
+    if let Some(after_id) = after_id {
+        query = query.filter(event::Column::Id.gt(after_id));
+    }
+    Ok(query
+        .order_by_asc(event::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}

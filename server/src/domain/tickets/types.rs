@@ -1,0 +1,104 @@
+//! The vocabulary of tickets. Stored and sent as their upper-case names.
+
+use std::fmt;
+
+use crate::error::{AppError, AppResult};
+
+/// Declares an enumeration with its stored name for each variant.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses a stored or client-given name; `field` names the input in the error.
+            pub fn parse(text: &str, field: &str) -> AppResult<$name> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(AppError::bad_input(field, format!(
+                        "'{text}' is not one of {}",
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum!(Kind { Incident = "INCIDENT", ServiceRequest = "SERVICE_REQUEST" });
+
+named_enum!(Status {
+    New = "NEW",
+    Assigned = "ASSIGNED",
+    InProgress = "IN_PROGRESS",
+    Pending = "PENDING",
+    Resolved = "RESOLVED",
+    Closed = "CLOSED",
+    Cancelled = "CANCELLED",
+});
+
+named_enum!(
+    /// Impact and urgency share one scale.
+    Level { High = "HIGH", Medium = "MEDIUM", Low = "LOW" }
+);
+
+named_enum!(Channel { Portal = "PORTAL", Email = "EMAIL", Phone = "PHONE", Api = "API", Monitoring = "MONITORING" });
+
+named_enum!(PendingReason {
+    AwaitingCustomer = "AWAITING_CUSTOMER",
+    AwaitingVendor = "AWAITING_VENDOR",
+    AwaitingChange = "AWAITING_CHANGE",
+});
+
+named_enum!(AgentStrategy { LeastOpen = "LEAST_OPEN", RoundRobin = "ROUND_ROBIN", Queue = "QUEUE" });
+
+impl Kind {
+    /// The number prefix: INC0001234, REQ0000045.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Kind::Incident => "INC",
+            Kind::ServiceRequest => "REQ",
+        }
+    }
+
+    pub fn format_number(self, n: i64) -> String {
+        format!("{}{n:07}", self.prefix())
+    }
+}
+
+impl Status {
+    /// Statuses in which the ticket is still being worked.
+    pub const OPEN: &'static [Status] = &[
+        Status::New,
+        Status::Assigned,
+        Status::InProgress,
+        Status::Pending,
+    ];
+
+    pub fn is_open(self) -> bool {
+        Status::OPEN.contains(&self)
+    }
+}
+
+impl Level {
+    pub fn index(self) -> usize {
+        match self {
+            Level::High => 0,
+            Level::Medium => 1,
+            Level::Low => 2,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! DataLoaders: every relation a list can ask for is fetched in one query per page, not
+//! one per row. A fresh set is made for each request, so nothing is cached across callers.
+
+use std::{collections::HashMap, marker::PhantomData};
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{category, group, organization, user};
+use sea_orm::{ColumnTrait, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter, Value};
+
+use crate::{db::Db, error::AppError};
+
+/// Loads rows of `E` by their `i64` primary key.
+pub struct ById<E> {
+    db: Db,
+    entity: PhantomData<fn() -> E>,
+}
+
+impl<E> Loader<i64> for ById<E>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, AppError> {
+        let key = E::PrimaryKey::iter()
+            .next()
+            .expect("every table has a primary key")
+            .into_column();
+        let rows = E::find()
+            .filter(key.is_in(keys.iter().copied()))
+            .all(self.db.conn())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| match sea_orm::ModelTrait::get(&row, key) {
+                Value::BigInt(Some(id)) => Some((id, row)),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+pub type Users = DataLoader<ById<user::Entity>>;
+pub type Groups = DataLoader<ById<group::Entity>>;
+pub type Organizations = DataLoader<ById<organization::Entity>>;
+pub type Categories = DataLoader<ById<category::Entity>>;
+
+fn loader<E: EntityTrait>(db: &Db) -> DataLoader<ById<E>>
+where
+    E::Model: Clone + Send + Sync + 'static,
+{
+    DataLoader::new(
+        ById {
+            db: db.clone(),
+            entity: PhantomData,
+        },
+        tokio::spawn,
+    )
+}
+
+/// Adds a fresh set of loaders to a request.
+pub fn attach(request: async_graphql::Request, db: &Db) -> async_graphql::Request {
+    request
+        .data::<Users>(loader(db))
+        .data::<Groups>(loader(db))
+        .data::<Organizations>(loader(db))
+        .data::<Categories>(loader(db))
+}
