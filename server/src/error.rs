@@ -104,7 +104,15 @@ pub fn to_client_error(mut error: ServerError, stage: Stage, request_id: &str) -
         }
         None => match stage {
             Stage::Parse => "GRAPHQL_PARSE_FAILED",
-            Stage::Validation => "GRAPHQL_VALIDATION_FAILED",
+            Stage::Validation => match invalid_argument(&error.message) {
+                // A value that does not fit its type (an unknown enum value, say) is bad
+                // input, not a malformed document: name the field like our own errors do.
+                Some(field) => {
+                    extensions.set("field", field);
+                    "BAD_USER_INPUT"
+                }
+                None => "GRAPHQL_VALIDATION_FAILED",
+            },
             Stage::Execution => "BAD_USER_INPUT",
         },
     };
@@ -114,6 +122,13 @@ pub fn to_client_error(mut error: ServerError, stage: Stage, request_id: &str) -
     extensions.set("requestId", request_id);
     error.extensions = Some(extensions);
     error
+}
+
+/// The field named by async-graphql's `Invalid value for argument "input.kind", …`.
+fn invalid_argument(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("Invalid value for argument \"")?;
+    let path = rest.split('"').next()?;
+    Some(path.rsplit('.').next().unwrap_or(path).to_string())
 }
 
 /// An error made at the edge itself (before the schema runs), already in client form.
