@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, marker::PhantomData};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{category, group, organization, user};
 use sea_orm::{ColumnTrait, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter, Value};
 
@@ -42,21 +42,24 @@ where
     }
 }
 
-pub type Users = DataLoader<ById<user::Entity>>;
-pub type Groups = DataLoader<ById<group::Entity>>;
-pub type Organizations = DataLoader<ById<organization::Entity>>;
-pub type Categories = DataLoader<ById<category::Entity>>;
+pub type Users = DataLoader<ById<user::Entity>, HashMapCache>;
+pub type Groups = DataLoader<ById<group::Entity>, HashMapCache>;
+pub type Organizations = DataLoader<ById<organization::Entity>, HashMapCache>;
+pub type Categories = DataLoader<ById<category::Entity>, HashMapCache>;
 
-fn loader<E: EntityTrait>(db: &Db) -> DataLoader<ById<E>>
+/// Cached for the request: a page primes it (see `tickets::prime_relations`) so that
+/// the rows' own lookups find what they need whatever the batching timer does.
+fn loader<E: EntityTrait>(db: &Db) -> DataLoader<ById<E>, HashMapCache>
 where
     E::Model: Clone + Send + Sync + 'static,
 {
-    DataLoader::new(
+    DataLoader::with_cache(
         ById {
             db: db.clone(),
             entity: PhantomData,
         },
         tokio::spawn,
+        HashMapCache::default(),
     )
 }
 

@@ -1,6 +1,9 @@
+use std::collections::BTreeSet;
+
 use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject,
     connection::{Connection, Edge},
+    dataloader::{DataLoader, HashMapCache, Loader},
 };
 use chrono::{DateTime, Utc};
 use entity::{comment, event, ticket};
@@ -254,11 +257,11 @@ impl Ticket {
 }
 
 async fn load<L>(
-    loader: &async_graphql::dataloader::DataLoader<L>,
+    loader: &DataLoader<L, HashMapCache>,
     id: Option<i64>,
 ) -> AppResult<Option<L::Value>>
 where
-    L: async_graphql::dataloader::Loader<i64, Error = AppError>,
+    L: Loader<i64, Error = AppError>,
 {
     match id {
         Some(id) => loader.load_one(id).await,
@@ -490,6 +493,48 @@ impl TicketCounts {
     }
 }
 
+/// Fetches what the page's selected relations will ask for, one query per relation,
+/// so that a page costs the same number of statements whatever its size.
+async fn prime_relations(ctx: &Context<'_>, rows: &[ticket::Model]) -> AppResult<()> {
+    let look = ctx.look_ahead();
+    let selected = |field: &str| {
+        look.field("nodes").field(field).exists()
+            || look.field("edges").field("node").field(field).exists()
+    };
+    let ids = |wanted: bool, of: fn(&ticket::Model) -> Option<i64>| -> BTreeSet<i64> {
+        if wanted {
+            rows.iter().filter_map(of).collect()
+        } else {
+            BTreeSet::new()
+        }
+    };
+    let mut users = ids(selected("requester"), |t| t.requester_id);
+    users.extend(ids(selected("assignee"), |t| t.assignee_id));
+    let groups = ids(selected("group"), |t| t.group_id);
+    let organizations = ids(selected("organization"), |t| t.organization_id);
+    let categories = ids(selected("category"), |t| t.category_id);
+    tokio::try_join!(
+        prime(ctx.data_unchecked::<loaders::Users>(), users),
+        prime(ctx.data_unchecked::<loaders::Groups>(), groups),
+        prime(
+            ctx.data_unchecked::<loaders::Organizations>(),
+            organizations
+        ),
+        prime(ctx.data_unchecked::<loaders::Categories>(), categories),
+    )?;
+    Ok(())
+}
+
+async fn prime<L>(loader: &DataLoader<L, HashMapCache>, ids: BTreeSet<i64>) -> AppResult<()>
+where
+    L: Loader<i64, Error = AppError>,
+{
+    if !ids.is_empty() {
+        loader.load_many(ids).await?;
+    }
+    Ok(())
+}
+
 async fn ticket_page(
     ctx: &Context<'_>,
     filter: TicketFilter,
@@ -511,6 +556,7 @@ async fn ticket_page(
     .await?;
     let has_next = rows.len() as u64 > size;
     rows.truncate(size as usize);
+    prime_relations(ctx, &rows).await?;
     let mut connection = Connection::new(after.is_some(), has_next);
     connection.edges.extend(
         rows.into_iter()
