@@ -138,7 +138,6 @@ enum DeskSettings {
     Table,
     Id,
     Settings,
-    Version,
 }
 
 #[derive(DeriveIden)]
@@ -391,6 +390,7 @@ impl MigrationTrait for Migration {
             .await?;
         }
 
+        // Tickets reference configuration items; the CMDB that owns them comes later.
         manager
             .create_table(
                 Table::create()
@@ -489,7 +489,6 @@ impl MigrationTrait for Migration {
                     .table(DeskSettings::Table)
                     .col(integer(DeskSettings::Id).primary_key())
                     .col(json(DeskSettings::Settings))
-                    .col(integer(DeskSettings::Version))
                     .to_owned(),
             )
             .await?;

@@ -95,7 +95,6 @@ pub async fn save(db: &Db, settings: &DeskSettings) -> AppResult<()> {
     let row = desk_settings::ActiveModel {
         id: Set(ROW_ID),
         settings: Set(serde_json::to_value(settings).expect("settings serialize")),
-        version: Set(1),
     };
     let txn = db.begin_write().await?;
     desk_settings::Entity::insert(row)

@@ -4,8 +4,8 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use entity::{category, comment, event, ticket};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
 use serde::{Deserialize, Serialize};
@@ -246,12 +246,6 @@ pub async fn list(
         .limit(limit)
         .all(conn)
         .await?)
-}
-
-#[derive(Debug, FromQueryResult)]
-pub struct Count {
-    pub key: String,
-    pub count: i64,
 }
 
 #[derive(Debug, Default)]
