@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::{
+    lookup::referenced,
     routing,
     tickets::types::{AgentStrategy, Kind},
     users::roles_of,
@@ -31,21 +32,6 @@ fn clean_name(field: &str, name: &str) -> AppResult<String> {
         ));
     }
     Ok(name.to_string())
-}
-
-async fn found<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    id: i64,
-    field: &str,
-    what: &str,
-) -> AppResult<E::Model>
-where
-    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
-{
-    E::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::bad_input(field, format!("there is no {what} with that id")))
 }
 
 /// A unique name already taken: said plainly instead of as a database error.
@@ -124,7 +110,7 @@ pub async fn update_organization(
     requesters_see_all_tickets: Option<bool>,
 ) -> AppResult<organization::Model> {
     let txn = db.begin_write().await?;
-    let row = found::<organization::Entity>(&txn, id, "id", "organization").await?;
+    let row = referenced::<organization::Entity>(&txn, id, "id", "organization").await?;
     let mut active: organization::ActiveModel = row.into();
     if let Some(name) = name {
         let name = clean_name("name", name)?;
@@ -153,9 +139,9 @@ pub async fn set_user_organization(
     organization_id: Option<i64>,
 ) -> AppResult<user::Model> {
     let txn = db.begin_write().await?;
-    let row = found::<user::Entity>(&txn, user_id, "userId", "user").await?;
+    let row = referenced::<user::Entity>(&txn, user_id, "userId", "user").await?;
     if let Some(org) = organization_id {
-        found::<organization::Entity>(&txn, org, "organizationId", "organization").await?;
+        referenced::<organization::Entity>(&txn, org, "organizationId", "organization").await?;
     }
     let mut active: user::ActiveModel = row.into();
     active.organization_id = Set(organization_id);
@@ -166,7 +152,7 @@ pub async fn set_user_organization(
 
 pub async fn set_availability(db: &Db, user_id: i64, available: bool) -> AppResult<user::Model> {
     let txn = db.begin_write().await?;
-    let row = found::<user::Entity>(&txn, user_id, "userId", "user").await?;
+    let row = referenced::<user::Entity>(&txn, user_id, "userId", "user").await?;
     let mut active: user::ActiveModel = row.into();
     active.available = Set(available);
     let row = active.update(&txn).await?;
@@ -191,7 +177,7 @@ pub async fn save_group(
 ) -> AppResult<group::Model> {
     let txn = db.begin_write().await?;
     let mut active = match id {
-        Some(id) => found::<group::Entity>(&txn, id, "id", "group")
+        Some(id) => referenced::<group::Entity>(&txn, id, "id", "group")
             .await?
             .into(),
         None => {
@@ -233,7 +219,7 @@ pub async fn save_group(
     }
     if let Some(manager_id) = fields.manager_id {
         if let Some(manager) = manager_id {
-            let person = found::<user::Entity>(&txn, manager, "managerId", "user").await?;
+            let person = referenced::<user::Entity>(&txn, manager, "managerId", "user").await?;
             if !roles_of(&person)
                 .iter()
                 .any(|r| matches!(r, Role::Manager | Role::Admin))
@@ -254,7 +240,7 @@ pub async fn save_group(
                     "a group cannot escalate to itself",
                 ));
             }
-            found::<group::Entity>(&txn, target, "escalationGroupId", "group").await?;
+            referenced::<group::Entity>(&txn, target, "escalationGroupId", "group").await?;
         }
         active.escalation_group_id = Set(target);
     }
@@ -268,8 +254,8 @@ pub async fn save_group(
 
 pub async fn add_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<group::Model> {
     let txn = db.begin_write().await?;
-    let group = found::<group::Entity>(&txn, group_id, "groupId", "group").await?;
-    let person = found::<user::Entity>(&txn, user_id, "userId", "user").await?;
+    let group = referenced::<group::Entity>(&txn, group_id, "groupId", "group").await?;
+    let person = referenced::<user::Entity>(&txn, user_id, "userId", "user").await?;
     if !roles_of(&person).iter().any(|r| *r != Role::Requester) {
         return Err(AppError::bad_input(
             "userId",
@@ -297,7 +283,7 @@ pub async fn add_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<group
 
 pub async fn remove_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<group::Model> {
     let txn = db.begin_write().await?;
-    let group = found::<group::Entity>(&txn, group_id, "groupId", "group").await?;
+    let group = referenced::<group::Entity>(&txn, group_id, "groupId", "group").await?;
     group_member::Entity::delete_by_id((group_id, user_id))
         .exec(&txn)
         .await?;
@@ -326,7 +312,7 @@ pub async fn create_category(
     let path = match parent_id {
         Some(parent) => format!(
             "{} / {name}",
-            found::<category::Entity>(&txn, parent, "parentId", "category")
+            referenced::<category::Entity>(&txn, parent, "parentId", "category")
                 .await?
                 .path
         ),
@@ -387,15 +373,15 @@ pub async fn save_rule(
         return Err(AppError::bad_input("priority", "priorities are 1 to 4"));
     }
     let txn = db.begin_write().await?;
-    found::<group::Entity>(&txn, fields.group_id, "groupId", "group").await?;
+    referenced::<group::Entity>(&txn, fields.group_id, "groupId", "group").await?;
     if let Some(category) = fields.category_id {
-        found::<category::Entity>(&txn, category, "categoryId", "category").await?;
+        referenced::<category::Entity>(&txn, category, "categoryId", "category").await?;
     }
     if let Some(org) = fields.organization_id {
-        found::<organization::Entity>(&txn, org, "organizationId", "organization").await?;
+        referenced::<organization::Entity>(&txn, org, "organizationId", "organization").await?;
     }
     let mut active = match id {
-        Some(id) => found::<assignment_rule::Entity>(&txn, id, "id", "assignment rule")
+        Some(id) => referenced::<assignment_rule::Entity>(&txn, id, "id", "assignment rule")
             .await?
             .into(),
         None => assignment_rule::ActiveModel {

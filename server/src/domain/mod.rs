@@ -3,6 +3,7 @@
 pub mod api_tokens;
 pub mod desk;
 pub mod events;
+pub mod lookup;
 pub mod routing;
 pub mod settings;
 pub mod tickets;

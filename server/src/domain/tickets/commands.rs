@@ -21,6 +21,7 @@ use crate::{
     db::Db,
     domain::{
         events::{self, Actor, NewEvent, change},
+        lookup::referenced,
         routing, settings,
         users::roles_of,
     },
@@ -132,27 +133,12 @@ async fn record(
     Ok(())
 }
 
-async fn exists<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    id: i64,
-    field: &str,
-    what: &str,
-) -> AppResult<E::Model>
-where
-    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
-{
-    E::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::bad_input(field, format!("there is no {what} with that id")))
-}
-
 async fn require_member(
     conn: &impl ConnectionTrait,
     group: &group::Model,
     user_id: i64,
 ) -> AppResult<user::Model> {
-    let agent = exists::<user::Entity>(conn, user_id, "assigneeId", "user").await?;
+    let agent = referenced::<user::Entity>(conn, user_id, "assigneeId", "user").await?;
     let member = group_member::Entity::find_by_id((group.id, user_id))
         .one(conn)
         .await?;
@@ -173,7 +159,7 @@ async fn category_line(
     let mut line = Vec::new();
     let mut next = category_id;
     while let Some(id) = next {
-        let category = exists::<category::Entity>(conn, id, "categoryId", "category").await?;
+        let category = referenced::<category::Entity>(conn, id, "categoryId", "category").await?;
         line.push(category.id);
         next = category.parent_id;
         if line.len() > 32 {
@@ -253,12 +239,12 @@ pub async fn create(
     let txn = db.begin_write().await?;
     let desk = settings::load(&txn).await?;
     let requester = match requester_id {
-        Some(id) => Some(exists::<user::Entity>(&txn, id, "requesterId", "user").await?),
+        Some(id) => Some(referenced::<user::Entity>(&txn, id, "requesterId", "user").await?),
         None => None,
     };
     let organization_id = match input.organization_id {
         Some(id) => Some(
-            exists::<organization::Entity>(&txn, id, "organizationId", "organization")
+            referenced::<organization::Entity>(&txn, id, "organizationId", "organization")
                 .await?
                 .id,
         ),
@@ -271,7 +257,7 @@ pub async fn create(
     let mut routed_by = None;
     let (group, assignee_id) = match input.group_id {
         Some(group_id) => {
-            let group = exists::<group::Entity>(&txn, group_id, "groupId", "group").await?;
+            let group = referenced::<group::Entity>(&txn, group_id, "groupId", "group").await?;
             if let Some(assignee) = input.assignee_id {
                 require_member(&txn, &group, assignee).await?;
             }
@@ -297,7 +283,8 @@ pub async fn create(
             match routing::first_match(&rules, &facts) {
                 Some(rule) => {
                     let group =
-                        exists::<group::Entity>(&txn, rule.group_id, "groupId", "group").await?;
+                        referenced::<group::Entity>(&txn, rule.group_id, "groupId", "group")
+                            .await?;
                     let strategy = AgentStrategy::parse(&rule.agent_strategy, "agentStrategy")?;
                     let agent = routing::pick_agent(&txn, &group, strategy).await?;
                     routed_by = Some(rule.clone());
@@ -446,6 +433,38 @@ fn stale(row: &ticket::Model, version: i32) -> AppError {
     ))
 }
 
+/// The ticket's status, if it is still being worked; otherwise INVALID_TRANSITION
+/// saying what `doing` needs.
+fn require_open(row: &ticket::Model, doing: &str) -> AppResult<Status> {
+    let status = Status::parse(&row.status, "status")?;
+    if status.is_open() {
+        return Ok(status);
+    }
+    Err(AppError::InvalidTransition {
+        message: format!("{} is {status}: {doing}", row.number),
+        allowed: lifecycle::allowed_from(status)
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect(),
+    })
+}
+
+/// Saves the change, appends its event and commits: the end of every edit.
+async fn commit_change(
+    txn: DatabaseTransaction,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    topic: &str,
+    row: &ticket::Model,
+    changed: ticket::ActiveModel,
+    payload: Value,
+) -> AppResult<ticket::Model> {
+    let saved = save(&txn, row, changed, now).await?;
+    record(&txn, &Actor::of(caller), now, topic, &saved, false, payload).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
 /// Writes `changed` if the row is still at `row.version`, bumping the version.
 async fn save(
     txn: &DatabaseTransaction,
@@ -515,16 +534,7 @@ pub async fn update(
         .transpose()?;
     let txn = db.begin_write().await?;
     let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
-    let status = Status::parse(&row.status, "status")?;
-    if !status.is_open() {
-        return Err(AppError::InvalidTransition {
-            message: format!("{} is {status}: reopen it before changing it", row.number),
-            allowed: lifecycle::allowed_from(status)
-                .iter()
-                .map(|s| s.as_str().to_string())
-                .collect(),
-        });
-    }
+    require_open(&row, "reopen it before changing it")?;
     let mut changes = Vec::new();
     let mut changed = <ticket::ActiveModel as Default>::default();
     if let Some(title) = title.filter(|t| *t != row.title) {
@@ -586,19 +596,16 @@ pub async fn update(
         parts.extend(public_comments.iter().map(|c| c.body.as_str()));
         changed.search_text = Set(searchable(&parts));
     }
-    let saved = save(&txn, &row, changed, now).await?;
-    record(
-        &txn,
-        &Actor::of(caller),
+    commit_change(
+        txn,
+        caller,
         now,
         "ticket.updated",
-        &saved,
-        false,
+        &row,
+        changed,
         json!({ "changes": changes }),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(saved)
+    .await
 }
 
 pub struct Transition {
@@ -718,24 +725,21 @@ pub async fn transition(
         Status::Closed | Status::Cancelled => changed.closed_at = Set(Some(now)),
         _ => {}
     }
-    let saved = save(&txn, &row, changed, now).await?;
     let topic = if from == Status::Resolved && to == Status::InProgress {
         "ticket.reopened"
     } else {
         "ticket.status_changed"
     };
-    record(
-        &txn,
-        &Actor::of(caller),
+    commit_change(
+        txn,
+        caller,
         now,
         topic,
-        &saved,
-        false,
+        &row,
+        changed,
         json!({ "changes": changes }),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(saved)
+    .await
 }
 
 pub async fn assign(
@@ -752,20 +756,11 @@ pub async fn assign(
     }
     let txn = db.begin_write().await?;
     let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
-    let status = Status::parse(&row.status, "status")?;
-    if !status.is_open() {
-        return Err(AppError::InvalidTransition {
-            message: format!("{} is {status}: only open tickets are assigned", row.number),
-            allowed: lifecycle::allowed_from(status)
-                .iter()
-                .map(|s| s.as_str().to_string())
-                .collect(),
-        });
-    }
+    let status = require_open(&row, "only open tickets are assigned")?;
     let group_id = group_id
         .or(row.group_id)
         .ok_or_else(|| AppError::bad_input("groupId", "give the group to assign to"))?;
-    let group = exists::<group::Entity>(&txn, group_id, "groupId", "group").await?;
+    let group = referenced::<group::Entity>(&txn, group_id, "groupId", "group").await?;
     if let Some(assignee) = assignee_id {
         let agent = require_member(&txn, &group, assignee).await?;
         if !roles_of(&agent).iter().any(|r| *r != Role::Requester) {
@@ -797,19 +792,16 @@ pub async fn assign(
     if changes.is_empty() {
         return Ok(row);
     }
-    let saved = save(&txn, &row, changed, now).await?;
-    record(
-        &txn,
-        &Actor::of(caller),
+    commit_change(
+        txn,
+        caller,
         now,
         "ticket.assigned",
-        &saved,
-        false,
+        &row,
+        changed,
         json!({ "changes": changes }),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(saved)
+    .await
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -835,21 +827,9 @@ pub async fn escalate(
     let reason = clean_text("reason", reason, true)?;
     let txn = db.begin_write().await?;
     let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
-    let status = Status::parse(&row.status, "status")?;
-    if !status.is_open() {
-        return Err(AppError::InvalidTransition {
-            message: format!(
-                "{} is {status}: only open tickets are escalated",
-                row.number
-            ),
-            allowed: lifecycle::allowed_from(status)
-                .iter()
-                .map(|s| s.as_str().to_string())
-                .collect(),
-        });
-    }
+    let status = require_open(&row, "only open tickets are escalated")?;
     let group = match row.group_id {
-        Some(id) => exists::<group::Entity>(&txn, id, "groupId", "group").await?,
+        Some(id) => referenced::<group::Entity>(&txn, id, "groupId", "group").await?,
         None => {
             return Err(AppError::bad_input(
                 "level",
@@ -870,7 +850,7 @@ pub async fn escalate(
                     ),
                 )
             })?;
-            let target = exists::<group::Entity>(&txn, target_id, "level", "group").await?;
+            let target = referenced::<group::Entity>(&txn, target_id, "level", "group").await?;
             changes.push(change("groupId", group.id, target.id));
             changes.push(change("assigneeId", row.assignee_id, Value::Null));
             changes.push(change(
@@ -903,21 +883,9 @@ pub async fn escalate(
             json!({ "level": "HIERARCHICAL", "managerId": manager_id, "reason": reason })
         }
     };
-    let saved = save(&txn, &row, changed, now).await?;
     let mut payload = payload;
     payload["changes"] = json!(changes);
-    record(
-        &txn,
-        &Actor::of(caller),
-        now,
-        "ticket.escalated",
-        &saved,
-        false,
-        payload,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(saved)
+    commit_change(txn, caller, now, "ticket.escalated", &row, changed, payload).await
 }
 
 pub async fn add_comment(
