@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod assignment_rule;
+pub mod calendar;
 pub mod category;
 pub mod comment;
 pub mod desk_settings;
@@ -9,5 +10,8 @@ pub mod event;
 pub mod group;
 pub mod group_member;
 pub mod organization;
+pub mod sla_clock;
+pub mod sla_clock_segment;
+pub mod sla_policy;
 pub mod ticket;
 pub mod user;

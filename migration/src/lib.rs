@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_users_and_api_tokens;
 mod m20261121_000002_service_desk;
+mod m20261121_000003_sla;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_users_and_api_tokens::Migration),
             Box::new(m20261121_000002_service_desk::Migration),
+            Box::new(m20261121_000003_sla::Migration),
         ]
     }
 }

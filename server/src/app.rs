@@ -15,6 +15,7 @@ use crate::{
     clock::{SharedClock, SystemClock},
     config::{Config, JwtKeyConfig},
     db::Db,
+    domain,
     graphql::{
         self,
         api_tokens::{ApiToken, ApiTokenChange, ApiTokenChangeKind},
@@ -131,6 +132,7 @@ pub async fn start_with_clock(
         token_changes: broadcast::channel(256).0,
         shutting_down: shutdown_rx.clone(),
     };
+    domain::sla::engine::spawn(state.db.clone(), state.clock.clone(), shutdown_rx.clone());
     jobs::spawn_auto_close(
         state.db.clone(),
         state.clock.clone(),

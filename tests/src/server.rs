@@ -174,6 +174,25 @@ impl TestServer {
             .expect("/metrics reports switchboard_sql_statements_total")
     }
 
+    /// Stops the server (as a signal does) but keeps its data directory, so that
+    /// another server can start on the same database.
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.unwrap();
+        }
+    }
+
+    /// The database this server uses, for a second server to share.
+    pub fn database_url(&self) -> String {
+        match &self.settings.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}/switchboard.db",
+                self.settings.data_dir.as_deref().unwrap()
+            ),
+        }
+    }
+
     /// Stops the server the way a signal does, letting requests finish.
     pub async fn shutdown(mut self) {
         if let Some(running) = self.running.take() {

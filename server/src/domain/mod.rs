@@ -7,5 +7,6 @@ pub mod events;
 pub mod lookup;
 pub mod routing;
 pub mod settings;
+pub mod sla;
 pub mod tickets;
 pub mod users;

@@ -70,4 +70,9 @@ pub fn attach(request: async_graphql::Request, db: &Db) -> async_graphql::Reques
         .data::<Groups>(loader(db))
         .data::<Organizations>(loader(db))
         .data::<Categories>(loader(db))
+        .data::<crate::graphql::sla::Clocks>(DataLoader::with_cache(
+            crate::graphql::sla::ClocksByTicket(db.clone()),
+            tokio::spawn,
+            HashMapCache::default(),
+        ))
 }

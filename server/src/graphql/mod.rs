@@ -6,6 +6,7 @@ pub mod ids;
 pub mod loaders;
 pub mod node;
 pub mod pagination;
+pub mod sla;
 pub mod tickets;
 pub mod users;
 pub mod viewer;
@@ -25,6 +26,7 @@ pub struct Query(
     node::NodeQuery,
     tickets::TicketQuery,
     desk::DeskQuery,
+    sla::SlaQuery,
     users::UserQuery,
     api_tokens::ApiTokenQuery,
 );
@@ -33,6 +35,7 @@ pub struct Query(
 pub struct Mutation(
     tickets::TicketMutation,
     desk::DeskMutation,
+    sla::SlaMutation,
     api_tokens::ApiTokenMutation,
 );
 

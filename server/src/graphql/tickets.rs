@@ -210,6 +210,10 @@ impl Ticket {
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
         self.0.closed_at
     }
+    /// Its SLA clocks: first response and resolution, with their state and countdown.
+    async fn sla_clocks(&self, ctx: &Context<'_>) -> AppResult<Vec<crate::graphql::sla::SlaClock>> {
+        crate::graphql::sla::clocks_of(ctx, self.0.id).await
+    }
     /// Send it back with every change; a stale one gets CONFLICT.
     async fn version(&self) -> i32 {
         self.0.version

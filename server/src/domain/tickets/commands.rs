@@ -22,7 +22,7 @@ use crate::{
     domain::{
         events::{self, Actor, NewEvent, change},
         lookup::referenced,
-        routing, settings,
+        routing, settings, sla,
         users::roles_of,
     },
     error::{AppError, AppResult},
@@ -364,6 +364,7 @@ pub async fn create(
         json!({ "changes": created }),
     )
     .await?;
+    sla::clocks::ticket_created(&txn, &row, now).await?;
     if let (Some(rule), Some(group)) = (&routed_by, &group) {
         let payload = json!({
             "ruleId": rule.id,
@@ -460,7 +461,9 @@ async fn commit_change(
     payload: Value,
 ) -> AppResult<ticket::Model> {
     let saved = save(&txn, row, changed, now).await?;
-    record(&txn, &Actor::of(caller), now, topic, &saved, false, payload).await?;
+    let actor = Actor::of(caller);
+    record(&txn, &actor, now, topic, &saved, false, payload).await?;
+    sla::clocks::ticket_changed(&txn, &actor, row, &saved, now).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -946,7 +949,7 @@ pub async fn add_comment(
     let saved = ticket::Entity::find_by_id(row.id)
         .one(&txn)
         .await?
-        .unwrap_or(row);
+        .unwrap_or_else(|| row.clone());
     let payload = json!({
         "commentId": saved_comment.id,
         "internal": internal,
@@ -962,6 +965,7 @@ pub async fn add_comment(
         payload,
     )
     .await?;
+    sla::clocks::ticket_changed(&txn, &actor, &row, &saved, now).await?;
     txn.commit().await?;
     Ok((saved, saved_comment))
 }

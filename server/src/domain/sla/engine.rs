@@ -1,0 +1,134 @@
+//! The SLA engine: sends each clock's warnings and breach when their stored instant
+//! comes. It reads only the clocks whose next alert is due (an indexed column), so its
+//! cost follows the number due, not the number open. Any number of replicas may run
+//! it: each alert is claimed with a conditional update on `alerts_sent`, so exactly one
+//! of them sends it, and one that was down catches up on whatever fell due meanwhile.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::{sla_clock, ticket};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
+use serde_json::json;
+use tokio::sync::watch;
+
+use super::clocks::{self, calendar_of, due_alert};
+use crate::{
+    clock::SharedClock,
+    db::Db,
+    domain::{
+        events::{self, Actor, NewEvent},
+        tickets::commands::snapshot,
+    },
+    error::AppResult,
+};
+
+/// How often the engine looks for due alerts: alerts go out within this of their instant.
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// Clocks handled per look; more wait for the next one, a quarter of a second later.
+const BATCH: u64 = 500;
+
+/// Sends every alert due at `now`. Returns how many this replica sent.
+pub async fn send_due(db: &Db, now: DateTime<Utc>) -> AppResult<usize> {
+    let due: Vec<i64> = sla_clock::Entity::find()
+        .select_only()
+        .column(sla_clock::Column::Id)
+        .filter(sla_clock::Column::NextAlertAt.lte(now))
+        .order_by_asc(sla_clock::Column::NextAlertAt)
+        .limit(BATCH)
+        .into_tuple()
+        .all(db.conn())
+        .await?;
+    let mut sent = 0;
+    for clock_id in due {
+        sent += send_for_clock(db, clock_id, now).await?;
+    }
+    Ok(sent)
+}
+
+async fn send_for_clock(db: &Db, clock_id: i64, now: DateTime<Utc>) -> AppResult<usize> {
+    let txn = db.begin_write().await?;
+    let Some(clock) = sla_clock::Entity::find_by_id(clock_id).one(&txn).await? else {
+        return Ok(0);
+    };
+    let cal = calendar_of(&txn, clock.calendar_id).await?;
+    // Every threshold already passed goes out now, in order: a replica back from an
+    // outage catches up at once.
+    let mut next = clock.clone();
+    let mut alerts = Vec::new();
+    while let Some((percent, at)) = due_alert(&next, &cal, now) {
+        alerts.push((percent, at));
+        next.alerts_sent += 1;
+        if percent == 100 {
+            next.breached_at = next.breached_at.or(Some(at));
+        }
+    }
+    clocks::refresh(&mut next, &cal);
+    let next_alert_at = next.next_alert_at;
+    // The claim: only the replica that moves `alerts_sent` on from what it read sends.
+    let claimed = sla_clock::Entity::update_many()
+        .col_expr(sla_clock::Column::AlertsSent, Expr::value(next.alerts_sent))
+        .col_expr(sla_clock::Column::NextAlertAt, Expr::value(next_alert_at))
+        .col_expr(sla_clock::Column::BreachedAt, Expr::value(next.breached_at))
+        .filter(sla_clock::Column::Id.eq(clock.id))
+        .filter(sla_clock::Column::AlertsSent.eq(clock.alerts_sent))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected == 0 || alerts.is_empty() {
+        // Another replica sent them, or the clock changed since it was due: nothing to do.
+        txn.commit().await?;
+        return Ok(0);
+    }
+    let Some(ticket) = ticket::Entity::find_by_id(clock.ticket_id)
+        .one(&txn)
+        .await?
+    else {
+        return Ok(0);
+    };
+    let elapsed = clocks::elapsed(&next, &cal, now);
+    for (percent, at) in &alerts {
+        let topic = if *percent == 100 {
+            "sla.breached"
+        } else {
+            "sla.warning"
+        };
+        let payload = json!({
+            "clockId": clock.id,
+            "metric": clock.metric,
+            "percent": percent,
+            "instant": at,
+            "dueAt": next.due_at.or(clock.due_at),
+            "elapsedSeconds": elapsed.num_seconds(),
+            "remainingSeconds": next.target_seconds - elapsed.num_seconds(),
+            "ticket": snapshot(&ticket),
+        });
+        let event = NewEvent {
+            topic,
+            entity_type: "ticket",
+            entity_id: ticket.id,
+            internal: false,
+            payload,
+        };
+        events::append(&txn, &Actor::system(), now, event).await?;
+    }
+    txn.commit().await?;
+    Ok(alerts.len())
+}
+
+/// Runs the engine until the server shuts down.
+pub fn spawn(db: Db, clock: SharedClock, mut stopping: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(POLL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stopping.wait_for(|s| *s) => return,
+            }
+            if let Err(error) = send_due(&db, clock.now()).await {
+                tracing::warn!(%error, "the SLA engine could not send due alerts; trying again");
+            }
+        }
+    });
+}

@@ -1,0 +1,171 @@
+//! Admins define calendars and SLA policies.
+
+use chrono::{DateTime, Utc};
+use entity::{calendar, category, organization, sla_policy};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+use crate::{
+    db::Db,
+    domain::{
+        calendar::Calendar,
+        lookup::referenced,
+        tickets::types::{Kind, PendingReason},
+    },
+    error::{AppError, AppResult},
+};
+
+pub struct CalendarFields {
+    pub name: String,
+    pub time_zone: String,
+    pub week: Vec<Vec<String>>,
+    pub holidays: Vec<String>,
+}
+
+pub async fn save_calendar(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: Option<i64>,
+    fields: CalendarFields,
+) -> AppResult<calendar::Model> {
+    let name = fields.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::bad_input(
+            "name",
+            "give a name of 1 to 100 characters",
+        ));
+    }
+    // Parsing checks the time zone, the spans and the dates.
+    Calendar::parse(&fields.time_zone, &fields.week, &fields.holidays)?;
+    let txn = db.begin_write().await?;
+    let taken = calendar::Entity::find()
+        .filter(calendar::Column::Name.eq(&name))
+        .one(&txn)
+        .await?;
+    if taken.is_some_and(|c| Some(c.id) != id) {
+        return Err(AppError::bad_input(
+            "name",
+            format!("there is already a calendar named '{name}'"),
+        ));
+    }
+    let mut active: calendar::ActiveModel = match id {
+        Some(id) => referenced::<calendar::Entity>(&txn, id, "id", "calendar")
+            .await?
+            .into(),
+        None => calendar::ActiveModel {
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    active.name = Set(name);
+    active.time_zone = Set(fields.time_zone.trim().to_string());
+    active.week = Set(json!(fields.week));
+    active.holidays = Set(json!(
+        fields.holidays.iter().map(|d| d.trim()).collect::<Vec<_>>()
+    ));
+    let row = match id {
+        Some(_) => active.update(&txn).await?,
+        None => active.insert(&txn).await?,
+    };
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub struct PolicyFields {
+    pub name: String,
+    pub position: i32,
+    pub active: bool,
+    pub kind: Option<Kind>,
+    pub priority: Option<i16>,
+    pub category_id: Option<i64>,
+    pub organization_id: Option<i64>,
+    pub calendar_id: Option<i64>,
+    pub response_minutes: Option<i32>,
+    pub resolution_minutes: Option<i32>,
+    pub warn_percents: Vec<i32>,
+    pub pause_reasons: Vec<PendingReason>,
+}
+
+/// Creates a policy, or replaces policy `id`'s definition. Clocks already running keep
+/// the targets they started with until their ticket is re-matched.
+pub async fn save_policy(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: Option<i64>,
+    fields: PolicyFields,
+) -> AppResult<sla_policy::Model> {
+    let name = fields.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::bad_input(
+            "name",
+            "give a name of 1 to 100 characters",
+        ));
+    }
+    for (field, minutes) in [
+        ("responseMinutes", fields.response_minutes),
+        ("resolutionMinutes", fields.resolution_minutes),
+    ] {
+        if minutes.is_some_and(|m| !(1..=525_600).contains(&m)) {
+            return Err(AppError::bad_input(field, "give 1 minute to 365 days"));
+        }
+    }
+    if fields.response_minutes.is_none() && fields.resolution_minutes.is_none() {
+        return Err(AppError::bad_input(
+            "resolutionMinutes",
+            "a policy needs a response or a resolution target",
+        ));
+    }
+    if fields.warn_percents.iter().any(|p| !(1..100).contains(p)) {
+        return Err(AppError::bad_input(
+            "warnPercents",
+            "warnings are at 1 to 99 percent of the target",
+        ));
+    }
+    if fields.priority.is_some_and(|p| !(1..=4).contains(&p)) {
+        return Err(AppError::bad_input("priority", "priorities are 1 to 4"));
+    }
+    let txn = db.begin_write().await?;
+    if let Some(calendar) = fields.calendar_id {
+        referenced::<calendar::Entity>(&txn, calendar, "calendarId", "calendar").await?;
+    }
+    if let Some(category) = fields.category_id {
+        referenced::<category::Entity>(&txn, category, "categoryId", "category").await?;
+    }
+    if let Some(org) = fields.organization_id {
+        referenced::<organization::Entity>(&txn, org, "organizationId", "organization").await?;
+    }
+    let mut active: sla_policy::ActiveModel = match id {
+        Some(id) => referenced::<sla_policy::Entity>(&txn, id, "id", "SLA policy")
+            .await?
+            .into(),
+        None => sla_policy::ActiveModel {
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    active.name = Set(name);
+    active.position = Set(fields.position);
+    active.active = Set(fields.active);
+    active.match_kind = Set(fields.kind.map(|k| k.as_str().to_string()));
+    active.match_priority = Set(fields.priority);
+    active.match_service_id = Set(None);
+    active.match_category_id = Set(fields.category_id);
+    active.match_organization_id = Set(fields.organization_id);
+    active.calendar_id = Set(fields.calendar_id);
+    active.response_minutes = Set(fields.response_minutes);
+    active.resolution_minutes = Set(fields.resolution_minutes);
+    active.warn_percents = Set(json!(fields.warn_percents));
+    active.pause_reasons = Set(json!(
+        fields
+            .pause_reasons
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+    ));
+    let row = match id {
+        Some(_) => active.update(&txn).await?,
+        None => active.insert(&txn).await?,
+    };
+    txn.commit().await?;
+    Ok(row)
+}

@@ -1,0 +1,394 @@
+//! SLAs: calendars and policies (admins), and each ticket's clocks (everyone who sees it).
+
+use std::collections::HashMap;
+
+use async_graphql::{
+    Context, Enum, ID, InputObject, Object, SimpleObject,
+    dataloader::{DataLoader, HashMapCache, Loader},
+};
+use chrono::{DateTime, Utc};
+use entity::{calendar, sla_clock, sla_clock_segment, sla_policy};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::{
+    auth::Role,
+    db::Db,
+    domain::{
+        desk::require_admin,
+        sla::{
+            Metric,
+            clocks::{self, Display},
+            setup::{self, CalendarFields, PolicyFields},
+        },
+        tickets::types,
+        users::strings,
+    },
+    error::{AppError, AppResult},
+    graphql::{
+        caller, ids, now, state,
+        tickets::{PendingReason, Priority, TicketKind},
+    },
+};
+
+/// A ticket's clocks, loaded for a whole page at once.
+pub struct ClocksByTicket(pub Db);
+
+impl Loader<i64> for ClocksByTicket {
+    type Value = Vec<sla_clock::Model>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
+        let rows = sla_clock::Entity::find()
+            .filter(sla_clock::Column::TicketId.is_in(keys.iter().copied()))
+            .order_by_asc(sla_clock::Column::Id)
+            .all(self.0.conn())
+            .await?;
+        let mut by_ticket: HashMap<i64, Self::Value> = HashMap::new();
+        for row in rows {
+            by_ticket.entry(row.ticket_id).or_default().push(row);
+        }
+        Ok(by_ticket)
+    }
+}
+
+pub type Clocks = DataLoader<ClocksByTicket, HashMapCache>;
+
+pub async fn clocks_of(ctx: &Context<'_>, ticket_id: i64) -> AppResult<Vec<SlaClock>> {
+    let rows = ctx
+        .data_unchecked::<Clocks>()
+        .load_one(ticket_id)
+        .await?
+        .unwrap_or_default();
+    let at = now(ctx);
+    let mut clocks = Vec::with_capacity(rows.len());
+    for row in rows {
+        let calendar = clocks::calendar_of(state(ctx).db.conn(), row.calendar_id).await?;
+        clocks.push(SlaClock {
+            display: clocks::display(&row, &calendar, at),
+            next_change: clocks::next_change(&row, &calendar, at),
+            elapsed: clocks::elapsed(&row, &calendar, at),
+            row,
+        });
+    }
+    Ok(clocks)
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum SlaMetric {
+    /// Time to the first public response by the desk.
+    Response,
+    /// Time to resolution.
+    Resolution,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "Display")]
+pub enum SlaClockState {
+    Running,
+    Paused,
+    /// Running, but the calendar is closed now: the countdown stands still.
+    OutsideBusinessHours,
+    Met,
+    Breached,
+    Cancelled,
+}
+
+/// One of a ticket's SLA clocks, as of the moment it was read.
+pub struct SlaClock {
+    row: sla_clock::Model,
+    display: Display,
+    next_change: Option<DateTime<Utc>>,
+    elapsed: chrono::Duration,
+}
+
+#[Object]
+impl SlaClock {
+    async fn metric(&self) -> SlaMetric {
+        if self.row.metric == Metric::Response.as_str() {
+            SlaMetric::Response
+        } else {
+            SlaMetric::Resolution
+        }
+    }
+    async fn state(&self) -> SlaClockState {
+        self.display.into()
+    }
+    async fn policy(&self, ctx: &Context<'_>) -> AppResult<Option<SlaPolicy>> {
+        Ok(sla_policy::Entity::find_by_id(self.row.policy_id)
+            .one(state(ctx).db.conn())
+            .await?
+            .map(SlaPolicy))
+    }
+    /// The target, in business seconds.
+    async fn target_seconds(&self) -> i64 {
+        self.row.target_seconds
+    }
+    /// Business seconds the clock has run.
+    async fn elapsed_seconds(&self) -> i64 {
+        self.elapsed.num_seconds()
+    }
+    /// Business seconds left; negative once breached.
+    async fn remaining_seconds(&self) -> i64 {
+        self.row.target_seconds - self.elapsed.num_seconds()
+    }
+    /// When it falls due, while it runs.
+    async fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.row.due_at
+    }
+    /// The next instant its state changes (an alert, the calendar opening or closing):
+    /// a dashboard counts down to it instead of polling.
+    async fn next_change_at(&self) -> Option<DateTime<Utc>> {
+        self.next_change
+    }
+    async fn breached_at(&self) -> Option<DateTime<Utc>> {
+        self.row.breached_at
+    }
+    async fn stopped_at(&self) -> Option<DateTime<Utc>> {
+        self.row.stopped_at
+    }
+    /// The ledger: when it ran, when it was paused, and why.
+    async fn segments(&self, ctx: &Context<'_>) -> AppResult<Vec<SlaClockSegment>> {
+        let rows = sla_clock_segment::Entity::find()
+            .filter(sla_clock_segment::Column::ClockId.eq(self.row.id))
+            .order_by_asc(sla_clock_segment::Column::Id)
+            .all(state(ctx).db.conn())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|s| SlaClockSegment {
+                running: s.state == clocks::RUNNING,
+                reason: s.reason,
+                started_at: s.started_at,
+                ended_at: s.ended_at,
+            })
+            .collect())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct SlaClockSegment {
+    /// Running (true) or paused (false).
+    pub running: bool,
+    pub reason: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// Business hours: weekly spans in a time zone, less holidays.
+pub struct Calendar(pub calendar::Model);
+
+#[Object]
+impl Calendar {
+    pub async fn id(&self) -> ID {
+        ids::encode("Calendar", self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
+    /// Seven lists of "HH:MM-HH:MM" spans, Monday first.
+    async fn week(&self) -> Vec<Vec<String>> {
+        self.0
+            .week
+            .as_array()
+            .map(|days| days.iter().map(strings).collect())
+            .unwrap_or_default()
+    }
+    async fn holidays(&self) -> Vec<String> {
+        strings(&self.0.holidays)
+    }
+}
+
+/// What the desk promises the tickets it matches.
+pub struct SlaPolicy(pub sla_policy::Model);
+
+#[Object]
+impl SlaPolicy {
+    pub async fn id(&self) -> ID {
+        ids::encode("SlaPolicy", self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    async fn kind(&self) -> AppResult<Option<TicketKind>> {
+        self.0
+            .match_kind
+            .as_deref()
+            .map(|k| types::Kind::parse(k, "kind").map(Into::into))
+            .transpose()
+    }
+    async fn priority(&self) -> Option<Priority> {
+        self.0.match_priority.map(Priority::from_number)
+    }
+    /// None: the built-in 24x7 calendar.
+    async fn calendar(&self, ctx: &Context<'_>) -> AppResult<Option<Calendar>> {
+        match self.0.calendar_id {
+            Some(id) => Ok(calendar::Entity::find_by_id(id)
+                .one(state(ctx).db.conn())
+                .await?
+                .map(Calendar)),
+            None => Ok(None),
+        }
+    }
+    async fn response_minutes(&self) -> Option<i32> {
+        self.0.response_minutes
+    }
+    async fn resolution_minutes(&self) -> Option<i32> {
+        self.0.resolution_minutes
+    }
+    async fn warn_percents(&self) -> Vec<i64> {
+        self.0
+            .warn_percents
+            .as_array()
+            .map(|v| v.iter().filter_map(|p| p.as_i64()).collect())
+            .unwrap_or_default()
+    }
+    async fn pause_reasons(&self) -> AppResult<Vec<PendingReason>> {
+        strings(&self.0.pause_reasons)
+            .iter()
+            .map(|r| types::PendingReason::parse(r, "pauseReasons").map(Into::into))
+            .collect()
+    }
+}
+
+#[derive(Default)]
+pub struct SlaQuery;
+
+#[Object]
+impl SlaQuery {
+    async fn calendars(&self, ctx: &Context<'_>) -> AppResult<Vec<Calendar>> {
+        caller(ctx).require_role(Role::Agent)?;
+        let rows = calendar::Entity::find()
+            .order_by_asc(calendar::Column::Name)
+            .all(state(ctx).db.conn())
+            .await?;
+        Ok(rows.into_iter().map(Calendar).collect())
+    }
+    /// Policies in the order they are tried.
+    async fn sla_policies(&self, ctx: &Context<'_>) -> AppResult<Vec<SlaPolicy>> {
+        caller(ctx).require_role(Role::Agent)?;
+        let rows = sla_policy::Entity::find()
+            .order_by_asc(sla_policy::Column::Position)
+            .order_by_asc(sla_policy::Column::Id)
+            .all(state(ctx).db.conn())
+            .await?;
+        Ok(rows.into_iter().map(SlaPolicy).collect())
+    }
+}
+
+#[derive(InputObject)]
+pub struct SaveCalendarInput {
+    /// Absent to create one.
+    pub id: Option<ID>,
+    pub name: String,
+    /// An IANA time zone, e.g. Europe/Paris.
+    pub time_zone: String,
+    /// Seven lists of "HH:MM-HH:MM" spans, Monday first; an empty list for a closed day.
+    pub week: Vec<Vec<String>>,
+    /// Dates ("YYYY-MM-DD") with no business hours.
+    #[graphql(default)]
+    pub holidays: Vec<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct CalendarPayload {
+    pub calendar: Calendar,
+}
+
+#[derive(InputObject)]
+pub struct SaveSlaPolicyInput {
+    /// Absent to create one.
+    pub id: Option<ID>,
+    pub name: String,
+    /// Policies are tried in ascending position: put customer contracts first.
+    pub position: i32,
+    #[graphql(default = true)]
+    pub active: bool,
+    pub kind: Option<TicketKind>,
+    pub priority: Option<Priority>,
+    /// This category and those below it.
+    pub category_id: Option<ID>,
+    pub organization_id: Option<ID>,
+    /// None: the built-in 24x7 calendar.
+    pub calendar_id: Option<ID>,
+    /// Business minutes to the first response.
+    pub response_minutes: Option<i32>,
+    /// Business minutes to resolution.
+    pub resolution_minutes: Option<i32>,
+    /// Percentages of the target at which warnings go out.
+    #[graphql(default_with = "vec![75, 90]")]
+    pub warn_percents: Vec<i32>,
+    /// Pending reasons that pause the clocks.
+    #[graphql(default_with = "vec![PendingReason::AwaitingCustomer]")]
+    pub pause_reasons: Vec<PendingReason>,
+}
+
+#[derive(SimpleObject)]
+pub struct SlaPolicyPayload {
+    pub sla_policy: SlaPolicy,
+}
+
+fn optional(id: Option<ID>, type_name: &str, field: &str) -> AppResult<Option<i64>> {
+    id.map(|id| ids::decode_as(&id, type_name, field))
+        .transpose()
+}
+
+#[derive(Default)]
+pub struct SlaMutation;
+
+#[Object]
+impl SlaMutation {
+    /// Creates a business calendar (no id) or changes one. Admins only.
+    async fn save_calendar(
+        &self,
+        ctx: &Context<'_>,
+        input: SaveCalendarInput,
+    ) -> AppResult<CalendarPayload> {
+        require_admin(caller(ctx))?;
+        let id = optional(input.id, "Calendar", "id")?;
+        let fields = CalendarFields {
+            name: input.name,
+            time_zone: input.time_zone,
+            week: input.week,
+            holidays: input.holidays,
+        };
+        Ok(CalendarPayload {
+            calendar: Calendar(setup::save_calendar(&state(ctx).db, now(ctx), id, fields).await?),
+        })
+    }
+
+    /// Creates an SLA policy (no id) or changes one. Admins only.
+    async fn save_sla_policy(
+        &self,
+        ctx: &Context<'_>,
+        input: SaveSlaPolicyInput,
+    ) -> AppResult<SlaPolicyPayload> {
+        require_admin(caller(ctx))?;
+        let fields = PolicyFields {
+            name: input.name,
+            position: input.position,
+            active: input.active,
+            kind: input.kind.map(Into::into),
+            priority: input.priority.map(Priority::number),
+            category_id: optional(input.category_id, "Category", "categoryId")?,
+            organization_id: optional(input.organization_id, "Organization", "organizationId")?,
+            calendar_id: optional(input.calendar_id, "Calendar", "calendarId")?,
+            response_minutes: input.response_minutes,
+            resolution_minutes: input.resolution_minutes,
+            warn_percents: input.warn_percents,
+            pause_reasons: input.pause_reasons.into_iter().map(Into::into).collect(),
+        };
+        let id = optional(input.id, "SlaPolicy", "id")?;
+        Ok(SlaPolicyPayload {
+            sla_policy: SlaPolicy(setup::save_policy(&state(ctx).db, now(ctx), id, fields).await?),
+        })
+    }
+}
