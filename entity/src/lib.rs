@@ -3,6 +3,8 @@
 pub mod api_token;
 pub mod assignment_rule;
 pub mod calendar;
+pub mod catalog_item;
+pub mod catalog_request;
 pub mod category;
 pub mod comment;
 pub mod desk_settings;
@@ -10,6 +12,7 @@ pub mod event;
 pub mod group;
 pub mod group_member;
 pub mod organization;
+pub mod service;
 pub mod sla_clock;
 pub mod sla_clock_segment;
 pub mod sla_policy;

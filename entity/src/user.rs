@@ -21,6 +21,8 @@ pub struct Model {
     pub organization_id: Option<i64>,
     /// Whether routing may hand the person new tickets (an agent on leave is not).
     pub available: bool,
+    /// Who approves the person's catalog orders that need their manager's approval.
+    pub manager_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_users_and_api_tokens;
 mod m20261121_000002_service_desk;
 mod m20261121_000003_sla;
+mod m20261121_000004_catalog;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_users_and_api_tokens::Migration),
             Box::new(m20261121_000002_service_desk::Migration),
             Box::new(m20261121_000003_sla::Migration),
+            Box::new(m20261121_000004_catalog::Migration),
         ]
     }
 }

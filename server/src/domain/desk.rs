@@ -150,6 +150,30 @@ pub async fn set_user_organization(
     Ok(row)
 }
 
+/// Names the person's manager: who approves their orders that need a manager's approval.
+pub async fn set_user_manager(
+    db: &Db,
+    user_id: i64,
+    manager_id: Option<i64>,
+) -> AppResult<user::Model> {
+    if manager_id == Some(user_id) {
+        return Err(AppError::bad_input(
+            "managerId",
+            "a person cannot be their own manager",
+        ));
+    }
+    let txn = db.begin_write().await?;
+    let row = referenced::<user::Entity>(&txn, user_id, "userId", "user").await?;
+    if let Some(manager) = manager_id {
+        referenced::<user::Entity>(&txn, manager, "managerId", "user").await?;
+    }
+    let mut active: user::ActiveModel = row.into();
+    active.manager_id = Set(manager_id);
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
 pub async fn set_availability(db: &Db, user_id: i64, available: bool) -> AppResult<user::Model> {
     let txn = db.begin_write().await?;
     let row = referenced::<user::Entity>(&txn, user_id, "userId", "user").await?;

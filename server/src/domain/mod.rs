@@ -2,6 +2,7 @@
 
 pub mod api_tokens;
 pub mod calendar;
+pub mod catalog;
 pub mod desk;
 pub mod events;
 pub mod lookup;

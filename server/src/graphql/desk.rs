@@ -370,6 +370,13 @@ pub struct SetUserOrganizationInput {
 }
 
 #[derive(InputObject)]
+pub struct SetUserManagerInput {
+    pub user_id: ID,
+    /// Null: no manager.
+    pub manager_id: Option<ID>,
+}
+
+#[derive(InputObject)]
 pub struct SetAvailabilityInput {
     /// Default: the caller. Setting someone else's needs the manager role.
     pub user_id: Option<ID>,
@@ -521,6 +528,23 @@ impl DeskMutation {
             .transpose()?;
         Ok(UserPayload {
             user: User(desk::set_user_organization(&state(ctx).db, user_id, org).await?),
+        })
+    }
+
+    /// Names a person's manager, who approves their orders that need it. Admins only.
+    async fn set_user_manager(
+        &self,
+        ctx: &Context<'_>,
+        input: SetUserManagerInput,
+    ) -> AppResult<UserPayload> {
+        desk::require_admin(caller(ctx))?;
+        let user_id = ids::decode_as(&input.user_id, "User", "userId")?;
+        let manager = input
+            .manager_id
+            .map(|id| ids::decode_as(&id, "User", "managerId"))
+            .transpose()?;
+        Ok(UserPayload {
+            user: User(desk::set_user_manager(&state(ctx).db, user_id, manager).await?),
         })
     }
 

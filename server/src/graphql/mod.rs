@@ -1,6 +1,7 @@
 //! The GraphQL schema: thin resolvers, one module per area, assembled here.
 
 pub mod api_tokens;
+pub mod catalog;
 pub mod desk;
 pub mod ids;
 pub mod loaders;
@@ -27,6 +28,7 @@ pub struct Query(
     tickets::TicketQuery,
     desk::DeskQuery,
     sla::SlaQuery,
+    catalog::CatalogQuery,
     users::UserQuery,
     api_tokens::ApiTokenQuery,
 );
@@ -36,6 +38,7 @@ pub struct Mutation(
     tickets::TicketMutation,
     desk::DeskMutation,
     sla::SlaMutation,
+    catalog::CatalogMutation,
     api_tokens::ApiTokenMutation,
 );
 

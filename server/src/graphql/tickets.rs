@@ -68,6 +68,8 @@ pub enum PendingReason {
     AwaitingCustomer,
     AwaitingVendor,
     AwaitingChange,
+    /// A catalog order waiting for its approval.
+    AwaitingApproval,
 }
 
 /// P1 is the most urgent. Derived from impact and urgency by the desk's priority matrix.
@@ -209,6 +211,13 @@ impl Ticket {
     }
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
         self.0.closed_at
+    }
+    /// For an order from the catalog: the item, the answers and the approval.
+    async fn catalog_request(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::graphql::catalog::CatalogRequest>> {
+        crate::graphql::catalog::request_of(ctx, self.0.id).await
     }
     /// Its SLA clocks: first response and resolution, with their state and countdown.
     async fn sla_clocks(&self, ctx: &Context<'_>) -> AppResult<Vec<crate::graphql::sla::SlaClock>> {
@@ -787,6 +796,8 @@ impl TicketMutation {
             organization_id: optional_id(input.organization_id, "Organization", "organizationId")?,
             group_id: optional_id(input.group_id, "Group", "groupId")?,
             assignee_id: optional_id(input.assignee_id, "User", "assigneeId")?,
+            service_id: None,
+            pending_reason: None,
         };
         let row = commands::create(&state(ctx).db, caller(ctx), now(ctx), new).await?;
         Ok(TicketPayload {

@@ -275,6 +275,14 @@ async fn start(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let cal = calendar_of(conn, policy.calendar_id).await?;
+    // A ticket born pending (an order awaiting approval) starts with its clocks paused.
+    let paused = ticket.status == Status::Pending.as_str()
+        && pauses_for(policy, ticket.pending_reason.as_deref());
+    let (state, running_since) = if paused {
+        (PAUSED, None)
+    } else {
+        (RUNNING, Some(now))
+    };
     let mut clock = sla_clock::ActiveModel {
         ticket_id: Set(ticket.id),
         metric: Set(metric.as_str().to_string()),
@@ -282,9 +290,9 @@ async fn start(
         calendar_id: Set(policy.calendar_id),
         target_seconds: Set(i64::from(minutes) * 60),
         warn_percents: Set(policy.warn_percents.clone()),
-        state: Set(RUNNING.to_string()),
+        state: Set(state.to_string()),
         elapsed_ms: Set(0),
-        running_since: Set(Some(now)),
+        running_since: Set(running_since),
         due_at: Set(None),
         next_alert_at: Set(None),
         alerts_sent: Set(0),
@@ -296,7 +304,12 @@ async fn start(
     .insert(conn)
     .await?;
     refresh(&mut clock, &cal);
-    open_segment(conn, clock.id, RUNNING, reason, now).await?;
+    let reason = if paused {
+        format!("{reason}, pending: awaiting approval")
+    } else {
+        reason.to_string()
+    };
+    open_segment(conn, clock.id, state, &reason, now).await?;
     save(conn, clock).await
 }
 

@@ -7,7 +7,7 @@ pub mod setup;
 
 use entity::sla_policy;
 
-use super::tickets::types::Kind;
+use super::tickets::types::{Kind, PendingReason};
 use crate::domain::users::strings;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -89,8 +89,13 @@ pub fn thresholds(warn_percents: &serde_json::Value) -> Vec<i64> {
     percents
 }
 
+/// Whether a ticket pending for this reason stops the clock: the policy's reasons, and
+/// always an approval the desk is waiting for (the desk cannot act on it yet).
 pub fn pauses_for(policy: &sla_policy::Model, pending_reason: Option<&str>) -> bool {
-    pending_reason.is_some_and(|reason| strings(&policy.pause_reasons).iter().any(|r| r == reason))
+    pending_reason.is_some_and(|reason| {
+        reason == PendingReason::AwaitingApproval.as_str()
+            || strings(&policy.pause_reasons).iter().any(|r| r == reason)
+    })
 }
 
 #[cfg(test)]

@@ -199,6 +199,10 @@ pub struct NewTicket {
     pub organization_id: Option<i64>,
     pub group_id: Option<i64>,
     pub assignee_id: Option<i64>,
+    /// The catalog service, for orders.
+    pub service_id: Option<i64>,
+    /// Born pending: a catalog order held for approval.
+    pub pending_reason: Option<PendingReason>,
 }
 
 pub async fn create(
@@ -208,8 +212,6 @@ pub async fn create(
     input: NewTicket,
 ) -> AppResult<ticket::Model> {
     let role = standing_of(caller)?;
-    let title = clean_title(&input.title)?;
-    let description = clean_text("description", &input.description, false)?;
     let requester_id = match role {
         Standing::Requester(me) => {
             for (field, set) in [
@@ -230,36 +232,52 @@ pub async fn create(
             (None, _) => None,
         },
     };
+    let txn = db.begin_write().await?;
+    let row = insert(&txn, caller, now, requester_id, input).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Records a ticket inside `txn`, after the caller's right to set its fields was
+/// checked: numbers it, routes it (unless a group is given), starts its SLA clocks and
+/// appends its events. Catalog orders come in here too, with their fulfillment group.
+pub async fn insert(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    requester_id: Option<i64>,
+    input: NewTicket,
+) -> AppResult<ticket::Model> {
+    let title = clean_title(&input.title)?;
+    let description = clean_text("description", &input.description, false)?;
     let channel = input.channel.unwrap_or(match caller {
         Caller::Partner(_) => Channel::Api,
         _ => Channel::Portal,
     });
     let actor = Actor::of(caller);
-
-    let txn = db.begin_write().await?;
-    let desk = settings::load(&txn).await?;
+    let desk = settings::load(txn).await?;
     let requester = match requester_id {
-        Some(id) => Some(referenced::<user::Entity>(&txn, id, "requesterId", "user").await?),
+        Some(id) => Some(referenced::<user::Entity>(txn, id, "requesterId", "user").await?),
         None => None,
     };
     let organization_id = match input.organization_id {
         Some(id) => Some(
-            referenced::<organization::Entity>(&txn, id, "organizationId", "organization")
+            referenced::<organization::Entity>(txn, id, "organizationId", "organization")
                 .await?
                 .id,
         ),
         None => requester.as_ref().and_then(|r| r.organization_id),
     };
-    let categories = category_line(&txn, input.category_id).await?;
+    let categories = category_line(txn, input.category_id).await?;
     let priority = desk.priority(input.impact, input.urgency);
 
     // Routing: the caller's choice, else the first matching rule, else the default queue.
     let mut routed_by = None;
     let (group, assignee_id) = match input.group_id {
         Some(group_id) => {
-            let group = referenced::<group::Entity>(&txn, group_id, "groupId", "group").await?;
+            let group = referenced::<group::Entity>(txn, group_id, "groupId", "group").await?;
             if let Some(assignee) = input.assignee_id {
-                require_member(&txn, &group, assignee).await?;
+                require_member(txn, &group, assignee).await?;
             }
             (Some(group), input.assignee_id)
         }
@@ -273,25 +291,24 @@ pub async fn create(
             let facts = routing::Facts {
                 kind: Some(input.kind),
                 category_ids: categories.clone(),
-                service_id: None,
+                service_id: input.service_id,
                 configuration_item_ids: vec![],
                 priority,
                 organization_id,
                 title: title.clone(),
             };
-            let rules = routing::active_rules(&txn).await?;
+            let rules = routing::active_rules(txn).await?;
             match routing::first_match(&rules, &facts) {
                 Some(rule) => {
                     let group =
-                        referenced::<group::Entity>(&txn, rule.group_id, "groupId", "group")
-                            .await?;
+                        referenced::<group::Entity>(txn, rule.group_id, "groupId", "group").await?;
                     let strategy = AgentStrategy::parse(&rule.agent_strategy, "agentStrategy")?;
-                    let agent = routing::pick_agent(&txn, &group, strategy).await?;
+                    let agent = routing::pick_agent(txn, &group, strategy).await?;
                     routed_by = Some(rule.clone());
                     (Some(group), agent)
                 }
                 None => match desk.default_group_id {
-                    Some(id) => (group::Entity::find_by_id(id).one(&txn).await?, None),
+                    Some(id) => (group::Entity::find_by_id(id).one(txn).await?, None),
                     None => (None, None),
                 },
             }
@@ -299,13 +316,15 @@ pub async fn create(
     };
     let flag_manager = routed_by.as_ref().is_some_and(|r| r.flag_manager)
         && group.as_ref().is_some_and(|g| g.manager_id.is_some());
-    let status = if assignee_id.is_some() {
+    let status = if input.pending_reason.is_some() {
+        Status::Pending
+    } else if assignee_id.is_some() {
         Status::Assigned
     } else {
         Status::New
     };
     let row = ticket::ActiveModel {
-        number: Set(next_number(&txn, input.kind).await?),
+        number: Set(next_number(txn, input.kind).await?),
         kind: Set(input.kind.as_str().into()),
         status: Set(status.as_str().into()),
         search_text: Set(searchable(&[&title, &description])),
@@ -321,8 +340,8 @@ pub async fn create(
         group_id: Set(group.as_ref().map(|g| g.id)),
         assignee_id: Set(assignee_id),
         channel: Set(channel.as_str().into()),
-        service_id: Set(None),
-        pending_reason: Set(None),
+        service_id: Set(input.service_id),
+        pending_reason: Set(input.pending_reason.map(|r| r.as_str().to_string())),
         resolution_code: Set(None),
         resolution_notes: Set(None),
         escalation_level: Set(0),
@@ -336,7 +355,7 @@ pub async fn create(
         version: Set(1),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
 
     let created: Vec<Value> = [
@@ -355,7 +374,7 @@ pub async fn create(
     .map(|(field, value)| change(field, Value::Null, value))
     .collect();
     record(
-        &txn,
+        txn,
         &actor,
         now,
         "ticket.created",
@@ -364,7 +383,7 @@ pub async fn create(
         json!({ "changes": created }),
     )
     .await?;
-    sla::clocks::ticket_created(&txn, &row, now).await?;
+    sla::clocks::ticket_created(txn, &row, now).await?;
     if let (Some(rule), Some(group)) = (&routed_by, &group) {
         let payload = json!({
             "ruleId": rule.id,
@@ -375,7 +394,7 @@ pub async fn create(
             "strategy": rule.agent_strategy,
         });
         record(
-            &txn,
+            txn,
             &Actor::system(),
             now,
             "ticket.routed",
@@ -393,7 +412,7 @@ pub async fn create(
             "reason": format!("assignment rule '{}'", routed_by.as_ref().map(|r| r.name.as_str()).unwrap_or("")),
         });
         record(
-            &txn,
+            txn,
             &Actor::system(),
             now,
             "ticket.escalated",
@@ -403,7 +422,6 @@ pub async fn create(
         )
         .await?;
     }
-    txn.commit().await?;
     Ok(row)
 }
 
@@ -609,6 +627,41 @@ pub async fn update(
         json!({ "changes": changes }),
     )
     .await
+}
+
+/// Lets a held catalog order go: to NEW in its group's queue (approved) or CANCELLED
+/// (rejected). Its SLA clocks follow, as for any change of status.
+pub async fn release_held(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    row: &ticket::Model,
+    to: Status,
+) -> AppResult<ticket::Model> {
+    let changed = ticket::ActiveModel {
+        status: Set(to.as_str().into()),
+        pending_reason: Set(None),
+        closed_at: Set((to == Status::Cancelled).then_some(now)),
+        ..Default::default()
+    };
+    let changes = json!([
+        change("status", row.status.clone(), to.as_str()),
+        change("pendingReason", row.pending_reason.clone(), Value::Null),
+    ]);
+    let saved = save(txn, row, changed, now).await?;
+    let actor = Actor::of(caller);
+    record(
+        txn,
+        &actor,
+        now,
+        "ticket.status_changed",
+        &saved,
+        false,
+        json!({ "changes": changes }),
+    )
+    .await?;
+    sla::clocks::ticket_changed(txn, &actor, row, &saved, now).await?;
+    Ok(saved)
 }
 
 pub struct Transition {

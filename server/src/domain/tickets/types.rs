@@ -57,10 +57,12 @@ named_enum!(
 
 named_enum!(Channel { Portal = "PORTAL", Email = "EMAIL", Phone = "PHONE", Api = "API", Monitoring = "MONITORING" });
 
+// AWAITING_APPROVAL holds a catalog order until it is approved: its clocks always pause.
 named_enum!(PendingReason {
     AwaitingCustomer = "AWAITING_CUSTOMER",
     AwaitingVendor = "AWAITING_VENDOR",
     AwaitingChange = "AWAITING_CHANGE",
+    AwaitingApproval = "AWAITING_APPROVAL",
 });
 
 named_enum!(AgentStrategy { LeastOpen = "LEAST_OPEN", RoundRobin = "ROUND_ROBIN", Queue = "QUEUE" });

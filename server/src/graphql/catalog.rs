@@ -1,0 +1,485 @@
+//! The service catalog: services, orderable items with their forms, orders and approvals.
+
+use async_graphql::{
+    Context, Enum, ID, InputObject, Json, Object, SimpleObject, resolver_utils::EnumType,
+};
+use chrono::{DateTime, Utc};
+use entity::{catalog_item, catalog_request, service, ticket};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::{
+    auth::Role,
+    domain::{
+        catalog::{
+            self, ItemFields, ServiceFields,
+            forms::{Variable, VariableKind},
+        },
+        desk::require_admin,
+    },
+    error::{AppError, AppResult},
+    graphql::{caller, desk::Group, ids, loaders, now, state, tickets::Ticket},
+};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceLifecycle {
+    Pipeline,
+    Live,
+    Retired,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum Criticality {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    /// Orders go straight to fulfillment.
+    None,
+    /// The requester's manager approves.
+    Manager,
+    /// Any member of the approval group approves.
+    Group,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "VariableKind")]
+pub enum CatalogVariableKind {
+    Text,
+    Number,
+    Choice,
+    MultiChoice,
+    Date,
+    Boolean,
+    /// A person, by their User id.
+    User,
+}
+
+/// The database stores these enumerations by their GraphQL names.
+fn upper<T: EnumType>(value: T) -> String {
+    T::items()
+        .iter()
+        .find(|i| i.value == value)
+        .map(|i| i.name.to_string())
+        .unwrap_or_default()
+}
+
+fn from_upper<T: EnumType>(text: &str) -> AppResult<T> {
+    T::items()
+        .iter()
+        .find(|i| i.name == text)
+        .map(|i| i.value)
+        .ok_or_else(|| {
+            AppError::Internal(format!(
+                "stored value '{text}' is not one of its enumeration"
+            ))
+        })
+}
+
+/// A service the desk offers.
+pub struct Service(pub service::Model);
+
+#[Object]
+impl Service {
+    pub async fn id(&self) -> ID {
+        ids::encode("Service", self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn category(&self) -> &str {
+        &self.0.category
+    }
+    async fn lifecycle(&self) -> AppResult<ServiceLifecycle> {
+        from_upper(&self.0.lifecycle)
+    }
+    async fn criticality(&self) -> AppResult<Criticality> {
+        from_upper(&self.0.criticality)
+    }
+    /// Price or cost, as text.
+    async fn price(&self) -> &str {
+        &self.0.price
+    }
+    async fn owner_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
+        group(ctx, self.0.owner_group_id).await
+    }
+    async fn support_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
+        group(ctx, self.0.support_group_id).await
+    }
+    /// Its service hours; none means around the clock.
+    async fn calendar(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::graphql::sla::Calendar>> {
+        match self.0.calendar_id {
+            Some(id) => Ok(entity::calendar::Entity::find_by_id(id)
+                .one(state(ctx).db.conn())
+                .await?
+                .map(crate::graphql::sla::Calendar)),
+            None => Ok(None),
+        }
+    }
+    /// What can be ordered under it (active items only, for requesters).
+    async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<CatalogItem>> {
+        let mut query =
+            catalog_item::Entity::find().filter(catalog_item::Column::ServiceId.eq(self.0.id));
+        if !caller(ctx).person()?.has_role(Role::Agent) {
+            query = query.filter(catalog_item::Column::Active.eq(true));
+        }
+        let rows = query
+            .order_by_asc(catalog_item::Column::Name)
+            .all(state(ctx).db.conn())
+            .await?;
+        Ok(rows.into_iter().map(CatalogItem).collect())
+    }
+}
+
+async fn group(ctx: &Context<'_>, id: Option<i64>) -> AppResult<Option<Group>> {
+    match id {
+        Some(id) => ctx
+            .data_unchecked::<loaders::Groups>()
+            .load_one(id)
+            .await
+            .map(|g| g.map(Group)),
+        None => Ok(None),
+    }
+}
+
+/// One question of an item's form.
+#[derive(SimpleObject, InputObject)]
+#[graphql(input_name = "CatalogVariableInput")]
+pub struct CatalogVariable {
+    /// The key of the answer.
+    pub name: String,
+    pub label: String,
+    pub kind: CatalogVariableKind,
+    #[graphql(default)]
+    pub required: bool,
+    /// Numbers: the smallest value; text: the fewest characters; multi-choice: the fewest picks.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Text: a regular expression the whole answer must match.
+    pub pattern: Option<String>,
+    /// Choice and multi-choice: the allowed values.
+    #[graphql(default)]
+    pub choices: Vec<String>,
+}
+
+impl From<Variable> for CatalogVariable {
+    fn from(v: Variable) -> Self {
+        CatalogVariable {
+            name: v.name,
+            label: v.label,
+            kind: v.kind.into(),
+            required: v.required,
+            min: v.min,
+            max: v.max,
+            pattern: v.pattern,
+            choices: v.choices,
+        }
+    }
+}
+
+impl From<CatalogVariable> for Variable {
+    fn from(v: CatalogVariable) -> Self {
+        Variable {
+            name: v.name,
+            label: v.label,
+            kind: v.kind.into(),
+            required: v.required,
+            min: v.min,
+            max: v.max,
+            pattern: v.pattern,
+            choices: v.choices,
+        }
+    }
+}
+
+/// Something requesters order, with its form.
+pub struct CatalogItem(pub catalog_item::Model);
+
+#[Object]
+impl CatalogItem {
+    pub async fn id(&self) -> ID {
+        ids::encode("CatalogItem", self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    async fn approval(&self) -> AppResult<Approval> {
+        from_upper(&self.0.approval)
+    }
+    async fn variables(&self) -> AppResult<Vec<CatalogVariable>> {
+        Ok(catalog::form_of(&self.0)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+    async fn service(&self, ctx: &Context<'_>) -> AppResult<Option<Service>> {
+        Ok(service::Entity::find_by_id(self.0.service_id)
+            .one(state(ctx).db.conn())
+            .await?
+            .map(Service))
+    }
+    async fn fulfillment_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
+        group(ctx, Some(self.0.fulfillment_group_id)).await
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalState {
+    NotRequired,
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// What was ordered with a service request, and its approval.
+pub struct CatalogRequest(pub catalog_request::Model);
+
+#[Object]
+impl CatalogRequest {
+    async fn item(&self, ctx: &Context<'_>) -> AppResult<Option<CatalogItem>> {
+        Ok(catalog_item::Entity::find_by_id(self.0.item_id)
+            .one(state(ctx).db.conn())
+            .await?
+            .map(CatalogItem))
+    }
+    /// The answers, keyed by variable name.
+    async fn answers(&self) -> Json<serde_json::Value> {
+        Json(self.0.answers.clone())
+    }
+    async fn approval_state(&self) -> AppResult<ApprovalState> {
+        from_upper(&self.0.approval_state)
+    }
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
+    }
+    /// The approver's comment.
+    async fn decision_comment(&self) -> Option<&str> {
+        self.0.decision.as_deref()
+    }
+    async fn ticket(&self, ctx: &Context<'_>) -> AppResult<Option<Ticket>> {
+        Ok(ticket::Entity::find_by_id(self.0.ticket_id)
+            .one(state(ctx).db.conn())
+            .await?
+            .map(Ticket))
+    }
+}
+
+pub async fn request_of(ctx: &Context<'_>, ticket_id: i64) -> AppResult<Option<CatalogRequest>> {
+    Ok(catalog_request::Entity::find_by_id(ticket_id)
+        .one(state(ctx).db.conn())
+        .await?
+        .map(CatalogRequest))
+}
+
+#[derive(Default)]
+pub struct CatalogQuery;
+
+#[Object]
+impl CatalogQuery {
+    /// Services by name, optionally searched by words in their name, description or
+    /// category. Requesters see the LIVE ones.
+    async fn services(&self, ctx: &Context<'_>, search: Option<String>) -> AppResult<Vec<Service>> {
+        let rows = catalog::services(state(ctx).db.conn(), caller(ctx), search.as_deref()).await?;
+        Ok(rows.into_iter().map(Service).collect())
+    }
+
+    /// Orders waiting for the caller's approval.
+    async fn approvals_awaiting_me(&self, ctx: &Context<'_>) -> AppResult<Vec<CatalogRequest>> {
+        Ok(catalog::awaiting(state(ctx).db.conn(), caller(ctx))
+            .await?
+            .into_iter()
+            .map(CatalogRequest)
+            .collect())
+    }
+}
+
+#[derive(InputObject)]
+pub struct SaveServiceInput {
+    pub id: Option<ID>,
+    pub name: String,
+    #[graphql(default)]
+    pub description: String,
+    #[graphql(default)]
+    pub category: String,
+    pub owner_group_id: Option<ID>,
+    pub support_group_id: Option<ID>,
+    #[graphql(default_with = "ServiceLifecycle::Pipeline")]
+    pub lifecycle: ServiceLifecycle,
+    #[graphql(default_with = "Criticality::Medium")]
+    pub criticality: Criticality,
+    pub calendar_id: Option<ID>,
+    #[graphql(default)]
+    pub price: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ServicePayload {
+    pub service: Service,
+}
+
+#[derive(InputObject)]
+pub struct SaveCatalogItemInput {
+    pub id: Option<ID>,
+    pub service_id: ID,
+    pub name: String,
+    #[graphql(default)]
+    pub description: String,
+    pub fulfillment_group_id: ID,
+    #[graphql(default_with = "Approval::None")]
+    pub approval: Approval,
+    pub approval_group_id: Option<ID>,
+    #[graphql(default)]
+    pub variables: Vec<CatalogVariable>,
+    #[graphql(default = true)]
+    pub active: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct CatalogItemPayload {
+    pub catalog_item: CatalogItem,
+}
+
+#[derive(InputObject)]
+pub struct OrderCatalogItemInput {
+    pub item_id: ID,
+    /// Answers keyed by variable name, e.g. {"model": "13 inch", "memory_gb": 16}.
+    pub answers: Json<serde_json::Map<String, serde_json::Value>>,
+    /// Anything else the fulfillers should know.
+    pub note: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct OrderPayload {
+    pub ticket: Ticket,
+}
+
+#[derive(InputObject)]
+pub struct DecideCatalogOrderInput {
+    pub ticket_id: ID,
+    pub approve: bool,
+    /// Required to reject.
+    pub comment: Option<String>,
+}
+
+fn optional(id: Option<ID>, type_name: &str, field: &str) -> AppResult<Option<i64>> {
+    id.map(|id| ids::decode_as(&id, type_name, field))
+        .transpose()
+}
+
+#[derive(Default)]
+pub struct CatalogMutation;
+
+#[Object]
+impl CatalogMutation {
+    /// Creates a service (no id) or changes one. Admins only.
+    async fn save_service(
+        &self,
+        ctx: &Context<'_>,
+        input: SaveServiceInput,
+    ) -> AppResult<ServicePayload> {
+        require_admin(caller(ctx))?;
+        let fields = ServiceFields {
+            name: input.name,
+            description: input.description,
+            category: input.category,
+            owner_group_id: optional(input.owner_group_id, "Group", "ownerGroupId")?,
+            support_group_id: optional(input.support_group_id, "Group", "supportGroupId")?,
+            lifecycle: upper(input.lifecycle),
+            criticality: upper(input.criticality),
+            calendar_id: optional(input.calendar_id, "Calendar", "calendarId")?,
+            price: input.price,
+        };
+        let id = optional(input.id, "Service", "id")?;
+        Ok(ServicePayload {
+            service: Service(catalog::save_service(&state(ctx).db, now(ctx), id, fields).await?),
+        })
+    }
+
+    /// Creates a catalog item (no id) or changes one. Admins only.
+    async fn save_catalog_item(
+        &self,
+        ctx: &Context<'_>,
+        input: SaveCatalogItemInput,
+    ) -> AppResult<CatalogItemPayload> {
+        require_admin(caller(ctx))?;
+        let fields = ItemFields {
+            service_id: ids::decode_as(&input.service_id, "Service", "serviceId")?,
+            name: input.name,
+            description: input.description,
+            fulfillment_group_id: ids::decode_as(
+                &input.fulfillment_group_id,
+                "Group",
+                "fulfillmentGroupId",
+            )?,
+            approval: upper(input.approval),
+            approval_group_id: optional(input.approval_group_id, "Group", "approvalGroupId")?,
+            variables: input.variables.into_iter().map(Into::into).collect(),
+            active: input.active,
+        };
+        let id = optional(input.id, "CatalogItem", "id")?;
+        Ok(CatalogItemPayload {
+            catalog_item: CatalogItem(
+                catalog::save_item(&state(ctx).db, now(ctx), id, fields).await?,
+            ),
+        })
+    }
+
+    /// Orders an item: the answers are checked against its form, and a service request
+    /// is raised for its fulfillment group (held first when it needs approval).
+    async fn order_catalog_item(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderCatalogItemInput,
+    ) -> AppResult<OrderPayload> {
+        let item_id = ids::decode_as(&input.item_id, "CatalogItem", "itemId")?;
+        let (row, _) = catalog::order(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            item_id,
+            &input.answers.0,
+            input.note,
+        )
+        .await?;
+        Ok(OrderPayload {
+            ticket: Ticket(row),
+        })
+    }
+
+    /// Approves or rejects a held order. Its approver (the requester's manager or a
+    /// member of the approval group) only.
+    async fn decide_catalog_order(
+        &self,
+        ctx: &Context<'_>,
+        input: DecideCatalogOrderInput,
+    ) -> AppResult<OrderPayload> {
+        let ticket_id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
+        let row = catalog::decide(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            ticket_id,
+            input.approve,
+            input.comment,
+        )
+        .await?;
+        Ok(OrderPayload {
+            ticket: Ticket(row),
+        })
+    }
+}
