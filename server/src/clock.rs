@@ -34,6 +34,11 @@ pub struct OffsetClock {
 }
 
 impl OffsetClock {
+    /// How far ahead of real time this clock runs.
+    pub fn now_offset(&self) -> Duration {
+        Duration::microseconds(self.offset_micros.load(Ordering::SeqCst))
+    }
+
     pub fn advance(&self, by: Duration) {
         self.offset_micros
             .fetch_add(by.num_microseconds().unwrap_or(i64::MAX), Ordering::SeqCst);

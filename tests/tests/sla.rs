@@ -15,7 +15,7 @@ use switchboard_tests::{
 const POLICY: &str =
     "mutation($input: SaveSlaPolicyInput!) { saveSlaPolicy(input: $input) { slaPolicy { id } } }";
 const CLOCKS: &str = "query($n: String!) { ticket(number: $n) { createdAt version slaClocks {
-    metric state targetSeconds elapsedSeconds remainingSeconds dueAt nextChangeAt breachedAt
+    metric state targetSeconds elapsedSeconds remainingSeconds dueAt nextChangeAt breachedAt stoppedAt
     policy { name } segments { running reason } } } }";
 const HISTORY: &str = "query($n: String!) { ticket(number: $n) { history(first: 100) { nodes { action details } } } }";
 
@@ -69,8 +69,10 @@ async fn p1_policy(server: &TestServer, admin: &str) {
         .await;
 }
 
+/// A P1 incident an agent raises for Rita, in the given group's queue.
 async fn p1_ticket(server: &TestServer, token: &str, group: &Value) -> String {
-    let input = json!({ "kind": "INCIDENT", "title": "Payments down", "impact": "HIGH", "urgency": "HIGH", "groupId": group });
+    let rita = server.person("rita", &["requester"]).await.id;
+    let input = json!({ "kind": "INCIDENT", "title": "Payments down", "impact": "HIGH", "urgency": "HIGH", "groupId": group, "requesterId": rita });
     server.must(token, CREATE, json!({ "input": input })).await["createTicket"]["ticket"]["number"]
         .as_str()
         .unwrap()
@@ -142,6 +144,10 @@ async fn a_p1_warns_and_breaches_at_the_right_instants(backend: Backend) {
     server.must(ada, COMMENT, json!({ "input": { "ticketId": ticket_id(&server, ada, &number).await, "body": "Looking" } })).await;
     let ticket = clocks(&server, ada, &number).await;
     assert_eq!(ticket["slaClocks"][0]["state"], "BREACHED");
+    assert!(
+        ticket["slaClocks"][0]["stoppedAt"].is_string(),
+        "the response stopped the clock"
+    );
     assert_eq!(ticket["slaClocks"][0]["nextChangeAt"], Value::Null);
     assert_eq!(ticket["slaClocks"][1]["state"], "RUNNING");
     tokio::time::sleep(StdDuration::from_millis(600)).await;
@@ -350,8 +356,107 @@ async fn an_engine_started_after_a_stop_catches_up(backend: Backend) {
     assert_eq!(sla_events(&second, &ada, &number).await.len(), 3);
 }
 
+/// The report's figures equal a fixture computed by hand: four P1 tickets (15 minutes to
+/// respond, 2 hours to resolve), answered after 5, 10, 12 and 20 minutes, three of them
+/// resolved after 60, 100 and 130 minutes.
+async fn the_report_matches_a_hand_computed_fixture(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    p1_policy(&server, &desk.admin).await;
+    let start = Utc::now() + (server.clock.now_offset());
+    let mut tickets = Vec::new();
+    for _ in 0..4 {
+        let number = p1_ticket(&server, &ada, &desk.network_group_id).await;
+        tickets.push(ticket_id(&server, &ada, &number).await);
+    }
+    let (t1, t2, t3, t4) = (&tickets[0], &tickets[1], &tickets[2], &tickets[3]);
+    let mut minute = 0;
+    let steps: [(i64, &Value, bool); 7] = [
+        (5, t3, false),
+        (10, t1, false),
+        (12, t4, false),
+        (20, t2, false),
+        (60, t1, true),
+        (100, t3, true),
+        (130, t2, true),
+    ];
+    for (at_minute, ticket, resolve) in steps {
+        server.advance(Duration::minutes(at_minute - minute));
+        minute = at_minute;
+        if resolve {
+            let input = json!({ "id": ticket, "version": 1, "status": "RESOLVED", "resolutionCode": "FIXED" });
+            server
+                .must(&ada, TRANSITION, json!({ "input": input }))
+                .await;
+        } else {
+            server
+                .must(
+                    &ada,
+                    COMMENT,
+                    json!({ "input": { "ticketId": ticket, "body": "On it" } }),
+                )
+                .await;
+        }
+    }
+    let query = "query($input: SlaReportInput) { slaReport(input: $input) {
+        tickets response { measured met attainment meanSeconds p90Seconds }
+        resolution { measured met attainment meanSeconds p90Seconds }
+        breaches { metric ticket { id } } } }";
+    let period = json!({ "from": (start - Duration::hours(1)).to_rfc3339(), "to": (start + Duration::days(1)).to_rfc3339() });
+    let report = server
+        .must(&desk.manager.token, query, json!({ "input": period }))
+        .await["slaReport"]
+        .clone();
+    assert_eq!(report["tickets"], 4);
+    let close = |value: &Value, expected: f64| (value.as_f64().unwrap() - expected).abs() < 1.0;
+    let response = &report["response"];
+    assert_eq!(
+        (response["measured"].as_i64(), response["met"].as_i64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(response["attainment"], 0.75);
+    assert!(close(&response["meanSeconds"], 705.0), "{response}");
+    assert!(close(&response["p90Seconds"], 1200.0), "{response}");
+    let resolution = &report["resolution"];
+    assert_eq!(
+        (resolution["measured"].as_i64(), resolution["met"].as_i64()),
+        (Some(3), Some(2))
+    );
+    assert!(close(&resolution["attainment"], 2.0 / 3.0));
+    assert!(close(&resolution["meanSeconds"], 5800.0), "{resolution}");
+    assert!(close(&resolution["p90Seconds"], 7800.0), "{resolution}");
+    let breaches: Vec<(&str, &Value)> = report["breaches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["metric"].as_str().unwrap(), &b["ticket"]["id"]))
+        .collect();
+    assert_eq!(breaches, [("RESPONSE", t2), ("RESOLUTION", t2)]);
+    // A filter that matches none of them.
+    let mut other = period.clone();
+    other["priority"] = json!("P2");
+    let none = server
+        .must(&desk.manager.token, query, json!({ "input": other }))
+        .await["slaReport"]
+        .clone();
+    assert_eq!(
+        (
+            none["tickets"].as_i64(),
+            none["response"]["attainment"].is_null()
+        ),
+        (Some(0), true)
+    );
+    // Agents do not read reports.
+    let refused = server
+        .gql(Some(&ada), query, json!({ "input": period }))
+        .await;
+    assert_eq!(refused.error_code(), "FORBIDDEN");
+}
+
 on_both_backends!(
     a_p1_warns_and_breaches_at_the_right_instants,
+    the_report_matches_a_hand_computed_fixture,
     a_business_calendar_gives_the_hand_computed_due_time,
     pauses_and_a_priority_change_keep_the_elapsed_time,
     an_engine_started_after_a_stop_catches_up,

@@ -28,6 +28,7 @@ pub struct Query(
     tickets::TicketQuery,
     desk::DeskQuery,
     sla::SlaQuery,
+    sla::SlaReportQuery,
     catalog::CatalogQuery,
     users::UserQuery,
     api_tokens::ApiTokenQuery,

@@ -392,3 +392,106 @@ impl SlaMutation {
         })
     }
 }
+
+#[derive(InputObject, Default)]
+pub struct SlaReportInput {
+    /// Tickets created from this instant…
+    pub from: Option<DateTime<Utc>>,
+    /// …up to (not including) this one.
+    pub to: Option<DateTime<Utc>>,
+    pub service_id: Option<ID>,
+    pub priority: Option<Priority>,
+    pub group_id: Option<ID>,
+    pub organization_id: Option<ID>,
+}
+
+/// One metric's figures. Times are business time, as the clocks measure it.
+#[derive(SimpleObject)]
+pub struct SlaMetricReport {
+    /// Clocks that stopped, met or breached.
+    pub measured: i64,
+    pub met: i64,
+    /// Met over measured, 0 to 1; null when nothing was measured.
+    pub attainment: Option<f64>,
+    pub mean_seconds: Option<f64>,
+    /// The 90th percentile (nearest rank).
+    pub p90_seconds: Option<f64>,
+}
+
+impl From<crate::domain::sla::report::MetricReport> for SlaMetricReport {
+    fn from(r: crate::domain::sla::report::MetricReport) -> Self {
+        SlaMetricReport {
+            measured: r.measured as i64,
+            met: r.met as i64,
+            attainment: r.attainment,
+            mean_seconds: r.mean_seconds,
+            p90_seconds: r.p90_seconds,
+        }
+    }
+}
+
+pub struct SlaBreach(crate::domain::sla::report::Breach);
+
+#[Object]
+impl SlaBreach {
+    async fn metric(&self) -> SlaMetric {
+        if self.0.metric == Metric::Response.as_str() {
+            SlaMetric::Response
+        } else {
+            SlaMetric::Resolution
+        }
+    }
+    async fn breached_at(&self) -> DateTime<Utc> {
+        self.0.breached_at
+    }
+    async fn ticket(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::graphql::tickets::Ticket>> {
+        Ok(entity::ticket::Entity::find_by_id(self.0.ticket_id)
+            .one(state(ctx).db.conn())
+            .await?
+            .map(crate::graphql::tickets::Ticket))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct SlaReport {
+    /// Tickets created in the period that match.
+    pub tickets: i64,
+    pub response: SlaMetricReport,
+    pub resolution: SlaMetricReport,
+    /// Every breached clock of those tickets, oldest breach first.
+    pub breaches: Vec<SlaBreach>,
+}
+
+#[derive(Default)]
+pub struct SlaReportQuery;
+
+#[Object]
+impl SlaReportQuery {
+    /// SLA attainment and timings for the tickets created in a period. Managers and admins.
+    async fn sla_report(
+        &self,
+        ctx: &Context<'_>,
+        input: Option<SlaReportInput>,
+    ) -> AppResult<SlaReport> {
+        caller(ctx).require_role(Role::Manager)?;
+        let input = input.unwrap_or_default();
+        let filter = crate::domain::sla::report::ReportFilter {
+            from: input.from,
+            to: input.to,
+            service_id: optional(input.service_id, "Service", "serviceId")?,
+            priority: input.priority.map(Priority::number),
+            group_id: optional(input.group_id, "Group", "groupId")?,
+            organization_id: optional(input.organization_id, "Organization", "organizationId")?,
+        };
+        let report = crate::domain::sla::report::report(state(ctx).db.conn(), &filter).await?;
+        Ok(SlaReport {
+            tickets: report.tickets as i64,
+            response: report.response.into(),
+            resolution: report.resolution.into(),
+            breaches: report.breaches.into_iter().map(SlaBreach).collect(),
+        })
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod clocks;
 pub mod engine;
+pub mod report;
 pub mod setup;
 
 use entity::sla_policy;
