@@ -316,6 +316,7 @@ pub struct SaveSlaPolicyInput {
     pub priority: Option<Priority>,
     /// This category and those below it.
     pub category_id: Option<ID>,
+    pub service_id: Option<ID>,
     pub organization_id: Option<ID>,
     /// None: the built-in 24x7 calendar.
     pub calendar_id: Option<ID>,
@@ -379,6 +380,7 @@ impl SlaMutation {
             kind: input.kind.map(Into::into),
             priority: input.priority.map(Priority::number),
             category_id: optional(input.category_id, "Category", "categoryId")?,
+            service_id: optional(input.service_id, "Service", "serviceId")?,
             organization_id: optional(input.organization_id, "Organization", "organizationId")?,
             calendar_id: optional(input.calendar_id, "Calendar", "calendarId")?,
             response_minutes: input.response_minutes,

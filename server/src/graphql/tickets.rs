@@ -680,6 +680,8 @@ pub struct CreateTicketInput {
     #[graphql(default_with = "Level::Medium")]
     pub urgency: Level,
     pub category_id: Option<ID>,
+    /// The catalog service it concerns: SLA policies and routing rules can match on it.
+    pub service_id: Option<ID>,
     /// PORTAL for people, API for tokens, unless given.
     pub channel: Option<Channel>,
     /// Agents only: whom the ticket is for (default: the caller).
@@ -796,7 +798,7 @@ impl TicketMutation {
             organization_id: optional_id(input.organization_id, "Organization", "organizationId")?,
             group_id: optional_id(input.group_id, "Group", "groupId")?,
             assignee_id: optional_id(input.assignee_id, "User", "assigneeId")?,
-            service_id: None,
+            service_id: optional_id(input.service_id, "Service", "serviceId")?,
             pending_reason: None,
         };
         let row = commands::create(&state(ctx).db, caller(ctx), now(ctx), new).await?;

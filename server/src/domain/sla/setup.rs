@@ -78,6 +78,7 @@ pub struct PolicyFields {
     pub kind: Option<Kind>,
     pub priority: Option<i16>,
     pub category_id: Option<i64>,
+    pub service_id: Option<i64>,
     pub organization_id: Option<i64>,
     pub calendar_id: Option<i64>,
     pub response_minutes: Option<i32>,
@@ -134,6 +135,9 @@ pub async fn save_policy(
     if let Some(org) = fields.organization_id {
         referenced::<organization::Entity>(&txn, org, "organizationId", "organization").await?;
     }
+    if let Some(service) = fields.service_id {
+        referenced::<entity::service::Entity>(&txn, service, "serviceId", "service").await?;
+    }
     let mut active: sla_policy::ActiveModel = match id {
         Some(id) => referenced::<sla_policy::Entity>(&txn, id, "id", "SLA policy")
             .await?
@@ -148,7 +152,7 @@ pub async fn save_policy(
     active.active = Set(fields.active);
     active.match_kind = Set(fields.kind.map(|k| k.as_str().to_string()));
     active.match_priority = Set(fields.priority);
-    active.match_service_id = Set(None);
+    active.match_service_id = Set(fields.service_id);
     active.match_category_id = Set(fields.category_id);
     active.match_organization_id = Set(fields.organization_id);
     active.calendar_id = Set(fields.calendar_id);

@@ -269,6 +269,9 @@ pub async fn insert(
         None => requester.as_ref().and_then(|r| r.organization_id),
     };
     let categories = category_line(txn, input.category_id).await?;
+    if let Some(service) = input.service_id {
+        referenced::<entity::service::Entity>(txn, service, "serviceId", "service").await?;
+    }
     let priority = desk.priority(input.impact, input.urgency);
 
     // Routing: the caller's choice, else the first matching rule, else the default queue.
