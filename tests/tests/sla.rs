@@ -105,12 +105,12 @@ async fn a_p1_warns_and_breaches_at_the_right_instants(backend: Backend) {
         Duration::hours(2)
     );
 
-    // Just before 75% of 15 minutes (11:15): nothing.
-    server.advance(Duration::seconds(674));
-    tokio::time::sleep(StdDuration::from_millis(700)).await;
+    // Shortly before 75% of 15 minutes (11:15): nothing.
+    server.advance(Duration::seconds(673));
+    tokio::time::sleep(StdDuration::from_millis(600)).await;
     assert!(sla_events(&server, ada, &number).await.is_empty());
     // Just after: the warning, within a second, stamped with its exact instant.
-    server.advance(Duration::seconds(2));
+    server.advance(Duration::seconds(3));
     let events = alerts(&server, ada, &number, 1, StdDuration::from_secs(1)).await;
     assert_eq!(events[0]["action"], "sla.warning");
     assert_eq!(events[0]["details"]["metric"], "RESPONSE");

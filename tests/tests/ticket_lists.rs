@@ -181,19 +181,21 @@ async fn a_page_costs_the_same_statements_whatever_its_size(backend: Backend) {
         number requester { name } assignee { name } group { name } organization { name } category { name } } } }";
     // Warm up: the caller's user row and scope are the same for every page size.
     server.must(&ada, query, json!({ "first": 1 })).await;
+    // The counter is the process's: the SLA engine and jobs add their own statements
+    // now and then, so each size is measured a few times and the least is kept.
     let mut costs = Vec::new();
     for first in [5, 20, 50] {
-        let before = server.statements_run().await;
-        let page = server.must(&ada, query, json!({ "first": first })).await;
-        let after = server.statements_run().await;
-        let nodes = page["tickets"]["nodes"].as_array().unwrap();
-        assert_eq!(nodes.len(), first as usize);
-        assert!(
-            nodes
-                .iter()
-                .all(|n| n["organization"]["name"] == "Acme" && n["group"]["name"] == "Network")
-        );
-        costs.push(after - before);
+        let mut least = u64::MAX;
+        for _ in 0..5 {
+            let before = server.statements_run().await;
+            let page = server.must(&ada, query, json!({ "first": first })).await;
+            let after = server.statements_run().await;
+            let nodes = page["tickets"]["nodes"].as_array().unwrap();
+            assert_eq!(nodes.len(), first as usize);
+            assert!(nodes.iter().all(|n| n["organization"]["name"] == "Acme" && n["group"]["name"] == "Network"));
+            least = least.min(after - before);
+        }
+        costs.push(least);
     }
     assert!(
         costs.windows(2).all(|w| w[0] == w[1]),
