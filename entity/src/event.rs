@@ -19,6 +19,8 @@ pub struct Model {
     /// The fields that changed (`changes`: field, old, new) and what else the topic carries.
     pub payload: Json,
     pub created_at: DateTimeUtc,
+    /// Gap-free order of publication, given by the relay; none until published.
+    pub seq: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

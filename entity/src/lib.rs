@@ -12,6 +12,7 @@ pub mod event;
 pub mod group;
 pub mod group_member;
 pub mod organization;
+pub mod relay_state;
 pub mod service;
 pub mod sla_clock;
 pub mod sla_clock_segment;

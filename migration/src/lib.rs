@@ -6,6 +6,7 @@ mod m20261121_000001_users_and_api_tokens;
 mod m20261121_000002_service_desk;
 mod m20261121_000003_sla;
 mod m20261121_000004_catalog;
+mod m20261121_000005_event_sequence;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_service_desk::Migration),
             Box::new(m20261121_000003_sla::Migration),
             Box::new(m20261121_000004_catalog::Migration),
+            Box::new(m20261121_000005_event_sequence::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@ use crate::{
     clock::{SharedClock, SystemClock},
     config::{Config, JwtKeyConfig},
     db::Db,
-    domain,
+    domain, events,
     graphql::{
         self,
         api_tokens::{ApiToken, ApiTokenChange, ApiTokenChangeKind},
@@ -31,6 +31,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     pub redis: Option<redis::Client>,
     pub clock: SharedClock,
+    /// This replica's share of the live pipeline: subscriptions listen here.
+    pub hub: Arc<events::Hub>,
     pub token_changes: broadcast::Sender<ApiTokenChange>,
     /// Flips to true when the server begins to shut down; long-lived sockets watch it.
     pub shutting_down: watch::Receiver<bool>,
@@ -123,7 +125,20 @@ pub async fn start_with_clock(
         .transpose()
         .context("cannot use REDIS_URL")?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let hub = events::Hub::start(db.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the event hub: {e}"))?;
+    let bus = match &redis {
+        Some(client) => events::relay::Bus::Redis {
+            client: client.clone(),
+            conn: None,
+        },
+        None => events::relay::Bus::InProcess,
+    };
+    events::hub::spawn(hub.clone(), redis.clone(), shutdown_rx.clone());
+    events::relay::spawn(db.clone(), bus, hub.clone(), shutdown_rx.clone());
     let state = AppState {
+        hub,
         auth: Arc::new(Authenticator::new(db.clone(), verifier)),
         config: Arc::new(config),
         db,

@@ -4,6 +4,7 @@ pub mod api_tokens;
 pub mod catalog;
 pub mod desk;
 pub mod ids;
+pub mod live;
 pub mod loaders;
 pub mod node;
 pub mod pagination;
@@ -44,7 +45,7 @@ pub struct Mutation(
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(api_tokens::ApiTokenSubscription);
+pub struct Subscription(live::LiveSubscription, api_tokens::ApiTokenSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

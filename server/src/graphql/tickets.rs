@@ -318,6 +318,25 @@ pub struct FieldChange {
     pub new_value: Option<String>,
 }
 
+impl FieldChange {
+    /// The `changes` an event's payload lists.
+    pub fn list(payload: &Value) -> Vec<FieldChange> {
+        payload["changes"]
+            .as_array()
+            .map(|changes| {
+                changes
+                    .iter()
+                    .map(|c| FieldChange {
+                        field: c["field"].as_str().unwrap_or_default().to_string(),
+                        old_value: as_text(&c["old"]),
+                        new_value: as_text(&c["new"]),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 fn as_text(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,

@@ -97,6 +97,32 @@ impl Scope {
     }
 
     pub fn allows(&self, row: &ticket::Model) -> bool {
+        self.permits(
+            row.requester_id,
+            row.organization_id,
+            row.assignee_id,
+            row.group_id,
+        )
+    }
+
+    /// The same rule for the ticket snapshot an event carries (`payload.ticket`).
+    pub fn allows_snapshot(&self, ticket: &serde_json::Value) -> bool {
+        let id = |key: &str| ticket[key].as_i64();
+        self.permits(
+            id("requesterId"),
+            id("organizationId"),
+            id("assigneeId"),
+            id("groupId"),
+        )
+    }
+
+    fn permits(
+        &self,
+        requester: Option<i64>,
+        organization: Option<i64>,
+        assignee: Option<i64>,
+        group: Option<i64>,
+    ) -> bool {
         match self {
             Scope::Everything => true,
             Scope::Limited {
@@ -105,12 +131,22 @@ impl Scope {
                 group_ids,
                 agent,
             } => {
-                row.requester_id == Some(*user_id)
-                    || (organization_id.is_some() && row.organization_id == *organization_id)
+                requester == Some(*user_id)
+                    || (organization_id.is_some() && organization == *organization_id)
                     || (*agent
-                        && (row.assignee_id == Some(*user_id)
-                            || row.group_id.is_some_and(|g| group_ids.contains(&g))))
+                        && (assignee == Some(*user_id)
+                            || group.is_some_and(|g| group_ids.contains(&g))))
             }
+        }
+    }
+
+    /// Whether the caller works this group's queue (or sees every ticket).
+    pub fn works_queue(&self, group_id: i64) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Limited {
+                group_ids, agent, ..
+            } => *agent && group_ids.contains(&group_id),
         }
     }
 

@@ -1,0 +1,156 @@
+//! One hub per replica: it takes published events (from the relay in-process, or from
+//! Redis), drops the ones it has seen, fills any gap from the event log, and hands each
+//! to this replica's subscribers once, in sequence order.
+
+use std::{sync::Arc, time::Duration};
+
+use entity::event;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use tokio::sync::{Mutex, broadcast, watch};
+
+use super::{CHANNEL, Envelope, Shared};
+use crate::{db::Db, error::AppResult};
+
+/// Events a subscriber may be behind before it is told to resume with `after`.
+const SUBSCRIBER_BUFFER: usize = 1024;
+
+pub struct Hub {
+    db: Db,
+    sender: broadcast::Sender<Shared>,
+    /// The last sequence number passed on.
+    last: Mutex<i64>,
+}
+
+impl Hub {
+    pub async fn start(db: Db) -> AppResult<Arc<Hub>> {
+        let last: Option<i64> = event::Entity::find()
+            .select_only()
+            .column_as(event::Column::Seq.max(), "max")
+            .into_tuple()
+            .one(db.conn())
+            .await?
+            .flatten();
+        Ok(Arc::new(Hub {
+            db,
+            sender: broadcast::channel(SUBSCRIBER_BUFFER).0,
+            last: Mutex::new(last.unwrap_or(0)),
+        }))
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Shared> {
+        self.sender.subscribe()
+    }
+
+    pub async fn last_seq(&self) -> i64 {
+        *self.last.lock().await
+    }
+
+    /// Takes one published event.
+    pub async fn accept(&self, envelope: Envelope) -> AppResult<()> {
+        let mut last = self.last.lock().await;
+        if envelope.seq <= *last {
+            return Ok(());
+        }
+        if envelope.seq > *last + 1 {
+            // Missed some (Redis dropped them while we were away): the log has them.
+            self.fill(&mut last, Some(envelope.seq - 1)).await?;
+            if envelope.seq != *last + 1 {
+                // Not all of the gap is visible yet; the next catch-up delivers it in order.
+                return Ok(());
+            }
+        }
+        *last = envelope.seq;
+        let _ = self.sender.send(Arc::new(envelope));
+        Ok(())
+    }
+
+    /// Passes on whatever the log has beyond what was passed on.
+    pub async fn catch_up(&self) -> AppResult<()> {
+        let mut last = self.last.lock().await;
+        self.fill(&mut last, None).await
+    }
+
+    async fn fill(&self, last: &mut i64, up_to: Option<i64>) -> AppResult<()> {
+        loop {
+            let mut query = event::Entity::find()
+                .filter(event::Column::Seq.gt(*last))
+                .order_by_asc(event::Column::Seq)
+                .limit(500);
+            if let Some(up_to) = up_to {
+                query = query.filter(event::Column::Seq.lte(up_to));
+            }
+            let rows = query.all(self.db.conn()).await?;
+            let count = rows.len();
+            for row in rows {
+                let Some(envelope) = Envelope::of(&row) else {
+                    continue;
+                };
+                if envelope.seq != *last + 1 {
+                    return Ok(());
+                }
+                *last = envelope.seq;
+                let _ = self.sender.send(Arc::new(envelope));
+            }
+            if count < 500 {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Keeps the hub whole: every second it catches up from the log (a safety net for
+/// anything a bus dropped), and with Redis it listens on the channel, re-subscribing
+/// with backoff after a disconnect.
+pub fn spawn(hub: Arc<Hub>, redis: Option<redis::Client>, stopping: watch::Receiver<bool>) {
+    let mut stop = stopping.clone();
+    let catch_up_hub = hub.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            if let Err(error) = catch_up_hub.catch_up().await {
+                tracing::warn!(%error, "the event hub could not catch up from the log");
+            }
+        }
+    });
+    let Some(client) = redis else { return };
+    let mut stop = stopping;
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let listen = listen(&hub, &client);
+            tokio::select! {
+                result = listen => {
+                    match result {
+                        Ok(()) => tracing::warn!("the Redis event subscription ended; re-subscribing"),
+                        Err(error) => tracing::warn!(%error, retry_in_ms = backoff.as_millis() as u64, "cannot listen to Redis for events; retrying"),
+                    }
+                }
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    });
+}
+
+async fn listen(hub: &Hub, client: &redis::Client) -> Result<(), String> {
+    use futures::StreamExt;
+    let mut pubsub = client.get_async_pubsub().await.map_err(|e| e.to_string())?;
+    pubsub.subscribe(CHANNEL).await.map_err(|e| e.to_string())?;
+    tracing::info!("listening to Redis for events");
+    // Whatever was published while we were away is in the log.
+    hub.catch_up().await.map_err(|e| e.to_string())?;
+    let mut messages = pubsub.on_message();
+    while let Some(message) = messages.next().await {
+        let payload: String = message.get_payload().map_err(|e| e.to_string())?;
+        match serde_json::from_str::<Envelope>(&payload) {
+            Ok(envelope) => hub.accept(envelope).await.map_err(|e| e.to_string())?,
+            Err(error) => tracing::warn!(%error, "ignored an event that does not parse"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! The relay: numbers committed events in the order it finds them (a gap-free sequence)
+//! and publishes them. One replica at a time does it (a PostgreSQL advisory lock held by
+//! its transaction); events committed while Redis is down are published when it returns.
+
+use std::{sync::Arc, time::Duration};
+
+use entity::{event, relay_state};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, sea_query::Expr,
+};
+use tokio::sync::watch;
+
+use super::{CHANNEL, Envelope, Hub};
+use crate::{
+    db::Db,
+    error::{AppError, AppResult},
+};
+
+const BATCH: u64 = 1000;
+const INTERVAL: Duration = Duration::from_millis(50);
+/// Any number, the same for every replica: the key of the relay's lock.
+const RELAY_LOCK: i64 = 0x5357_4552_4c59;
+
+pub enum Bus {
+    /// One process: straight to this replica's hub.
+    InProcess,
+    Redis {
+        client: redis::Client,
+        conn: Option<redis::aio::MultiplexedConnection>,
+    },
+}
+
+impl Bus {
+    async fn publish(&mut self, hub: &Hub, events: &[Envelope]) -> Result<(), String> {
+        match self {
+            Bus::InProcess => {
+                for envelope in events {
+                    hub.accept(envelope.clone())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            }
+            Bus::Redis { client, conn } => {
+                if conn.is_none() {
+                    *conn = Some(
+                        client
+                            .get_multiplexed_async_connection()
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    );
+                }
+                let connection = conn.as_mut().expect("connected above");
+                let mut pipe = redis::pipe();
+                for envelope in events {
+                    pipe.publish(
+                        CHANNEL,
+                        serde_json::to_string(envelope).expect("events serialize"),
+                    )
+                    .ignore();
+                }
+                let result: redis::RedisResult<()> = pipe.query_async(connection).await;
+                result.map_err(|e| {
+                    *conn = None;
+                    e.to_string()
+                })
+            }
+        }
+    }
+}
+
+/// One round: number what is new, publish what is unpublished. Returns how many it published.
+pub async fn relay_once(db: &Db, bus: &mut Bus, hub: &Hub) -> AppResult<usize> {
+    let txn = db.begin_write().await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        let row = txn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT pg_try_advisory_xact_lock({RELAY_LOCK}) AS locked"),
+            ))
+            .await?
+            .ok_or_else(|| AppError::Internal("no answer to the relay lock".into()))?;
+        if !row.try_get::<bool>("", "locked")? {
+            return Ok(0); // Another replica relays.
+        }
+    }
+    let state = relay_state::Entity::find_by_id(1)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::Internal("the relay has no state row".into()))?;
+    let fresh: Vec<i64> = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
+        .filter(event::Column::Seq.is_null())
+        .order_by_asc(event::Column::Id)
+        .limit(BATCH)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let mut last_seq = state.last_seq;
+    for id in fresh {
+        last_seq += 1;
+        event::Entity::update_many()
+            .col_expr(event::Column::Seq, Expr::value(last_seq))
+            .filter(event::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    let unpublished: Vec<Envelope> = event::Entity::find()
+        .filter(event::Column::Seq.gt(state.published_seq))
+        .order_by_asc(event::Column::Seq)
+        .limit(BATCH)
+        .all(&txn)
+        .await?
+        .iter()
+        .filter_map(Envelope::of)
+        .collect();
+    let published = match unpublished.last() {
+        None => None,
+        Some(newest) => match bus.publish(hub, &unpublished).await {
+            Ok(()) => Some(newest.seq),
+            Err(error) => {
+                tracing::warn!(%error, waiting = unpublished.len(), "cannot publish events; they stay in the log and go out when the bus returns");
+                None
+            }
+        },
+    };
+    let mut active: relay_state::ActiveModel = state.clone().into();
+    active.last_seq = Set(last_seq);
+    active.published_seq = Set(published.unwrap_or(state.published_seq));
+    active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(published.map_or(0, |_| unpublished.len()))
+}
+
+pub fn spawn(db: Db, mut bus: Bus, hub: Arc<Hub>, mut stopping: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut pause = INTERVAL;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stopping.wait_for(|s| *s) => return,
+            }
+            pause = match relay_once(&db, &mut bus, &hub).await {
+                Ok(_) => INTERVAL,
+                Err(error) => {
+                    tracing::warn!(%error, "the event relay failed; retrying");
+                    (pause * 2).min(Duration::from_secs(5))
+                }
+            };
+        }
+    });
+}

@@ -1,0 +1,338 @@
+//! Subscriptions: what happens to tickets, as it commits. Each starts by replaying from
+//! the event log what the subscriber missed (`after: <seq>`) and then continues live
+//! from this replica's hub, with no gap and no duplicate.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Subscription};
+use chrono::{DateTime, Utc};
+use entity::event;
+use futures::Stream;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::Value;
+use tokio::sync::{broadcast::error::RecvError, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::{
+    domain::tickets::{queries, visibility::Scope},
+    error::{AppError, AppResult},
+    events::{Envelope, Shared},
+    graphql::{
+        caller, ids, state,
+        tickets::{FieldChange, Priority, Ticket},
+    },
+};
+
+/// Events a slow subscriber may have waiting before it is told to resume with `after`.
+const SUBSCRIBER_QUEUE: usize = 256;
+
+/// Replays `seq > after` from the log, then follows the hub, passing on what `wanted`
+/// accepts. A subscriber that falls too far behind gets an error naming the `after` to
+/// resume from, and the stream ends.
+fn follow(
+    ctx: &Context<'_>,
+    after: Option<i64>,
+    wanted: impl Fn(&Envelope) -> bool + Send + Sync + 'static,
+) -> ReceiverStream<AppResult<Shared>> {
+    let app = state(ctx).clone();
+    // Subscribe before replaying, so that nothing published meanwhile is lost.
+    let mut live = app.hub.subscribe();
+    let (out, receiver) = mpsc::channel::<AppResult<Shared>>(SUBSCRIBER_QUEUE);
+    tokio::spawn(async move {
+        let mut last = match after {
+            Some(after) => after,
+            None => app.hub.last_seq().await,
+        };
+        if after.is_some() {
+            loop {
+                let rows = event::Entity::find()
+                    .filter(event::Column::Seq.gt(last))
+                    .order_by_asc(event::Column::Seq)
+                    .limit(500)
+                    .all(app.db.conn())
+                    .await;
+                let rows = match rows {
+                    Ok(rows) => rows,
+                    Err(error) => {
+                        let _ = out.send(Err(error.into())).await;
+                        return;
+                    }
+                };
+                let count = rows.len();
+                for envelope in rows.iter().filter_map(Envelope::of) {
+                    last = envelope.seq;
+                    if wanted(&envelope) && out.send(Ok(Arc::new(envelope))).await.is_err() {
+                        return;
+                    }
+                }
+                if count < 500 {
+                    break;
+                }
+            }
+        }
+        loop {
+            match live.recv().await {
+                Ok(envelope) if envelope.seq <= last => {}
+                Ok(envelope) => {
+                    last = envelope.seq;
+                    if !wanted(&envelope) {
+                        continue;
+                    }
+                    // A full queue means the client is not reading: it must resume later.
+                    if let Err(mpsc::error::TrySendError::Full(_)) = out.try_send(Ok(envelope)) {
+                        let _ = out.try_send(Err(behind(last)));
+                        return;
+                    }
+                    if out.is_closed() {
+                        return;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    let _ = out.send(Err(behind(last))).await;
+                    return;
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+    ReceiverStream::new(receiver)
+}
+
+fn behind(last: i64) -> AppError {
+    AppError::RateLimited(format!(
+        "you fell too far behind; subscribe again with after: {last}"
+    ))
+}
+
+/// What every ticket subscription passes on: the event is about a ticket the caller may
+/// see, and internal notes only to those who may read them.
+fn visible_to(scope: &Scope, envelope: &Envelope) -> bool {
+    envelope.entity_type == "ticket"
+        && (!envelope.internal || scope.sees_internal())
+        && scope.allows_snapshot(&envelope.payload["ticket"])
+}
+
+/// Something that happened to a ticket.
+pub struct TicketEvent(pub Shared);
+
+#[Object]
+impl TicketEvent {
+    /// The event's place in the log: resume from it with `after`.
+    async fn seq(&self) -> i64 {
+        self.0.seq
+    }
+    /// `ticket.created`, `ticket.updated`, `ticket.status_changed`, `sla.warning`, …
+    async fn action(&self) -> &str {
+        &self.0.topic
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    async fn actor_name(&self) -> &str {
+        &self.0.actor_name
+    }
+    async fn ticket_id(&self) -> ID {
+        ids::encode("Ticket", self.0.entity_id)
+    }
+    async fn ticket_number(&self) -> Option<&str> {
+        self.0.payload["ticket"]["number"].as_str()
+    }
+    async fn changes(&self) -> Vec<FieldChange> {
+        FieldChange::list(&self.0.payload)
+    }
+    /// The rest of what the event carries, as JSON.
+    async fn details(&self) -> Json<Value> {
+        let mut details = self.0.payload.clone();
+        if let Some(object) = details.as_object_mut() {
+            object.remove("changes");
+        }
+        Json(details)
+    }
+    /// The ticket as it is now.
+    async fn ticket(&self, ctx: &Context<'_>) -> AppResult<Ticket> {
+        queries::by_id(state(ctx).db.conn(), &Scope::Everything, self.0.entity_id)
+            .await
+            .map(Ticket)
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum QueueChangeKind {
+    /// The ticket came into the queue.
+    Entered,
+    /// It left the queue (escalated or reassigned elsewhere).
+    Left,
+    /// It changed while in the queue.
+    Changed,
+}
+
+/// A queue's change: one ticket, never the whole queue again.
+pub struct QueueChange {
+    kind: QueueChangeKind,
+    event: TicketEvent,
+}
+
+#[Object]
+impl QueueChange {
+    async fn kind(&self) -> QueueChangeKind {
+        self.kind
+    }
+    async fn event(&self) -> &TicketEvent {
+        &self.event
+    }
+}
+
+fn group_change(envelope: &Envelope) -> Option<(Option<i64>, Option<i64>)> {
+    envelope.payload["changes"]
+        .as_array()?
+        .iter()
+        .find(|c| c["field"] == "groupId")
+        .map(|c| (c["old"].as_i64(), c["new"].as_i64()))
+}
+
+fn queue_change(group: i64, envelope: &Envelope) -> Option<QueueChangeKind> {
+    let now_in = envelope.payload["ticket"]["groupId"].as_i64() == Some(group);
+    match group_change(envelope) {
+        Some((old, _)) if !now_in && old == Some(group) => Some(QueueChangeKind::Left),
+        Some((old, _)) if now_in && old != Some(group) => Some(QueueChangeKind::Entered),
+        None if now_in && envelope.topic == "ticket.created" => Some(QueueChangeKind::Entered),
+        _ if now_in => Some(QueueChangeKind::Changed),
+        _ => None,
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum SlaAlertKind {
+    Warning,
+    Breached,
+}
+
+#[derive(InputObject, Default)]
+pub struct SlaAlertFilter {
+    pub group_id: Option<ID>,
+    pub service_id: Option<ID>,
+    pub priority: Option<Priority>,
+    pub organization_id: Option<ID>,
+}
+
+/// An SLA warning or breach, with the clock's state when it went out.
+pub struct SlaAlert(TicketEvent);
+
+#[Object]
+impl SlaAlert {
+    async fn seq(&self) -> i64 {
+        self.0.0.seq
+    }
+    async fn kind(&self) -> SlaAlertKind {
+        if self.0.0.topic == "sla.breached" {
+            SlaAlertKind::Breached
+        } else {
+            SlaAlertKind::Warning
+        }
+    }
+    /// RESPONSE or RESOLUTION.
+    async fn metric(&self) -> Option<&str> {
+        self.0.0.payload["metric"].as_str()
+    }
+    /// The share of the target elapsed: a warning threshold, or 100.
+    async fn percent(&self) -> Option<i64> {
+        self.0.0.payload["percent"].as_i64()
+    }
+    /// The exact instant the threshold was reached.
+    async fn instant(&self) -> Option<&str> {
+        self.0.0.payload["instant"].as_str()
+    }
+    async fn due_at(&self) -> Option<&str> {
+        self.0.0.payload["dueAt"].as_str()
+    }
+    async fn remaining_seconds(&self) -> Option<i64> {
+        self.0.0.payload["remainingSeconds"].as_i64()
+    }
+    async fn event(&self) -> &TicketEvent {
+        &self.0
+    }
+}
+
+#[derive(Default)]
+pub struct LiveSubscription;
+
+#[Subscription]
+impl LiveSubscription {
+    /// Everything that happens to one ticket. With `after`, first what was missed.
+    async fn ticket_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        after: Option<i64>,
+    ) -> async_graphql::Result<impl Stream<Item = AppResult<TicketEvent>> + use<>> {
+        let ticket_id = ids::decode_as(&id, "Ticket", "id")?;
+        let scope = Scope::of(state(ctx).db.conn(), caller(ctx)).await?;
+        queries::by_id(state(ctx).db.conn(), &scope, ticket_id).await?;
+        let stream = follow(ctx, after, move |e| {
+            e.entity_id == ticket_id && visible_to(&scope, e)
+        });
+        Ok(futures::StreamExt::map(stream, |e| e.map(TicketEvent)))
+    }
+
+    /// A group's queue: tickets entering, leaving and changing in it, one at a time.
+    async fn queue_changed(
+        &self,
+        ctx: &Context<'_>,
+        group_id: ID,
+        after: Option<i64>,
+    ) -> async_graphql::Result<impl Stream<Item = AppResult<QueueChange>> + use<>> {
+        let group = ids::decode_as(&group_id, "Group", "groupId")?;
+        let scope = Scope::of(state(ctx).db.conn(), caller(ctx)).await?;
+        if !scope.works_queue(group) {
+            return Err(AppError::Forbidden("you do not work this group's queue".into()).into());
+        }
+        let sees_internal = scope.sees_internal();
+        let stream = follow(ctx, after, move |e| {
+            e.entity_type == "ticket"
+                && (!e.internal || sees_internal)
+                && queue_change(group, e).is_some()
+        });
+        Ok(futures::StreamExt::map(stream, move |e| {
+            e.map(|e| QueueChange {
+                kind: queue_change(group, &e).unwrap_or(QueueChangeKind::Changed),
+                event: TicketEvent(e),
+            })
+        }))
+    }
+
+    /// SLA warnings and breaches on the tickets the caller may see, narrowed by group,
+    /// service, priority or organization.
+    async fn sla_alerts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SlaAlertFilter>,
+        after: Option<i64>,
+    ) -> async_graphql::Result<impl Stream<Item = AppResult<SlaAlert>> + use<>> {
+        let filter = filter.unwrap_or_default();
+        let want = |id: Option<ID>, type_name: &str, field: &str| {
+            id.map(|id| ids::decode_as(&id, type_name, field))
+                .transpose()
+        };
+        let group = want(filter.group_id, "Group", "groupId")?;
+        let service = want(filter.service_id, "Service", "serviceId")?;
+        let organization = want(filter.organization_id, "Organization", "organizationId")?;
+        let priority = filter.priority.map(Priority::number);
+        let scope = Scope::of(state(ctx).db.conn(), caller(ctx)).await?;
+        let stream = follow(ctx, after, move |e| {
+            let ticket = &e.payload["ticket"];
+            let is = |key: &str, wanted: Option<i64>| {
+                wanted.is_none_or(|w| ticket[key].as_i64() == Some(w))
+            };
+            e.topic.starts_with("sla.")
+                && e.topic != "sla.policy_changed"
+                && visible_to(&scope, e)
+                && is("groupId", group)
+                && is("serviceId", service)
+                && is("organizationId", organization)
+                && is("priority", priority.map(i64::from))
+        });
+        Ok(futures::StreamExt::map(stream, |e| {
+            e.map(|e| SlaAlert(TicketEvent(e)))
+        }))
+    }
+}

@@ -1,0 +1,267 @@
+//! Live subscriptions over graphql-transport-ws: changes arrive as they commit, on every
+//! replica, to those who may see them; a client that drops off gets back what it missed.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use switchboard_tests::{
+    Backend, TestServer,
+    desk::{COMMENT, CREATE},
+    on_both_backends,
+    services::{Postgres, Redis},
+    ws::WsClient,
+};
+
+const FOLLOW: &str = "subscription($id: ID!, $after: Int) { ticketUpdated(id: $id, after: $after) { seq action actorName changes { field newValue } } }";
+const UPDATE: &str =
+    "mutation($input: UpdateTicketInput!) { updateTicket(input: $input) { ticket { version } } }";
+
+/// A ticket in the Network queue, raised by an agent for Rita.
+async fn ticket(server: &TestServer, token: &str, desk: &switchboard_tests::desk::Desk) -> Value {
+    let input = json!({ "kind": "INCIDENT", "title": "Wifi down", "groupId": desk.network_group_id, "requesterId": desk.requester.id });
+    server.must(token, CREATE, json!({ "input": input })).await["createTicket"]["ticket"].clone()
+}
+
+/// Renames the ticket `count` times, returning the version after.
+async fn rename(
+    server: &TestServer,
+    token: &str,
+    ticket: &Value,
+    version: i64,
+    count: usize,
+    prefix: &str,
+) -> i64 {
+    let mut version = version;
+    for n in 0..count {
+        let input =
+            json!({ "id": ticket["id"], "version": version, "title": format!("{prefix} {n}") });
+        version = server.must(token, UPDATE, json!({ "input": input })).await["updateTicket"]["ticket"]["version"].as_i64().unwrap();
+    }
+    version
+}
+
+/// The next event after the ticket's creation. A subscription without `after` starts
+/// where this replica's hub stands, which may be just before the creation it was
+/// published after.
+async fn next_event(ws: &mut WsClient) -> Value {
+    loop {
+        let message = ws.next_message().await;
+        assert_eq!(message["type"], "next", "{message}");
+        assert!(message["payload"].get("errors").is_none(), "{message}");
+        let event = message["payload"]["data"]["ticketUpdated"].clone();
+        if event["action"] != "ticket.created" {
+            return event;
+        }
+    }
+}
+
+async fn a_subscriber_receives_a_change_within_a_second(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    let t = ticket(&server, &ada, &desk).await;
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+    ws.subscribe("1", FOLLOW, json!({ "id": t["id"] })).await;
+    // The subscription is live once the server has taken it; give it that moment.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = Instant::now();
+    rename(&server, &ada, &t, 1, 1, "Wifi down on floor").await;
+    let event = tokio::time::timeout(Duration::from_secs(1), next_event(&mut ws))
+        .await
+        .expect("within a second");
+    assert!(sent.elapsed() < Duration::from_secs(1));
+    assert_eq!(event["action"], "ticket.updated");
+    assert_eq!(
+        event["changes"],
+        json!([{ "field": "title", "newValue": "Wifi down on floor 0" }])
+    );
+    assert_eq!(event["actorName"], "ada");
+}
+
+async fn reconnecting_with_after_gets_exactly_what_was_missed(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    let t = ticket(&server, &ada, &desk).await;
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+    ws.subscribe("1", FOLLOW, json!({ "id": t["id"] })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let version = rename(&server, &ada, &t, 1, 1, "seen").await;
+    let seen = next_event(&mut ws).await["seq"].as_i64().unwrap();
+    drop(ws);
+
+    // Three changes while away, and changes to other tickets in between.
+    let other = ticket(&server, &ada, &desk).await;
+    let version = rename(&server, &ada, &t, version, 3, "missed").await;
+    rename(&server, &ada, &other, 1, 2, "elsewhere").await;
+
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+    ws.subscribe("2", FOLLOW, json!({ "id": t["id"], "after": seen }))
+        .await;
+    let mut seqs = vec![];
+    for n in 0..3 {
+        let event = next_event(&mut ws).await;
+        assert_eq!(event["changes"][0]["newValue"], format!("missed {n}"));
+        seqs.push(event["seq"].as_i64().unwrap());
+    }
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]) && seqs[0] > seen);
+    // Then live again, with nothing repeated.
+    rename(&server, &ada, &t, version, 1, "live").await;
+    let event = next_event(&mut ws).await;
+    assert_eq!(event["changes"][0]["newValue"], "live 0");
+    assert!(event["seq"].as_i64().unwrap() > seqs[2]);
+}
+
+async fn a_requester_never_hears_of_others_tickets_or_internal_notes(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    let rita_ticket = ticket(&server, &ada, &desk).await;
+    let input = json!({ "kind": "INCIDENT", "title": "Otto's", "groupId": desk.network_group_id, "requesterId": desk.other_requester.id });
+    let otto_ticket =
+        server.must(&ada, CREATE, json!({ "input": input })).await["createTicket"]["ticket"]
+            .clone();
+
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &desk.requester.token).await;
+    // Another requester's ticket: refused.
+    ws.subscribe("theirs", FOLLOW, json!({ "id": otto_ticket["id"] }))
+        .await;
+    let refused = ws.next_message().await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{refused}"
+    );
+    assert_eq!(ws.next_message().await["type"], "complete");
+    // Her own, from the beginning: an internal note never arrives, the public reply does.
+    ws.subscribe(
+        "mine",
+        FOLLOW,
+        json!({ "id": rita_ticket["id"], "after": 0 }),
+    )
+    .await;
+    let created = ws.next_message().await;
+    assert_eq!(
+        created["payload"]["data"]["ticketUpdated"]["action"],
+        "ticket.created"
+    );
+    server.must(&ada, COMMENT, json!({ "input": { "ticketId": rita_ticket["id"], "body": "VIP, handle with care", "internal": true } })).await;
+    server
+        .must(
+            &ada,
+            COMMENT,
+            json!({ "input": { "ticketId": otto_ticket["id"], "body": "For Otto" } }),
+        )
+        .await;
+    server
+        .must(
+            &ada,
+            COMMENT,
+            json!({ "input": { "ticketId": rita_ticket["id"], "body": "We are on it" } }),
+        )
+        .await;
+    let next = ws.next_message().await;
+    let event = &next["payload"]["data"]["ticketUpdated"];
+    assert_eq!(event["action"], "ticket.commented");
+    assert!(
+        !next.to_string().contains("VIP") && !next.to_string().contains("Otto"),
+        "{next}"
+    );
+    // The agent, following the same ticket from the start, sees the note.
+    let mut agent = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+    agent
+        .subscribe("a", FOLLOW, json!({ "id": rita_ticket["id"], "after": 0 }))
+        .await;
+    let actions: Vec<String> = {
+        let mut actions = vec![];
+        for _ in 0..3 {
+            let m = agent.next_message().await;
+            actions.push(
+                m["payload"]["data"]["ticketUpdated"]["action"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        actions
+    };
+    assert_eq!(
+        actions,
+        ["ticket.created", "ticket.commented", "ticket.commented"]
+    );
+}
+
+on_both_backends!(
+    a_subscriber_receives_a_change_within_a_second,
+    reconnecting_with_after_gets_exactly_what_was_missed,
+    a_requester_never_hears_of_others_tickets_or_internal_notes,
+);
+
+/// Two replicas on one PostgreSQL and one Redis: a change made through A reaches a
+/// subscriber on B within a second; with Redis stopped in the middle of a stream of
+/// changes and started again, every event still arrives, in order, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_changes_through_redis_and_lose_nothing_when_it_stops() {
+    let redis = tokio::task::spawn_blocking(Redis::start).await.unwrap();
+    let (_, url) = Postgres::shared().create_database();
+    let (a, b) = tokio::join!(
+        TestServer::start_with(Backend::Postgres, |s| {
+            s.database_url = Some(url.clone());
+            s.redis_url = Some(redis.url());
+        }),
+        TestServer::start_with(Backend::Postgres, |s| {
+            s.database_url = Some(url.clone());
+            s.redis_url = Some(redis.url());
+        }),
+    );
+    let desk = a.desk().await;
+    let ada = desk.agents[0].token.clone();
+    let t = ticket(&a, &ada, &desk).await;
+    let mut ws = WsClient::connect_with_token(&b.ws_url(), &ada).await;
+    ws.subscribe("1", FOLLOW, json!({ "id": t["id"] })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let sent = Instant::now();
+    let version = rename(&a, &ada, &t, 1, 1, "first").await;
+    let event = tokio::time::timeout(Duration::from_secs(1), next_event(&mut ws))
+        .await
+        .expect("B hears of A's change within a second");
+    assert!(sent.elapsed() < Duration::from_secs(1));
+    assert_eq!(event["changes"][0]["newValue"], "first 0");
+
+    let version = rename(&a, &ada, &t, version, 5, "before").await;
+    redis.pause();
+    let version = rename(&a, &ada, &t, version, 5, "during").await;
+    // Queries and mutations keep working while Redis is down.
+    assert_eq!(
+        a.must(
+            &ada,
+            "query($n: String!) { ticket(number: $n) { version } }",
+            json!({ "n": t["number"] })
+        )
+        .await["ticket"]["version"],
+        version
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    redis.resume();
+    rename(&a, &ada, &t, version, 5, "after").await;
+    let mut titles = vec![];
+    let mut seqs: Vec<i64> = vec![];
+    for _ in 0..15 {
+        let event = tokio::time::timeout(Duration::from_secs(10), next_event(&mut ws))
+            .await
+            .expect("every event arrives");
+        titles.push(
+            event["changes"][0]["newValue"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+        seqs.push(event["seq"].as_i64().unwrap());
+    }
+    let expected: Vec<String> = ["before", "during", "after"]
+        .iter()
+        .flat_map(|p| (0..5).map(move |n| format!("{p} {n}")))
+        .collect();
+    assert_eq!(titles, expected, "in order, once");
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+}
