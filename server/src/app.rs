@@ -3,24 +3,14 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
-use entity::api_token;
-use tokio::{
-    net::TcpListener,
-    sync::{broadcast, watch},
-    task::JoinHandle,
-};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::{
     auth::{Authenticator, jwt},
     clock::{SharedClock, SystemClock},
     config::{Config, JwtKeyConfig},
     db::Db,
-    domain, events,
-    graphql::{
-        self,
-        api_tokens::{ApiToken, ApiTokenChange, ApiTokenChangeKind},
-    },
-    http, jobs,
+    domain, events, graphql, http, jobs,
 };
 
 /// Everything a request handler needs; cheap to clone.
@@ -33,19 +23,8 @@ pub struct AppState {
     pub clock: SharedClock,
     /// This replica's share of the live pipeline: subscriptions listen here.
     pub hub: Arc<events::Hub>,
-    pub token_changes: broadcast::Sender<ApiTokenChange>,
     /// Flips to true when the server begins to shut down; long-lived sockets watch it.
     pub shutting_down: watch::Receiver<bool>,
-}
-
-impl AppState {
-    pub fn announce_token_change(&self, kind: ApiTokenChangeKind, row: &api_token::Model) {
-        // No receivers is the normal case when no admin console is open.
-        let _ = self.token_changes.send(ApiTokenChange {
-            kind,
-            api_token: ApiToken(row.clone()),
-        });
-    }
 }
 
 /// Connects to the database, applies migrations and prepares the HS256 secret.
@@ -144,7 +123,6 @@ pub async fn start_with_clock(
         db,
         redis,
         clock,
-        token_changes: broadcast::channel(256).0,
         shutting_down: shutdown_rx.clone(),
     };
     domain::sla::engine::spawn(state.db.clone(), state.clock.clone(), shutdown_rx.clone());

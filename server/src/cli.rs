@@ -10,7 +10,7 @@ use crate::{
     app,
     auth::{Role, jwt},
     config::{Config, JwtKeyConfig, Settings},
-    domain::api_tokens,
+    domain::{api_tokens, events::Actor},
     graphql, telemetry,
 };
 
@@ -141,6 +141,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Who the event log says acted, for changes made on the server's own command line.
+fn command_line() -> Actor {
+    Actor {
+        user_id: None,
+        name: "switchboard command line".into(),
+    }
+}
+
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -206,6 +214,7 @@ async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
             let expires_at = expires_in_days.map(|days| Utc::now() + Duration::days(days));
             let created = api_tokens::create(
                 &db,
+                &command_line(),
                 api_tokens::NewToken {
                     name,
                     scopes,
@@ -261,7 +270,7 @@ async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
         }
         TokenCommand::Revoke { id } => {
             let db = app::open_database(&config).await?;
-            let row = api_tokens::revoke(&db, id)
+            let row = api_tokens::revoke(&db, &command_line(), id)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!(

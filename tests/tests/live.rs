@@ -265,3 +265,41 @@ async fn two_replicas_share_changes_through_redis_and_lose_nothing_when_it_stops
     assert_eq!(titles, expected, "in order, once");
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 }
+
+/// A thousand subscribers on one replica (fifty sockets with twenty subscriptions each)
+/// each receive one broadcast change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_subscribers_each_receive_a_broadcast_change() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    let t = ticket(&server, &ada, &desk).await;
+    let mut sockets = Vec::new();
+    for _ in 0..50 {
+        let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+        for n in 0..20 {
+            ws.subscribe(&n.to_string(), FOLLOW, json!({ "id": t["id"] }))
+                .await;
+        }
+        sockets.push(ws);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    rename(&server, &ada, &t, 1, 1, "broadcast").await;
+    let received = futures::future::join_all(sockets.iter_mut().map(|ws| async move {
+        let mut ids = std::collections::BTreeSet::new();
+        while ids.len() < 20 {
+            let message = ws.next_message().await;
+            let event = &message["payload"]["data"]["ticketUpdated"];
+            if event["action"] == "ticket.updated" {
+                assert_eq!(event["changes"][0]["newValue"], "broadcast 0");
+                assert!(
+                    ids.insert(message["id"].as_str().unwrap().to_string()),
+                    "each subscriber once"
+                );
+            }
+        }
+        ids.len()
+    }))
+    .await;
+    assert_eq!(received.iter().sum::<usize>(), 1000);
+}

@@ -124,7 +124,7 @@ async fn partner_tokens_need_the_events_scope(backend: Backend) {
         "{reply}"
     );
 
-    // A revoked token cannot connect again.
+    // Revoking it closes its open socket, and it cannot connect again.
     server
         .gql(
             Some(&admin),
@@ -133,6 +133,9 @@ async fn partner_tokens_need_the_events_scope(backend: Backend) {
         )
         .await
         .data();
+    let closed = ws.closed(Duration::from_secs(5)).await;
+    assert_eq!(closed.code, 4403);
+    assert!(closed.reason.contains("revoked"), "{closed:?}");
     let mut ws = WsClient::connect(&server.ws_url()).await;
     ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {secret}") } })).await;
     let closed = ws.closed(Duration::from_secs(5)).await;

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::{
     auth::{Partner, Scope, api_token as secrets},
     db::Db,
+    domain::events::{self, Actor, NewEvent},
     domain::users::strings,
     error::{AppError, AppResult},
 };
@@ -57,7 +58,26 @@ pub fn parse_scopes(names: &[String]) -> AppResult<Vec<Scope>> {
     Ok(scopes)
 }
 
-pub async fn create(db: &Db, new: NewToken) -> AppResult<CreatedToken> {
+/// The event every replica hears: subscriptions and sockets of a revoked token end.
+async fn record(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    topic: &str,
+    row: &api_token::Model,
+) -> AppResult<()> {
+    let payload = json!({ "name": row.name, "prefix": row.prefix });
+    let event = NewEvent {
+        topic,
+        entity_type: "api_token",
+        entity_id: row.id,
+        internal: false,
+        payload,
+    };
+    events::append(txn, actor, Utc::now(), event).await?;
+    Ok(())
+}
+
+pub async fn create(db: &Db, actor: &Actor, new: NewToken) -> AppResult<CreatedToken> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
         return Err(AppError::bad_input(
@@ -91,6 +111,7 @@ pub async fn create(db: &Db, new: NewToken) -> AppResult<CreatedToken> {
     }
     .insert(&txn)
     .await?;
+    record(&txn, actor, "api_token.created", &row).await?;
     txn.commit().await?;
     Ok(CreatedToken {
         row,
@@ -121,7 +142,7 @@ pub async fn find(db: &Db, id: i64) -> AppResult<api_token::Model> {
 }
 
 /// Revokes the token at once. Revoking a revoked token is harmless and keeps the first time.
-pub async fn revoke(db: &Db, id: i64) -> AppResult<api_token::Model> {
+pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> AppResult<api_token::Model> {
     let txn = db.begin_write().await?;
     let row = api_token::Entity::find_by_id(id)
         .one(&txn)
@@ -133,6 +154,7 @@ pub async fn revoke(db: &Db, id: i64) -> AppResult<api_token::Model> {
     let mut active: api_token::ActiveModel = row.into();
     active.revoked_at = Set(Some(Utc::now()));
     let row = active.update(&txn).await?;
+    record(&txn, actor, "api_token.revoked", &row).await?;
     txn.commit().await?;
     Ok(row)
 }

@@ -4,11 +4,13 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use entity::api_token;
 use futures::{Stream, StreamExt};
-use tokio_stream::wrappers::BroadcastStream;
 
 use crate::{
     auth::Role,
-    domain::api_tokens::{self, NewToken, scopes_of},
+    domain::{
+        api_tokens::{self, NewToken, scopes_of},
+        events::Actor,
+    },
     error::AppResult,
     graphql::{caller, ids, pagination, state},
 };
@@ -121,6 +123,7 @@ impl ApiTokenMutation {
         let app = state(ctx);
         let created = api_tokens::create(
             &app.db,
+            &Actor::of(caller(ctx)),
             NewToken {
                 name: input.name,
                 scopes: input.scopes,
@@ -129,7 +132,6 @@ impl ApiTokenMutation {
             },
         )
         .await?;
-        app.announce_token_change(ApiTokenChangeKind::Created, &created.row);
         Ok(CreateApiTokenPayload {
             api_token: ApiToken(created.row),
             secret: created.token,
@@ -145,8 +147,7 @@ impl ApiTokenMutation {
         caller(ctx).require_role(Role::Admin)?;
         let id = ids::decode_as(&input.id, "ApiToken", "id")?;
         let app = state(ctx);
-        let row = api_tokens::revoke(&app.db, id).await?;
-        app.announce_token_change(ApiTokenChangeKind::Revoked, &row);
+        let row = api_tokens::revoke(&app.db, &Actor::of(caller(ctx)), id).await?;
         Ok(RevokeApiTokenPayload {
             api_token: ApiToken(row),
         })
@@ -163,6 +164,8 @@ pub enum ApiTokenChangeKind {
 pub struct ApiTokenChange {
     pub kind: ApiTokenChangeKind,
     pub api_token: ApiToken,
+    /// The event's place in the log.
+    pub seq: i64,
 }
 
 #[derive(Default)]
@@ -174,9 +177,27 @@ impl ApiTokenSubscription {
     async fn api_token_changed(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<impl Stream<Item = ApiTokenChange> + use<>> {
+        after: Option<i64>,
+    ) -> async_graphql::Result<impl Stream<Item = AppResult<ApiTokenChange>> + use<>> {
         caller(ctx).require_role(Role::Admin)?;
-        let changes = BroadcastStream::new(state(ctx).token_changes.subscribe());
-        Ok(changes.filter_map(|change| async move { change.ok() }))
+        let db = state(ctx).db.clone();
+        let events = crate::graphql::live::follow(ctx, after, |e| e.entity_type == "api_token");
+        Ok(events.then(move |event| {
+            let db = db.clone();
+            async move {
+                let event = event?;
+                let kind = if event.topic == "api_token.revoked" {
+                    ApiTokenChangeKind::Revoked
+                } else {
+                    ApiTokenChangeKind::Created
+                };
+                let row = api_tokens::find(&db, event.entity_id).await?;
+                Ok(ApiTokenChange {
+                    kind,
+                    api_token: ApiToken(row),
+                    seq: event.seq,
+                })
+            }
+        }))
     }
 }

@@ -29,7 +29,7 @@ const SUBSCRIBER_QUEUE: usize = 256;
 /// Replays `seq > after` from the log, then follows the hub, passing on what `wanted`
 /// accepts. A subscriber that falls too far behind gets an error naming the `after` to
 /// resume from, and the stream ends.
-fn follow(
+pub fn follow(
     ctx: &Context<'_>,
     after: Option<i64>,
     wanted: impl Fn(&Envelope) -> bool + Send + Sync + 'static,

@@ -128,6 +128,9 @@ impl Connection {
         let mut keepalive =
             tokio::time::interval_at(Instant::now() + config.ws_keepalive, config.ws_keepalive);
         let mut shutting_down = pin!(stopping(self.server.state.shutting_down.clone()));
+        // Every replica hears of a revocation through the event log: a revoked token's
+        // socket closes wherever it is.
+        let mut revocations = self.server.state.hub.subscribe();
 
         let close = loop {
             tokio::select! {
@@ -153,6 +156,14 @@ impl Connection {
                     }
                 }
                 Some(id) = finished.recv() => { self.subscriptions.remove(&id); }
+                event = revocations.recv(), if self.partner_token().is_some() => {
+                    if let Ok(event) = event
+                        && event.topic == "api_token.revoked"
+                        && Some(event.entity_id) == self.partner_token()
+                    {
+                        break Some(Close(4403, "Forbidden: the API token was revoked".into()));
+                    }
+                }
                 _ = &mut shutting_down => {
                     break Some(Close(1001, "The server is shutting down: reconnect".into()));
                 }
@@ -166,6 +177,13 @@ impl Connection {
         }
         drop(out);
         let _ = writer.await;
+    }
+
+    fn partner_token(&self) -> Option<i64> {
+        match &self.caller {
+            Some(Caller::Partner(partner)) => Some(partner.token_id),
+            _ => None,
+        }
     }
 
     /// Handles one client message. Returns when the caller's credential expires, once
