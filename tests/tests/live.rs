@@ -191,6 +191,8 @@ async fn a_requester_never_hears_of_others_tickets_or_internal_notes(backend: Ba
 }
 
 on_both_backends!(
+    a_queue_and_a_dashboard_follow_their_tickets,
+    sla_alerts_reach_their_subscribers_with_the_clock,
     a_subscriber_receives_a_change_within_a_second,
     reconnecting_with_after_gets_exactly_what_was_missed,
     a_requester_never_hears_of_others_tickets_or_internal_notes,
@@ -302,4 +304,117 @@ async fn a_thousand_subscribers_each_receive_a_broadcast_change() {
     }))
     .await;
     assert_eq!(received.iter().sum::<usize>(), 1000);
+}
+
+async fn a_queue_and_a_dashboard_follow_their_tickets(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+    ws.subscribe(
+        "queue",
+        "subscription($g: ID!) { queueChanged(groupId: $g) { kind event { seq action ticketNumber } } }",
+        json!({ "g": desk.network_group_id }),
+    )
+    .await;
+    ws.subscribe(
+        "counts",
+        "subscription { dashboard { total byStatus { status count } } }",
+        Value::Null,
+    )
+    .await;
+    let first = ws.next_message().await;
+    assert_eq!(
+        (
+            first["id"].as_str(),
+            first["payload"]["data"]["dashboard"]["total"].as_i64()
+        ),
+        (Some("counts"), Some(0))
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // A ticket enters the queue: the queue says so, the dashboard counts it.
+    let t = ticket(&server, &ada, &desk).await;
+    let (mut kinds, mut total) = (vec![], 0);
+    while kinds.is_empty() || total != 1 {
+        let message = ws.next_message().await;
+        match message["id"].as_str() {
+            Some("queue") => kinds.push(
+                message["payload"]["data"]["queueChanged"]["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            ),
+            _ => {
+                total = message["payload"]["data"]["dashboard"]["total"]
+                    .as_i64()
+                    .unwrap()
+            }
+        }
+    }
+    // Escalated to tier 2, it leaves Ada's queue, and her dashboard, whose scope is her groups.
+    let escalate = "mutation($input: EscalateTicketInput!) { escalateTicket(input: $input) { ticket { version } } }";
+    server.must(&ada, escalate, json!({ "input": { "id": t["id"], "version": 1, "level": "FUNCTIONAL", "reason": "tier 2" } })).await;
+    while kinds.len() < 2 || total != 0 {
+        let message = ws.next_message().await;
+        match message["id"].as_str() {
+            Some("queue") => kinds.push(
+                message["payload"]["data"]["queueChanged"]["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            ),
+            _ => {
+                total = message["payload"]["data"]["dashboard"]["total"]
+                    .as_i64()
+                    .unwrap()
+            }
+        }
+    }
+    assert_eq!(kinds, ["ENTERED", "LEFT"]);
+    // A requester may not watch a queue.
+    let mut rita = WsClient::connect_with_token(&server.ws_url(), &desk.requester.token).await;
+    rita.subscribe(
+        "q",
+        "subscription($g: ID!) { queueChanged(groupId: $g) { kind } }",
+        json!({ "g": desk.network_group_id }),
+    )
+    .await;
+    let refused = rita.next_message().await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+}
+
+async fn sla_alerts_reach_their_subscribers_with_the_clock(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    server
+        .must(&desk.admin, "mutation { saveSlaPolicy(input: { name: \"P1\", position: 1, priority: P1, responseMinutes: 15 }) { slaPolicy { id } } }", Value::Null)
+        .await;
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+    ws.subscribe("p1", "subscription { slaAlerts(filter: { priority: P1 }) { kind metric percent dueAt remainingSeconds event { ticketNumber } } }", Value::Null).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let input = json!({ "kind": "INCIDENT", "title": "Core switch down", "impact": "HIGH", "urgency": "HIGH", "groupId": desk.network_group_id, "requesterId": desk.requester.id });
+    let number = server.must(&ada, CREATE, json!({ "input": input })).await["createTicket"]["ticket"]["number"].clone();
+    server.advance(chrono::Duration::minutes(12));
+    let alert = ws.next_message().await;
+    let alert = &alert["payload"]["data"]["slaAlerts"];
+    assert_eq!(
+        (
+            alert["kind"].as_str(),
+            alert["metric"].as_str(),
+            alert["percent"].as_i64()
+        ),
+        (Some("WARNING"), Some("RESPONSE"), Some(75))
+    );
+    assert_eq!(alert["event"]["ticketNumber"], number);
+    assert!(alert["dueAt"].is_string());
+    let remaining = alert["remainingSeconds"].as_i64().unwrap();
+    assert!(
+        (170..=181).contains(&remaining),
+        "about three minutes left: {remaining}"
+    );
 }

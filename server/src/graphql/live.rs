@@ -253,6 +253,9 @@ impl SlaAlert {
     }
 }
 
+/// How often a dashboard may be pushed new counts: changes in between are coalesced.
+const DASHBOARD_PERIOD: std::time::Duration = std::time::Duration::from_millis(300);
+
 #[derive(Default)]
 pub struct LiveSubscription;
 
@@ -298,6 +301,54 @@ impl LiveSubscription {
                 event: TicketEvent(e),
             })
         }))
+    }
+
+    /// Live counts by status and priority over the tickets the caller may see (narrowed
+    /// by the filter): the counts now, then again whenever they change, at most a few
+    /// times a second however busy the desk.
+    async fn dashboard(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<crate::graphql::tickets::TicketFilterInput>,
+    ) -> async_graphql::Result<
+        impl Stream<Item = AppResult<crate::graphql::tickets::TicketCounts>> + use<>,
+    > {
+        let filter = filter.unwrap_or_default().into_domain()?;
+        let app = state(ctx).clone();
+        let scope = Scope::of(app.db.conn(), caller(ctx)).await?;
+        let mut events = app.hub.subscribe();
+        let (out, receiver) = mpsc::channel(4);
+        tokio::spawn(async move {
+            let mut shown: Option<queries::Counts> = None;
+            let mut changed = true;
+            let mut ticker = tokio::time::interval(DASHBOARD_PERIOD);
+            loop {
+                tokio::select! {
+                    event = events.recv() => match event {
+                        Ok(event) => changed |= event.entity_type == "ticket" && !event.topic.starts_with("sla."),
+                        // Missed some: recount to be sure.
+                        Err(RecvError::Lagged(_)) => changed = true,
+                        Err(RecvError::Closed) => return,
+                    },
+                    _ = ticker.tick(), if changed => {
+                        changed = false;
+                        let counts = match queries::counts(app.db.conn(), &scope, &filter).await {
+                            Ok(counts) => counts,
+                            Err(error) => { let _ = out.send(Err(error)).await; return; }
+                        };
+                        if shown.as_ref() != Some(&counts) {
+                            shown = Some(counts.clone());
+                            let update = crate::graphql::tickets::TicketCounts::of(counts);
+                            if out.send(update).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    _ = out.closed() => return,
+                }
+            }
+        });
+        Ok(ReceiverStream::new(receiver))
     }
 
     /// SLA warnings and breaches on the tickets the caller may see, narrowed by group,

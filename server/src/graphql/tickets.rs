@@ -423,7 +423,7 @@ fn decode_all(values: Option<Vec<ID>>, type_name: &str, field: &str) -> AppResul
 }
 
 impl TicketFilterInput {
-    fn into_domain(self) -> AppResult<TicketFilter> {
+    pub fn into_domain(self) -> AppResult<TicketFilter> {
         Ok(TicketFilter {
             statuses: self
                 .status
@@ -516,6 +516,31 @@ pub struct PriorityCount {
 pub struct TicketCounts {
     pub by_status: Vec<StatusCount>,
     pub by_priority: Vec<PriorityCount>,
+}
+
+impl TicketCounts {
+    pub fn of(counts: queries::Counts) -> AppResult<TicketCounts> {
+        Ok(TicketCounts {
+            by_status: counts
+                .by_status
+                .into_iter()
+                .map(|(status, count)| {
+                    Ok(StatusCount {
+                        status: stored(types::Status::parse(&status, "status"))?.into(),
+                        count,
+                    })
+                })
+                .collect::<AppResult<_>>()?,
+            by_priority: counts
+                .by_priority
+                .into_iter()
+                .map(|(priority, count)| PriorityCount {
+                    priority: Priority::from_number(priority),
+                    count,
+                })
+                .collect(),
+        })
+    }
 }
 
 #[ComplexObject]
@@ -656,26 +681,7 @@ impl TicketQuery {
         let scope = ticket_scope(ctx).await?;
         let filter = filter.unwrap_or_default().into_domain()?;
         let counts = queries::counts(state(ctx).db.conn(), scope, &filter).await?;
-        Ok(TicketCounts {
-            by_status: counts
-                .by_status
-                .into_iter()
-                .map(|(status, count)| {
-                    Ok(StatusCount {
-                        status: stored(types::Status::parse(&status, "status"))?.into(),
-                        count,
-                    })
-                })
-                .collect::<AppResult<_>>()?,
-            by_priority: counts
-                .by_priority
-                .into_iter()
-                .map(|(priority, count)| PriorityCount {
-                    priority: Priority::from_number(priority),
-                    count,
-                })
-                .collect(),
-        })
+        TicketCounts::of(counts)
     }
 }
 

@@ -248,7 +248,7 @@ pub async fn list(
         .await?)
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     pub by_status: Vec<(String, i64)>,
     pub by_priority: Vec<(i16, i64)>,
