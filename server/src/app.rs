@@ -23,6 +23,8 @@ pub struct AppState {
     pub clock: SharedClock,
     /// This replica's share of the live pipeline: subscriptions listen here.
     pub hub: Arc<events::Hub>,
+    /// WebSocket connections held per person or token on this replica.
+    pub ws_seats: Arc<http::ws::Seats>,
     /// Flips to true when the server begins to shut down; long-lived sockets watch it.
     pub shutting_down: watch::Receiver<bool>,
 }
@@ -118,6 +120,7 @@ pub async fn start_with_clock(
     events::relay::spawn(db.clone(), bus, hub.clone(), shutdown_rx.clone());
     let state = AppState {
         hub,
+        ws_seats: Arc::default(),
         auth: Arc::new(Authenticator::new(db.clone(), verifier)),
         config: Arc::new(config),
         db,

@@ -70,6 +70,12 @@ pub struct Settings {
     /// Seconds between the server's keep-alive pings on WebSockets.
     #[arg(long, global = true, env = "SWITCHBOARD_WS_KEEPALIVE_SECONDS")]
     pub ws_keepalive_seconds: Option<String>,
+    /// WebSocket connections one person or API token may hold open on a replica.
+    #[arg(long, global = true, env = "SWITCHBOARD_WS_MAX_CONNECTIONS")]
+    pub ws_max_connections: Option<String>,
+    /// Subscriptions one WebSocket connection may run at once.
+    #[arg(long, global = true, env = "SWITCHBOARD_WS_MAX_SUBSCRIPTIONS")]
+    pub ws_max_subscriptions: Option<String>,
     /// Seconds between runs of the background jobs (closing resolved tickets).
     #[arg(long, global = true, env = "SWITCHBOARD_JOB_INTERVAL_SECONDS")]
     pub job_interval_seconds: Option<String>,
@@ -90,6 +96,8 @@ pub struct Config {
     pub limits: Limits,
     pub ws_init_timeout: Duration,
     pub ws_keepalive: Duration,
+    pub ws_max_connections: usize,
+    pub ws_max_subscriptions: usize,
     pub shutdown_grace: Duration,
     pub job_interval: Duration,
 }
@@ -286,6 +294,18 @@ impl Config {
                 s.shutdown_grace_seconds.as_deref(),
                 "SWITCHBOARD_SHUTDOWN_GRACE_SECONDS",
                 30,
+            )?,
+            ws_max_connections: number(
+                s.ws_max_connections.as_deref(),
+                "SWITCHBOARD_WS_MAX_CONNECTIONS",
+                50,
+                1,
+            )?,
+            ws_max_subscriptions: number(
+                s.ws_max_subscriptions.as_deref(),
+                "SWITCHBOARD_WS_MAX_SUBSCRIPTIONS",
+                100,
+                1,
             )?,
             job_interval: seconds(
                 s.job_interval_seconds.as_deref(),

@@ -156,7 +156,41 @@ async fn a_credential_that_expires_ends_its_connection(backend: Backend) {
     assert!(closed.reason.contains("expired"), "{closed:?}");
 }
 
+/// One person holds at most the configured connections and subscriptions per connection.
+async fn connections_and_subscriptions_are_limited(backend: Backend) {
+    let server = TestServer::start_with(backend, |s| {
+        s.ws_max_connections = Some("2".into());
+        s.ws_max_subscriptions = Some("2".into());
+    })
+    .await;
+    let admin = server.token("root", &["admin"]);
+    let mut first = WsClient::connect_with_token(&server.ws_url(), &admin).await;
+    let _second = WsClient::connect_with_token(&server.ws_url(), &admin).await;
+    let mut third = WsClient::connect(&server.ws_url()).await;
+    third.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {admin}") } })).await;
+    let closed = third.closed(Duration::from_secs(5)).await;
+    assert_eq!(closed.code, 4429);
+    assert!(
+        closed.reason.contains("SWITCHBOARD_WS_MAX_CONNECTIONS"),
+        "{closed:?}"
+    );
+    first.subscribe("1", WATCH_TOKENS, Value::Null).await;
+    first.subscribe("2", WATCH_TOKENS, Value::Null).await;
+    first.subscribe("3", WATCH_TOKENS, Value::Null).await;
+    let refused = first.next_message().await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["id"].as_str()),
+        (Some("error"), Some("3"))
+    );
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+    // A closed connection gives its seat back.
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    WsClient::connect_with_token(&server.ws_url(), &admin).await;
+}
+
 on_both_backends!(
+    connections_and_subscriptions_are_limited,
     an_admin_sees_token_changes_live,
     who_may_not_listen_is_told_with_the_protocols_codes,
     partner_tokens_need_the_events_scope,

@@ -3,7 +3,7 @@
 mod execute;
 mod graphql_http;
 mod health;
-mod ws;
+pub mod ws;
 
 use std::time::Duration;
 

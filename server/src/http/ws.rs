@@ -97,6 +97,8 @@ struct Connection {
     header_auth: Option<String>,
     caller: Option<Caller>,
     subscriptions: HashMap<String, AbortHandle>,
+    /// This connection's place among its holder's connections; freed when dropped.
+    seat: Option<Seat>,
 }
 
 impl Connection {
@@ -107,6 +109,7 @@ impl Connection {
             header_auth,
             caller: None,
             subscriptions: HashMap::new(),
+            seat: None,
         }
     }
 
@@ -207,6 +210,15 @@ impl Connection {
                     Caller::Partner(partner) => partner.expires_at,
                     Caller::Anonymous => None,
                 };
+                let holder = match &caller {
+                    Caller::Person(person) => format!("user:{}", person.user_id),
+                    Caller::Partner(partner) => format!("token:{}", partner.token_id),
+                    Caller::Anonymous => String::new(),
+                };
+                let limit = self.server.state.config.ws_max_connections;
+                self.seat = Some(self.server.state.ws_seats.take(holder, limit).ok_or_else(|| {
+                    Close(4429, format!("Too many connections: {limit} per person or token (SWITCHBOARD_WS_MAX_CONNECTIONS)"))
+                })?);
                 self.caller = Some(caller);
                 let _ = out.send(text(json!({ "type": "connection_ack" }))).await;
                 Ok(expires_at.map(instant_at))
@@ -226,6 +238,22 @@ impl Connection {
                 };
                 if self.subscriptions.contains_key(&id) {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
+                }
+                let limit = self.server.state.config.ws_max_subscriptions;
+                if self.subscriptions.len() >= limit {
+                    let error = crate::error::edge_error(
+                        format!(
+                            "This connection runs {limit} subscriptions already (SWITCHBOARD_WS_MAX_SUBSCRIPTIONS): complete one first"
+                        ),
+                        "RATE_LIMITED",
+                        &self.request_id,
+                    );
+                    let _ = out
+                        .send(text(
+                            json!({ "type": "error", "id": id, "payload": [error] }),
+                        ))
+                        .await;
+                    return Ok(None);
                 }
                 let task = self.start(id.clone(), payload, caller, out.clone(), finished.clone());
                 self.subscriptions.insert(id, task);
@@ -346,4 +374,41 @@ fn close_message(code: u16, reason: &str) -> Message {
         code,
         reason: Utf8Bytes::from(&reason[..end]),
     }))
+}
+
+/// Open WebSocket connections per person or API token, on this replica.
+#[derive(Default)]
+pub struct Seats(std::sync::Mutex<HashMap<String, usize>>);
+
+/// One connection's seat, given back when the connection ends.
+pub struct Seat {
+    seats: std::sync::Arc<Seats>,
+    holder: String,
+}
+
+impl Seats {
+    pub fn take(self: &std::sync::Arc<Self>, holder: String, limit: usize) -> Option<Seat> {
+        let mut held = self.0.lock().expect("seats poisoned");
+        let count = held.entry(holder.clone()).or_default();
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(Seat {
+            seats: self.clone(),
+            holder,
+        })
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut held = self.seats.0.lock().expect("seats poisoned");
+        if let Some(count) = held.get_mut(&self.holder) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.holder);
+            }
+        }
+    }
 }
