@@ -313,7 +313,7 @@ async fn a_queue_and_a_dashboard_follow_their_tickets(backend: Backend) {
     let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
     ws.subscribe(
         "queue",
-        "subscription($g: ID!) { queueChanged(groupId: $g) { kind event { seq action ticketNumber } } }",
+        "subscription($g: ID!) { queueChanged(groupId: $g) { kind position event { seq action ticketNumber } } }",
         json!({ "g": desk.network_group_id }),
     )
     .await;

@@ -169,6 +169,7 @@ pub enum QueueChangeKind {
 /// A queue's change: one ticket, never the whole queue again.
 pub struct QueueChange {
     kind: QueueChangeKind,
+    group: i64,
     event: TicketEvent,
 }
 
@@ -179,6 +180,18 @@ impl QueueChange {
     }
     async fn event(&self) -> &TicketEvent {
         &self.event
+    }
+    /// Where the ticket now sorts in the queue's working order (priority, then oldest
+    /// first), counting from 0 among its open tickets; null once it has left.
+    async fn position(&self, ctx: &Context<'_>) -> AppResult<Option<u64>> {
+        if self.kind == QueueChangeKind::Left {
+            return Ok(None);
+        }
+        let ticket = &self.event.0.payload["ticket"];
+        let (Some(priority), id) = (ticket["priority"].as_i64(), self.event.0.entity_id) else {
+            return Ok(None);
+        };
+        queries::queue_position(state(ctx).db.conn(), self.group, priority as i16, id).await
     }
 }
 
@@ -298,6 +311,7 @@ impl LiveSubscription {
         Ok(futures::StreamExt::map(stream, move |e| {
             e.map(|e| QueueChange {
                 kind: queue_change(group, &e).unwrap_or(QueueChangeKind::Changed),
+                group,
                 event: TicketEvent(e),
             })
         }))

@@ -353,3 +353,38 @@ pub async fn history(
         .all(conn)
         .await?)
 }
+
+/// How many open tickets of the group come before this one in the queue's working
+/// order (priority, then oldest first); none if the ticket is not open in the queue.
+pub async fn queue_position(
+    conn: &impl ConnectionTrait,
+    group_id: i64,
+    priority: i16,
+    ticket_id: i64,
+) -> AppResult<Option<u64>> {
+    use sea_orm::PaginatorTrait;
+    let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
+    let still_there = ticket::Entity::find_by_id(ticket_id)
+        .filter(ticket::Column::GroupId.eq(group_id))
+        .filter(ticket::Column::Status.is_in(open.clone()))
+        .count(conn)
+        .await?;
+    if still_there == 0 {
+        return Ok(None);
+    }
+    let ahead = ticket::Entity::find()
+        .filter(ticket::Column::GroupId.eq(group_id))
+        .filter(ticket::Column::Status.is_in(open))
+        .filter(
+            Condition::any()
+                .add(ticket::Column::Priority.lt(priority))
+                .add(
+                    Condition::all()
+                        .add(ticket::Column::Priority.eq(priority))
+                        .add(ticket::Column::Id.lt(ticket_id)),
+                ),
+        )
+        .count(conn)
+        .await?;
+    Ok(Some(ahead))
+}
