@@ -376,11 +376,6 @@ pub struct DecideCatalogOrderInput {
     pub comment: Option<String>,
 }
 
-fn optional(id: Option<ID>, type_name: &str, field: &str) -> AppResult<Option<i64>> {
-    id.map(|id| ids::decode_as(&id, type_name, field))
-        .transpose()
-}
-
 #[derive(Default)]
 pub struct CatalogMutation;
 
@@ -397,14 +392,14 @@ impl CatalogMutation {
             name: input.name,
             description: input.description,
             category: input.category,
-            owner_group_id: optional(input.owner_group_id, "Group", "ownerGroupId")?,
-            support_group_id: optional(input.support_group_id, "Group", "supportGroupId")?,
+            owner_group_id: ids::decode_opt(input.owner_group_id, "Group", "ownerGroupId")?,
+            support_group_id: ids::decode_opt(input.support_group_id, "Group", "supportGroupId")?,
             lifecycle: upper(input.lifecycle),
             criticality: upper(input.criticality),
-            calendar_id: optional(input.calendar_id, "Calendar", "calendarId")?,
+            calendar_id: ids::decode_opt(input.calendar_id, "Calendar", "calendarId")?,
             price: input.price,
         };
-        let id = optional(input.id, "Service", "id")?;
+        let id = ids::decode_opt(input.id, "Service", "id")?;
         Ok(ServicePayload {
             service: Service(catalog::save_service(&state(ctx).db, now(ctx), id, fields).await?),
         })
@@ -427,11 +422,15 @@ impl CatalogMutation {
                 "fulfillmentGroupId",
             )?,
             approval: upper(input.approval),
-            approval_group_id: optional(input.approval_group_id, "Group", "approvalGroupId")?,
+            approval_group_id: ids::decode_opt(
+                input.approval_group_id,
+                "Group",
+                "approvalGroupId",
+            )?,
             variables: input.variables.into_iter().map(Into::into).collect(),
             active: input.active,
         };
-        let id = optional(input.id, "CatalogItem", "id")?;
+        let id = ids::decode_opt(input.id, "CatalogItem", "id")?;
         Ok(CatalogItemPayload {
             catalog_item: CatalogItem(
                 catalog::save_item(&state(ctx).db, now(ctx), id, fields).await?,

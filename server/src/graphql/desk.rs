@@ -244,10 +244,7 @@ impl DeskSettingsView {
             priority_matrix: matrix,
             reopen_window_days: self.reopen_window_days.into(),
             auto_close_days: self.auto_close_days.into(),
-            default_group_id: self
-                .default_group_id
-                .map(|id| ids::decode_as(&id, "Group", "defaultGroupId"))
-                .transpose()?,
+            default_group_id: ids::decode_opt(self.default_group_id, "Group", "defaultGroupId")?,
         })
     }
 }
@@ -522,10 +519,7 @@ impl DeskMutation {
     ) -> AppResult<UserPayload> {
         desk::require_admin(caller(ctx))?;
         let user_id = ids::decode_as(&input.user_id, "User", "userId")?;
-        let org = input
-            .organization_id
-            .map(|id| ids::decode_as(&id, "Organization", "organizationId"))
-            .transpose()?;
+        let org = ids::decode_opt(input.organization_id, "Organization", "organizationId")?;
         Ok(UserPayload {
             user: User(desk::set_user_organization(&state(ctx).db, user_id, org).await?),
         })
@@ -539,10 +533,7 @@ impl DeskMutation {
     ) -> AppResult<UserPayload> {
         desk::require_admin(caller(ctx))?;
         let user_id = ids::decode_as(&input.user_id, "User", "userId")?;
-        let manager = input
-            .manager_id
-            .map(|id| ids::decode_as(&id, "User", "managerId"))
-            .transpose()?;
+        let manager = ids::decode_opt(input.manager_id, "User", "managerId")?;
         Ok(UserPayload {
             user: User(desk::set_user_manager(&state(ctx).db, user_id, manager).await?),
         })
@@ -574,10 +565,7 @@ impl DeskMutation {
         input: SaveGroupInput,
     ) -> AppResult<GroupPayload> {
         desk::require_admin(caller(ctx))?;
-        let id = input
-            .id
-            .map(|id| ids::decode_as(&id, "Group", "id"))
-            .transpose()?;
+        let id = ids::decode_opt(input.id, "Group", "id")?;
         let fields = GroupFields {
             name: input.name,
             description: input.description,
@@ -622,10 +610,7 @@ impl DeskMutation {
         input: CreateCategoryInput,
     ) -> AppResult<CategoryPayload> {
         desk::require_admin(caller(ctx))?;
-        let parent = input
-            .parent_id
-            .map(|id| ids::decode_as(&id, "Category", "parentId"))
-            .transpose()?;
+        let parent = ids::decode_opt(input.parent_id, "Category", "parentId")?;
         Ok(CategoryPayload {
             category: Category(desk::create_category(&state(ctx).db, &input.name, parent).await?),
         })
@@ -638,24 +623,19 @@ impl DeskMutation {
         input: SaveAssignmentRuleInput,
     ) -> AppResult<AssignmentRulePayload> {
         desk::require_admin(caller(ctx))?;
-        let id = input
-            .id
-            .map(|id| ids::decode_as(&id, "AssignmentRule", "id"))
-            .transpose()?;
+        let id = ids::decode_opt(input.id, "AssignmentRule", "id")?;
         let fields = RuleFields {
             name: input.name,
             position: input.position,
             active: input.active,
             kind: input.kind.map(Into::into),
-            category_id: input
-                .category_id
-                .map(|id| ids::decode_as(&id, "Category", "categoryId"))
-                .transpose()?,
+            category_id: ids::decode_opt(input.category_id, "Category", "categoryId")?,
             priority: input.priority.map(Priority::number),
-            organization_id: input
-                .organization_id
-                .map(|id| ids::decode_as(&id, "Organization", "organizationId"))
-                .transpose()?,
+            organization_id: ids::decode_opt(
+                input.organization_id,
+                "Organization",
+                "organizationId",
+            )?,
             title_words: input.title_words,
             group_id: ids::decode_as(&input.group_id, "Group", "groupId")?,
             agent_strategy: input.agent_strategy.into(),

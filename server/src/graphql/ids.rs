@@ -36,3 +36,8 @@ pub fn decode_as(id: &ID, type_name: &str, field: &str) -> AppResult<i64> {
         )),
     }
 }
+
+/// `decode_as` for an optional input.
+pub fn decode_opt(id: Option<ID>, type_name: &str, field: &str) -> AppResult<Option<i64>> {
+    id.map(|id| decode_as(&id, type_name, field)).transpose()
+}

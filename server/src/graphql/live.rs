@@ -374,13 +374,10 @@ impl LiveSubscription {
         after: Option<i64>,
     ) -> async_graphql::Result<impl Stream<Item = AppResult<SlaAlert>> + use<>> {
         let filter = filter.unwrap_or_default();
-        let want = |id: Option<ID>, type_name: &str, field: &str| {
-            id.map(|id| ids::decode_as(&id, type_name, field))
-                .transpose()
-        };
-        let group = want(filter.group_id, "Group", "groupId")?;
-        let service = want(filter.service_id, "Service", "serviceId")?;
-        let organization = want(filter.organization_id, "Organization", "organizationId")?;
+        let group = ids::decode_opt(filter.group_id, "Group", "groupId")?;
+        let service = ids::decode_opt(filter.service_id, "Service", "serviceId")?;
+        let organization =
+            ids::decode_opt(filter.organization_id, "Organization", "organizationId")?;
         let priority = filter.priority.map(Priority::number);
         let scope = Scope::of(state(ctx).db.conn(), caller(ctx)).await?;
         let stream = follow(ctx, after, move |e| {

@@ -337,11 +337,6 @@ pub struct SlaPolicyPayload {
     pub sla_policy: SlaPolicy,
 }
 
-fn optional(id: Option<ID>, type_name: &str, field: &str) -> AppResult<Option<i64>> {
-    id.map(|id| ids::decode_as(&id, type_name, field))
-        .transpose()
-}
-
 #[derive(Default)]
 pub struct SlaMutation;
 
@@ -354,7 +349,7 @@ impl SlaMutation {
         input: SaveCalendarInput,
     ) -> AppResult<CalendarPayload> {
         require_admin(caller(ctx))?;
-        let id = optional(input.id, "Calendar", "id")?;
+        let id = ids::decode_opt(input.id, "Calendar", "id")?;
         let fields = CalendarFields {
             name: input.name,
             time_zone: input.time_zone,
@@ -379,16 +374,20 @@ impl SlaMutation {
             active: input.active,
             kind: input.kind.map(Into::into),
             priority: input.priority.map(Priority::number),
-            category_id: optional(input.category_id, "Category", "categoryId")?,
-            service_id: optional(input.service_id, "Service", "serviceId")?,
-            organization_id: optional(input.organization_id, "Organization", "organizationId")?,
-            calendar_id: optional(input.calendar_id, "Calendar", "calendarId")?,
+            category_id: ids::decode_opt(input.category_id, "Category", "categoryId")?,
+            service_id: ids::decode_opt(input.service_id, "Service", "serviceId")?,
+            organization_id: ids::decode_opt(
+                input.organization_id,
+                "Organization",
+                "organizationId",
+            )?,
+            calendar_id: ids::decode_opt(input.calendar_id, "Calendar", "calendarId")?,
             response_minutes: input.response_minutes,
             resolution_minutes: input.resolution_minutes,
             warn_percents: input.warn_percents,
             pause_reasons: input.pause_reasons.into_iter().map(Into::into).collect(),
         };
-        let id = optional(input.id, "SlaPolicy", "id")?;
+        let id = ids::decode_opt(input.id, "SlaPolicy", "id")?;
         Ok(SlaPolicyPayload {
             sla_policy: SlaPolicy(setup::save_policy(&state(ctx).db, now(ctx), id, fields).await?),
         })
@@ -483,10 +482,14 @@ impl SlaReportQuery {
         let filter = crate::domain::sla::report::ReportFilter {
             from: input.from,
             to: input.to,
-            service_id: optional(input.service_id, "Service", "serviceId")?,
+            service_id: ids::decode_opt(input.service_id, "Service", "serviceId")?,
             priority: input.priority.map(Priority::number),
-            group_id: optional(input.group_id, "Group", "groupId")?,
-            organization_id: optional(input.organization_id, "Organization", "organizationId")?,
+            group_id: ids::decode_opt(input.group_id, "Group", "groupId")?,
+            organization_id: ids::decode_opt(
+                input.organization_id,
+                "Organization",
+                "organizationId",
+            )?,
         };
         let report = crate::domain::sla::report::report(state(ctx).db.conn(), &filter).await?;
         Ok(SlaReport {

@@ -448,10 +448,7 @@ impl TicketFilterInput {
             unassigned: self.unassigned,
             requester_ids: decode_all(self.requester_id, "User", "requesterId")?,
             organization_ids: decode_all(self.organization_id, "Organization", "organizationId")?,
-            category_id: self
-                .category_id
-                .map(|id| ids::decode_as(&id, "Category", "categoryId"))
-                .transpose()?,
+            category_id: ids::decode_opt(self.category_id, "Category", "categoryId")?,
             created_after: self.created_after,
             created_before: self.created_before,
             updated_after: self.updated_after,
@@ -795,11 +792,6 @@ fn ticket_id(id: &ID) -> AppResult<i64> {
     ids::decode_as(id, "Ticket", "id")
 }
 
-fn optional_id(id: Option<ID>, type_name: &str, field: &str) -> AppResult<Option<i64>> {
-    id.map(|id| ids::decode_as(&id, type_name, field))
-        .transpose()
-}
-
 #[derive(Default)]
 pub struct TicketMutation;
 
@@ -817,13 +809,17 @@ impl TicketMutation {
             description: input.description,
             impact: input.impact.into(),
             urgency: input.urgency.into(),
-            category_id: optional_id(input.category_id, "Category", "categoryId")?,
+            category_id: ids::decode_opt(input.category_id, "Category", "categoryId")?,
             channel: input.channel.map(Into::into),
-            requester_id: optional_id(input.requester_id, "User", "requesterId")?,
-            organization_id: optional_id(input.organization_id, "Organization", "organizationId")?,
-            group_id: optional_id(input.group_id, "Group", "groupId")?,
-            assignee_id: optional_id(input.assignee_id, "User", "assigneeId")?,
-            service_id: optional_id(input.service_id, "Service", "serviceId")?,
+            requester_id: ids::decode_opt(input.requester_id, "User", "requesterId")?,
+            organization_id: ids::decode_opt(
+                input.organization_id,
+                "Organization",
+                "organizationId",
+            )?,
+            group_id: ids::decode_opt(input.group_id, "Group", "groupId")?,
+            assignee_id: ids::decode_opt(input.assignee_id, "User", "assigneeId")?,
+            service_id: ids::decode_opt(input.service_id, "Service", "serviceId")?,
             pending_reason: None,
         };
         let row = commands::create(&state(ctx).db, caller(ctx), now(ctx), new).await?;
@@ -900,8 +896,8 @@ impl TicketMutation {
         input: AssignTicketInput,
     ) -> AppResult<TicketPayload> {
         let id = ticket_id(&input.id)?;
-        let group_id = optional_id(input.group_id, "Group", "groupId")?;
-        let assignee_id = optional_id(input.assignee_id, "User", "assigneeId")?;
+        let group_id = ids::decode_opt(input.group_id, "Group", "groupId")?;
+        let assignee_id = ids::decode_opt(input.assignee_id, "User", "assigneeId")?;
         let row = commands::assign(
             &state(ctx).db,
             caller(ctx),
