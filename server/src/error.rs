@@ -22,6 +22,9 @@ pub enum AppError {
     },
     #[error("{0}")]
     RateLimited(String),
+    /// A subscriber that fell too far behind the live stream: it resumes from this seq.
+    #[error("you fell too far behind; reconnect and subscribe again with after: {0}")]
+    FellBehind(i64),
     /// Anything the client did not cause. Logged in full; the client sees only a request id.
     #[error("internal error: {0}")]
     Internal(String),
@@ -45,7 +48,7 @@ impl AppError {
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Conflict(_) => "CONFLICT",
             AppError::InvalidTransition { .. } => "INVALID_TRANSITION",
-            AppError::RateLimited(_) => "RATE_LIMITED",
+            AppError::RateLimited(_) | AppError::FellBehind(_) => "RATE_LIMITED",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -92,6 +95,7 @@ pub fn to_client_error(mut error: ServerError, stage: Stage, request_id: &str) -
                 AppError::BadUserInput { field, .. } => {
                     extensions.set("field", field.clone());
                 }
+                AppError::FellBehind(after) => extensions.set("resumeAfter", *after),
                 AppError::InvalidTransition { allowed, .. } => {
                     extensions.set(
                         "allowed",

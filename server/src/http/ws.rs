@@ -50,6 +50,12 @@ enum ClientMessage {
 
 struct Close(u16, String);
 
+/// A subscription that ended, and whether it ended because its client fell behind.
+struct Finished {
+    id: String,
+    fell_behind: bool,
+}
+
 pub async fn upgrade(
     State(server): State<Server>,
     Extension(request_id): Extension<RequestId>,
@@ -124,7 +130,7 @@ impl Connection {
                 }
             }
         });
-        let (finished_tx, mut finished) = mpsc::unbounded_channel::<String>();
+        let (finished_tx, mut finished) = mpsc::unbounded_channel::<Finished>();
         let config = self.server.state.config.clone();
         let mut init_deadline = pin!(tokio::time::sleep(config.ws_init_timeout));
         let mut expiry = pin!(tokio::time::sleep(Duration::from_secs(86_400 * 365)));
@@ -158,7 +164,13 @@ impl Connection {
                         tracing::debug!("client is not reading; skipped a keep-alive ping");
                     }
                 }
-                Some(id) = finished.recv() => { self.subscriptions.remove(&id); }
+                Some(Finished { id, fell_behind }) = finished.recv() => {
+                    self.subscriptions.remove(&id);
+                    if fell_behind {
+                        // Told in the subscription's last message; the client resumes with `after`.
+                        break Some(Close(1013, "Fell too far behind: reconnect and resume with after".into()));
+                    }
+                }
                 event = revocations.recv(), if self.partner_token().is_some() => {
                     if let Ok(event) = event
                         && event.topic == "api_token.revoked"
@@ -195,7 +207,7 @@ impl Connection {
         &mut self,
         raw: &str,
         out: &mpsc::Sender<Message>,
-        finished: &mpsc::UnboundedSender<String>,
+        finished: &mpsc::UnboundedSender<Finished>,
     ) -> Result<Option<Instant>, Close> {
         let message: ClientMessage = serde_json::from_str(raw)
             .map_err(|e| Close(4400, format!("Invalid message received: {e}")))?;
@@ -303,7 +315,7 @@ impl Connection {
         request: async_graphql::Request,
         caller: Caller,
         out: mpsc::Sender<Message>,
-        finished: mpsc::UnboundedSender<String>,
+        finished: mpsc::UnboundedSender<Finished>,
     ) -> AbortHandle {
         let schema = self.server.schema.clone();
         let state = self.server.state.clone();
@@ -320,7 +332,10 @@ impl Connection {
                                 json!({ "type": "error", "id": id, "payload": [error] }),
                             ))
                             .await;
-                        let _ = finished.send(id);
+                        let _ = finished.send(Finished {
+                            id,
+                            fell_behind: false,
+                        });
                         return;
                     }
                 };
@@ -329,13 +344,21 @@ impl Connection {
                 let mut first = true;
                 while let Some(response) = responses.next().await {
                     let (response, request_error) = execute::finish(response, &limits, &request_id);
+                    let fell_behind = response.errors.iter().any(|e| {
+                        e.extensions
+                            .as_ref()
+                            .is_some_and(|x| x.get("resumeAfter").is_some())
+                    });
                     let message = if first && request_error {
                         json!({ "type": "error", "id": id, "payload": response.errors })
                     } else {
                         json!({ "type": "next", "id": id, "payload": response })
                     };
-                    if out.send(text(message)).await.is_err() || (first && request_error) {
-                        let _ = finished.send(id);
+                    if out.send(text(message)).await.is_err()
+                        || (first && request_error)
+                        || fell_behind
+                    {
+                        let _ = finished.send(Finished { id, fell_behind });
                         return;
                     }
                     first = false;
@@ -343,7 +366,10 @@ impl Connection {
                 let _ = out
                     .send(text(json!({ "type": "complete", "id": id })))
                     .await;
-                let _ = finished.send(id);
+                let _ = finished.send(Finished {
+                    id,
+                    fell_behind: false,
+                });
             }
             .instrument(span),
         );
