@@ -128,9 +128,6 @@ impl TestServer {
     }
 }
 
-pub const TICKET_FIELDS: &str = "id number kind status title priority version
-    group { id name } assignee { id name } requester { id name } organization { name }";
-
 pub const CREATE: &str = "mutation($input: CreateTicketInput!) { createTicket(input: $input) { ticket {
     id number kind status title priority version group { id name } assignee { id name } requester { id name } organization { name } } } }";
 
