@@ -237,8 +237,8 @@ async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
-                "{:>5}  {:<14} {:<9} {:<30} {:<36} {}",
-                "ID", "PREFIX", "STATE", "NAME", "SCOPES", "EXPIRES"
+                "{:>5}  {:<14} {:<9} {:<30} {:<36} EXPIRES",
+                "ID", "PREFIX", "STATE", "NAME", "SCOPES"
             );
             for row in rows {
                 let state = if row.revoked_at.is_some() {

@@ -20,6 +20,9 @@ pub enum VariableKind {
     User,
 }
 
+/// Checked answers, and the (field, User id) pairs still to look up.
+pub type Checked = (Map<String, Value>, Vec<(String, String)>);
+
 /// One question of a form.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -85,11 +88,8 @@ pub fn check_form(variables: &[Variable]) -> AppResult<()> {
 
 /// The answers, checked against the form: every required question answered, every
 /// answer of the right type and within its limits, nothing the form does not ask.
-/// Returns the answers to store and the User ids that must exist.
-pub fn check_answers(
-    variables: &[Variable],
-    answers: &Map<String, Value>,
-) -> AppResult<(Map<String, Value>, Vec<(String, String)>)> {
+/// Returns the answers to store and the User ids that must exist (with their field).
+pub fn check_answers(variables: &[Variable], answers: &Map<String, Value>) -> AppResult<Checked> {
     if let Some(unknown) = answers
         .keys()
         .find(|k| !variables.iter().any(|v| &v.name == *k))
@@ -228,7 +228,7 @@ mod tests {
         .unwrap()
     }
 
-    fn field_of(result: AppResult<(Map<String, Value>, Vec<(String, String)>)>) -> String {
+    fn field_of(result: AppResult<Checked>) -> String {
         match result.unwrap_err() {
             AppError::BadUserInput { field, .. } => field,
             other => panic!("{other:?}"),

@@ -380,13 +380,12 @@ async fn follow_status(
         .await?;
     let mut policies: HashMap<i64, sla_policy::Model> = HashMap::new();
     for clock in clocks {
-        if !policies.contains_key(&clock.policy_id) {
-            if let Some(policy) = sla_policy::Entity::find_by_id(clock.policy_id)
+        if !policies.contains_key(&clock.policy_id)
+            && let Some(policy) = sla_policy::Entity::find_by_id(clock.policy_id)
                 .one(conn)
                 .await?
-            {
-                policies.insert(policy.id, policy);
-            }
+        {
+            policies.insert(policy.id, policy);
         }
         let Some(policy) = policies.get(&clock.policy_id) else {
             continue;
