@@ -1,7 +1,8 @@
 //! Switchboard: a GraphQL backend for IT service management.
 //!
 //! Requests flow one way: `http` (axum) -> `graphql` (thin resolvers) -> `domain`
-//! (the rules) -> the database. `app::start` builds it all from a `config::Config`.
+//! (the rules) -> the database, every change appending its event to the log, which
+//! `events` relays live to subscribers. `app::start` builds it all from a `config::Config`.
 
 pub mod app;
 pub mod auth;
