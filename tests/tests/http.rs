@@ -274,9 +274,7 @@ async fn health_readiness_request_ids_and_cors() {
 }
 
 #[tokio::test]
-async fn internal_errors_do_not_leak_details() {
-    // An error code for every error a client can cause is asserted elsewhere; here the
-    // id a client must send is refused with a message and the field, not a stack trace.
+async fn bad_arguments_name_their_field_and_carry_the_request_id() {
     let server = TestServer::start(Backend::Sqlite).await;
     let token = server.token("alice", &["admin"]);
     let reply = server
