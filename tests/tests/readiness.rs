@@ -67,6 +67,28 @@ async fn readyz_follows_postgres_and_redis() {
         .await
         .unwrap();
     assert_eq!(health.status().as_u16(), 200);
+    // A request that needs the database fails as INTERNAL, with only a request id: the
+    // driver's error and any SQL stay in the log.
+    let token = server.token("carol", &["agent"]);
+    let reply = server
+        .gql(Some(&token), "{ viewer { id } }", Value::Null)
+        .await;
+    assert_eq!(
+        (reply.status, reply.error_code()),
+        (500, "INTERNAL"),
+        "{:#}",
+        reply.body
+    );
+    assert!(
+        reply.error_message().contains("request id"),
+        "{}",
+        reply.error_message()
+    );
+    let body = reply.body.to_string().to_lowercase();
+    assert!(
+        !body.contains("select") && !body.contains("database:") && !body.contains("connect"),
+        "{body}"
+    );
     pg.resume();
     until_ready_is(&server, 200).await;
 
