@@ -24,13 +24,14 @@ async fn ordering_checks_the_form_and_approval_releases_the_request(backend: Bac
         .must(admin, SERVICE, json!({ "input": { "name": "End-user computing", "description": "Laptops and phones", "category": "Hardware", "lifecycle": "LIVE", "supportGroupId": desk.network_group_id } }))
         .await["saveService"]["service"]["id"]
         .clone();
-    server
+    let pipeline = server
         .must(
             admin,
             SERVICE,
             json!({ "input": { "name": "Quantum desk", "lifecycle": "PIPELINE" } }),
         )
-        .await;
+        .await["saveService"]["service"]["id"]
+        .clone();
     let variables = json!([
         { "name": "model", "label": "Model", "kind": "CHOICE", "required": true, "choices": ["13 inch", "15 inch"] },
         { "name": "memory_gb", "label": "Memory (GB)", "kind": "NUMBER", "min": 8, "max": 64 },
@@ -52,6 +53,16 @@ async fn ordering_checks_the_form_and_approval_releases_the_request(backend: Bac
         browse["services"][0]["items"][0]["variables"][0],
         json!({ "name": "model", "kind": "CHOICE", "required": true })
     );
+    // By id, likewise: the live service is there, the one in the pipeline is not.
+    let node = "query($id: ID!) { node(id: $id) { ... on Service { name } } }";
+    assert_eq!(
+        server.must(rita, node, json!({ "id": laptops })).await["node"]["name"],
+        "End-user computing"
+    );
+    let hidden = server
+        .gql(Some(rita), node, json!({ "id": pipeline }))
+        .await;
+    assert_eq!(hidden.error_code(), "NOT_FOUND");
     let all = server
         .must(rita, "{ services { name } }", Value::Null)
         .await;

@@ -482,3 +482,35 @@ impl CatalogMutation {
         })
     }
 }
+
+/// A service or catalog item by id: requesters see only what they may order (LIVE
+/// services, their active items); agents see everything.
+pub async fn load_node(
+    ctx: &Context<'_>,
+    type_name: &str,
+    id: i64,
+) -> AppResult<crate::graphql::node::Node> {
+    use crate::graphql::node::Node;
+    let agent = caller(ctx).person()?.has_role(Role::Agent);
+    let db = state(ctx).db.conn();
+    let not_found = || AppError::NotFound(format!("there is no {type_name} with that id"));
+    let live = |service: &service::Model| agent || service.lifecycle == "LIVE";
+    if type_name == "Service" {
+        let row = service::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .filter(|s| live(s))
+            .ok_or_else(not_found)?;
+        return Ok(Node::Service(Service(row)));
+    }
+    let item = catalog_item::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|i| agent || i.active)
+        .ok_or_else(not_found)?;
+    let service = service::Entity::find_by_id(item.service_id).one(db).await?;
+    if !service.as_ref().is_some_and(live) {
+        return Err(not_found());
+    }
+    Ok(Node::CatalogItem(CatalogItem(item)))
+}

@@ -2,7 +2,7 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use crate::{
     error::{AppError, AppResult},
-    graphql::{api_tokens, desk, ids, tickets, users},
+    graphql::{api_tokens, catalog, desk, ids, sla, tickets, users},
 };
 
 /// Anything with a global id, fetchable with `node(id:)`.
@@ -16,6 +16,10 @@ pub enum Node {
     Group(desk::Group),
     Category(desk::Category),
     AssignmentRule(desk::AssignmentRule),
+    Calendar(sla::Calendar),
+    SlaPolicy(sla::SlaPolicy),
+    Service(catalog::Service),
+    CatalogItem(catalog::CatalogItem),
 }
 
 #[derive(Default)]
@@ -30,6 +34,8 @@ impl NodeQuery {
             "User" => users::load(ctx, number).await.map(Node::User),
             "ApiToken" => api_tokens::load(ctx, number).await.map(Node::ApiToken),
             "Ticket" => tickets::load_node(ctx, number).await.map(Node::Ticket),
+            "Calendar" | "SlaPolicy" => sla::load_node(ctx, &type_name, number).await,
+            "Service" | "CatalogItem" => catalog::load_node(ctx, &type_name, number).await,
             other => desk::load_node(ctx, other, number)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("nothing has the id '{}'", id.0))),

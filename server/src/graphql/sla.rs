@@ -500,3 +500,28 @@ impl SlaReportQuery {
         })
     }
 }
+
+pub async fn load_node(
+    ctx: &Context<'_>,
+    type_name: &str,
+    id: i64,
+) -> AppResult<crate::graphql::node::Node> {
+    use crate::graphql::node::Node;
+    caller(ctx).require_role(Role::Agent)?;
+    let db = state(ctx).db.conn();
+    let not_found = || AppError::NotFound(format!("there is no {type_name} with that id"));
+    Ok(match type_name {
+        "Calendar" => Node::Calendar(Calendar(
+            calendar::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(not_found)?,
+        )),
+        _ => Node::SlaPolicy(SlaPolicy(
+            sla_policy::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(not_found)?,
+        )),
+    })
+}
