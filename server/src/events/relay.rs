@@ -116,8 +116,14 @@ pub async fn relay_once(db: &Db, bus: &mut Bus, hub: &Hub) -> AppResult<usize> {
         .iter()
         .filter_map(Envelope::of)
         .collect();
+    // Redis is published to inside the transaction, under the relay lock, so that
+    // replicas never publish over each other. This process's own hub is handed the
+    // events after the commit: it reads the log to fill gaps, and must never wait on a
+    // connection while this transaction holds the write lock.
+    let in_process = matches!(bus, Bus::InProcess);
     let published = match unpublished.last() {
         None => None,
+        Some(newest) if in_process => Some(newest.seq),
         Some(newest) => match bus.publish(hub, &unpublished).await {
             Ok(()) => Some(newest.seq),
             Err(error) => {
@@ -131,6 +137,11 @@ pub async fn relay_once(db: &Db, bus: &mut Bus, hub: &Hub) -> AppResult<usize> {
     active.published_seq = Set(published.unwrap_or(state.published_seq));
     active.update(&txn).await?;
     txn.commit().await?;
+    if in_process && !unpublished.is_empty() {
+        bus.publish(hub, &unpublished)
+            .await
+            .map_err(AppError::Internal)?;
+    }
     Ok(published.map_or(0, |_| unpublished.len()))
 }
 
