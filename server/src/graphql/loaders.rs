@@ -4,7 +4,7 @@
 use std::{collections::HashMap, marker::PhantomData};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{category, group, organization, user};
+use entity::{calendar, category, group, organization, sla_policy, user};
 use sea_orm::{ColumnTrait, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter, Value};
 
 use crate::{db::Db, error::AppError};
@@ -46,6 +46,8 @@ pub type Users = DataLoader<ById<user::Entity>, HashMapCache>;
 pub type Groups = DataLoader<ById<group::Entity>, HashMapCache>;
 pub type Organizations = DataLoader<ById<organization::Entity>, HashMapCache>;
 pub type Categories = DataLoader<ById<category::Entity>, HashMapCache>;
+pub type Calendars = DataLoader<ById<calendar::Entity>, HashMapCache>;
+pub type SlaPolicies = DataLoader<ById<sla_policy::Entity>, HashMapCache>;
 
 /// Cached for the request: a page primes it (see `tickets::prime_relations`) so that
 /// the rows' own lookups find what they need whatever the batching timer does.
@@ -70,6 +72,8 @@ pub fn attach(request: async_graphql::Request, db: &Db) -> async_graphql::Reques
         .data::<Groups>(loader(db))
         .data::<Organizations>(loader(db))
         .data::<Categories>(loader(db))
+        .data::<Calendars>(loader(db))
+        .data::<SlaPolicies>(loader(db))
         .data::<crate::graphql::sla::Clocks>(DataLoader::with_cache(
             crate::graphql::sla::ClocksByTicket(db.clone()),
             tokio::spawn,

@@ -13,6 +13,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use crate::{
     auth::Role,
     db::Db,
+    domain::calendar::Calendar as BusinessCalendar,
     domain::{
         desk::require_admin,
         sla::{
@@ -25,7 +26,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     graphql::{
-        caller, ids, now, state,
+        caller, ids, loaders, now, state,
         tickets::{PendingReason, Priority, TicketKind},
     },
 };
@@ -62,7 +63,19 @@ pub async fn clocks_of(ctx: &Context<'_>, ticket_id: i64) -> AppResult<Vec<SlaCl
     let at = now(ctx);
     let mut clocks = Vec::with_capacity(rows.len());
     for row in rows {
-        let calendar = clocks::calendar_of(state(ctx).db.conn(), row.calendar_id).await?;
+        // Through the loader: a page of tickets reads each calendar once, not once per clock.
+        let calendar = match row.calendar_id {
+            Some(id) => {
+                let stored = ctx
+                    .data_unchecked::<loaders::Calendars>()
+                    .load_one(id)
+                    .await?;
+                clocks::to_calendar(
+                    &stored.ok_or_else(|| AppError::Internal(format!("calendar {id} is gone")))?,
+                )?
+            }
+            None => BusinessCalendar::always(),
+        };
         clocks.push(SlaClock {
             display: clocks::display(&row, &calendar, at),
             next_change: clocks::next_change(&row, &calendar, at),
@@ -114,10 +127,11 @@ impl SlaClock {
         self.display.into()
     }
     async fn policy(&self, ctx: &Context<'_>) -> AppResult<Option<SlaPolicy>> {
-        Ok(sla_policy::Entity::find_by_id(self.row.policy_id)
-            .one(state(ctx).db.conn())
-            .await?
-            .map(SlaPolicy))
+        let policy = ctx
+            .data_unchecked::<loaders::SlaPolicies>()
+            .load_one(self.row.policy_id)
+            .await?;
+        Ok(policy.map(SlaPolicy))
     }
     /// The target, in business seconds.
     async fn target_seconds(&self) -> i64 {

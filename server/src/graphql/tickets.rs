@@ -576,6 +576,36 @@ async fn prime_relations(ctx: &Context<'_>, rows: &[ticket::Model]) -> AppResult
         ),
         prime(ctx.data_unchecked::<loaders::Categories>(), categories),
     )?;
+    if selected("slaClocks") {
+        // The clocks, then what they point at: their calendars and (when asked) policies.
+        let tickets: BTreeSet<i64> = rows.iter().map(|t| t.id).collect();
+        let clocks = ctx
+            .data_unchecked::<crate::graphql::sla::Clocks>()
+            .load_many(tickets)
+            .await?;
+        let clocks = clocks.values().flatten();
+        let calendars: BTreeSet<i64> = clocks.clone().filter_map(|c| c.calendar_id).collect();
+        let policies_wanted = look
+            .field("nodes")
+            .field("slaClocks")
+            .field("policy")
+            .exists()
+            || look
+                .field("edges")
+                .field("node")
+                .field("slaClocks")
+                .field("policy")
+                .exists();
+        let policies: BTreeSet<i64> = if policies_wanted {
+            clocks.map(|c| c.policy_id).collect()
+        } else {
+            BTreeSet::new()
+        };
+        tokio::try_join!(
+            prime(ctx.data_unchecked::<loaders::Calendars>(), calendars),
+            prime(ctx.data_unchecked::<loaders::SlaPolicies>(), policies),
+        )?;
+    }
     Ok(())
 }
 
