@@ -7,6 +7,7 @@ mod m20261121_000002_service_desk;
 mod m20261121_000003_sla;
 mod m20261121_000004_catalog;
 mod m20261121_000005_event_sequence;
+mod m20261121_000006_cmdb;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_sla::Migration),
             Box::new(m20261121_000004_catalog::Migration),
             Box::new(m20261121_000005_event_sequence::Migration),
+            Box::new(m20261121_000006_cmdb::Migration),
         ]
     }
 }

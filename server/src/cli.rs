@@ -10,7 +10,7 @@ use crate::{
     app,
     auth::{Role, jwt},
     config::{Config, JwtKeyConfig, Settings},
-    domain::{api_tokens, events::Actor},
+    domain::{api_tokens, cmdb::import, events::Actor},
     graphql, telemetry,
 };
 
@@ -42,6 +42,22 @@ enum Command {
     /// Tokens: development JWTs for people, API tokens for partner systems.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Bulk loads.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Upsert configuration items and relationships by external key from a JSON file:
+    /// {"items": [{"externalKey", "class", "name", ...}], "relationships": [{"source",
+    /// "target", "type"}]}. With rejected rows nothing is written, unless --apply-valid.
+    Cmdb {
+        file: PathBuf,
+        /// Write the valid rows even when others are rejected.
+        #[arg(long)]
+        apply_valid: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -122,7 +138,64 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
         }
         Command::Token(command) => token(command, config).await,
+        Command::Import(ImportCommand::Cmdb { file, apply_valid }) => {
+            import_cmdb(config, &file, apply_valid).await
+        }
     }
+}
+
+async fn import_cmdb(
+    config: Config,
+    path: &std::path::Path,
+    apply_valid: bool,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file: import::ImportFile = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an import file", path.display()))?;
+    let db = app::open_database(&config).await?;
+    let actor = Actor {
+        user_id: None,
+        name: "switchboard import (command line)".into(),
+    };
+    let started = std::time::Instant::now();
+    let report = import::apply(&db, &actor, Utc::now(), file, apply_valid)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for rejected in &report.rejected {
+        let section = match rejected.section {
+            import::Section::Items => "items",
+            import::Section::Relationships => "relationships",
+        };
+        println!(
+            "rejected {section}[{}] {}: {}: {}",
+            rejected.row,
+            rejected.external_key.as_deref().unwrap_or("-"),
+            rejected.field,
+            rejected.reason
+        );
+    }
+    println!(
+        "items: {} created, {} updated, {} unchanged, {} rejected; relationships: {} created, {} unchanged ({} ms)",
+        report.created,
+        report.updated,
+        report.unchanged,
+        report
+            .rejected
+            .iter()
+            .filter(|r| r.section == import::Section::Items)
+            .count(),
+        report.relationships_created,
+        report.relationships_unchanged,
+        started.elapsed().as_millis()
+    );
+    if !report.applied {
+        bail!(
+            "nothing was written: {} rows were rejected; fix them, or pass --apply-valid to write the others",
+            report.rejected.len()
+        );
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::event;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 use serde_json::{Value, json};
 
 use crate::{auth::Caller, error::AppResult};
@@ -57,7 +60,33 @@ pub async fn append(
     at: DateTime<Utc>,
     event: NewEvent<'_>,
 ) -> AppResult<event::Model> {
-    Ok(event::ActiveModel {
+    Ok(active(actor, at, event).insert(conn).await?)
+}
+
+/// An entity's history, oldest first, after the event `after_id`.
+pub async fn history_of(
+    conn: &impl ConnectionTrait,
+    entity_type: &str,
+    entity_id: i64,
+    after_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<event::Model>> {
+    let mut query = event::Entity::find()
+        .filter(event::Column::EntityType.eq(entity_type))
+        .filter(event::Column::EntityId.eq(entity_id));
+    if let Some(after_id) = after_id {
+        query = query.filter(event::Column::Id.gt(after_id));
+    }
+    Ok(query
+        .order_by_asc(event::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// The row for an event, for callers that insert many at once.
+pub fn active(actor: &Actor, at: DateTime<Utc>, event: NewEvent<'_>) -> event::ActiveModel {
+    event::ActiveModel {
         topic: Set(event.topic.to_string()),
         entity_type: Set(event.entity_type.to_string()),
         entity_id: Set(event.entity_id),
@@ -68,6 +97,4 @@ pub async fn append(
         created_at: Set(at),
         ..Default::default()
     }
-    .insert(conn)
-    .await?)
 }

@@ -3,6 +3,7 @@
 pub mod api_tokens;
 pub mod calendar;
 pub mod catalog;
+pub mod cmdb;
 pub mod desk;
 pub mod events;
 pub mod lookup;

@@ -59,7 +59,7 @@ pub enum CatalogVariableKind {
 }
 
 /// The database stores these enumerations by their GraphQL names.
-fn upper<T: EnumType>(value: T) -> String {
+pub(crate) fn upper<T: EnumType>(value: T) -> String {
     T::items()
         .iter()
         .find(|i| i.value == value)
@@ -67,7 +67,7 @@ fn upper<T: EnumType>(value: T) -> String {
         .unwrap_or_default()
 }
 
-fn from_upper<T: EnumType>(text: &str) -> AppResult<T> {
+pub(crate) fn from_upper<T: EnumType>(text: &str) -> AppResult<T> {
     T::items()
         .iter()
         .find(|i| i.name == text)
@@ -124,6 +124,13 @@ impl Service {
                 .map(crate::graphql::sla::Calendar)),
             None => Ok(None),
         }
+    }
+    /// The configuration items that deliver it. CMDB readers only.
+    async fn configuration_items(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<crate::graphql::cmdb::ConfigurationItem>> {
+        crate::graphql::cmdb::items_of_service(ctx, self.0.id).await
     }
     /// What can be ordered under it (active items only, for requesters).
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<CatalogItem>> {

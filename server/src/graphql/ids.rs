@@ -41,3 +41,10 @@ pub fn decode_as(id: &ID, type_name: &str, field: &str) -> AppResult<i64> {
 pub fn decode_opt(id: Option<ID>, type_name: &str, field: &str) -> AppResult<Option<i64>> {
     id.map(|id| decode_as(&id, type_name, field)).transpose()
 }
+
+/// `decode_as` for a list input.
+pub fn decode_all(ids: &[ID], type_name: &str, field: &str) -> AppResult<Vec<i64>> {
+    ids.iter()
+        .map(|id| decode_as(id, type_name, field))
+        .collect()
+}

@@ -4,7 +4,10 @@
 use std::{collections::HashMap, marker::PhantomData};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{calendar, category, group, organization, sla_policy, user};
+use entity::{
+    calendar, category, ci_class, configuration_item, group, organization, relationship_type,
+    service, sla_policy, user,
+};
 use sea_orm::{ColumnTrait, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter, Value};
 
 use crate::{db::Db, error::AppError};
@@ -48,6 +51,10 @@ pub type Organizations = DataLoader<ById<organization::Entity>, HashMapCache>;
 pub type Categories = DataLoader<ById<category::Entity>, HashMapCache>;
 pub type Calendars = DataLoader<ById<calendar::Entity>, HashMapCache>;
 pub type SlaPolicies = DataLoader<ById<sla_policy::Entity>, HashMapCache>;
+pub type Services = DataLoader<ById<service::Entity>, HashMapCache>;
+pub type CiClasses = DataLoader<ById<ci_class::Entity>, HashMapCache>;
+pub type ConfigurationItems = DataLoader<ById<configuration_item::Entity>, HashMapCache>;
+pub type RelationshipTypes = DataLoader<ById<relationship_type::Entity>, HashMapCache>;
 
 /// Cached for the request: a page primes it (see `tickets::prime_relations`) so that
 /// the rows' own lookups find what they need whatever the batching timer does.
@@ -74,6 +81,15 @@ pub fn attach(request: async_graphql::Request, db: &Db) -> async_graphql::Reques
         .data::<Categories>(loader(db))
         .data::<Calendars>(loader(db))
         .data::<SlaPolicies>(loader(db))
+        .data::<Services>(loader(db))
+        .data::<CiClasses>(loader(db))
+        .data::<ConfigurationItems>(loader(db))
+        .data::<RelationshipTypes>(loader(db))
+        .data::<crate::graphql::cmdb::TicketItems>(DataLoader::with_cache(
+            crate::graphql::cmdb::ItemsByTicket(db.clone()),
+            tokio::spawn,
+            HashMapCache::default(),
+        ))
         .data::<crate::graphql::sla::Clocks>(DataLoader::with_cache(
             crate::graphql::sla::ClocksByTicket(db.clone()),
             tokio::spawn,

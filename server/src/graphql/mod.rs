@@ -2,6 +2,7 @@
 
 pub mod api_tokens;
 pub mod catalog;
+pub mod cmdb;
 pub mod desk;
 pub mod ids;
 pub mod live;
@@ -31,6 +32,7 @@ pub struct Query(
     sla::SlaQuery,
     sla::SlaReportQuery,
     catalog::CatalogQuery,
+    cmdb::CmdbQuery,
     users::UserQuery,
     api_tokens::ApiTokenQuery,
 );
@@ -41,6 +43,7 @@ pub struct Mutation(
     desk::DeskMutation,
     sla::SlaMutation,
     catalog::CatalogMutation,
+    cmdb::CmdbMutation,
     api_tokens::ApiTokenMutation,
 );
 

@@ -2,7 +2,7 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use crate::{
     error::{AppError, AppResult},
-    graphql::{api_tokens, catalog, desk, ids, sla, tickets, users},
+    graphql::{api_tokens, catalog, cmdb, desk, ids, sla, tickets, users},
 };
 
 /// Anything with a global id, fetchable with `node(id:)`.
@@ -20,6 +20,8 @@ pub enum Node {
     SlaPolicy(sla::SlaPolicy),
     Service(catalog::Service),
     CatalogItem(catalog::CatalogItem),
+    ConfigurationItem(cmdb::ConfigurationItem),
+    CiClass(cmdb::CiClass),
 }
 
 #[derive(Default)]
@@ -36,6 +38,7 @@ impl NodeQuery {
             "Ticket" => tickets::load_node(ctx, number).await.map(Node::Ticket),
             "Calendar" | "SlaPolicy" => sla::load_node(ctx, &type_name, number).await,
             "Service" | "CatalogItem" => catalog::load_node(ctx, &type_name, number).await,
+            "ConfigurationItem" | "CiClass" => cmdb::load_node(ctx, &type_name, number).await,
             other => desk::load_node(ctx, other, number)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("nothing has the id '{}'", id.0))),

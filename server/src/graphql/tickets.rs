@@ -219,6 +219,22 @@ impl Ticket {
     ) -> AppResult<Option<crate::graphql::catalog::CatalogRequest>> {
         crate::graphql::catalog::request_of(ctx, self.0.id).await
     }
+    /// The configuration items it is about. CMDB readers only.
+    async fn configuration_items(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<crate::graphql::cmdb::ConfigurationItem>> {
+        crate::graphql::cmdb::items_of_ticket(ctx, self.0.id).await
+    }
+    /// What depends on its configuration items: the services and items affected, and
+    /// the other open tickets about them. CMDB readers only.
+    async fn impact_analysis(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] max_depth: i32,
+    ) -> AppResult<crate::graphql::cmdb::Impact> {
+        crate::graphql::cmdb::impact_of_ticket(ctx, self.0.id, max_depth).await
+    }
     /// Its SLA clocks: first response and resolution, with their state and countdown.
     async fn sla_clocks(&self, ctx: &Context<'_>) -> AppResult<Vec<crate::graphql::sla::SlaClock>> {
         crate::graphql::sla::clocks_of(ctx, self.0.id).await
@@ -744,6 +760,10 @@ pub struct CreateTicketInput {
     pub group_id: Option<ID>,
     /// Agents only, with groupId.
     pub assignee_id: Option<ID>,
+    /// Agents only: the configuration items it is about. Routing rules can match them,
+    /// and the ticket's impact shows the services that depend on them.
+    #[graphql(default)]
+    pub configuration_item_ids: Vec<ID>,
 }
 
 #[derive(SimpleObject)]
@@ -851,6 +871,11 @@ impl TicketMutation {
             assignee_id: ids::decode_opt(input.assignee_id, "User", "assigneeId")?,
             service_id: ids::decode_opt(input.service_id, "Service", "serviceId")?,
             pending_reason: None,
+            configuration_item_ids: ids::decode_all(
+                &input.configuration_item_ids,
+                "ConfigurationItem",
+                "configurationItemIds",
+            )?,
         };
         let row = commands::create(&state(ctx).db, caller(ctx), now(ctx), new).await?;
         Ok(TicketPayload {

@@ -282,6 +282,7 @@ pub async fn order(
         assignee_id: None,
         service_id: Some(item.service_id),
         pending_reason: held.then_some(PendingReason::AwaitingApproval),
+        configuration_item_ids: vec![],
     };
     let row = commands::insert(&txn, caller, now, Some(me.user_id), new).await?;
     let request = catalog_request::ActiveModel {

@@ -2,7 +2,10 @@
 //! the version the caller read, and its event in the log.
 
 use chrono::{DateTime, Utc};
-use entity::{category, comment, group, group_member, organization, ticket, user};
+use entity::{
+    category, comment, configuration_item, group, group_member, organization, ticket,
+    ticket_configuration_item, user,
+};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -203,6 +206,8 @@ pub struct NewTicket {
     pub service_id: Option<i64>,
     /// Born pending: a catalog order held for approval.
     pub pending_reason: Option<PendingReason>,
+    /// The configuration items it is about (agents only).
+    pub configuration_item_ids: Vec<i64>,
 }
 
 pub async fn create(
@@ -219,6 +224,10 @@ pub async fn create(
                 ("organizationId", input.organization_id.is_some()),
                 ("groupId", input.group_id.is_some()),
                 ("assigneeId", input.assignee_id.is_some()),
+                (
+                    "configurationItemIds",
+                    !input.configuration_item_ids.is_empty(),
+                ),
             ] {
                 if set {
                     return Err(agents_only(field));
@@ -273,6 +282,7 @@ pub async fn insert(
         referenced::<entity::service::Entity>(txn, service, "serviceId", "service").await?;
     }
     let priority = desk.priority(input.impact, input.urgency);
+    let configuration_item_ids = checked_items(txn, &input.configuration_item_ids).await?;
 
     // Routing: the caller's choice, else the first matching rule, else the default queue.
     let mut routed_by = None;
@@ -295,7 +305,7 @@ pub async fn insert(
                 kind: Some(input.kind),
                 category_ids: categories.clone(),
                 service_id: input.service_id,
-                configuration_item_ids: vec![],
+                configuration_item_ids: configuration_item_ids.clone(),
                 priority,
                 organization_id,
                 title: title.clone(),
@@ -360,6 +370,7 @@ pub async fn insert(
     }
     .insert(txn)
     .await?;
+    write_links(txn, row.id, &configuration_item_ids).await?;
 
     let created: Vec<Value> = [
         ("title", json!(row.title)),
@@ -372,6 +383,7 @@ pub async fn insert(
         ("channel", json!(row.channel)),
         ("groupId", json!(row.group_id)),
         ("assigneeId", json!(row.assignee_id)),
+        ("configurationItemIds", json!(configuration_item_ids)),
     ]
     .into_iter()
     .map(|(field, value)| change(field, Value::Null, value))
@@ -627,6 +639,93 @@ pub async fn update(
         "ticket.updated",
         &row,
         changed,
+        json!({ "changes": changes }),
+    )
+    .await
+}
+
+/// The distinct ids of existing configuration items, sorted; BAD_USER_INPUT when one
+/// does not exist.
+async fn checked_items(txn: &DatabaseTransaction, ids: &[i64]) -> AppResult<Vec<i64>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > 100 {
+        return Err(AppError::bad_input(
+            "configurationItemIds",
+            "link at most 100 configuration items to a ticket",
+        ));
+    }
+    let found = configuration_item::Entity::find()
+        .filter(configuration_item::Column::Id.is_in(ids.iter().copied()))
+        .all(txn)
+        .await?;
+    if found.len() != ids.len() {
+        return Err(AppError::bad_input(
+            "configurationItemIds",
+            "one of these configuration items does not exist",
+        ));
+    }
+    Ok(ids)
+}
+
+async fn write_links(txn: &DatabaseTransaction, ticket_id: i64, ids: &[i64]) -> AppResult<()> {
+    ticket_configuration_item::Entity::delete_many()
+        .filter(ticket_configuration_item::Column::TicketId.eq(ticket_id))
+        .exec(txn)
+        .await?;
+    if !ids.is_empty() {
+        ticket_configuration_item::Entity::insert_many(ids.iter().map(|&ci| {
+            ticket_configuration_item::ActiveModel {
+                ticket_id: Set(ticket_id),
+                configuration_item_id: Set(ci),
+            }
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sets which configuration items a ticket is about: what impact analysis starts from.
+pub async fn link_configuration_items(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    version: i32,
+    configuration_item_ids: &[i64],
+) -> AppResult<ticket::Model> {
+    if let Standing::Requester(_) = standing_of(caller)? {
+        return Err(agents_only("configurationItemIds"));
+    }
+    let txn = db.begin_write().await?;
+    let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
+    let wanted = checked_items(&txn, configuration_item_ids).await?;
+    let mut current: Vec<i64> = ticket_configuration_item::Entity::find()
+        .filter(ticket_configuration_item::Column::TicketId.eq(row.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|link| link.configuration_item_id)
+        .collect();
+    current.sort_unstable();
+    if current == wanted {
+        return Ok(row);
+    }
+    write_links(&txn, row.id, &wanted).await?;
+    let changes = json!([change(
+        "configurationItemIds",
+        json!(current),
+        json!(wanted)
+    )]);
+    commit_change(
+        txn,
+        caller,
+        now,
+        "ticket.updated",
+        &row,
+        Default::default(),
         json!({ "changes": changes }),
     )
     .await

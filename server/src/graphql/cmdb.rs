@@ -1,0 +1,1055 @@
+//! The CMDB: classes, configuration items, relationships, impact analysis, bulk import.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{
+    Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject,
+    connection::Connection,
+    dataloader::{DataLoader, HashMapCache, Loader},
+};
+use chrono::{DateTime, Utc};
+use entity::{ci_class, ci_relationship, configuration_item as ci, relationship_type};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Map, Value};
+
+use crate::{
+    db::Db,
+    domain::{
+        cmdb::{
+            self, ClassFields, Draft, ItemChanges, ItemFilter, RelationshipTypeFields,
+            attributes::{AttributeDefinition, AttributeKind},
+            impact::{self, MAX_DEPTH, MAX_GRAPH_DEPTH},
+            import::{self, ImportFile, ItemRow, RelationshipRow, Section},
+        },
+        desk::require_admin,
+        events,
+        tickets::commands,
+    },
+    error::{AppError, AppResult},
+    graphql::{
+        caller,
+        catalog::{Service, from_upper, upper},
+        desk::{Group, Organization},
+        ids, loaders, now, pagination, state, ticket_scope,
+        tickets::{HistoryEntry, Ticket, TicketPayload},
+    },
+};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum CiStatus {
+    Planned,
+    Active,
+    Maintenance,
+    Retired,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "AttributeKind")]
+pub enum CiAttributeKind {
+    String,
+    Number,
+    Boolean,
+    /// A calendar date, YYYY-MM-DD.
+    Date,
+    /// One of the definition's choices.
+    Enum,
+    /// Another configuration item, by its external key.
+    Reference,
+}
+
+/// Whose failure reaches whom along a relationship.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ImpactDirection {
+    /// The source suffers when the target fails (an application depends on its database).
+    ToSource,
+    /// Either end suffers when the other fails.
+    Both,
+    /// Neither: the relationship is for information.
+    None,
+}
+
+/// One attribute items of a class carry.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "CiAttributeDefinitionInput")]
+pub struct CiAttributeDefinition {
+    pub name: String,
+    pub kind: CiAttributeKind,
+    #[graphql(default)]
+    pub required: bool,
+    /// ENUM: the allowed values.
+    #[graphql(default)]
+    pub choices: Vec<String>,
+    /// REFERENCE: the class the referenced item must have, if any.
+    pub reference_class_id: Option<ID>,
+}
+
+impl From<AttributeDefinition> for CiAttributeDefinition {
+    fn from(d: AttributeDefinition) -> Self {
+        CiAttributeDefinition {
+            name: d.name,
+            kind: d.kind.into(),
+            required: d.required,
+            choices: d.choices,
+            reference_class_id: d.reference_class_id.map(|id| ids::encode("CiClass", id)),
+        }
+    }
+}
+
+/// A kind of configuration item.
+pub struct CiClass(pub ci_class::Model);
+
+#[Object]
+impl CiClass {
+    pub async fn id(&self) -> ID {
+        ids::encode("CiClass", self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Its items are business services: impact analysis lists them as such.
+    async fn business_service(&self) -> bool {
+        self.0.business_service
+    }
+    async fn attributes(&self) -> AppResult<Vec<CiAttributeDefinition>> {
+        Ok(cmdb::definitions(&self.0)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}
+
+pub struct RelationshipType(pub relationship_type::Model);
+
+#[Object]
+impl RelationshipType {
+    async fn id(&self) -> ID {
+        ids::encode("RelationshipType", self.0.id)
+    }
+    /// DEPENDS_ON, RUNS_ON, PART_OF, CONNECTS_TO, or one an admin added.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Read from source to target: "depends on".
+    async fn forward_label(&self) -> &str {
+        &self.0.forward_label
+    }
+    /// Read from target to source: "used by".
+    async fn reverse_label(&self) -> &str {
+        &self.0.reverse_label
+    }
+    async fn impact(&self) -> AppResult<ImpactDirection> {
+        from_upper(&self.0.impact)
+    }
+}
+
+/// Something the desk manages and that can fail.
+pub struct ConfigurationItem(pub ci::Model);
+
+#[Object]
+impl ConfigurationItem {
+    pub async fn id(&self) -> ID {
+        ids::encode("ConfigurationItem", self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn class(&self, ctx: &Context<'_>) -> AppResult<CiClass> {
+        ctx.data_unchecked::<loaders::CiClasses>()
+            .load_one(self.0.class_id)
+            .await?
+            .map(CiClass)
+            .ok_or_else(|| AppError::Internal(format!("class {} is gone", self.0.class_id)))
+    }
+    async fn status(&self) -> AppResult<CiStatus> {
+        from_upper(&self.0.status)
+    }
+    async fn environment(&self) -> &str {
+        &self.0.environment
+    }
+    async fn owner_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
+        match self.0.owner_group_id {
+            Some(id) => Ok(ctx
+                .data_unchecked::<loaders::Groups>()
+                .load_one(id)
+                .await?
+                .map(Group)),
+            None => Ok(None),
+        }
+    }
+    async fn organization(&self, ctx: &Context<'_>) -> AppResult<Option<Organization>> {
+        match self.0.organization_id {
+            Some(id) => Ok(ctx
+                .data_unchecked::<loaders::Organizations>()
+                .load_one(id)
+                .await?
+                .map(Organization)),
+            None => Ok(None),
+        }
+    }
+    /// The catalog service it delivers or represents.
+    async fn service(&self, ctx: &Context<'_>) -> AppResult<Option<Service>> {
+        match self.0.service_id {
+            Some(id) => Ok(ctx
+                .data_unchecked::<loaders::Services>()
+                .load_one(id)
+                .await?
+                .map(Service)),
+            None => Ok(None),
+        }
+    }
+    /// Attribute values by name.
+    async fn attributes(&self) -> Json<Value> {
+        Json(self.0.attributes.clone())
+    }
+    /// The key a discovery tool or partner system knows it by.
+    async fn external_key(&self) -> Option<&str> {
+        self.0.external_key.as_deref()
+    }
+    /// Send it back with a change: a stale one is refused with CONFLICT.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Its relationships, both ways.
+    async fn relationships(&self, ctx: &Context<'_>) -> AppResult<Vec<CiRelationship>> {
+        let rows = cmdb::relationships_of(state(ctx).db.conn(), &[self.0.id]).await?;
+        Ok(rows.into_iter().map(CiRelationship).collect())
+    }
+    /// The open tickets about it that the caller may see, newest first.
+    async fn open_tickets(&self, ctx: &Context<'_>) -> AppResult<Vec<Ticket>> {
+        visible_tickets(ctx, &[self.0.id]).await
+    }
+    /// What suffers when it fails: every item that depends on it, transitively, with
+    /// the shortest path; the business services among them; the catalog services they
+    /// deliver; and the open tickets about any of them.
+    async fn impact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] max_depth: i32,
+    ) -> AppResult<Impact> {
+        let depth = impact::check_depth("maxDepth", max_depth, MAX_DEPTH)?;
+        Impact::of(ctx, &[self.0.id], depth).await
+    }
+    /// The items within `depth` relationships of it, either way, and the relationships
+    /// between them: ready to draw.
+    async fn graph(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 2)] depth: i32,
+    ) -> AppResult<CiGraph> {
+        let depth = impact::check_depth("depth", depth, MAX_GRAPH_DEPTH)?;
+        let graph = impact::graph(state(ctx).db.conn(), self.0.id, depth).await?;
+        Ok(CiGraph {
+            nodes: graph
+                .nodes
+                .into_iter()
+                .map(|(item, distance)| CiGraphNode {
+                    configuration_item: ConfigurationItem(item),
+                    distance: distance as i32,
+                })
+                .collect(),
+            edges: graph.edges.into_iter().map(CiRelationship).collect(),
+            truncated: graph.truncated,
+        })
+    }
+    /// Every change to it, oldest first: `ci.created`, `ci.updated`, `ci.related`,
+    /// `ci.unrelated`.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<String, HistoryEntry>> {
+        let page = pagination::page(first.or(Some(50)), after)?;
+        let rows = events::history_of(
+            state(ctx).db.conn(),
+            "configuration_item",
+            self.0.id,
+            page.after_id,
+            page.size + 1,
+        )
+        .await?;
+        Ok(pagination::connection(&page, rows, |e| e.id, HistoryEntry))
+    }
+}
+
+async fn visible_tickets(ctx: &Context<'_>, item_ids: &[i64]) -> AppResult<Vec<Ticket>> {
+    let scope = ticket_scope(ctx).await?;
+    let rows = cmdb::open_tickets_about(state(ctx).db.conn(), item_ids).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|row| scope.allows(row))
+        .map(Ticket)
+        .collect())
+}
+
+pub struct CiRelationship(pub ci_relationship::Model);
+
+#[Object]
+impl CiRelationship {
+    async fn id(&self) -> ID {
+        ids::encode("CiRelationship", self.0.id)
+    }
+    async fn r#type(&self, ctx: &Context<'_>) -> AppResult<RelationshipType> {
+        ctx.data_unchecked::<loaders::RelationshipTypes>()
+            .load_one(self.0.type_id)
+            .await?
+            .map(RelationshipType)
+            .ok_or_else(|| AppError::Internal("relationship type is gone".into()))
+    }
+    async fn source(&self, ctx: &Context<'_>) -> AppResult<ConfigurationItem> {
+        item(ctx, self.0.source_id).await
+    }
+    async fn target(&self, ctx: &Context<'_>) -> AppResult<ConfigurationItem> {
+        item(ctx, self.0.target_id).await
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+async fn item(ctx: &Context<'_>, id: i64) -> AppResult<ConfigurationItem> {
+    ctx.data_unchecked::<loaders::ConfigurationItems>()
+        .load_one(id)
+        .await?
+        .map(ConfigurationItem)
+        .ok_or_else(|| AppError::Internal(format!("configuration item {id} is gone")))
+}
+
+/// An item reached by impact analysis.
+pub struct ImpactedItem {
+    reached: impact::Reached,
+    items: Arc<HashMap<i64, ci::Model>>,
+}
+
+#[Object]
+impl ImpactedItem {
+    async fn configuration_item(&self) -> ConfigurationItem {
+        ConfigurationItem(self.items[&self.reached.id].clone())
+    }
+    /// Steps from the failed item: 1 for a direct dependant.
+    async fn depth(&self) -> i32 {
+        self.reached.depth as i32
+    }
+    /// A shortest path from the failed item to this one, both included.
+    async fn path(&self) -> Vec<ConfigurationItem> {
+        self.reached
+            .path
+            .iter()
+            .filter_map(|id| self.items.get(id).cloned().map(ConfigurationItem))
+            .collect()
+    }
+    /// How each step of the path relates, e.g. ["depends on", "runs on"]: read
+    /// "<next> <label> <previous>".
+    async fn via(&self) -> &[String] {
+        &self.reached.via
+    }
+}
+
+pub struct Impact {
+    affected: Vec<ImpactedItem>,
+    truncated: bool,
+    /// The failed items and all affected ones.
+    all_ids: Vec<i64>,
+    items: Arc<HashMap<i64, ci::Model>>,
+}
+
+impl Impact {
+    pub async fn of(ctx: &Context<'_>, failed: &[i64], depth: u32) -> AppResult<Impact> {
+        let analysis = impact::analyse(state(ctx).db.conn(), failed, depth).await?;
+        let items = Arc::new(analysis.items);
+        let mut all_ids: Vec<i64> = failed.to_vec();
+        all_ids.extend(analysis.reached.iter().map(|r| r.id));
+        Ok(Impact {
+            affected: analysis
+                .reached
+                .into_iter()
+                .map(|reached| ImpactedItem {
+                    reached,
+                    items: items.clone(),
+                })
+                .collect(),
+            truncated: analysis.truncated,
+            all_ids,
+            items,
+        })
+    }
+}
+
+#[Object]
+impl Impact {
+    /// Every item that depends on the failed ones, nearest first, each once.
+    async fn affected(&self) -> &[ImpactedItem] {
+        &self.affected
+    }
+    /// How many items are affected.
+    async fn affected_count(&self) -> i32 {
+        self.affected.len() as i32
+    }
+    /// The affected items whose class is a business service.
+    async fn business_services(&self, ctx: &Context<'_>) -> AppResult<Vec<&ImpactedItem>> {
+        let classes = ci_class::Entity::find()
+            .filter(ci_class::Column::BusinessService.eq(true))
+            .all(state(ctx).db.conn())
+            .await?;
+        Ok(self
+            .affected
+            .iter()
+            .filter(|a| {
+                let class = self.items[&a.reached.id].class_id;
+                classes.iter().any(|c| c.id == class)
+            })
+            .collect())
+    }
+    /// The catalog services delivered by the failed or affected items.
+    async fn services(&self, ctx: &Context<'_>) -> AppResult<Vec<Service>> {
+        let mut service_ids: Vec<i64> = self
+            .all_ids
+            .iter()
+            .filter_map(|id| self.items.get(id).and_then(|i| i.service_id))
+            .collect();
+        service_ids.sort_unstable();
+        service_ids.dedup();
+        let found = ctx
+            .data_unchecked::<loaders::Services>()
+            .load_many(service_ids.iter().copied())
+            .await?;
+        let mut services: Vec<_> = found.into_values().collect();
+        services.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(services.into_iter().map(Service).collect())
+    }
+    /// Open tickets about the failed or affected items, that the caller may see.
+    async fn open_tickets(&self, ctx: &Context<'_>) -> AppResult<Vec<Ticket>> {
+        visible_tickets(ctx, &self.all_ids).await
+    }
+    /// More items lie beyond the depth limit.
+    async fn truncated(&self) -> bool {
+        self.truncated
+    }
+}
+
+/// The configuration items of each ticket on a page, in one query.
+pub struct ItemsByTicket(pub Db);
+
+impl Loader<i64> for ItemsByTicket {
+    type Value = Vec<ci::Model>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
+        cmdb::items_of_tickets(self.0.conn(), keys).await
+    }
+}
+
+pub type TicketItems = DataLoader<ItemsByTicket, HashMapCache>;
+
+pub async fn items_of_ticket(
+    ctx: &Context<'_>,
+    ticket_id: i64,
+) -> AppResult<Vec<ConfigurationItem>> {
+    cmdb::require_reader(caller(ctx))?;
+    let rows = ctx
+        .data_unchecked::<TicketItems>()
+        .load_one(ticket_id)
+        .await?
+        .unwrap_or_default();
+    Ok(rows.into_iter().map(ConfigurationItem).collect())
+}
+
+pub async fn impact_of_ticket(
+    ctx: &Context<'_>,
+    ticket_id: i64,
+    max_depth: i32,
+) -> AppResult<Impact> {
+    cmdb::require_reader(caller(ctx))?;
+    let depth = impact::check_depth("maxDepth", max_depth, MAX_DEPTH)?;
+    let items = ctx
+        .data_unchecked::<TicketItems>()
+        .load_one(ticket_id)
+        .await?
+        .unwrap_or_default();
+    let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+    Impact::of(ctx, &ids, depth).await
+}
+
+/// The configuration items delivering a catalog service.
+pub async fn items_of_service(
+    ctx: &Context<'_>,
+    service_id: i64,
+) -> AppResult<Vec<ConfigurationItem>> {
+    cmdb::require_reader(caller(ctx))?;
+    let rows = ci::Entity::find()
+        .filter(ci::Column::ServiceId.eq(service_id))
+        .order_by_asc(ci::Column::NameLower)
+        .all(state(ctx).db.conn())
+        .await?;
+    Ok(rows.into_iter().map(ConfigurationItem).collect())
+}
+
+#[derive(SimpleObject)]
+pub struct CiGraphNode {
+    pub configuration_item: ConfigurationItem,
+    /// Relationships between it and the centre.
+    pub distance: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct CiGraph {
+    pub nodes: Vec<CiGraphNode>,
+    pub edges: Vec<CiRelationship>,
+    /// The drawing was cut at 1,000 items.
+    pub truncated: bool,
+}
+
+pub async fn load_node(
+    ctx: &Context<'_>,
+    type_name: &str,
+    id: i64,
+) -> AppResult<super::node::Node> {
+    cmdb::require_reader(caller(ctx))?;
+    let conn = state(ctx).db.conn();
+    let gone = || AppError::NotFound("nothing has that id".into());
+    Ok(match type_name {
+        "ConfigurationItem" => {
+            super::node::Node::ConfigurationItem(ConfigurationItem(cmdb::find(conn, id).await?))
+        }
+        _ => super::node::Node::CiClass(CiClass(
+            ci_class::Entity::find_by_id(id)
+                .one(conn)
+                .await?
+                .ok_or_else(gone)?,
+        )),
+    })
+}
+
+#[derive(InputObject, Default)]
+pub struct CiAttributeFilter {
+    pub name: String,
+    /// Compared without regard to case; numbers by value ("16" finds 16.0).
+    pub value: String,
+}
+
+#[derive(InputObject, Default)]
+pub struct ConfigurationItemFilter {
+    pub class_id: Option<ID>,
+    pub status: Option<CiStatus>,
+    pub organization_id: Option<ID>,
+    pub service_id: Option<ID>,
+    /// Words that must all appear in the name.
+    pub search: Option<String>,
+    pub attribute: Option<CiAttributeFilter>,
+}
+
+#[derive(Default)]
+pub struct CmdbQuery;
+
+#[Object]
+impl CmdbQuery {
+    async fn ci_classes(&self, ctx: &Context<'_>) -> AppResult<Vec<CiClass>> {
+        cmdb::require_reader(caller(ctx))?;
+        let rows = ci_class::Entity::find()
+            .order_by_asc(ci_class::Column::Name)
+            .all(state(ctx).db.conn())
+            .await?;
+        Ok(rows.into_iter().map(CiClass).collect())
+    }
+
+    async fn relationship_types(&self, ctx: &Context<'_>) -> AppResult<Vec<RelationshipType>> {
+        cmdb::require_reader(caller(ctx))?;
+        let rows = relationship_type::Entity::find()
+            .order_by_asc(relationship_type::Column::Name)
+            .all(state(ctx).db.conn())
+            .await?;
+        Ok(rows.into_iter().map(RelationshipType).collect())
+    }
+
+    /// Configuration items by name, filtered.
+    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn configuration_items(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: ConfigurationItemFilter,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<String, ConfigurationItem>> {
+        cmdb::require_reader(caller(ctx))?;
+        let page = pagination::page(first, after)?;
+        let filter = ItemFilter {
+            class_id: ids::decode_opt(filter.class_id, "CiClass", "filter.classId")?,
+            status: filter.status.map(upper),
+            organization_id: ids::decode_opt(
+                filter.organization_id,
+                "Organization",
+                "filter.organizationId",
+            )?,
+            service_id: ids::decode_opt(filter.service_id, "Service", "filter.serviceId")?,
+            search: filter.search,
+            attribute: filter.attribute.map(|a| (a.name, a.value)),
+        };
+        let rows = cmdb::list(state(ctx).db.conn(), &filter, page.after_id, page.size + 1).await?;
+        Ok(pagination::connection(
+            &page,
+            rows,
+            |c| c.id,
+            ConfigurationItem,
+        ))
+    }
+
+    /// The item a discovery tool or partner system knows by this key.
+    async fn configuration_item_by_key(
+        &self,
+        ctx: &Context<'_>,
+        external_key: String,
+    ) -> AppResult<Option<ConfigurationItem>> {
+        cmdb::require_reader(caller(ctx))?;
+        Ok(ci::Entity::find()
+            .filter(ci::Column::ExternalKey.eq(external_key.trim()))
+            .one(state(ctx).db.conn())
+            .await?
+            .map(ConfigurationItem))
+    }
+}
+
+#[derive(InputObject)]
+pub struct SaveCiClassInput {
+    pub id: Option<ID>,
+    pub name: String,
+    #[graphql(default)]
+    pub description: String,
+    #[graphql(default)]
+    pub business_service: bool,
+    #[graphql(default)]
+    pub attributes: Vec<CiAttributeDefinition>,
+}
+
+#[derive(SimpleObject)]
+pub struct CiClassPayload {
+    pub ci_class: CiClass,
+}
+
+#[derive(InputObject)]
+pub struct SaveRelationshipTypeInput {
+    pub id: Option<ID>,
+    /// Stored upper-case with underscores: "Backs up" becomes BACKS_UP.
+    pub name: String,
+    pub forward_label: String,
+    pub reverse_label: String,
+    #[graphql(default_with = "ImpactDirection::ToSource")]
+    pub impact: ImpactDirection,
+}
+
+#[derive(SimpleObject)]
+pub struct RelationshipTypePayload {
+    pub relationship_type: RelationshipType,
+}
+
+#[derive(InputObject)]
+pub struct CreateConfigurationItemInput {
+    pub class_id: ID,
+    pub name: String,
+    #[graphql(default_with = "CiStatus::Active")]
+    pub status: CiStatus,
+    /// PRODUCTION, STAGING, TEST…: free text, up to 50 characters.
+    #[graphql(default)]
+    pub environment: String,
+    pub owner_group_id: Option<ID>,
+    pub organization_id: Option<ID>,
+    pub service_id: Option<ID>,
+    /// Values by attribute name, checked against the class.
+    #[graphql(default)]
+    pub attributes: Json<Map<String, Value>>,
+    pub external_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateConfigurationItemInput {
+    pub id: ID,
+    /// The version you read.
+    pub version: i32,
+    pub class_id: Option<ID>,
+    pub name: Option<String>,
+    pub status: Option<CiStatus>,
+    pub environment: Option<String>,
+    /// Null clears it.
+    pub owner_group_id: MaybeUndefined<ID>,
+    pub organization_id: MaybeUndefined<ID>,
+    pub service_id: MaybeUndefined<ID>,
+    /// Replaces all attribute values.
+    pub attributes: Option<Json<Map<String, Value>>>,
+    pub external_key: MaybeUndefined<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct ConfigurationItemPayload {
+    pub configuration_item: ConfigurationItem,
+}
+
+#[derive(InputObject)]
+pub struct RelateConfigurationItemsInput {
+    pub source_id: ID,
+    pub target_id: ID,
+    /// A relationship type's name: "source DEPENDS_ON target".
+    pub r#type: String,
+}
+
+#[derive(SimpleObject)]
+pub struct CiRelationshipPayload {
+    pub relationship: CiRelationship,
+}
+
+#[derive(InputObject)]
+pub struct CiImportItem {
+    /// What the item is matched by: rows with a stored key update that item.
+    pub external_key: String,
+    /// The class's name, e.g. "Server".
+    pub class: String,
+    pub name: String,
+    #[graphql(default_with = "CiStatus::Active")]
+    pub status: CiStatus,
+    #[graphql(default)]
+    pub environment: String,
+    /// Names, not ids: what a discovery tool knows.
+    pub owner_group: Option<String>,
+    pub organization: Option<String>,
+    pub service: Option<String>,
+    #[graphql(default)]
+    pub attributes: Json<Map<String, Value>>,
+}
+
+#[derive(InputObject)]
+pub struct CiImportRelationship {
+    /// External keys of the two ends, in this batch or already stored.
+    pub source: String,
+    pub target: String,
+    /// A relationship type's name, e.g. DEPENDS_ON.
+    pub r#type: String,
+}
+
+#[derive(InputObject)]
+pub struct ImportConfigurationItemsInput {
+    #[graphql(default)]
+    pub items: Vec<CiImportItem>,
+    #[graphql(default)]
+    pub relationships: Vec<CiImportRelationship>,
+    /// When some rows are rejected: false (the default) writes nothing; true writes
+    /// the valid rows.
+    #[graphql(default)]
+    pub apply_valid: bool,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ImportSection {
+    Items,
+    Relationships,
+}
+
+#[derive(SimpleObject)]
+pub struct ImportRejection {
+    pub section: ImportSection,
+    /// The row's position in its list, from 0.
+    pub row: i32,
+    pub external_key: Option<String>,
+    /// The field at fault, e.g. `attributes.cpus`.
+    pub field: String,
+    pub reason: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ImportReport {
+    /// Whether anything was written.
+    pub applied: bool,
+    pub created: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    pub relationships_created: i32,
+    pub relationships_unchanged: i32,
+    pub rejected: Vec<ImportRejection>,
+}
+
+impl From<import::Report> for ImportReport {
+    fn from(report: import::Report) -> Self {
+        ImportReport {
+            applied: report.applied,
+            created: report.created as i32,
+            updated: report.updated as i32,
+            unchanged: report.unchanged as i32,
+            relationships_created: report.relationships_created as i32,
+            relationships_unchanged: report.relationships_unchanged as i32,
+            rejected: report
+                .rejected
+                .into_iter()
+                .map(|r| ImportRejection {
+                    section: match r.section {
+                        Section::Items => ImportSection::Items,
+                        Section::Relationships => ImportSection::Relationships,
+                    },
+                    row: r.row as i32,
+                    external_key: r.external_key,
+                    field: r.field,
+                    reason: r.reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct SetTicketConfigurationItemsInput {
+    pub ticket_id: ID,
+    /// The version you read.
+    pub version: i32,
+    /// The whole set: items left out are unlinked.
+    pub configuration_item_ids: Vec<ID>,
+}
+
+fn maybe_id(
+    value: MaybeUndefined<ID>,
+    type_name: &str,
+    field: &str,
+) -> AppResult<Option<Option<i64>>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Ok(Some(None)),
+        MaybeUndefined::Value(id) => Ok(Some(Some(ids::decode_as(&id, type_name, field)?))),
+    }
+}
+
+#[derive(Default)]
+pub struct CmdbMutation;
+
+#[Object]
+impl CmdbMutation {
+    /// Adds a class (no id) or redefines one. Admins only.
+    async fn save_ci_class(
+        &self,
+        ctx: &Context<'_>,
+        input: SaveCiClassInput,
+    ) -> AppResult<CiClassPayload> {
+        require_admin(caller(ctx))?;
+        let attributes = input
+            .attributes
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| {
+                Ok(AttributeDefinition {
+                    name: a.name,
+                    kind: a.kind.into(),
+                    required: a.required,
+                    choices: a.choices,
+                    reference_class_id: ids::decode_opt(
+                        a.reference_class_id,
+                        "CiClass",
+                        &format!("attributes.{i}.referenceClassId"),
+                    )?,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        let fields = ClassFields {
+            name: input.name,
+            description: input.description,
+            business_service: input.business_service,
+            attributes,
+        };
+        let id = ids::decode_opt(input.id, "CiClass", "id")?;
+        Ok(CiClassPayload {
+            ci_class: CiClass(cmdb::save_class(&state(ctx).db, now(ctx), id, fields).await?),
+        })
+    }
+
+    /// Adds a relationship type (no id) or changes one. Admins only.
+    async fn save_relationship_type(
+        &self,
+        ctx: &Context<'_>,
+        input: SaveRelationshipTypeInput,
+    ) -> AppResult<RelationshipTypePayload> {
+        require_admin(caller(ctx))?;
+        let fields = RelationshipTypeFields {
+            name: input.name,
+            forward_label: input.forward_label,
+            reverse_label: input.reverse_label,
+            impact: upper(input.impact),
+        };
+        let id = ids::decode_opt(input.id, "RelationshipType", "id")?;
+        Ok(RelationshipTypePayload {
+            relationship_type: RelationshipType(
+                cmdb::save_relationship_type(&state(ctx).db, now(ctx), id, fields).await?,
+            ),
+        })
+    }
+
+    /// Admins, and tokens with `cmdb:write`.
+    async fn create_configuration_item(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateConfigurationItemInput,
+    ) -> AppResult<ConfigurationItemPayload> {
+        let draft = Draft {
+            class_id: ids::decode_as(&input.class_id, "CiClass", "classId")?,
+            name: input.name,
+            status: upper(input.status),
+            environment: input.environment,
+            owner_group_id: ids::decode_opt(input.owner_group_id, "Group", "ownerGroupId")?,
+            organization_id: ids::decode_opt(
+                input.organization_id,
+                "Organization",
+                "organizationId",
+            )?,
+            service_id: ids::decode_opt(input.service_id, "Service", "serviceId")?,
+            attributes: input.attributes.0,
+            external_key: input.external_key,
+        };
+        let row = cmdb::create_item(&state(ctx).db, caller(ctx), now(ctx), draft).await?;
+        Ok(ConfigurationItemPayload {
+            configuration_item: ConfigurationItem(row),
+        })
+    }
+
+    /// Admins, and tokens with `cmdb:write`.
+    async fn update_configuration_item(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateConfigurationItemInput,
+    ) -> AppResult<ConfigurationItemPayload> {
+        let id = ids::decode_as(&input.id, "ConfigurationItem", "id")?;
+        let changes = ItemChanges {
+            class_id: ids::decode_opt(input.class_id, "CiClass", "classId")?,
+            name: input.name,
+            status: input.status.map(upper),
+            environment: input.environment,
+            owner_group_id: maybe_id(input.owner_group_id, "Group", "ownerGroupId")?,
+            organization_id: maybe_id(input.organization_id, "Organization", "organizationId")?,
+            service_id: maybe_id(input.service_id, "Service", "serviceId")?,
+            attributes: input.attributes.map(|a| a.0),
+            external_key: match input.external_key {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(key) => Some(Some(key)),
+            },
+        };
+        let row = cmdb::update_item(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            id,
+            input.version,
+            changes,
+        )
+        .await?;
+        Ok(ConfigurationItemPayload {
+            configuration_item: ConfigurationItem(row),
+        })
+    }
+
+    /// Admins, and tokens with `cmdb:write`.
+    async fn relate_configuration_items(
+        &self,
+        ctx: &Context<'_>,
+        input: RelateConfigurationItemsInput,
+    ) -> AppResult<CiRelationshipPayload> {
+        let source = ids::decode_as(&input.source_id, "ConfigurationItem", "sourceId")?;
+        let target = ids::decode_as(&input.target_id, "ConfigurationItem", "targetId")?;
+        let row = cmdb::relate(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            source,
+            target,
+            &input.r#type,
+        )
+        .await?;
+        Ok(CiRelationshipPayload {
+            relationship: CiRelationship(row),
+        })
+    }
+
+    /// Removes a relationship; returns it as it was.
+    async fn unrelate_configuration_items(
+        &self,
+        ctx: &Context<'_>,
+        relationship_id: ID,
+    ) -> AppResult<CiRelationshipPayload> {
+        let id = ids::decode_as(&relationship_id, "CiRelationship", "relationshipId")?;
+        let row = cmdb::unrelate(&state(ctx).db, caller(ctx), now(ctx), id).await?;
+        Ok(CiRelationshipPayload {
+            relationship: CiRelationship(row),
+        })
+    }
+
+    /// Upserts many items and relationships by external key, for discovery tools and
+    /// partner systems. Every row is checked first; with rejected rows nothing is
+    /// written unless `applyValid` is true. Admins, and tokens with `cmdb:write`.
+    async fn import_configuration_items(
+        &self,
+        ctx: &Context<'_>,
+        input: ImportConfigurationItemsInput,
+    ) -> AppResult<ImportReport> {
+        let file = ImportFile {
+            items: input
+                .items
+                .into_iter()
+                .map(|row| ItemRow {
+                    external_key: row.external_key,
+                    class: row.class,
+                    name: row.name,
+                    status: upper(row.status),
+                    environment: row.environment,
+                    owner_group: row.owner_group,
+                    organization: row.organization,
+                    service: row.service,
+                    attributes: row.attributes.0,
+                })
+                .collect(),
+            relationships: input
+                .relationships
+                .into_iter()
+                .map(|row| RelationshipRow {
+                    source: row.source,
+                    target: row.target,
+                    kind: row.r#type,
+                })
+                .collect(),
+        };
+        let report = import::run(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            file,
+            input.apply_valid,
+        )
+        .await?;
+        Ok(report.into())
+    }
+
+    /// Sets the configuration items a ticket is about. Agents and `tickets:write` tokens.
+    async fn set_ticket_configuration_items(
+        &self,
+        ctx: &Context<'_>,
+        input: SetTicketConfigurationItemsInput,
+    ) -> AppResult<TicketPayload> {
+        let ticket_id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
+        let items = ids::decode_all(
+            &input.configuration_item_ids,
+            "ConfigurationItem",
+            "configurationItemIds",
+        )?;
+        let row = commands::link_configuration_items(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            ticket_id,
+            input.version,
+            &items,
+        )
+        .await?;
+        Ok(TicketPayload {
+            ticket: Ticket(row),
+        })
+    }
+}
