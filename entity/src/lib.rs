@@ -1,11 +1,20 @@
 //! SeaORM entities: one module per table, no business rules.
 
 pub mod api_token;
+pub mod article;
+pub mod article_link;
+pub mod article_version;
 pub mod assignment_rule;
 pub mod calendar;
 pub mod catalog_item;
 pub mod catalog_request;
 pub mod category;
+pub mod change;
+pub mod change_approval_policy;
+pub mod change_configuration_item;
+pub mod change_freeze;
+pub mod change_template;
+pub mod change_vote;
 pub mod ci_attribute_value;
 pub mod ci_class;
 pub mod ci_relationship;
@@ -16,6 +25,10 @@ pub mod event;
 pub mod group;
 pub mod group_member;
 pub mod organization;
+pub mod problem;
+pub mod problem_candidate;
+pub mod problem_configuration_item;
+pub mod problem_incident;
 pub mod relationship_type;
 pub mod relay_state;
 pub mod service;

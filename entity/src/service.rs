@@ -18,6 +18,8 @@ pub struct Model {
     pub criticality: String,
     /// Its service hours; none means around the clock.
     pub calendar_id: Option<i64>,
+    /// Its change window: changes may be scheduled in this calendar's open hours only.
+    pub change_calendar_id: Option<i64>,
     /// Price or cost, as text for people.
     pub price: String,
     pub created_at: DateTimeUtc,

@@ -34,6 +34,8 @@ pub struct Model {
     /// When hierarchical escalation last flagged the group's manager.
     pub manager_flagged_at: Option<DateTimeUtc>,
     pub routed_by_rule_id: Option<i64>,
+    /// The change that caused this incident, once someone links it.
+    pub caused_by_change_id: Option<i64>,
     /// Lower-cased title, description and public comments, for text search.
     pub search_text: String,
     /// Lower-cased internal work notes, searched for agents only.

@@ -8,6 +8,7 @@ mod m20261121_000003_sla;
 mod m20261121_000004_catalog;
 mod m20261121_000005_event_sequence;
 mod m20261121_000006_cmdb;
+mod m20261121_000007_problems_changes_knowledge;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_catalog::Migration),
             Box::new(m20261121_000005_event_sequence::Migration),
             Box::new(m20261121_000006_cmdb::Migration),
+            Box::new(m20261121_000007_problems_changes_knowledge::Migration),
         ]
     }
 }

@@ -3,12 +3,17 @@
 pub mod api_tokens;
 pub mod calendar;
 pub mod catalog;
+pub mod changes;
 pub mod cmdb;
 pub mod desk;
 pub mod events;
+pub mod knowledge;
 pub mod lookup;
+pub mod numbers;
+pub mod problems;
 pub mod routing;
 pub mod settings;
 pub mod sla;
 pub mod tickets;
 pub mod users;
+pub mod workflow;

@@ -23,6 +23,10 @@ pub struct DeskSettings {
     pub auto_close_days: i64,
     /// The queue for tickets no rule routes; none leaves them for managers to triage.
     pub default_group_id: Option<i64>,
+    /// Trend detection: this many incidents on one CI or category within the window
+    /// propose a problem.
+    pub problem_trend_incidents: i64,
+    pub problem_trend_window_hours: i64,
 }
 
 impl Default for DeskSettings {
@@ -39,6 +43,8 @@ impl Default for DeskSettings {
             reopen_window_days: 7,
             auto_close_days: 5,
             default_group_id: None,
+            problem_trend_incidents: 3,
+            problem_trend_window_hours: 24,
         }
     }
 }
@@ -76,6 +82,18 @@ impl DeskSettings {
         }
         if !(1..=365).contains(&self.auto_close_days) {
             return Err(AppError::bad_input("autoCloseDays", "give 1 to 365 days"));
+        }
+        if !(2..=1000).contains(&self.problem_trend_incidents) {
+            return Err(AppError::bad_input(
+                "problemTrendIncidents",
+                "give 2 to 1000 incidents",
+            ));
+        }
+        if !(1..=24 * 90).contains(&self.problem_trend_window_hours) {
+            return Err(AppError::bad_input(
+                "problemTrendWindowHours",
+                "give 1 to 2160 hours (90 days)",
+            ));
         }
         Ok(())
     }

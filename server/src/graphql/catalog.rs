@@ -132,6 +132,20 @@ impl Service {
     ) -> AppResult<Vec<crate::graphql::cmdb::ConfigurationItem>> {
         crate::graphql::cmdb::items_of_service(ctx, self.0.id).await
     }
+    /// Its change window: changes are scheduled in this calendar's open hours.
+    async fn change_window(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::graphql::sla::Calendar>> {
+        match self.0.change_calendar_id {
+            Some(id) => Ok(ctx
+                .data_unchecked::<loaders::Calendars>()
+                .load_one(id)
+                .await?
+                .map(crate::graphql::sla::Calendar)),
+            None => Ok(None),
+        }
+    }
     /// What can be ordered under it (active items only, for requesters).
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<CatalogItem>> {
         let mut query =
@@ -330,6 +344,8 @@ pub struct SaveServiceInput {
     #[graphql(default_with = "Criticality::Medium")]
     pub criticality: Criticality,
     pub calendar_id: Option<ID>,
+    /// Its change window: a calendar whose open hours allow changes to what delivers it.
+    pub change_calendar_id: Option<ID>,
     #[graphql(default)]
     pub price: String,
 }
@@ -404,6 +420,11 @@ impl CatalogMutation {
             lifecycle: upper(input.lifecycle),
             criticality: upper(input.criticality),
             calendar_id: ids::decode_opt(input.calendar_id, "Calendar", "calendarId")?,
+            change_calendar_id: ids::decode_opt(
+                input.change_calendar_id,
+                "Calendar",
+                "changeCalendarId",
+            )?,
             price: input.price,
         };
         let id = ids::decode_opt(input.id, "Service", "id")?;

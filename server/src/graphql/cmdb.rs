@@ -260,6 +260,10 @@ impl ConfigurationItem {
             truncated: graph.truncated,
         })
     }
+    /// The changes that touch it, newest first.
+    async fn changes(&self, ctx: &Context<'_>) -> AppResult<Vec<crate::graphql::changes::Change>> {
+        crate::graphql::changes::changes_of_item(ctx, self.0.id).await
+    }
     /// Every change to it, oldest first: `ci.created`, `ci.updated`, `ci.related`,
     /// `ci.unrelated`.
     async fn history(

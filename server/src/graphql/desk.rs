@@ -209,6 +209,12 @@ pub struct DeskSettingsView {
     pub auto_close_days: i32,
     /// The queue for tickets no rule routes.
     pub default_group_id: Option<ID>,
+    /// Trend detection: this many incidents on one configuration item or category…
+    #[graphql(default = 3)]
+    pub problem_trend_incidents: i32,
+    /// …within this many hours propose a problem.
+    #[graphql(default = 24)]
+    pub problem_trend_window_hours: i32,
 }
 
 impl DeskSettingsView {
@@ -222,6 +228,8 @@ impl DeskSettingsView {
             reopen_window_days: s.reopen_window_days as i32,
             auto_close_days: s.auto_close_days as i32,
             default_group_id: s.default_group_id.map(|id| ids::encode("Group", id)),
+            problem_trend_incidents: s.problem_trend_incidents as i32,
+            problem_trend_window_hours: s.problem_trend_window_hours as i32,
         }
     }
 
@@ -245,6 +253,8 @@ impl DeskSettingsView {
             reopen_window_days: self.reopen_window_days.into(),
             auto_close_days: self.auto_close_days.into(),
             default_group_id: ids::decode_opt(self.default_group_id, "Group", "defaultGroupId")?,
+            problem_trend_incidents: self.problem_trend_incidents.into(),
+            problem_trend_window_hours: self.problem_trend_window_hours.into(),
         })
     }
 }

@@ -85,6 +85,11 @@ pub fn attach(request: async_graphql::Request, db: &Db) -> async_graphql::Reques
         .data::<CiClasses>(loader(db))
         .data::<ConfigurationItems>(loader(db))
         .data::<RelationshipTypes>(loader(db))
+        .data::<crate::graphql::problems::TicketProblems>(DataLoader::with_cache(
+            crate::graphql::problems::ProblemsByTicket(db.clone()),
+            tokio::spawn,
+            HashMapCache::default(),
+        ))
         .data::<crate::graphql::cmdb::TicketItems>(DataLoader::with_cache(
             crate::graphql::cmdb::ItemsByTicket(db.clone()),
             tokio::spawn,

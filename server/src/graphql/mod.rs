@@ -2,13 +2,16 @@
 
 pub mod api_tokens;
 pub mod catalog;
+pub mod changes;
 pub mod cmdb;
 pub mod desk;
 pub mod ids;
+pub mod knowledge;
 pub mod live;
 pub mod loaders;
 pub mod node;
 pub mod pagination;
+pub mod problems;
 pub mod sla;
 pub mod tickets;
 pub mod users;
@@ -33,6 +36,9 @@ pub struct Query(
     sla::SlaReportQuery,
     catalog::CatalogQuery,
     cmdb::CmdbQuery,
+    problems::ProblemQuery,
+    changes::ChangeQuery,
+    knowledge::KnowledgeQuery,
     users::UserQuery,
     api_tokens::ApiTokenQuery,
 );
@@ -44,6 +50,9 @@ pub struct Mutation(
     sla::SlaMutation,
     catalog::CatalogMutation,
     cmdb::CmdbMutation,
+    problems::ProblemMutation,
+    changes::ChangeMutation,
+    knowledge::KnowledgeMutation,
     api_tokens::ApiTokenMutation,
 );
 

@@ -2,7 +2,9 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use crate::{
     error::{AppError, AppResult},
-    graphql::{api_tokens, catalog, cmdb, desk, ids, sla, tickets, users},
+    graphql::{
+        api_tokens, catalog, changes, cmdb, desk, ids, knowledge, problems, sla, tickets, users,
+    },
 };
 
 /// Anything with a global id, fetchable with `node(id:)`.
@@ -22,6 +24,9 @@ pub enum Node {
     CatalogItem(catalog::CatalogItem),
     ConfigurationItem(cmdb::ConfigurationItem),
     CiClass(cmdb::CiClass),
+    Problem(problems::Problem),
+    Change(changes::Change),
+    Article(knowledge::Article),
 }
 
 #[derive(Default)]
@@ -39,6 +44,9 @@ impl NodeQuery {
             "Calendar" | "SlaPolicy" => sla::load_node(ctx, &type_name, number).await,
             "Service" | "CatalogItem" => catalog::load_node(ctx, &type_name, number).await,
             "ConfigurationItem" | "CiClass" => cmdb::load_node(ctx, &type_name, number).await,
+            "Problem" => problems::load_node(ctx, number).await.map(Node::Problem),
+            "Change" => changes::load_node(ctx, number).await.map(Node::Change),
+            "Article" => knowledge::load_node(ctx, number).await.map(Node::Article),
             other => desk::load_node(ctx, other, number)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("nothing has the id '{}'", id.0))),

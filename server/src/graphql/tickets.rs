@@ -219,6 +219,42 @@ impl Ticket {
     ) -> AppResult<Option<crate::graphql::catalog::CatalogRequest>> {
         crate::graphql::catalog::request_of(ctx, self.0.id).await
     }
+    /// The problems it is linked to. Agents.
+    async fn problems(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<crate::graphql::problems::Problem>> {
+        let rows = crate::graphql::problems::problems_of_ticket(ctx, self.0.id).await?;
+        Ok(rows
+            .into_iter()
+            .map(crate::graphql::problems::Problem)
+            .collect())
+    }
+    /// The workarounds of the known errors it is linked to: what gets the requester
+    /// working again while the problem is fixed.
+    async fn workarounds(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<crate::graphql::problems::Workaround>> {
+        crate::graphql::problems::workarounds_of_ticket(ctx, self.0.id).await
+    }
+    /// The change that caused this incident, once linked. Agents.
+    async fn caused_by_change(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::graphql::changes::Change>> {
+        crate::graphql::changes::cause_of_ticket(ctx, self.0.caused_by_change_id).await
+    }
+    /// Published articles that may help, from its title and description, most relevant
+    /// first; requesters get the public ones.
+    async fn suggested_articles(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5)] first: i32,
+    ) -> AppResult<Vec<crate::graphql::knowledge::ArticleMatch>> {
+        let text = format!("{}\n{}", self.0.title, self.0.description);
+        crate::graphql::knowledge::suggestions(ctx, &text, first).await
+    }
     /// The configuration items it is about. CMDB readers only.
     async fn configuration_items(
         &self,

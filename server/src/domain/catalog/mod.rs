@@ -60,6 +60,8 @@ pub struct ServiceFields {
     pub lifecycle: String,
     pub criticality: String,
     pub calendar_id: Option<i64>,
+    /// Its change window: changes to what delivers it are scheduled in these hours.
+    pub change_calendar_id: Option<i64>,
     pub price: String,
 }
 
@@ -83,6 +85,9 @@ pub async fn save_service(
     }
     if let Some(calendar) = fields.calendar_id {
         referenced::<calendar::Entity>(&txn, calendar, "calendarId", "calendar").await?;
+    }
+    if let Some(calendar) = fields.change_calendar_id {
+        referenced::<calendar::Entity>(&txn, calendar, "changeCalendarId", "calendar").await?;
     }
     let taken = service::Entity::find()
         .filter(service::Column::Name.eq(&service_name))
@@ -111,6 +116,7 @@ pub async fn save_service(
     active.lifecycle = Set(lifecycle);
     active.criticality = Set(criticality);
     active.calendar_id = Set(fields.calendar_id);
+    active.change_calendar_id = Set(fields.change_calendar_id);
     active.price = Set(fields.price.trim().to_string());
     let row = match id {
         Some(_) => active.update(&txn).await?,

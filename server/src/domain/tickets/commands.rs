@@ -10,7 +10,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    sea_query::{Alias, BinOper, Expr, ExprTrait, Query},
+    sea_query::{BinOper, Expr, ExprTrait},
 };
 use serde_json::{Value, json};
 
@@ -173,21 +173,7 @@ async fn category_line(
 }
 
 async fn next_number(txn: &DatabaseTransaction, kind: Kind) -> AppResult<String> {
-    let statement = Query::update()
-        .table(Alias::new("ticket_counters"))
-        .value(
-            Alias::new("last_number"),
-            Expr::col(Alias::new("last_number")).add(1),
-        )
-        .and_where(Expr::col(Alias::new("kind")).eq(kind.as_str()))
-        .returning_col(Alias::new("last_number"))
-        .to_owned();
-    let row = txn
-        .query_one(&statement)
-        .await?
-        .ok_or_else(|| AppError::Internal(format!("no ticket counter for {kind}")))?;
-    let n: i64 = row.try_get("", "last_number")?;
-    Ok(kind.format_number(n))
+    crate::domain::numbers::next(txn, kind.as_str(), kind.prefix()).await
 }
 
 pub struct NewTicket {
@@ -371,6 +357,7 @@ pub async fn insert(
     .insert(txn)
     .await?;
     write_links(txn, row.id, &configuration_item_ids).await?;
+    crate::domain::problems::incident_recorded(txn, now, &row, &configuration_item_ids).await?;
 
     let created: Vec<Value> = [
         ("title", json!(row.title)),
@@ -714,6 +701,7 @@ pub async fn link_configuration_items(
         return Ok(row);
     }
     write_links(&txn, row.id, &wanted).await?;
+    crate::domain::problems::incident_recorded(&txn, now, &row, &wanted).await?;
     let changes = json!([change(
         "configurationItemIds",
         json!(current),
@@ -1170,4 +1158,74 @@ pub async fn close_resolved(db: &Db, now: DateTime<Utc>) -> AppResult<usize> {
             return Ok(closed);
         }
     }
+}
+
+/// Resolves an open ticket because the problem behind it was fixed, inside the
+/// problem's transaction: a public comment says why, and its clocks stop as for any
+/// resolution. Returns None when the ticket was no longer open.
+pub async fn resolve_by_problem(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    note: &str,
+) -> AppResult<Option<ticket::Model>> {
+    let Some(row) = ticket::Entity::find_by_id(ticket_id).one(txn).await? else {
+        return Ok(None);
+    };
+    let from = Status::parse(&row.status, "status")?;
+    if !from.is_open() {
+        return Ok(None);
+    }
+    let actor = Actor::of(caller);
+    let comment = comment::ActiveModel {
+        ticket_id: Set(row.id),
+        author_id: Set(actor.user_id),
+        author_name: Set(actor.name.clone()),
+        body: Set(note.to_string()),
+        internal: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let code = "SOLVED_BY_PROBLEM";
+    let changed = ticket::ActiveModel {
+        status: Set(Status::Resolved.as_str().into()),
+        pending_reason: Set(None),
+        resolution_code: Set(Some(code.into())),
+        resolution_notes: Set(Some(note.to_string())),
+        resolved_at: Set(Some(now)),
+        first_response_at: Set(row.first_response_at.or(Some(now))),
+        search_text: Set(format!("{}\n{}", row.search_text, note.to_lowercase())),
+        ..Default::default()
+    };
+    let saved = save(txn, &row, changed, now).await?;
+    let comment_payload = json!({ "commentId": comment.id, "internal": false, "firstResponse": row.first_response_at.is_none() });
+    record(
+        txn,
+        &actor,
+        now,
+        "ticket.commented",
+        &saved,
+        false,
+        comment_payload,
+    )
+    .await?;
+    let changes = json!([
+        change("status", row.status.clone(), Status::Resolved.as_str()),
+        change("resolutionCode", row.resolution_code.clone(), code),
+    ]);
+    record(
+        txn,
+        &actor,
+        now,
+        "ticket.status_changed",
+        &saved,
+        false,
+        json!({ "changes": changes }),
+    )
+    .await?;
+    sla::clocks::ticket_changed(txn, &actor, &row, &saved, now).await?;
+    Ok(Some(saved))
 }

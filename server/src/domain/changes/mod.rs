@@ -1,0 +1,1174 @@
+//! Change management: standard changes from pre-approved templates, normal changes
+//! assessed for risk and authorized by the CAB's votes, emergency changes allowed into
+//! freezes; change windows, conflicts, the post-implementation review, and the report
+//! of how changes went.
+
+pub mod risk;
+pub mod schedule;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    change, change_approval_policy, change_configuration_item, change_freeze, change_template,
+    change_vote, configuration_item, group, group_member, ticket, user,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::{Value, json};
+
+use self::risk::{Answers, ServiceAtRisk};
+use super::{
+    events::{self, Actor, NewEvent, change as field_change},
+    lookup::referenced,
+    numbers,
+    tickets::types::Kind,
+    workflow::Machine,
+};
+use crate::{
+    auth::{Caller, Role, Scope},
+    db::Db,
+    error::{AppError, AppResult},
+};
+
+pub const LIFECYCLE: Machine = Machine {
+    subject: "change",
+    moves: &[
+        ("DRAFT", &["SUBMITTED", "CANCELLED"]),
+        // Back to DRAFT: sent back to the requester for more detail.
+        ("SUBMITTED", &["ASSESSED", "DRAFT", "CANCELLED"]),
+        // AUTHORIZED and REJECTED come from the approvers' votes.
+        ("ASSESSED", &["AUTHORIZED", "REJECTED", "CANCELLED"]),
+        ("AUTHORIZED", &["SCHEDULED", "CANCELLED"]),
+        ("REJECTED", &[]),
+        // Back to AUTHORIZED: unscheduled, to pick another slot.
+        ("SCHEDULED", &["IMPLEMENTING", "AUTHORIZED", "CANCELLED"]),
+        ("IMPLEMENTING", &["REVIEW"]),
+        ("REVIEW", &["CLOSED"]),
+        ("CLOSED", &[]),
+        ("CANCELLED", &[]),
+    ],
+};
+
+pub const TYPES: [&str; 3] = ["STANDARD", "NORMAL", "EMERGENCY"];
+pub const OUTCOMES: [&str; 3] = ["SUCCESSFUL", "FAILED", "BACKED_OUT"];
+pub const RISKS: [&str; 3] = ["LOW", "MEDIUM", "HIGH"];
+
+/// Agents raise and work changes, and partner tokens with `tickets:write`.
+fn require_worker(caller: &Caller) -> AppResult<()> {
+    caller.require_role_or_scope(Role::Agent, Scope::TicketsWrite)
+}
+
+pub fn require_reader(caller: &Caller) -> AppResult<()> {
+    caller.require_role_or_scope(Role::Agent, Scope::TicketsRead)
+}
+
+fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<String> {
+    let value = value.trim();
+    if (required && value.is_empty()) || value.chars().count() > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("give {} to {max} characters", if required { 1 } else { 0 }),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<String> {
+    if allowed.contains(&value) {
+        Ok(value.to_string())
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("'{value}' is not one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+async fn record(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    topic: &str,
+    row: &change::Model,
+    mut payload: Value,
+) -> AppResult<()> {
+    payload["number"] = json!(row.number);
+    events::append(
+        txn,
+        actor,
+        now,
+        NewEvent {
+            topic,
+            entity_type: "change",
+            entity_id: row.id,
+            internal: true,
+            payload,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn find(conn: &impl ConnectionTrait, id: i64) -> AppResult<change::Model> {
+    change::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("there is no change with that id".into()))
+}
+
+async fn load_current(
+    txn: &DatabaseTransaction,
+    id: i64,
+    version: i32,
+) -> AppResult<change::Model> {
+    let row = find(txn, id).await?;
+    if row.version != version {
+        return Err(AppError::Conflict(format!(
+            "{} was changed by someone else since you read it (you sent version {version}, it is now {}); reload it and try again",
+            row.number, row.version
+        )));
+    }
+    Ok(row)
+}
+
+/// Writes `changed` over `row` if nobody changed it meanwhile, with a new version.
+async fn save(
+    txn: &DatabaseTransaction,
+    row: &change::Model,
+    mut changed: change::ActiveModel,
+    now: DateTime<Utc>,
+) -> AppResult<change::Model> {
+    changed.version = Set(row.version + 1);
+    changed.updated_at = Set(now);
+    let result = change::Entity::update_many()
+        .set(changed)
+        .filter(change::Column::Id.eq(row.id))
+        .filter(change::Column::Version.eq(row.version))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "{} was changed by someone else meanwhile; reload it and try again",
+            row.number
+        )));
+    }
+    find(txn, row.id).await
+}
+
+pub async fn item_ids(conn: &impl ConnectionTrait, change_id: i64) -> AppResult<Vec<i64>> {
+    Ok(schedule::items_of(conn, &[change_id])
+        .await?
+        .remove(&change_id)
+        .unwrap_or_default())
+}
+
+async fn set_items(txn: &DatabaseTransaction, change_id: i64, ids: &[i64]) -> AppResult<Vec<i64>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let found = configuration_item::Entity::find()
+        .filter(configuration_item::Column::Id.is_in(ids.iter().copied()))
+        .count(txn)
+        .await?;
+    if found as usize != ids.len() {
+        return Err(AppError::bad_input(
+            "configurationItemIds",
+            "one of these configuration items does not exist",
+        ));
+    }
+    change_configuration_item::Entity::delete_many()
+        .filter(change_configuration_item::Column::ChangeId.eq(change_id))
+        .exec(txn)
+        .await?;
+    if !ids.is_empty() {
+        change_configuration_item::Entity::insert_many(ids.iter().map(|&ci| {
+            change_configuration_item::ActiveModel {
+                change_id: Set(change_id),
+                configuration_item_id: Set(ci),
+            }
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(ids)
+}
+
+/// What a change's author writes; `None` keeps what is there (or the template's).
+#[derive(Default)]
+pub struct ChangeFields {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub reason: Option<String>,
+    pub implementation_plan: Option<String>,
+    pub rollback_plan: Option<String>,
+    pub test_plan: Option<String>,
+    pub planned_start: Option<Option<DateTime<Utc>>>,
+    pub planned_end: Option<Option<DateTime<Utc>>>,
+    pub configuration_item_ids: Option<Vec<i64>>,
+    pub group_id: Option<Option<i64>>,
+    pub assignee_id: Option<Option<i64>>,
+}
+
+pub async fn create(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    change_type: &str,
+    template_id: Option<i64>,
+    fields: ChangeFields,
+) -> AppResult<change::Model> {
+    require_worker(caller)?;
+    let change_type = one_of("type", change_type, &TYPES)?;
+    let txn = db.begin_write().await?;
+    let template = match template_id {
+        Some(id) => {
+            let template =
+                referenced::<change_template::Entity>(&txn, id, "templateId", "change template")
+                    .await?;
+            if !template.active {
+                return Err(AppError::bad_input(
+                    "templateId",
+                    format!("the template '{}' is retired", template.name),
+                ));
+            }
+            Some(template)
+        }
+        None if change_type == "STANDARD" => {
+            return Err(AppError::bad_input(
+                "templateId",
+                "a STANDARD change comes from a pre-approved template: name it",
+            ));
+        }
+        None => None,
+    };
+    let from_template = |value: Option<String>, pick: fn(&change_template::Model) -> &String| {
+        value.unwrap_or_else(|| {
+            template
+                .as_ref()
+                .map(|t| pick(t).clone())
+                .unwrap_or_default()
+        })
+    };
+    let actor = Actor::of(caller);
+    let title = text(
+        "title",
+        &from_template(fields.title.clone(), |t| &t.name),
+        200,
+        true,
+    )?;
+    let row = change::ActiveModel {
+        number: Set(numbers::next(&txn, "CHANGE", "CHG").await?),
+        title: Set(title),
+        description: Set(text(
+            "description",
+            &from_template(fields.description.clone(), |t| &t.description),
+            20_000,
+            false,
+        )?),
+        change_type: Set(change_type),
+        status: Set("DRAFT".into()),
+        template_id: Set(template_id),
+        reason: Set(text(
+            "reason",
+            &fields.reason.clone().unwrap_or_default(),
+            20_000,
+            false,
+        )?),
+        implementation_plan: Set(text(
+            "implementationPlan",
+            &from_template(fields.implementation_plan.clone(), |t| {
+                &t.implementation_plan
+            }),
+            20_000,
+            false,
+        )?),
+        rollback_plan: Set(text(
+            "rollbackPlan",
+            &from_template(fields.rollback_plan.clone(), |t| &t.rollback_plan),
+            20_000,
+            false,
+        )?),
+        test_plan: Set(text(
+            "testPlan",
+            &from_template(fields.test_plan.clone(), |t| &t.test_plan),
+            20_000,
+            false,
+        )?),
+        planned_start: Set(fields.planned_start.flatten()),
+        planned_end: Set(fields.planned_end.flatten()),
+        group_id: Set(fields.group_id.flatten()),
+        assignee_id: Set(fields.assignee_id.flatten()),
+        requested_by: Set(actor.user_id),
+        freeze_override: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    };
+    check_people(
+        &txn,
+        fields.group_id.flatten(),
+        fields.assignee_id.flatten(),
+    )
+    .await?;
+    check_period(fields.planned_start.flatten(), fields.planned_end.flatten())?;
+    let row = row.insert(&txn).await?;
+    let items = set_items(
+        &txn,
+        row.id,
+        &fields.configuration_item_ids.unwrap_or_default(),
+    )
+    .await?;
+    record(
+        &txn,
+        &actor,
+        now,
+        "change.created",
+        &row,
+        json!({ "type": row.change_type, "configurationItemIds": items }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+async fn check_people(
+    txn: &DatabaseTransaction,
+    group_id: Option<i64>,
+    assignee_id: Option<i64>,
+) -> AppResult<()> {
+    if let Some(id) = group_id {
+        referenced::<group::Entity>(txn, id, "groupId", "group").await?;
+    }
+    if let Some(id) = assignee_id {
+        referenced::<user::Entity>(txn, id, "assigneeId", "user").await?;
+    }
+    Ok(())
+}
+
+fn check_period(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> AppResult<()> {
+    if let (Some(start), Some(end)) = (start, end)
+        && end <= start
+    {
+        return Err(AppError::bad_input(
+            "plannedEnd",
+            "the planned end must come after the start",
+        ));
+    }
+    Ok(())
+}
+
+/// Edits a change that is not yet under way: its words in DRAFT, its slot until it is
+/// scheduled.
+pub async fn update(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: i64,
+    version: i32,
+    fields: ChangeFields,
+) -> AppResult<change::Model> {
+    require_worker(caller)?;
+    let txn = db.begin_write().await?;
+    let row = load_current(&txn, id, version).await?;
+    let words_editable = row.status == "DRAFT";
+    let slot_editable = matches!(
+        row.status.as_str(),
+        "DRAFT" | "SUBMITTED" | "ASSESSED" | "AUTHORIZED"
+    );
+    let mut changes = Vec::new();
+    let mut changed = <change::ActiveModel as Default>::default();
+    macro_rules! words {
+        ($value:expr, $column:ident, $name:literal, $max:expr, $required:expr) => {
+            if let Some(value) = $value {
+                let value = text($name, &value, $max, $required)?;
+                if value != row.$column {
+                    if !words_editable {
+                        return Err(AppError::InvalidTransition {
+                            message: format!(
+                                "{} is {}: its {} can be changed in DRAFT only",
+                                row.number, row.status, $name
+                            ),
+                            allowed: vec![],
+                        });
+                    }
+                    changes.push(field_change($name, row.$column.clone(), value.clone()));
+                    changed.$column = Set(value);
+                }
+            }
+        };
+    }
+    words!(fields.title, title, "title", 200, true);
+    words!(
+        fields.description,
+        description,
+        "description",
+        20_000,
+        false
+    );
+    words!(fields.reason, reason, "reason", 20_000, false);
+    words!(
+        fields.implementation_plan,
+        implementation_plan,
+        "implementationPlan",
+        20_000,
+        false
+    );
+    words!(
+        fields.rollback_plan,
+        rollback_plan,
+        "rollbackPlan",
+        20_000,
+        false
+    );
+    words!(fields.test_plan, test_plan, "testPlan", 20_000, false);
+    let start = fields.planned_start.unwrap_or(row.planned_start);
+    let end = fields.planned_end.unwrap_or(row.planned_end);
+    if start != row.planned_start || end != row.planned_end {
+        if !slot_editable {
+            return Err(AppError::InvalidTransition {
+                message: format!(
+                    "{} is {}: unschedule it (back to AUTHORIZED) to move it",
+                    row.number, row.status
+                ),
+                allowed: vec!["AUTHORIZED".into()],
+            });
+        }
+        check_period(start, end)?;
+        changes.push(field_change(
+            "plannedStart",
+            json!(row.planned_start),
+            json!(start),
+        ));
+        changes.push(field_change(
+            "plannedEnd",
+            json!(row.planned_end),
+            json!(end),
+        ));
+        changed.planned_start = Set(start);
+        changed.planned_end = Set(end);
+    }
+    let group_id = fields.group_id.unwrap_or(row.group_id);
+    let assignee_id = fields.assignee_id.unwrap_or(row.assignee_id);
+    check_people(&txn, group_id, assignee_id).await?;
+    if group_id != row.group_id {
+        changes.push(field_change("groupId", row.group_id, group_id));
+        changed.group_id = Set(group_id);
+    }
+    if assignee_id != row.assignee_id {
+        changes.push(field_change("assigneeId", row.assignee_id, assignee_id));
+        changed.assignee_id = Set(assignee_id);
+    }
+    if let Some(items) = fields.configuration_item_ids {
+        let before = item_ids(&txn, row.id).await?;
+        let mut wanted = items.clone();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted != before {
+            if !slot_editable {
+                return Err(AppError::InvalidTransition {
+                    message: format!(
+                        "{} is {}: its items are fixed once it is scheduled",
+                        row.number, row.status
+                    ),
+                    allowed: vec![],
+                });
+            }
+            let after = set_items(&txn, row.id, &wanted).await?;
+            changes.push(field_change(
+                "configurationItemIds",
+                json!(before),
+                json!(after),
+            ));
+        }
+    }
+    if changes.is_empty() {
+        return Ok(row);
+    }
+    let saved = save(&txn, &row, changed, now).await?;
+    record(
+        &txn,
+        &Actor::of(caller),
+        now,
+        "change.updated",
+        &saved,
+        json!({ "changes": changes }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub struct Transition {
+    pub to: String,
+    pub outcome: Option<String>,
+    pub review: Option<String>,
+}
+
+/// Moves a change along its lifecycle. Assessment and the CAB's decision have their
+/// own commands (`assess`, `vote`); scheduling checks windows and freezes.
+pub async fn transition(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: i64,
+    version: i32,
+    input: Transition,
+) -> AppResult<change::Model> {
+    require_worker(caller)?;
+    let txn = db.begin_write().await?;
+    let row = load_current(&txn, id, version).await?;
+    let to = input.to.as_str();
+    match to {
+        "ASSESSED" if row.status == "SUBMITTED" => {
+            return Err(AppError::bad_input(
+                "to",
+                "a change is assessed with assessChange, which computes its risk",
+            ));
+        }
+        "AUTHORIZED" | "REJECTED" if row.status == "ASSESSED" => {
+            return Err(AppError::bad_input(
+                "to",
+                "the approvers authorize or reject a change with voteOnChange",
+            ));
+        }
+        _ => {}
+    }
+    // A standard change is pre-approved: submitting it authorizes it.
+    let target = if to == "SUBMITTED" && row.change_type == "STANDARD" {
+        "AUTHORIZED"
+    } else {
+        to
+    };
+    LIFECYCLE.check(&row.status, to)?;
+    let mut changed = change::ActiveModel {
+        status: Set(target.to_string()),
+        ..Default::default()
+    };
+    let mut payload = json!({ "changes": [field_change("status", row.status.clone(), target)] });
+    match target {
+        "SUBMITTED" => {
+            for (field, value) in [
+                ("reason", &row.reason),
+                ("implementationPlan", &row.implementation_plan),
+                ("rollbackPlan", &row.rollback_plan),
+                ("testPlan", &row.test_plan),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(AppError::bad_input(
+                        field,
+                        format!(
+                            "a {} change needs its {field} before it is submitted",
+                            row.change_type
+                        ),
+                    ));
+                }
+            }
+        }
+        "AUTHORIZED" if row.change_type == "STANDARD" => {
+            payload["preApproved"] = json!(true);
+        }
+        "SCHEDULED" => {
+            let (Some(start), Some(end)) = (row.planned_start, row.planned_end) else {
+                return Err(AppError::bad_input(
+                    "plannedStart",
+                    "give the planned start and end before scheduling",
+                ));
+            };
+            let items = item_ids(&txn, row.id).await?;
+            let emergency = row.change_type == "EMERGENCY";
+            let freezes = schedule::freezes_overlapping(&txn, start, end).await?;
+            if let Some(freeze) = freezes.first() {
+                if !emergency {
+                    return Err(AppError::bad_input(
+                        "plannedStart",
+                        format!(
+                            "the slot falls in the change freeze '{}' ({} to {}): only EMERGENCY changes may be scheduled in it",
+                            freeze.name,
+                            freeze.starts_at.to_rfc3339(),
+                            freeze.ends_at.to_rfc3339()
+                        ),
+                    ));
+                }
+                changed.freeze_override = Set(true);
+                payload["freezeOverride"] =
+                    json!(freezes.iter().map(|f| &f.name).collect::<Vec<_>>());
+            }
+            if !emergency {
+                let services = schedule::services_at_risk(&txn, &items).await?;
+                schedule::check_windows(&txn, &services, start, end).await?;
+            }
+            let conflicts = schedule::conflicts(&txn, &row, &items).await?;
+            payload["conflicts"] = json!(
+                conflicts
+                    .iter()
+                    .map(|c| &c.other.number)
+                    .collect::<Vec<_>>()
+            );
+        }
+        "AUTHORIZED" => changed.freeze_override = Set(false),
+        "REVIEW" => {
+            let outcome = input.outcome.as_deref().ok_or_else(|| {
+                AppError::bad_input(
+                    "outcome",
+                    "say how it went: SUCCESSFUL, FAILED or BACKED_OUT",
+                )
+            })?;
+            let outcome = one_of("outcome", outcome, &OUTCOMES)?;
+            payload["changes"]
+                .as_array_mut()
+                .expect("a list")
+                .push(field_change(
+                    "outcome",
+                    row.outcome.clone(),
+                    outcome.clone(),
+                ));
+            changed.outcome = Set(Some(outcome));
+        }
+        "CLOSED" => {
+            let review = match input.review.as_deref() {
+                Some(review) => text("review", review, 20_000, true)?,
+                None => row
+                    .review
+                    .clone()
+                    .filter(|r| !r.trim().is_empty())
+                    .ok_or_else(|| {
+                        AppError::bad_input(
+                            "review",
+                            "record the post-implementation review before closing",
+                        )
+                    })?,
+            };
+            changed.review = Set(Some(review));
+            changed.closed_at = Set(Some(now));
+        }
+        "CANCELLED" => changed.closed_at = Set(Some(now)),
+        _ => {}
+    }
+    let saved = save(&txn, &row, changed, now).await?;
+    record(
+        &txn,
+        &Actor::of(caller),
+        now,
+        "change.status_changed",
+        &saved,
+        payload,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// The approval policy for a change: the most specific for its type and risk.
+async fn policy_for(
+    conn: &impl ConnectionTrait,
+    change_type: &str,
+    risk: &str,
+) -> AppResult<Option<change_approval_policy::Model>> {
+    let policies = change_approval_policy::Entity::find()
+        .filter(change_approval_policy::Column::ChangeType.eq(change_type))
+        .order_by_asc(change_approval_policy::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(policies
+        .iter()
+        .find(|p| p.risk.as_deref() == Some(risk))
+        .or_else(|| policies.iter().find(|p| p.risk.is_none()))
+        .cloned())
+}
+
+/// Assesses a submitted change: its risk from the questionnaire and the services at
+/// risk, and who must approve it.
+pub async fn assess(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: i64,
+    version: i32,
+    answers: Answers,
+) -> AppResult<change::Model> {
+    require_worker(caller)?;
+    let txn = db.begin_write().await?;
+    let row = load_current(&txn, id, version).await?;
+    LIFECYCLE.check(&row.status, "ASSESSED")?;
+    let items = item_ids(&txn, row.id).await?;
+    let services = schedule::services_at_risk(&txn, &items).await?;
+    let rank = |c: &str| {
+        ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+            .iter()
+            .position(|x| *x == c)
+    };
+    let most_critical = services
+        .iter()
+        .max_by_key(|s| rank(&s.criticality))
+        .map(|s| ServiceAtRisk {
+            name: &s.name,
+            criticality: &s.criticality,
+        });
+    let (level, reasons) = risk::assess(&answers, most_critical);
+    let policy = policy_for(&txn, &row.change_type, level.as_str()).await?;
+    // Without a policy, one manager decides.
+    let (group, role, quorum) = match &policy {
+        Some(p) => (p.approver_group_id, p.approver_role.clone(), p.quorum),
+        None => (None, Some("manager".to_string()), 1),
+    };
+    let changed = change::ActiveModel {
+        status: Set("ASSESSED".into()),
+        risk: Set(Some(level.as_str().into())),
+        risk_answers: Set(Some(json!(answers))),
+        risk_reasons: Set(Some(json!(reasons))),
+        approval_group_id: Set(group),
+        approval_role: Set(role.clone()),
+        quorum: Set(Some(quorum)),
+        ..Default::default()
+    };
+    let saved = save(&txn, &row, changed, now).await?;
+    let payload = json!({
+        "changes": [field_change("status", row.status.clone(), "ASSESSED"), field_change("risk", row.risk.clone(), level.as_str())],
+        "riskReasons": reasons,
+        "approvers": { "groupId": group, "role": role, "quorum": quorum },
+        "servicesAtRisk": services.iter().map(|s| &s.name).collect::<Vec<_>>(),
+    });
+    record(
+        &txn,
+        &Actor::of(caller),
+        now,
+        "change.assessed",
+        &saved,
+        payload,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Records an approver's vote. The change is authorized when the quorum approves and
+/// rejected at the first rejection.
+pub async fn vote(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: i64,
+    approve: bool,
+    comment: &str,
+) -> AppResult<change::Model> {
+    let person = caller.person()?;
+    let comment = text("comment", comment, 5_000, !approve).map_err(|_| {
+        AppError::bad_input("comment", "say why you reject it (up to 5,000 characters)")
+    })?;
+    let txn = db.begin_write().await?;
+    let row = find(&txn, id).await?;
+    if row.status != "ASSESSED" {
+        return Err(AppError::InvalidTransition {
+            message: format!(
+                "{} is {}: votes are taken while it is ASSESSED",
+                row.number, row.status
+            ),
+            allowed: vec![],
+        });
+    }
+    if row.requested_by == Some(person.user_id) {
+        return Err(AppError::Forbidden(format!(
+            "you requested {}: someone else approves it",
+            row.number
+        )));
+    }
+    let by_role = row
+        .approval_role
+        .as_deref()
+        .and_then(Role::parse)
+        .is_some_and(|role| person.has_role(role));
+    let by_group = match row.approval_group_id {
+        Some(group) => group_member::Entity::find()
+            .filter(group_member::Column::GroupId.eq(group))
+            .filter(group_member::Column::UserId.eq(person.user_id))
+            .one(&txn)
+            .await?
+            .is_some(),
+        None => false,
+    };
+    if !by_role && !by_group {
+        return Err(AppError::Forbidden(format!(
+            "you are not among the approvers of {}",
+            row.number
+        )));
+    }
+    let voted = change_vote::Entity::find()
+        .filter(change_vote::Column::ChangeId.eq(row.id))
+        .filter(change_vote::Column::VoterId.eq(person.user_id))
+        .one(&txn)
+        .await?;
+    if voted.is_some() {
+        return Err(AppError::Conflict(format!(
+            "you have voted on {} already",
+            row.number
+        )));
+    }
+    change_vote::ActiveModel {
+        change_id: Set(row.id),
+        voter_id: Set(person.user_id),
+        approve: Set(approve),
+        comment: Set(comment.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let approvals = change_vote::Entity::find()
+        .filter(change_vote::Column::ChangeId.eq(row.id))
+        .filter(change_vote::Column::Approve.eq(true))
+        .count(&txn)
+        .await? as i32;
+    let quorum = row.quorum.unwrap_or(1);
+    let decided = if !approve {
+        Some("REJECTED")
+    } else if approvals >= quorum {
+        Some("AUTHORIZED")
+    } else {
+        None
+    };
+    let actor = Actor::of(caller);
+    let payload =
+        json!({ "approve": approve, "comment": comment, "approvals": approvals, "quorum": quorum });
+    let saved = match decided {
+        Some(status) => {
+            let changed = change::ActiveModel {
+                status: Set(status.into()),
+                closed_at: Set((status == "REJECTED").then_some(now)),
+                ..Default::default()
+            };
+            let saved = save(&txn, &row, changed, now).await?;
+            record(&txn, &actor, now, "change.voted", &saved, payload).await?;
+            let status_change = json!({ "changes": [field_change("status", "ASSESSED", status)] });
+            record(
+                &txn,
+                &actor,
+                now,
+                "change.status_changed",
+                &saved,
+                status_change,
+            )
+            .await?;
+            saved
+        }
+        None => {
+            record(&txn, &actor, now, "change.voted", &row, payload).await?;
+            row
+        }
+    };
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub async fn votes(
+    conn: &impl ConnectionTrait,
+    change_id: i64,
+) -> AppResult<Vec<change_vote::Model>> {
+    Ok(change_vote::Entity::find()
+        .filter(change_vote::Column::ChangeId.eq(change_id))
+        .order_by_asc(change_vote::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Links an incident to the change that caused it, or unlinks it.
+pub async fn set_incident_cause(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    change_id: Option<i64>,
+) -> AppResult<ticket::Model> {
+    require_worker(caller)?;
+    let txn = db.begin_write().await?;
+    let incident = referenced::<ticket::Entity>(&txn, ticket_id, "ticketId", "ticket").await?;
+    if incident.kind != Kind::Incident.as_str() {
+        return Err(AppError::bad_input(
+            "ticketId",
+            format!("{} is not an incident", incident.number),
+        ));
+    }
+    if let Some(id) = change_id {
+        referenced::<change::Entity>(&txn, id, "changeId", "change").await?;
+    }
+    ticket::Entity::update_many()
+        .col_expr(
+            ticket::Column::CausedByChangeId,
+            sea_orm::sea_query::Expr::value(change_id),
+        )
+        .filter(ticket::Column::Id.eq(incident.id))
+        .exec(&txn)
+        .await?;
+    events::append(
+        &txn,
+        &Actor::of(caller),
+        now,
+        NewEvent {
+            topic: "ticket.cause_linked",
+            entity_type: "ticket",
+            entity_id: incident.id,
+            internal: true,
+            payload: json!({ "changes": [field_change("causedByChangeId", incident.caused_by_change_id, change_id)] }),
+        },
+    )
+    .await?;
+    let saved = referenced::<ticket::Entity>(&txn, ticket_id, "ticketId", "ticket").await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Changes, newest first, optionally in some statuses.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    statuses: &[String],
+    before_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<change::Model>> {
+    let mut query = change::Entity::find();
+    if !statuses.is_empty() {
+        query = query.filter(change::Column::Status.is_in(statuses.iter().cloned()));
+    }
+    if let Some(before) = before_id {
+        query = query.filter(change::Column::Id.lt(before));
+    }
+    Ok(query
+        .order_by_desc(change::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// The changes touching a configuration item, newest first.
+pub async fn changes_of_item(
+    conn: &impl ConnectionTrait,
+    item_id: i64,
+) -> AppResult<Vec<change::Model>> {
+    let ids: Vec<i64> = change_configuration_item::Entity::find()
+        .filter(change_configuration_item::Column::ConfigurationItemId.eq(item_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| l.change_id)
+        .collect();
+    Ok(change::Entity::find()
+        .filter(change::Column::Id.is_in(ids))
+        .order_by_desc(change::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+pub struct Report {
+    pub closed: u64,
+    pub successful: u64,
+    pub failed: u64,
+    pub backed_out: u64,
+    /// Changes with at least one incident linked as caused by them.
+    pub causing_incidents: u64,
+    pub incidents_caused: u64,
+}
+
+/// How the changes closed in `[from, to)` went.
+pub async fn report(
+    conn: &impl ConnectionTrait,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<Report> {
+    let closed = change::Entity::find()
+        .filter(change::Column::Status.eq("CLOSED"))
+        .filter(change::Column::ClosedAt.gte(from))
+        .filter(change::Column::ClosedAt.lt(to))
+        .all(conn)
+        .await?;
+    let count = |outcome: &str| {
+        closed
+            .iter()
+            .filter(|c| c.outcome.as_deref() == Some(outcome))
+            .count() as u64
+    };
+    let incidents = ticket::Entity::find()
+        .filter(ticket::Column::CausedByChangeId.is_in(closed.iter().map(|c| c.id)))
+        .all(conn)
+        .await?;
+    let mut causing: Vec<i64> = incidents
+        .iter()
+        .filter_map(|t| t.caused_by_change_id)
+        .collect();
+    causing.sort_unstable();
+    causing.dedup();
+    Ok(Report {
+        closed: closed.len() as u64,
+        successful: count("SUCCESSFUL"),
+        failed: count("FAILED"),
+        backed_out: count("BACKED_OUT"),
+        causing_incidents: causing.len() as u64,
+        incidents_caused: incidents.len() as u64,
+    })
+}
+
+// ---- administration -------------------------------------------------------------
+
+pub struct TemplateFields {
+    pub name: String,
+    pub description: String,
+    pub implementation_plan: String,
+    pub rollback_plan: String,
+    pub test_plan: String,
+    pub active: bool,
+}
+
+pub async fn save_template(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: Option<i64>,
+    fields: TemplateFields,
+) -> AppResult<change_template::Model> {
+    let name = text("name", &fields.name, 200, true)?;
+    for (field, value) in [
+        ("implementationPlan", &fields.implementation_plan),
+        ("rollbackPlan", &fields.rollback_plan),
+        ("testPlan", &fields.test_plan),
+    ] {
+        text(field, value, 20_000, true).map_err(|_| {
+            AppError::bad_input(field, format!("a pre-approved template needs its {field}"))
+        })?;
+    }
+    let txn = db.begin_write().await?;
+    let mut active: change_template::ActiveModel = match id {
+        Some(id) => referenced::<change_template::Entity>(&txn, id, "id", "change template")
+            .await?
+            .into(),
+        None => change_template::ActiveModel {
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    active.name = Set(name);
+    active.description = Set(fields.description.trim().to_string());
+    active.implementation_plan = Set(fields.implementation_plan.trim().to_string());
+    active.rollback_plan = Set(fields.rollback_plan.trim().to_string());
+    active.test_plan = Set(fields.test_plan.trim().to_string());
+    active.active = Set(fields.active);
+    let row = match id {
+        Some(_) => active.update(&txn).await?,
+        None => active.insert(&txn).await?,
+    };
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub struct PolicyFields {
+    pub change_type: String,
+    pub risk: Option<String>,
+    pub approver_group_id: Option<i64>,
+    pub approver_role: Option<Role>,
+    pub quorum: i32,
+}
+
+pub async fn save_policy(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: Option<i64>,
+    fields: PolicyFields,
+) -> AppResult<change_approval_policy::Model> {
+    let change_type = one_of("changeType", &fields.change_type, &TYPES)?;
+    let risk = fields
+        .risk
+        .as_deref()
+        .map(|r| one_of("risk", r, &RISKS))
+        .transpose()?;
+    if fields.approver_group_id.is_none() && fields.approver_role.is_none() {
+        return Err(AppError::bad_input(
+            "approverGroupId",
+            "name the approving group, or role, or both",
+        ));
+    }
+    if !(1..=50).contains(&fields.quorum) {
+        return Err(AppError::bad_input(
+            "quorum",
+            "give a quorum of 1 to 50 approvals",
+        ));
+    }
+    let txn = db.begin_write().await?;
+    if let Some(group) = fields.approver_group_id {
+        referenced::<group::Entity>(&txn, group, "approverGroupId", "group").await?;
+    }
+    let mut active: change_approval_policy::ActiveModel = match id {
+        Some(id) => referenced::<change_approval_policy::Entity>(&txn, id, "id", "approval policy")
+            .await?
+            .into(),
+        None => change_approval_policy::ActiveModel {
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    active.change_type = Set(change_type);
+    active.risk = Set(risk);
+    active.approver_group_id = Set(fields.approver_group_id);
+    active.approver_role = Set(fields.approver_role.map(|r| r.as_str().to_string()));
+    active.quorum = Set(fields.quorum);
+    let row = match id {
+        Some(_) => active.update(&txn).await?,
+        None => active.insert(&txn).await?,
+    };
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn save_freeze(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: Option<i64>,
+    name: &str,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> AppResult<change_freeze::Model> {
+    let name = text("name", name, 200, true)?;
+    if ends_at <= starts_at {
+        return Err(AppError::bad_input(
+            "endsAt",
+            "a freeze must end after it starts",
+        ));
+    }
+    let txn = db.begin_write().await?;
+    let mut active: change_freeze::ActiveModel = match id {
+        Some(id) => referenced::<change_freeze::Entity>(&txn, id, "id", "freeze")
+            .await?
+            .into(),
+        None => change_freeze::ActiveModel {
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    active.name = Set(name);
+    active.starts_at = Set(starts_at);
+    active.ends_at = Set(ends_at);
+    let row = match id {
+        Some(_) => active.update(&txn).await?,
+        None => active.insert(&txn).await?,
+    };
+    txn.commit().await?;
+    Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::workflow::assert_table;
+
+    #[test]
+    fn the_change_lifecycle_allows_exactly_its_moves() {
+        assert_table(
+            &LIFECYCLE,
+            &[
+                ("DRAFT", &["SUBMITTED", "CANCELLED"]),
+                ("SUBMITTED", &["ASSESSED", "DRAFT", "CANCELLED"]),
+                ("ASSESSED", &["AUTHORIZED", "REJECTED", "CANCELLED"]),
+                ("AUTHORIZED", &["SCHEDULED", "CANCELLED"]),
+                ("SCHEDULED", &["IMPLEMENTING", "AUTHORIZED", "CANCELLED"]),
+                ("IMPLEMENTING", &["REVIEW"]),
+                ("REVIEW", &["CLOSED"]),
+            ],
+        );
+    }
+}

@@ -1,0 +1,865 @@
+//! Problem management: the causes behind incidents. A problem gathers its incidents and
+//! the configuration items they touch; a known error publishes its workaround to every
+//! linked incident (and drafts a knowledge article); fixing the problem can resolve its
+//! open incidents. Trend detection proposes problems when incidents pile up on one item
+//! or category.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    configuration_item, group, problem, problem_candidate, problem_configuration_item,
+    problem_incident, ticket, ticket_configuration_item, user,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::{Value, json};
+
+use super::{
+    events::{self, Actor, NewEvent, change},
+    knowledge,
+    lookup::referenced,
+    numbers, settings,
+    tickets::{commands, types::Kind},
+    workflow::Machine,
+};
+use crate::{
+    auth::{Caller, Role, Scope},
+    db::Db,
+    error::{AppError, AppResult},
+};
+
+pub const LIFECYCLE: Machine = Machine {
+    subject: "problem",
+    moves: &[
+        ("NEW", &["UNDER_INVESTIGATION", "CLOSED"]),
+        (
+            "UNDER_INVESTIGATION",
+            &["KNOWN_ERROR", "RESOLVED", "CLOSED"],
+        ),
+        ("KNOWN_ERROR", &["UNDER_INVESTIGATION", "RESOLVED"]),
+        // Back to investigation when the fix did not hold.
+        ("RESOLVED", &["CLOSED", "UNDER_INVESTIGATION"]),
+        ("CLOSED", &[]),
+    ],
+};
+
+const OPEN: [&str; 3] = ["NEW", "UNDER_INVESTIGATION", "KNOWN_ERROR"];
+
+/// Agents work problems, and partner tokens with `tickets:write`.
+fn require_worker(caller: &Caller) -> AppResult<()> {
+    caller.require_role_or_scope(Role::Agent, Scope::TicketsWrite)
+}
+
+pub fn require_reader(caller: &Caller) -> AppResult<()> {
+    caller.require_role_or_scope(Role::Agent, Scope::TicketsRead)
+}
+
+fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<String> {
+    let value = value.trim();
+    if (required && value.is_empty()) || value.chars().count() > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("give {} to {max} characters", if required { 1 } else { 0 }),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+fn priority(value: i16) -> AppResult<i16> {
+    if (1..=4).contains(&value) {
+        Ok(value)
+    } else {
+        Err(AppError::bad_input(
+            "priority",
+            "give a priority from 1 (highest) to 4",
+        ))
+    }
+}
+
+async fn record(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    topic: &str,
+    row: &problem::Model,
+    payload: Value,
+) -> AppResult<()> {
+    let mut payload = payload;
+    payload["number"] = json!(row.number);
+    events::append(
+        txn,
+        actor,
+        now,
+        NewEvent {
+            topic,
+            entity_type: "problem",
+            entity_id: row.id,
+            internal: true,
+            payload,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub struct NewProblem {
+    pub title: String,
+    pub description: String,
+    pub priority: i16,
+    pub group_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub incident_ids: Vec<i64>,
+    pub configuration_item_ids: Vec<i64>,
+}
+
+pub async fn create(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    input: NewProblem,
+) -> AppResult<problem::Model> {
+    require_worker(caller)?;
+    let txn = db.begin_write().await?;
+    let row = insert(&txn, caller, now, input).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+async fn insert(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    input: NewProblem,
+) -> AppResult<problem::Model> {
+    let title = text("title", &input.title, 200, true)?;
+    let description = text("description", &input.description, 20_000, false)?;
+    let priority = priority(input.priority)?;
+    if let Some(id) = input.group_id {
+        referenced::<group::Entity>(txn, id, "groupId", "group").await?;
+    }
+    if let Some(id) = input.assignee_id {
+        referenced::<user::Entity>(txn, id, "assigneeId", "user").await?;
+    }
+    let actor = Actor::of(caller);
+    let row = problem::ActiveModel {
+        number: Set(numbers::next(txn, "PROBLEM", "PRB").await?),
+        title: Set(title),
+        description: Set(description),
+        status: Set("NEW".into()),
+        priority: Set(priority),
+        root_cause: Set(String::new()),
+        workaround: Set(String::new()),
+        group_id: Set(input.group_id),
+        assignee_id: Set(input.assignee_id),
+        created_by: Set(actor.user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    record(
+        txn,
+        &actor,
+        now,
+        "problem.created",
+        &row,
+        json!({ "title": row.title }),
+    )
+    .await?;
+    link(
+        txn,
+        &actor,
+        now,
+        &row,
+        &input.incident_ids,
+        &input.configuration_item_ids,
+    )
+    .await?;
+    Ok(row)
+}
+
+/// Links incidents and items to a problem; those linked already are left alone.
+async fn link(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    row: &problem::Model,
+    incident_ids: &[i64],
+    item_ids: &[i64],
+) -> AppResult<()> {
+    let incidents = ticket::Entity::find()
+        .filter(ticket::Column::Id.is_in(incident_ids.iter().copied()))
+        .all(txn)
+        .await?;
+    if incidents.len() != {
+        let mut unique = incident_ids.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        unique.len()
+    } {
+        return Err(AppError::bad_input(
+            "incidentIds",
+            "one of these incidents does not exist",
+        ));
+    }
+    if let Some(other) = incidents.iter().find(|t| t.kind != Kind::Incident.as_str()) {
+        return Err(AppError::bad_input(
+            "incidentIds",
+            format!("{} is not an incident", other.number),
+        ));
+    }
+    let linked: Vec<i64> = problem_incident::Entity::find()
+        .filter(problem_incident::Column::ProblemId.eq(row.id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|l| l.ticket_id)
+        .collect();
+    let new: Vec<&ticket::Model> = incidents
+        .iter()
+        .filter(|t| !linked.contains(&t.id))
+        .collect();
+    if !new.is_empty() {
+        problem_incident::Entity::insert_many(new.iter().map(|t| problem_incident::ActiveModel {
+            problem_id: Set(row.id),
+            ticket_id: Set(t.id),
+        }))
+        .exec_without_returning(txn)
+        .await?;
+        let numbers: Vec<&str> = new.iter().map(|t| t.number.as_str()).collect();
+        record(
+            txn,
+            actor,
+            now,
+            "problem.incidents_linked",
+            row,
+            json!({ "incidents": numbers }),
+        )
+        .await?;
+    }
+    let found = configuration_item::Entity::find()
+        .filter(configuration_item::Column::Id.is_in(item_ids.iter().copied()))
+        .all(txn)
+        .await?;
+    if found.len() != item_ids.len() {
+        return Err(AppError::bad_input(
+            "configurationItemIds",
+            "one of these configuration items does not exist",
+        ));
+    }
+    let have: Vec<i64> = problem_configuration_item::Entity::find()
+        .filter(problem_configuration_item::Column::ProblemId.eq(row.id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|l| l.configuration_item_id)
+        .collect();
+    let new_items: Vec<i64> = found
+        .iter()
+        .map(|c| c.id)
+        .filter(|id| !have.contains(id))
+        .collect();
+    if !new_items.is_empty() {
+        problem_configuration_item::Entity::insert_many(new_items.iter().map(|&id| {
+            problem_configuration_item::ActiveModel {
+                problem_id: Set(row.id),
+                configuration_item_id: Set(id),
+            }
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn link_incidents(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    problem_id: i64,
+    incident_ids: &[i64],
+    item_ids: &[i64],
+) -> AppResult<problem::Model> {
+    require_worker(caller)?;
+    let txn = db.begin_write().await?;
+    let row = find(&txn, problem_id).await?;
+    link(&txn, &Actor::of(caller), now, &row, incident_ids, item_ids).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn find(conn: &impl ConnectionTrait, id: i64) -> AppResult<problem::Model> {
+    problem::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("there is no problem with that id".into()))
+}
+
+fn stale(row: &problem::Model, version: i32) -> AppError {
+    AppError::Conflict(format!(
+        "{} was changed by someone else since you read it (you sent version {version}, it is now {}); reload it and try again",
+        row.number, row.version
+    ))
+}
+
+/// Writes `changed` over `row` if nobody changed it meanwhile, with a new version.
+async fn save(
+    txn: &DatabaseTransaction,
+    row: &problem::Model,
+    mut changed: problem::ActiveModel,
+    now: DateTime<Utc>,
+) -> AppResult<problem::Model> {
+    changed.version = Set(row.version + 1);
+    changed.updated_at = Set(now);
+    let result = problem::Entity::update_many()
+        .set(changed)
+        .filter(problem::Column::Id.eq(row.id))
+        .filter(problem::Column::Version.eq(row.version))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(stale(row, row.version));
+    }
+    find(txn, row.id).await
+}
+
+#[derive(Default)]
+pub struct ProblemChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub priority: Option<i16>,
+    pub root_cause: Option<String>,
+    pub workaround: Option<String>,
+    pub group_id: Option<Option<i64>>,
+    pub assignee_id: Option<Option<i64>>,
+}
+
+pub async fn update(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: i64,
+    version: i32,
+    input: ProblemChanges,
+) -> AppResult<problem::Model> {
+    require_worker(caller)?;
+    let txn = db.begin_write().await?;
+    let row = find(&txn, id).await?;
+    if row.version != version {
+        return Err(stale(&row, version));
+    }
+    if row.status == "CLOSED" {
+        return Err(AppError::InvalidTransition {
+            message: format!("{} is closed: it cannot be changed", row.number),
+            allowed: vec![],
+        });
+    }
+    let mut changes = Vec::new();
+    let mut changed = <problem::ActiveModel as Default>::default();
+    macro_rules! text_field {
+        ($input:expr, $column:ident, $name:literal, $max:expr, $required:expr) => {
+            if let Some(value) = $input {
+                let value = text($name, &value, $max, $required)?;
+                if value != row.$column {
+                    changes.push(change($name, row.$column.clone(), value.clone()));
+                    changed.$column = Set(value);
+                }
+            }
+        };
+    }
+    text_field!(input.title, title, "title", 200, true);
+    text_field!(input.description, description, "description", 20_000, false);
+    text_field!(input.root_cause, root_cause, "rootCause", 20_000, false);
+    text_field!(input.workaround, workaround, "workaround", 20_000, false);
+    if let Some(value) = input.priority.map(priority).transpose()?
+        && value != row.priority
+    {
+        changes.push(change("priority", row.priority, value));
+        changed.priority = Set(value);
+    }
+    if let Some(group) = input.group_id
+        && group != row.group_id
+    {
+        if let Some(id) = group {
+            referenced::<group::Entity>(&txn, id, "groupId", "group").await?;
+        }
+        changes.push(change("groupId", row.group_id, group));
+        changed.group_id = Set(group);
+    }
+    if let Some(assignee) = input.assignee_id
+        && assignee != row.assignee_id
+    {
+        if let Some(id) = assignee {
+            referenced::<user::Entity>(&txn, id, "assigneeId", "user").await?;
+        }
+        changes.push(change("assigneeId", row.assignee_id, assignee));
+        changed.assignee_id = Set(assignee);
+    }
+    if changes.is_empty() {
+        return Ok(row);
+    }
+    if row.status == "KNOWN_ERROR"
+        && let sea_orm::ActiveValue::Set(workaround) = &changed.workaround
+        && workaround.is_empty()
+    {
+        return Err(AppError::bad_input(
+            "workaround",
+            "a known error keeps its workaround: move it back to UNDER_INVESTIGATION first",
+        ));
+    }
+    let saved = save(&txn, &row, changed, now).await?;
+    record(
+        &txn,
+        &Actor::of(caller),
+        now,
+        "problem.updated",
+        &saved,
+        json!({ "changes": changes }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub struct Transition {
+    pub to: String,
+    /// Resolving: also resolve the open linked incidents, each with a comment.
+    pub resolve_incidents: bool,
+}
+
+pub struct Transitioned {
+    pub problem: problem::Model,
+    /// Incidents resolved along with it.
+    pub resolved_incidents: Vec<ticket::Model>,
+}
+
+pub async fn transition(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    id: i64,
+    version: i32,
+    input: Transition,
+) -> AppResult<Transitioned> {
+    require_worker(caller)?;
+    let txn = db.begin_write().await?;
+    let row = find(&txn, id).await?;
+    if row.version != version {
+        return Err(stale(&row, version));
+    }
+    LIFECYCLE.check(&row.status, &input.to)?;
+    let mut changed = problem::ActiveModel {
+        status: Set(input.to.clone()),
+        ..Default::default()
+    };
+    match input.to.as_str() {
+        "KNOWN_ERROR" => {
+            for (field, value) in [
+                ("rootCause", &row.root_cause),
+                ("workaround", &row.workaround),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(AppError::bad_input(
+                        field,
+                        format!("record the {field} before declaring a known error"),
+                    ));
+                }
+            }
+            changed.known_error_at = Set(Some(now));
+        }
+        "RESOLVED" => {
+            if row.root_cause.trim().is_empty() {
+                return Err(AppError::bad_input(
+                    "rootCause",
+                    "record the root cause before resolving the problem",
+                ));
+            }
+            changed.resolved_at = Set(Some(now));
+        }
+        "UNDER_INVESTIGATION" => changed.resolved_at = Set(None),
+        "CLOSED" => changed.closed_at = Set(Some(now)),
+        _ => {}
+    }
+    let saved = save(&txn, &row, changed, now).await?;
+    let actor = Actor::of(caller);
+    record(
+        &txn,
+        &actor,
+        now,
+        "problem.status_changed",
+        &saved,
+        json!({ "changes": [change("status", row.status.clone(), saved.status.clone())] }),
+    )
+    .await?;
+    if saved.status == "KNOWN_ERROR" {
+        knowledge::draft_for_known_error(&txn, &actor, now, &saved).await?;
+    }
+    let mut resolved_incidents = Vec::new();
+    if saved.status == "RESOLVED" && input.resolve_incidents {
+        let note = format!(
+            "Resolved with problem {}: {}\n\nRoot cause: {}",
+            saved.number, saved.title, saved.root_cause
+        );
+        for incident in incident_ids(&txn, saved.id).await? {
+            if let Some(ticket) =
+                commands::resolve_by_problem(&txn, caller, now, incident, &note).await?
+            {
+                resolved_incidents.push(ticket);
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(Transitioned {
+        problem: saved,
+        resolved_incidents,
+    })
+}
+
+async fn incident_ids(conn: &impl ConnectionTrait, problem_id: i64) -> AppResult<Vec<i64>> {
+    Ok(problem_incident::Entity::find()
+        .filter(problem_incident::Column::ProblemId.eq(problem_id))
+        .order_by_asc(problem_incident::Column::TicketId)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| l.ticket_id)
+        .collect())
+}
+
+pub async fn incidents_of(
+    conn: &impl ConnectionTrait,
+    problem_id: i64,
+) -> AppResult<Vec<ticket::Model>> {
+    let ids = incident_ids(conn, problem_id).await?;
+    tickets_by_ids(conn, &ids).await
+}
+
+/// Tickets by id, in id order.
+pub async fn tickets_by_ids(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<Vec<ticket::Model>> {
+    Ok(ticket::Entity::find()
+        .filter(ticket::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(ticket::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+pub async fn items_of(
+    conn: &impl ConnectionTrait,
+    problem_id: i64,
+) -> AppResult<Vec<configuration_item::Model>> {
+    let ids: Vec<i64> = problem_configuration_item::Entity::find()
+        .filter(problem_configuration_item::Column::ProblemId.eq(problem_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| l.configuration_item_id)
+        .collect();
+    Ok(configuration_item::Entity::find()
+        .filter(configuration_item::Column::Id.is_in(ids))
+        .order_by_asc(configuration_item::Column::NameLower)
+        .all(conn)
+        .await?)
+}
+
+/// The problems each ticket is linked to, in one query.
+pub async fn problems_of_tickets(
+    conn: &impl ConnectionTrait,
+    ticket_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<problem::Model>>> {
+    let links = problem_incident::Entity::find()
+        .filter(problem_incident::Column::TicketId.is_in(ticket_ids.iter().copied()))
+        .all(conn)
+        .await?;
+    let problems: HashMap<i64, problem::Model> = problem::Entity::find()
+        .filter(problem::Column::Id.is_in(links.iter().map(|l| l.problem_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut by_ticket: HashMap<i64, Vec<problem::Model>> = HashMap::new();
+    for link in links {
+        if let Some(problem) = problems.get(&link.problem_id) {
+            by_ticket
+                .entry(link.ticket_id)
+                .or_default()
+                .push(problem.clone());
+        }
+    }
+    Ok(by_ticket)
+}
+
+/// Problems, newest first, optionally in some statuses.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    statuses: &[String],
+    before_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<problem::Model>> {
+    let mut query = problem::Entity::find();
+    if !statuses.is_empty() {
+        query = query.filter(problem::Column::Status.is_in(statuses.iter().cloned()));
+    }
+    if let Some(before) = before_id {
+        query = query.filter(problem::Column::Id.lt(before));
+    }
+    Ok(query
+        .order_by_desc(problem::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+// ---- trend detection ------------------------------------------------------------
+
+/// Called when an incident is recorded: if it makes `N` incidents on one of its items,
+/// or in its category, within the desk's window, propose a problem (once per item or
+/// category while the proposal is open; later incidents join it).
+pub async fn incident_recorded(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    incident: &ticket::Model,
+    item_ids: &[i64],
+) -> AppResult<()> {
+    if incident.kind != Kind::Incident.as_str() {
+        return Ok(());
+    }
+    let desk = settings::load(txn).await?;
+    let since = now - Duration::hours(desk.problem_trend_window_hours);
+    let mut subjects: Vec<(&str, i64)> = item_ids
+        .iter()
+        .map(|&id| ("CONFIGURATION_ITEM", id))
+        .collect();
+    if let Some(category) = incident.category_id {
+        subjects.push(("CATEGORY", category));
+    }
+    for (basis, subject) in subjects {
+        let mut recent = ticket::Entity::find()
+            .filter(ticket::Column::Kind.eq(Kind::Incident.as_str()))
+            .filter(ticket::Column::CreatedAt.gte(since));
+        recent = match basis {
+            "CATEGORY" => recent.filter(ticket::Column::CategoryId.eq(subject)),
+            _ => recent.filter(
+                ticket::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(ticket_configuration_item::Column::TicketId)
+                        .from(ticket_configuration_item::Entity)
+                        .and_where(
+                            ticket_configuration_item::Column::ConfigurationItemId.eq(subject),
+                        )
+                        .to_owned(),
+                ),
+            ),
+        };
+        let incidents: Vec<i64> = recent
+            .order_by_asc(ticket::Column::Id)
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        let open = problem_candidate::Entity::find()
+            .filter(problem_candidate::Column::Basis.eq(basis))
+            .filter(problem_candidate::Column::SubjectId.eq(subject))
+            .filter(problem_candidate::Column::State.eq("OPEN"))
+            .one(txn)
+            .await?;
+        if let Some(open) = open {
+            let mut known: Vec<i64> =
+                serde_json::from_value(open.incident_ids.clone()).unwrap_or_default();
+            if !known.contains(&incident.id) {
+                known.push(incident.id);
+                problem_candidate::ActiveModel {
+                    id: Set(open.id),
+                    incident_ids: Set(json!(known)),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .update(txn)
+                .await?;
+            }
+            continue;
+        }
+        if (incidents.len() as i64) < desk.problem_trend_incidents {
+            continue;
+        }
+        let candidate = problem_candidate::ActiveModel {
+            basis: Set(basis.into()),
+            subject_id: Set(subject),
+            incident_ids: Set(json!(incidents)),
+            state: Set("OPEN".into()),
+            detected_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        events::append(
+            txn,
+            &Actor::system(),
+            now,
+            NewEvent {
+                topic: "problem.proposed",
+                entity_type: "problem_candidate",
+                entity_id: candidate.id,
+                internal: true,
+                payload: json!({
+                    "basis": basis,
+                    "subjectId": subject,
+                    "incidentIds": incidents,
+                    "windowHours": desk.problem_trend_window_hours,
+                }),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn candidates(conn: &impl ConnectionTrait) -> AppResult<Vec<problem_candidate::Model>> {
+    Ok(problem_candidate::Entity::find()
+        .filter(problem_candidate::Column::State.eq("OPEN"))
+        .order_by_desc(problem_candidate::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+pub fn candidate_incident_ids(candidate: &problem_candidate::Model) -> Vec<i64> {
+    serde_json::from_value(candidate.incident_ids.clone()).unwrap_or_default()
+}
+
+/// Accepts a proposal: a problem with its incidents (and the item, when it was one).
+pub async fn accept_candidate(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    candidate_id: i64,
+    title: Option<String>,
+) -> AppResult<problem::Model> {
+    require_worker(caller)?;
+    let txn = db.begin_write().await?;
+    let candidate = open_candidate(&txn, candidate_id).await?;
+    let title = match title {
+        Some(title) => title,
+        None => format!(
+            "Recurring incidents on {} {}",
+            if candidate.basis == "CATEGORY" {
+                "category"
+            } else {
+                "configuration item"
+            },
+            candidate.subject_id
+        ),
+    };
+    let incidents = candidate_incident_ids(&candidate);
+    let problem = insert(
+        &txn,
+        caller,
+        now,
+        NewProblem {
+            title,
+            description: String::new(),
+            priority: 3,
+            group_id: None,
+            assignee_id: None,
+            incident_ids: incidents,
+            configuration_item_ids: if candidate.basis == "CONFIGURATION_ITEM" {
+                vec![candidate.subject_id]
+            } else {
+                vec![]
+            },
+        },
+    )
+    .await?;
+    problem_candidate::ActiveModel {
+        id: Set(candidate.id),
+        state: Set("ACCEPTED".into()),
+        problem_id: Set(Some(problem.id)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(problem)
+}
+
+pub async fn dismiss_candidate(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    candidate_id: i64,
+) -> AppResult<problem_candidate::Model> {
+    require_worker(caller)?;
+    let txn = db.begin_write().await?;
+    let candidate = open_candidate(&txn, candidate_id).await?;
+    let row = problem_candidate::ActiveModel {
+        id: Set(candidate.id),
+        state: Set("DISMISSED".into()),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+async fn open_candidate(txn: &DatabaseTransaction, id: i64) -> AppResult<problem_candidate::Model> {
+    let candidate = problem_candidate::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("there is no proposed problem with that id".into()))?;
+    if candidate.state != "OPEN" {
+        return Err(AppError::Conflict(format!(
+            "this proposal was {} already",
+            candidate.state.to_lowercase()
+        )));
+    }
+    Ok(candidate)
+}
+
+pub fn is_open(row: &problem::Model) -> bool {
+    OPEN.contains(&row.status.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::workflow::assert_table;
+
+    #[test]
+    fn the_problem_lifecycle_allows_exactly_its_moves() {
+        assert_table(
+            &LIFECYCLE,
+            &[
+                ("NEW", &["UNDER_INVESTIGATION", "CLOSED"]),
+                (
+                    "UNDER_INVESTIGATION",
+                    &["KNOWN_ERROR", "RESOLVED", "CLOSED"],
+                ),
+                ("KNOWN_ERROR", &["UNDER_INVESTIGATION", "RESOLVED"]),
+                ("RESOLVED", &["CLOSED", "UNDER_INVESTIGATION"]),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_refused_move_names_the_allowed_ones() {
+        match LIFECYCLE.check("NEW", "RESOLVED") {
+            Err(AppError::InvalidTransition { allowed, message }) => {
+                assert_eq!(allowed, ["UNDER_INVESTIGATION", "CLOSED"]);
+                assert!(message.contains("UNDER_INVESTIGATION, CLOSED"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! Knowledge: articles, their versions, search and suggestions.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, connection::Connection};
+use chrono::{DateTime, Utc};
+use entity::{article, article_version};
+
+use crate::{
+    domain::knowledge::{self, ArticleFields, Reader},
+    error::{AppError, AppResult},
+    graphql::{
+        caller,
+        catalog::{from_upper, upper},
+        ids, loaders, now, pagination, state,
+    },
+};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ArticleStatus {
+    Draft,
+    Review,
+    Published,
+    Retired,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ArticleVisibility {
+    /// Agents only.
+    Internal,
+    /// Requesters too, once published.
+    Public,
+}
+
+/// A knowledge article. Requesters see its published version; agents its working copy.
+pub struct Article(pub article::Model);
+
+impl Article {
+    /// What the caller reads: the published version for requesters, else the working copy.
+    async fn shown(&self, ctx: &Context<'_>) -> AppResult<(String, String)> {
+        if Reader::of(caller(ctx))? == Reader::Public
+            && let Some(version) = knowledge::published(state(ctx).db.conn(), &self.0).await?
+        {
+            return Ok((version.title, version.body));
+        }
+        Ok((self.0.title.clone(), self.0.body.clone()))
+    }
+}
+
+#[Object]
+impl Article {
+    pub async fn id(&self) -> ID {
+        ids::encode("Article", self.0.id)
+    }
+    /// KB0000001.
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+    async fn title(&self, ctx: &Context<'_>) -> AppResult<String> {
+        Ok(self.shown(ctx).await?.0)
+    }
+    /// Markdown.
+    async fn body(&self, ctx: &Context<'_>) -> AppResult<String> {
+        Ok(self.shown(ctx).await?.1)
+    }
+    async fn status(&self) -> AppResult<ArticleStatus> {
+        from_upper(&self.0.status)
+    }
+    async fn visibility(&self) -> AppResult<ArticleVisibility> {
+        from_upper(&self.0.visibility)
+    }
+    async fn tags(&self) -> Vec<String> {
+        serde_json::from_value(self.0.tags.clone()).unwrap_or_default()
+    }
+    async fn category(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::graphql::desk::Category>> {
+        match self.0.category_id {
+            Some(id) => Ok(ctx
+                .data_unchecked::<loaders::Categories>()
+                .load_one(id)
+                .await?
+                .map(crate::graphql::desk::Category)),
+            None => Ok(None),
+        }
+    }
+    /// The version readers see; none until first published.
+    async fn published_version(&self) -> Option<i32> {
+        self.0.published_version
+    }
+    /// Every published version, oldest first. Agents only.
+    async fn versions(&self, ctx: &Context<'_>) -> AppResult<Vec<ArticleVersion>> {
+        if Reader::of(caller(ctx))? != Reader::Desk {
+            return Err(AppError::Forbidden(
+                "earlier versions are for the desk".into(),
+            ));
+        }
+        let rows = knowledge::versions(state(ctx).db.conn(), self.0.id).await?;
+        Ok(rows.into_iter().map(ArticleVersion).collect())
+    }
+    /// "Was this helpful?" answers.
+    async fn helpful_yes(&self) -> i32 {
+        self.0.helpful_yes
+    }
+    async fn helpful_no(&self) -> i32 {
+        self.0.helpful_no
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Send it back with an edit; a stale one gets CONFLICT.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The incidents and problems it is linked to (as global ids). Agents only.
+    async fn linked_ids(&self, ctx: &Context<'_>) -> AppResult<Vec<ID>> {
+        if Reader::of(caller(ctx))? != Reader::Desk {
+            return Ok(vec![]);
+        }
+        let links = knowledge::links(state(ctx).db.conn(), self.0.id).await?;
+        Ok(links
+            .into_iter()
+            .map(|l| match (l.ticket_id, l.problem_id) {
+                (Some(ticket), _) => ids::encode("Ticket", ticket),
+                (_, Some(problem)) => ids::encode("Problem", problem),
+                _ => ids::encode("Article", l.article_id),
+            })
+            .collect())
+    }
+}
+
+pub struct ArticleVersion(pub article_version::Model);
+
+#[Object]
+impl ArticleVersion {
+    async fn number(&self) -> i32 {
+        self.0.number
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn published_at(&self) -> DateTime<Utc> {
+        self.0.published_at
+    }
+}
+
+/// An article found by search, with how well it matched.
+#[derive(SimpleObject)]
+pub struct ArticleMatch {
+    pub article: Article,
+    /// Relevance (BM25): only the order means anything.
+    pub score: f64,
+}
+
+pub async fn load_node(ctx: &Context<'_>, id: i64) -> AppResult<Article> {
+    let (row, _) = knowledge::readable(state(ctx).db.conn(), caller(ctx), id).await?;
+    Ok(Article(row))
+}
+
+/// Published articles that may help with a ticket's words.
+pub async fn suggestions(
+    ctx: &Context<'_>,
+    text: &str,
+    first: i32,
+) -> AppResult<Vec<ArticleMatch>> {
+    let reader = Reader::of(caller(ctx))?;
+    let found = knowledge::search(
+        state(ctx).db.conn(),
+        reader,
+        text,
+        first.clamp(1, 20) as usize,
+    )
+    .await?;
+    Ok(found
+        .into_iter()
+        .map(|(article, score)| ArticleMatch {
+            article: Article(article),
+            score,
+        })
+        .collect())
+}
+
+#[derive(Default)]
+pub struct KnowledgeQuery;
+
+#[Object]
+impl KnowledgeQuery {
+    /// Published articles the caller may read, most relevant first.
+    async fn search_articles(
+        &self,
+        ctx: &Context<'_>,
+        text: String,
+        #[graphql(default = 10)] first: i32,
+    ) -> AppResult<Vec<ArticleMatch>> {
+        suggestions(ctx, &text, first).await
+    }
+
+    /// Articles newest first, by status: the knowledge team's list. Requesters see the
+    /// published public ones.
+    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] status: Vec<ArticleStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<String, Article>> {
+        let reader = Reader::of(caller(ctx))?;
+        let page = pagination::page(first, after)?;
+        let statuses: Vec<String> = status.into_iter().map(upper).collect();
+        let rows = knowledge::list(
+            state(ctx).db.conn(),
+            reader,
+            &statuses,
+            page.after_id,
+            page.size + 1,
+        )
+        .await?;
+        Ok(pagination::connection(&page, rows, |a| a.id, Article))
+    }
+}
+
+#[derive(InputObject)]
+pub struct SaveArticleInput {
+    /// Absent for a new article (a DRAFT).
+    pub id: Option<ID>,
+    /// The version you read, with an id.
+    pub version: Option<i32>,
+    pub title: String,
+    #[graphql(default)]
+    pub body: String,
+    pub category_id: Option<ID>,
+    #[graphql(default)]
+    pub tags: Vec<String>,
+    #[graphql(default_with = "ArticleVisibility::Internal")]
+    pub visibility: ArticleVisibility,
+}
+
+#[derive(InputObject)]
+pub struct TransitionArticleInput {
+    pub id: ID,
+    pub version: i32,
+    pub to: ArticleStatus,
+}
+
+#[derive(InputObject)]
+pub struct LinkArticleInput {
+    pub article_id: ID,
+    /// An incident, or
+    pub ticket_id: Option<ID>,
+    /// a problem.
+    pub problem_id: Option<ID>,
+}
+
+#[derive(SimpleObject)]
+pub struct ArticlePayload {
+    pub article: Article,
+}
+
+#[derive(Default)]
+pub struct KnowledgeMutation;
+
+#[Object]
+impl KnowledgeMutation {
+    /// Writes a new article, or edits the working copy of one. Agents.
+    async fn save_article(
+        &self,
+        ctx: &Context<'_>,
+        input: SaveArticleInput,
+    ) -> AppResult<ArticlePayload> {
+        let id = match (input.id, input.version) {
+            (Some(id), Some(version)) => Some((ids::decode_as(&id, "Article", "id")?, version)),
+            (Some(_), None) => {
+                return Err(AppError::bad_input("version", "send the version you read"));
+            }
+            (None, _) => None,
+        };
+        let fields = ArticleFields {
+            title: input.title,
+            body: input.body,
+            category_id: ids::decode_opt(input.category_id, "Category", "categoryId")?,
+            tags: input.tags,
+            visibility: upper(input.visibility),
+        };
+        let row = knowledge::save(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?;
+        Ok(ArticlePayload {
+            article: Article(row),
+        })
+    }
+
+    /// DRAFT → REVIEW → PUBLISHED (a new version) → RETIRED.
+    async fn transition_article(
+        &self,
+        ctx: &Context<'_>,
+        input: TransitionArticleInput,
+    ) -> AppResult<ArticlePayload> {
+        let id = ids::decode_as(&input.id, "Article", "id")?;
+        let row = knowledge::transition(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            id,
+            input.version,
+            &upper(input.to),
+        )
+        .await?;
+        Ok(ArticlePayload {
+            article: Article(row),
+        })
+    }
+
+    /// "Was this helpful?": anyone who may read the article.
+    async fn rate_article(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        helpful: bool,
+    ) -> AppResult<ArticlePayload> {
+        let id = ids::decode_as(&id, "Article", "id")?;
+        let row = knowledge::rate(&state(ctx).db, caller(ctx), id, helpful).await?;
+        Ok(ArticlePayload {
+            article: Article(row),
+        })
+    }
+
+    async fn link_article(
+        &self,
+        ctx: &Context<'_>,
+        input: LinkArticleInput,
+    ) -> AppResult<ArticlePayload> {
+        let id = ids::decode_as(&input.article_id, "Article", "articleId")?;
+        let ticket = ids::decode_opt(input.ticket_id, "Ticket", "ticketId")?;
+        let problem = ids::decode_opt(input.problem_id, "Problem", "problemId")?;
+        let row = knowledge::link(&state(ctx).db, caller(ctx), id, ticket, problem).await?;
+        Ok(ArticlePayload {
+            article: Article(row),
+        })
+    }
+}
