@@ -21,6 +21,7 @@ const IMPACT: &str = "query($id: ID!, $depth: Int) { node(id: $id) { ... on Conf
         businessServices { configurationItem { name } }
         services { name }
         openTickets { number }
+        openChanges { title }
     } } } }";
 
 async fn class_id(server: &TestServer, admin: &str, name: &str) -> Value {
@@ -135,6 +136,10 @@ async fn impact_counts_a_diamond_once_by_its_shortest_path_and_ends_on_a_cycle(b
         "an incident on a CI shows the services it affects"
     );
 
+    // A change planned on Accounts: the database's impact lists it too.
+    server
+        .must(&desk.agents[0].token, "mutation($i: ID!) { createChange(input: { type: NORMAL, title: \"Add an index to Accounts\", configurationItemIds: [$i] }) { change { id } } }", json!({ "i": app_a }))
+        .await;
     let impact = server
         .must(admin, IMPACT, json!({ "id": db, "depth": 10 }))
         .await["node"]["impact"]
@@ -162,6 +167,10 @@ async fn impact_counts_a_diamond_once_by_its_shortest_path_and_ends_on_a_cycle(b
     assert_eq!(
         impact["openTickets"],
         json!([{ "number": incident["number"] }])
+    );
+    assert_eq!(
+        impact["openChanges"],
+        json!([{ "title": "Add an index to Accounts" }])
     );
 
     // One level only: the rest is said to be there.

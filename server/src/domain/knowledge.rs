@@ -21,10 +21,11 @@ use serde_json::json;
 
 use super::{
     events::{self, Actor, NewEvent, change},
-    lookup::referenced,
+    lookup::{newest_first, referenced},
     numbers,
     workflow::Machine,
 };
+use crate::domain::input::one_of;
 use crate::{
     auth::{Caller, Role, Scope},
     db::Db,
@@ -87,17 +88,6 @@ impl Reader {
 
 fn require_author(caller: &Caller) -> AppResult<()> {
     caller.require_role_or_scope(Role::Agent, Scope::TicketsWrite)
-}
-
-fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<String> {
-    if allowed.contains(&value) {
-        Ok(value.to_string())
-    } else {
-        Err(AppError::bad_input(
-            field,
-            format!("'{value}' is not one of {}", allowed.join(", ")),
-        ))
-    }
 }
 
 fn searchable(title: &str, body: &str, tags: &[String]) -> String {
@@ -527,7 +517,7 @@ pub async fn list(
     conn: &impl ConnectionTrait,
     reader: Reader,
     statuses: &[String],
-    before_id: Option<i64>,
+    after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<article::Model>> {
     let mut query = article::Entity::find();
@@ -537,17 +527,8 @@ pub async fn list(
             .filter(article::Column::PublishedVersion.is_not_null())
             .filter(article::Column::Status.ne("RETIRED"));
     }
-    if !statuses.is_empty() {
-        query = query.filter(article::Column::Status.is_in(statuses.iter().cloned()));
-    }
-    if let Some(before) = before_id {
-        query = query.filter(article::Column::Id.lt(before));
-    }
-    Ok(query
-        .order_by_desc(article::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
+    let columns = (article::Column::Id, article::Column::Status);
+    newest_first(conn, query, columns, statuses, after_id, limit).await
 }
 
 // ---- search ---------------------------------------------------------------------

@@ -1,6 +1,9 @@
 //! Finding the rows an input refers to.
 
-use sea_orm::{ConnectionTrait, EntityTrait, PrimaryKeyTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 
 use crate::error::{AppError, AppResult};
 
@@ -18,4 +21,23 @@ where
         .one(conn)
         .await?
         .ok_or_else(|| AppError::bad_input(field, format!("there is no {what} with that id")))
+}
+
+/// A page of `query`'s rows newest first (by id), optionally in some statuses, after
+/// the row `after_id` that ended the previous page.
+pub async fn newest_first<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    mut query: Select<E>,
+    (id, status): (E::Column, E::Column),
+    statuses: &[String],
+    after_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<E::Model>> {
+    if !statuses.is_empty() {
+        query = query.filter(status.is_in(statuses.iter().cloned()));
+    }
+    if let Some(after) = after_id {
+        query = query.filter(id.lt(after));
+    }
+    Ok(query.order_by_desc(id).limit(limit).all(conn).await?)
 }

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod cmdb;
 pub mod desk;
 pub mod events;
+pub mod input;
 pub mod knowledge;
 pub mod lookup;
 pub mod numbers;

@@ -13,18 +13,19 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::{Value, json};
 
 use super::{
     events::{self, Actor, NewEvent, change},
     knowledge,
-    lookup::referenced,
+    lookup::{newest_first, referenced},
     numbers, settings,
     tickets::{commands, types::Kind},
     workflow::Machine,
 };
+use crate::domain::input::text;
 use crate::{
     auth::{Caller, Role, Scope},
     db::Db,
@@ -55,17 +56,6 @@ fn require_worker(caller: &Caller) -> AppResult<()> {
 
 pub fn require_reader(caller: &Caller) -> AppResult<()> {
     caller.require_role_or_scope(Role::Agent, Scope::TicketsRead)
-}
-
-fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<String> {
-    let value = value.trim();
-    if (required && value.is_empty()) || value.chars().count() > max {
-        return Err(AppError::bad_input(
-            field,
-            format!("give {} to {max} characters", if required { 1 } else { 0 }),
-        ));
-    }
-    Ok(value.to_string())
 }
 
 fn priority(value: i16) -> AppResult<i16> {
@@ -601,21 +591,19 @@ pub async fn problems_of_tickets(
 pub async fn list(
     conn: &impl ConnectionTrait,
     statuses: &[String],
-    before_id: Option<i64>,
+    after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<problem::Model>> {
-    let mut query = problem::Entity::find();
-    if !statuses.is_empty() {
-        query = query.filter(problem::Column::Status.is_in(statuses.iter().cloned()));
-    }
-    if let Some(before) = before_id {
-        query = query.filter(problem::Column::Id.lt(before));
-    }
-    Ok(query
-        .order_by_desc(problem::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
+    let columns = (problem::Column::Id, problem::Column::Status);
+    newest_first(
+        conn,
+        problem::Entity::find(),
+        columns,
+        statuses,
+        after_id,
+        limit,
+    )
+    .await
 }
 
 // ---- trend detection ------------------------------------------------------------

@@ -107,10 +107,10 @@ impl Service {
         &self.0.price
     }
     async fn owner_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
-        group(ctx, self.0.owner_group_id).await
+        loaders::group(ctx, self.0.owner_group_id).await
     }
     async fn support_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
-        group(ctx, self.0.support_group_id).await
+        loaders::group(ctx, self.0.support_group_id).await
     }
     /// Its service hours; none means around the clock.
     async fn calendar(
@@ -158,17 +158,6 @@ impl Service {
             .all(state(ctx).db.conn())
             .await?;
         Ok(rows.into_iter().map(CatalogItem).collect())
-    }
-}
-
-async fn group(ctx: &Context<'_>, id: Option<i64>) -> AppResult<Option<Group>> {
-    match id {
-        Some(id) => ctx
-            .data_unchecked::<loaders::Groups>()
-            .load_one(id)
-            .await
-            .map(|g| g.map(Group)),
-        None => Ok(None),
     }
 }
 
@@ -255,7 +244,7 @@ impl CatalogItem {
             .map(Service))
     }
     async fn fulfillment_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
-        group(ctx, Some(self.0.fulfillment_group_id)).await
+        loaders::group(ctx, Some(self.0.fulfillment_group_id)).await
     }
 }
 

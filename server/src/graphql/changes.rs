@@ -17,6 +17,7 @@ use crate::{
         },
         desk::require_admin,
         events,
+        tickets::commands,
     },
     error::{AppError, AppResult},
     graphql::{
@@ -182,34 +183,13 @@ impl Change {
         self.0.freeze_override
     }
     async fn group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
-        match self.0.group_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<loaders::Groups>()
-                .load_one(id)
-                .await?
-                .map(Group)),
-            None => Ok(None),
-        }
+        loaders::group(ctx, self.0.group_id).await
     }
     async fn assignee(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.0.assignee_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<loaders::Users>()
-                .load_one(id)
-                .await?
-                .map(User)),
-            None => Ok(None),
-        }
+        loaders::user(ctx, self.0.assignee_id).await
     }
     async fn requested_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.0.requested_by {
-            Some(id) => Ok(ctx
-                .data_unchecked::<loaders::Users>()
-                .load_one(id)
-                .await?
-                .map(User)),
-            None => Ok(None),
-        }
+        loaders::user(ctx, self.0.requested_by).await
     }
     async fn outcome(&self) -> AppResult<Option<ChangeOutcome>> {
         self.0.outcome.as_deref().map(from_upper).transpose()
@@ -359,14 +339,7 @@ impl ChangeApprovalPolicy {
         self.0.risk.as_deref().map(from_upper).transpose()
     }
     async fn approver_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
-        match self.0.approver_group_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<loaders::Groups>()
-                .load_one(id)
-                .await?
-                .map(Group)),
-            None => Ok(None),
-        }
+        loaders::group(ctx, self.0.approver_group_id).await
     }
     async fn approver_role(&self) -> Option<Role> {
         self.0.approver_role.as_deref().and_then(Role::parse)
@@ -402,6 +375,12 @@ pub async fn load_node(ctx: &Context<'_>, id: i64) -> AppResult<Change> {
 pub async fn changes_of_item(ctx: &Context<'_>, item_id: i64) -> AppResult<Vec<Change>> {
     changes::require_reader(caller(ctx))?;
     let rows = changes::changes_of_item(state(ctx).db.conn(), item_id).await?;
+    Ok(rows.into_iter().map(Change).collect())
+}
+
+pub async fn open_changes_touching(ctx: &Context<'_>, item_ids: &[i64]) -> AppResult<Vec<Change>> {
+    changes::require_reader(caller(ctx))?;
+    let rows = changes::open_changes_touching(state(ctx).db.conn(), item_ids).await?;
     Ok(rows.into_iter().map(Change).collect())
 }
 
@@ -644,27 +623,6 @@ fn payload(row: change::Model) -> ChangePayload {
     }
 }
 
-fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
-
-fn maybe_id(
-    value: MaybeUndefined<ID>,
-    type_name: &str,
-    field: &str,
-) -> AppResult<Option<Option<i64>>> {
-    maybe(value)
-        .map(|id| {
-            id.map(|id| ids::decode_as(&id, type_name, field))
-                .transpose()
-        })
-        .transpose()
-}
-
 #[derive(Default)]
 pub struct ChangeMutation;
 
@@ -721,14 +679,14 @@ impl ChangeMutation {
             implementation_plan: input.implementation_plan,
             rollback_plan: input.rollback_plan,
             test_plan: input.test_plan,
-            planned_start: maybe(input.planned_start),
-            planned_end: maybe(input.planned_end),
+            planned_start: ids::change_of(input.planned_start),
+            planned_end: ids::change_of(input.planned_end),
             configuration_item_ids: input
                 .configuration_item_ids
                 .map(|list| ids::decode_all(&list, "ConfigurationItem", "configurationItemIds"))
                 .transpose()?,
-            group_id: maybe_id(input.group_id, "Group", "groupId")?,
-            assignee_id: maybe_id(input.assignee_id, "User", "assigneeId")?,
+            group_id: ids::decode_maybe(input.group_id, "Group", "groupId")?,
+            assignee_id: ids::decode_maybe(input.assignee_id, "User", "assigneeId")?,
         };
         Ok(payload(
             changes::update(
@@ -825,8 +783,7 @@ impl ChangeMutation {
         let ticket = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
         let change = ids::decode_opt(input.change_id, "Change", "changeId")?;
         let row =
-            changes::set_incident_cause(&state(ctx).db, caller(ctx), now(ctx), ticket, change)
-                .await?;
+            commands::link_cause(&state(ctx).db, caller(ctx), now(ctx), ticket, change).await?;
         Ok(TicketPayload {
             ticket: Ticket(row),
         })

@@ -170,14 +170,7 @@ impl ConfigurationItem {
         &self.0.environment
     }
     async fn owner_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
-        match self.0.owner_group_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<loaders::Groups>()
-                .load_one(id)
-                .await?
-                .map(Group)),
-            None => Ok(None),
-        }
+        loaders::group(ctx, self.0.owner_group_id).await
     }
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Option<Organization>> {
         match self.0.organization_id {
@@ -433,6 +426,13 @@ impl Impact {
     /// Open tickets about the failed or affected items, that the caller may see.
     async fn open_tickets(&self, ctx: &Context<'_>) -> AppResult<Vec<Ticket>> {
         visible_tickets(ctx, &self.all_ids).await
+    }
+    /// Changes not yet finished that touch the failed or affected items.
+    async fn open_changes(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<crate::graphql::changes::Change>> {
+        crate::graphql::changes::open_changes_touching(ctx, &self.all_ids).await
     }
     /// More items lie beyond the depth limit.
     async fn truncated(&self) -> bool {
@@ -813,18 +813,6 @@ pub struct SetTicketConfigurationItemsInput {
     pub configuration_item_ids: Vec<ID>,
 }
 
-fn maybe_id(
-    value: MaybeUndefined<ID>,
-    type_name: &str,
-    field: &str,
-) -> AppResult<Option<Option<i64>>> {
-    match value {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Ok(Some(None)),
-        MaybeUndefined::Value(id) => Ok(Some(Some(ids::decode_as(&id, type_name, field)?))),
-    }
-}
-
 #[derive(Default)]
 pub struct CmdbMutation;
 
@@ -927,15 +915,15 @@ impl CmdbMutation {
             name: input.name,
             status: input.status.map(upper),
             environment: input.environment,
-            owner_group_id: maybe_id(input.owner_group_id, "Group", "ownerGroupId")?,
-            organization_id: maybe_id(input.organization_id, "Organization", "organizationId")?,
-            service_id: maybe_id(input.service_id, "Service", "serviceId")?,
+            owner_group_id: ids::decode_maybe(input.owner_group_id, "Group", "ownerGroupId")?,
+            organization_id: ids::decode_maybe(
+                input.organization_id,
+                "Organization",
+                "organizationId",
+            )?,
+            service_id: ids::decode_maybe(input.service_id, "Service", "serviceId")?,
             attributes: input.attributes.map(|a| a.0),
-            external_key: match input.external_key {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(key) => Some(Some(key)),
-            },
+            external_key: ids::change_of(input.external_key),
         };
         let row = cmdb::update_item(
             &state(ctx).db,

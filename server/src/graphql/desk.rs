@@ -466,18 +466,6 @@ pub struct DeleteAssignmentRulePayload {
     pub deleted_id: ID,
 }
 
-fn maybe_id(
-    value: MaybeUndefined<ID>,
-    type_name: &str,
-    field: &str,
-) -> AppResult<Option<Option<i64>>> {
-    Ok(match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(id) => Some(Some(ids::decode_as(&id, type_name, field)?)),
-    })
-}
-
 #[derive(Default)]
 pub struct DeskMutation;
 
@@ -580,8 +568,12 @@ impl DeskMutation {
             name: input.name,
             description: input.description,
             tier: input.tier,
-            manager_id: maybe_id(input.manager_id, "User", "managerId")?,
-            escalation_group_id: maybe_id(input.escalation_group_id, "Group", "escalationGroupId")?,
+            manager_id: ids::decode_maybe(input.manager_id, "User", "managerId")?,
+            escalation_group_id: ids::decode_maybe(
+                input.escalation_group_id,
+                "Group",
+                "escalationGroupId",
+            )?,
         };
         Ok(GroupPayload {
             group: Group(desk::save_group(&state(ctx).db, now(ctx), id, fields).await?),

@@ -1,6 +1,6 @@
 //! Opaque global ids for the `Node` interface: `Type:id`, base64url-encoded.
 
-use async_graphql::ID;
+use async_graphql::{ID, MaybeUndefined};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use crate::error::{AppError, AppResult};
@@ -47,4 +47,25 @@ pub fn decode_all(ids: &[ID], type_name: &str, field: &str) -> AppResult<Vec<i64
     ids.iter()
         .map(|id| decode_as(id, type_name, field))
         .collect()
+}
+
+/// A nullable input, as a change: None when absent (keep what is there), Some(None)
+/// when null (clear it).
+pub fn change_of<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(value) => Some(Some(value)),
+    }
+}
+
+/// `change_of` for an id that must be of `type_name`.
+pub fn decode_maybe(
+    value: MaybeUndefined<ID>,
+    type_name: &str,
+    field: &str,
+) -> AppResult<Option<Option<i64>>> {
+    change_of(value)
+        .map(|id| id.map(|id| decode_as(&id, type_name, field)).transpose())
+        .transpose()
 }

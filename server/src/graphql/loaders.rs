@@ -101,3 +101,33 @@ pub fn attach(request: async_graphql::Request, db: &Db) -> async_graphql::Reques
             HashMapCache::default(),
         ))
 }
+
+/// The group with this id, if there is an id, through the request's loader.
+pub async fn group(
+    ctx: &async_graphql::Context<'_>,
+    id: Option<i64>,
+) -> Result<Option<crate::graphql::desk::Group>, AppError> {
+    match id {
+        Some(id) => Ok(ctx
+            .data_unchecked::<Groups>()
+            .load_one(id)
+            .await?
+            .map(crate::graphql::desk::Group)),
+        None => Ok(None),
+    }
+}
+
+/// The user with this id, if there is an id, through the request's loader.
+pub async fn user(
+    ctx: &async_graphql::Context<'_>,
+    id: Option<i64>,
+) -> Result<Option<crate::graphql::users::User>, AppError> {
+    match id {
+        Some(id) => Ok(ctx
+            .data_unchecked::<Users>()
+            .load_one(id)
+            .await?
+            .map(crate::graphql::users::User)),
+        None => Ok(None),
+    }
+}

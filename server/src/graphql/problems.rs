@@ -72,24 +72,10 @@ impl Problem {
         &self.0.workaround
     }
     async fn group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
-        match self.0.group_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<loaders::Groups>()
-                .load_one(id)
-                .await?
-                .map(Group)),
-            None => Ok(None),
-        }
+        loaders::group(ctx, self.0.group_id).await
     }
     async fn assignee(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.0.assignee_id {
-            Some(id) => Ok(ctx
-                .data_unchecked::<loaders::Users>()
-                .load_one(id)
-                .await?
-                .map(User)),
-            None => Ok(None),
-        }
+        loaders::user(ctx, self.0.assignee_id).await
     }
     async fn known_error_at(&self) -> Option<DateTime<Utc>> {
         self.0.known_error_at
@@ -363,18 +349,6 @@ fn priority(value: i32) -> AppResult<i16> {
         .map_err(|_| AppError::bad_input("priority", "give a priority from 1 (highest) to 4"))
 }
 
-fn maybe_id(
-    value: MaybeUndefined<ID>,
-    type_name: &str,
-    field: &str,
-) -> AppResult<Option<Option<i64>>> {
-    match value {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Ok(Some(None)),
-        MaybeUndefined::Value(id) => Ok(Some(Some(ids::decode_as(&id, type_name, field)?))),
-    }
-}
-
 #[derive(Default)]
 pub struct ProblemMutation;
 
@@ -416,8 +390,8 @@ impl ProblemMutation {
             priority: input.priority.map(priority).transpose()?,
             root_cause: input.root_cause,
             workaround: input.workaround,
-            group_id: maybe_id(input.group_id, "Group", "groupId")?,
-            assignee_id: maybe_id(input.assignee_id, "User", "assigneeId")?,
+            group_id: ids::decode_maybe(input.group_id, "Group", "groupId")?,
+            assignee_id: ids::decode_maybe(input.assignee_id, "User", "assigneeId")?,
         };
         Ok(payload(
             problems::update(

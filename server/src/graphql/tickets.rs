@@ -925,11 +925,7 @@ impl TicketMutation {
         ctx: &Context<'_>,
         input: UpdateTicketInput,
     ) -> AppResult<TicketPayload> {
-        let category_id = match input.category_id {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(id) => Some(Some(ids::decode_as(&id, "Category", "categoryId")?)),
-        };
+        let category_id = ids::decode_maybe(input.category_id, "Category", "categoryId")?;
         let changes = TicketChanges {
             title: input.title,
             description: input.description,

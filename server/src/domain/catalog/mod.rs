@@ -22,6 +22,7 @@ use super::{
         types::{Kind, Level, PendingReason, Status},
     },
 };
+use crate::domain::input::{one_of, text};
 use crate::{
     auth::{Caller, Role, not_signed_in},
     db::Db,
@@ -31,25 +32,6 @@ use crate::{
 pub const LIFECYCLES: [&str; 3] = ["PIPELINE", "LIVE", "RETIRED"];
 pub const CRITICALITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
 pub const APPROVALS: [&str; 3] = ["NONE", "MANAGER", "GROUP"];
-
-fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<String> {
-    if allowed.contains(&value) {
-        Ok(value.to_string())
-    } else {
-        Err(AppError::bad_input(
-            field,
-            format!("'{value}' is not one of {}", allowed.join(", ")),
-        ))
-    }
-}
-
-fn name(field: &str, value: &str) -> AppResult<String> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > 100 {
-        return Err(AppError::bad_input(field, "give 1 to 100 characters"));
-    }
-    Ok(value.to_string())
-}
 
 pub struct ServiceFields {
     pub name: String,
@@ -71,7 +53,7 @@ pub async fn save_service(
     id: Option<i64>,
     fields: ServiceFields,
 ) -> AppResult<service::Model> {
-    let service_name = name("name", &fields.name)?;
+    let service_name = text("name", &fields.name, 100, true)?;
     let lifecycle = one_of("lifecycle", &fields.lifecycle, &LIFECYCLES)?;
     let criticality = one_of("criticality", &fields.criticality, &CRITICALITIES)?;
     let txn = db.begin_write().await?;
@@ -173,7 +155,7 @@ pub async fn save_item(
     id: Option<i64>,
     fields: ItemFields,
 ) -> AppResult<catalog_item::Model> {
-    let item_name = name("name", &fields.name)?;
+    let item_name = text("name", &fields.name, 100, true)?;
     let approval = one_of("approval", &fields.approval, &APPROVALS)?;
     if approval == "GROUP" && fields.approval_group_id.is_none() {
         return Err(AppError::bad_input(

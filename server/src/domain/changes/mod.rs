@@ -13,18 +13,18 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde_json::{Value, json};
 
 use self::risk::{Answers, ServiceAtRisk};
 use super::{
     events::{self, Actor, NewEvent, change as field_change},
-    lookup::referenced,
+    lookup::{newest_first, referenced},
     numbers,
-    tickets::types::Kind,
     workflow::Machine,
 };
+use crate::domain::input::{one_of, text};
 use crate::{
     auth::{Caller, Role, Scope},
     db::Db,
@@ -61,28 +61,6 @@ fn require_worker(caller: &Caller) -> AppResult<()> {
 
 pub fn require_reader(caller: &Caller) -> AppResult<()> {
     caller.require_role_or_scope(Role::Agent, Scope::TicketsRead)
-}
-
-fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<String> {
-    let value = value.trim();
-    if (required && value.is_empty()) || value.chars().count() > max {
-        return Err(AppError::bad_input(
-            field,
-            format!("give {} to {max} characters", if required { 1 } else { 0 }),
-        ));
-    }
-    Ok(value.to_string())
-}
-
-fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<String> {
-    if allowed.contains(&value) {
-        Ok(value.to_string())
-    } else {
-        Err(AppError::bad_input(
-            field,
-            format!("'{value}' is not one of {}", allowed.join(", ")),
-        ))
-    }
 }
 
 async fn record(
@@ -872,71 +850,23 @@ pub async fn votes(
         .await?)
 }
 
-/// Links an incident to the change that caused it, or unlinks it.
-pub async fn set_incident_cause(
-    db: &Db,
-    caller: &Caller,
-    now: DateTime<Utc>,
-    ticket_id: i64,
-    change_id: Option<i64>,
-) -> AppResult<ticket::Model> {
-    require_worker(caller)?;
-    let txn = db.begin_write().await?;
-    let incident = referenced::<ticket::Entity>(&txn, ticket_id, "ticketId", "ticket").await?;
-    if incident.kind != Kind::Incident.as_str() {
-        return Err(AppError::bad_input(
-            "ticketId",
-            format!("{} is not an incident", incident.number),
-        ));
-    }
-    if let Some(id) = change_id {
-        referenced::<change::Entity>(&txn, id, "changeId", "change").await?;
-    }
-    ticket::Entity::update_many()
-        .col_expr(
-            ticket::Column::CausedByChangeId,
-            sea_orm::sea_query::Expr::value(change_id),
-        )
-        .filter(ticket::Column::Id.eq(incident.id))
-        .exec(&txn)
-        .await?;
-    events::append(
-        &txn,
-        &Actor::of(caller),
-        now,
-        NewEvent {
-            topic: "ticket.cause_linked",
-            entity_type: "ticket",
-            entity_id: incident.id,
-            internal: true,
-            payload: json!({ "changes": [field_change("causedByChangeId", incident.caused_by_change_id, change_id)] }),
-        },
-    )
-    .await?;
-    let saved = referenced::<ticket::Entity>(&txn, ticket_id, "ticketId", "ticket").await?;
-    txn.commit().await?;
-    Ok(saved)
-}
-
 /// Changes, newest first, optionally in some statuses.
 pub async fn list(
     conn: &impl ConnectionTrait,
     statuses: &[String],
-    before_id: Option<i64>,
+    after_id: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<change::Model>> {
-    let mut query = change::Entity::find();
-    if !statuses.is_empty() {
-        query = query.filter(change::Column::Status.is_in(statuses.iter().cloned()));
-    }
-    if let Some(before) = before_id {
-        query = query.filter(change::Column::Id.lt(before));
-    }
-    Ok(query
-        .order_by_desc(change::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
+    let columns = (change::Column::Id, change::Column::Status);
+    newest_first(
+        conn,
+        change::Entity::find(),
+        columns,
+        statuses,
+        after_id,
+        limit,
+    )
+    .await
 }
 
 /// The changes touching a configuration item, newest first.
@@ -956,6 +886,38 @@ pub async fn changes_of_item(
         .order_by_desc(change::Column::Id)
         .all(conn)
         .await?)
+}
+
+/// Changes not yet finished (from DRAFT to REVIEW) that touch any of `item_ids`, by
+/// planned start.
+pub async fn open_changes_touching(
+    conn: &impl ConnectionTrait,
+    item_ids: &[i64],
+) -> AppResult<Vec<change::Model>> {
+    let mut rows: Vec<change::Model> = Vec::new();
+    for chunk in item_ids.chunks(500) {
+        rows.extend(
+            change::Entity::find()
+                .filter(
+                    change::Column::Id.in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(change_configuration_item::Column::ChangeId)
+                            .from(change_configuration_item::Entity)
+                            .and_where(
+                                change_configuration_item::Column::ConfigurationItemId
+                                    .is_in(chunk.iter().copied()),
+                            )
+                            .to_owned(),
+                    ),
+                )
+                .filter(change::Column::Status.is_not_in(["CLOSED", "CANCELLED", "REJECTED"]))
+                .all(conn)
+                .await?,
+        );
+    }
+    rows.sort_by_key(|c| (c.planned_start, c.id));
+    rows.dedup_by_key(|c| c.id);
+    Ok(rows)
 }
 
 pub struct Report {

@@ -27,6 +27,7 @@ use super::{
     lookup::referenced,
     tickets::types::Status,
 };
+use crate::domain::input::{one_of, text};
 use crate::{
     auth::{Caller, Role, Scope},
     db::Db,
@@ -44,29 +45,6 @@ pub fn require_reader(caller: &Caller) -> AppResult<()> {
 /// Admins write it, and discovery tools with `cmdb:write`.
 pub fn require_writer(caller: &Caller) -> AppResult<()> {
     caller.require_role_or_scope(Role::Admin, Scope::CmdbWrite)
-}
-
-fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<String> {
-    let value = value.trim();
-    if (required && value.is_empty()) || value.chars().count() > max {
-        let needed = if required { "1" } else { "0" };
-        return Err(AppError::bad_input(
-            field,
-            format!("give {needed} to {max} characters"),
-        ));
-    }
-    Ok(value.to_string())
-}
-
-fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<String> {
-    if allowed.contains(&value) {
-        Ok(value.to_string())
-    } else {
-        Err(AppError::bad_input(
-            field,
-            format!("'{value}' is not one of {}", allowed.join(", ")),
-        ))
-    }
 }
 
 // ---- classes and relationship types ------------------------------------------------

@@ -1229,3 +1229,50 @@ pub async fn resolve_by_problem(
     sla::clocks::ticket_changed(txn, &actor, &row, &saved, now).await?;
     Ok(Some(saved))
 }
+
+/// Links an incident to the change that caused it (None unlinks): what the change
+/// report counts as changes causing incidents.
+pub async fn link_cause(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    change_id: Option<i64>,
+) -> AppResult<ticket::Model> {
+    if let Standing::Requester(_) = standing_of(caller)? {
+        return Err(agents_only("changeId"));
+    }
+    let txn = db.begin_write().await?;
+    let row = load_for_change(&txn, caller, ticket_id, None).await?;
+    if row.kind != Kind::Incident.as_str() {
+        return Err(AppError::bad_input(
+            "ticketId",
+            format!("{} is not an incident", row.number),
+        ));
+    }
+    if let Some(id) = change_id {
+        referenced::<entity::change::Entity>(&txn, id, "changeId", "change").await?;
+    }
+    if change_id == row.caused_by_change_id {
+        return Ok(row);
+    }
+    let changed = ticket::ActiveModel {
+        caused_by_change_id: Set(change_id),
+        ..Default::default()
+    };
+    let changes = json!([change(
+        "causedByChangeId",
+        row.caused_by_change_id,
+        change_id
+    )]);
+    commit_change(
+        txn,
+        caller,
+        now,
+        "ticket.updated",
+        &row,
+        changed,
+        json!({ "changes": changes }),
+    )
+    .await
+}

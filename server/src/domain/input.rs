@@ -1,0 +1,28 @@
+//! Checking what callers type, with errors that name the field and say what fits.
+
+use crate::error::{AppError, AppResult};
+
+/// `value` trimmed, if it has at most `max` characters (and at least one if required).
+pub fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<String> {
+    let value = value.trim();
+    if (required && value.is_empty()) || value.chars().count() > max {
+        let least = if required { 1 } else { 0 };
+        return Err(AppError::bad_input(
+            field,
+            format!("give {least} to {max} characters"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// `value`, if it is one of `allowed`.
+pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<String> {
+    if allowed.contains(&value) {
+        Ok(value.to_string())
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("'{value}' is not one of {}", allowed.join(", ")),
+        ))
+    }
+}
