@@ -521,14 +521,6 @@ async fn incident_ids(conn: &impl ConnectionTrait, problem_id: i64) -> AppResult
         .collect())
 }
 
-pub async fn incidents_of(
-    conn: &impl ConnectionTrait,
-    problem_id: i64,
-) -> AppResult<Vec<ticket::Model>> {
-    let ids = incident_ids(conn, problem_id).await?;
-    tickets_by_ids(conn, &ids).await
-}
-
 /// Tickets by id, in id order.
 pub async fn tickets_by_ids(
     conn: &impl ConnectionTrait,
@@ -557,6 +549,36 @@ pub async fn items_of(
         .order_by_asc(configuration_item::Column::NameLower)
         .all(conn)
         .await?)
+}
+
+/// Each problem's incidents, for a page of problems.
+pub async fn incidents_by_problem(
+    conn: &impl ConnectionTrait,
+    problem_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<ticket::Model>>> {
+    let links = problem_incident::Entity::find()
+        .filter(problem_incident::Column::ProblemId.is_in(problem_ids.iter().copied()))
+        .all(conn)
+        .await?;
+    let ids: Vec<i64> = links.iter().map(|l| l.ticket_id).collect();
+    let tickets: HashMap<i64, ticket::Model> = tickets_by_ids(conn, &ids)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let mut by_problem: HashMap<i64, Vec<ticket::Model>> = HashMap::new();
+    for link in links {
+        if let Some(ticket) = tickets.get(&link.ticket_id) {
+            by_problem
+                .entry(link.problem_id)
+                .or_default()
+                .push(ticket.clone());
+        }
+    }
+    for list in by_problem.values_mut() {
+        list.sort_by_key(|t| t.id);
+    }
+    Ok(by_problem)
 }
 
 /// The problems each ticket is linked to, in one query.

@@ -144,18 +144,12 @@ impl Change {
     }
     /// Every vote, oldest first.
     async fn votes(&self, ctx: &Context<'_>) -> AppResult<Vec<ChangeVote>> {
-        let rows = changes::votes(state(ctx).db.conn(), self.0.id).await?;
+        let rows = loaders::children_of::<loaders::VotesByChange, _>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(ChangeVote).collect())
     }
     async fn configuration_items(&self, ctx: &Context<'_>) -> AppResult<Vec<ConfigurationItem>> {
-        let ids = changes::item_ids(state(ctx).db.conn(), self.0.id).await?;
-        let found = ctx
-            .data_unchecked::<loaders::ConfigurationItems>()
-            .load_many(ids)
-            .await?;
-        let mut items: Vec<_> = found.into_values().collect();
-        items.sort_by(|a, b| a.name_lower.cmp(&b.name_lower));
-        Ok(items.into_iter().map(ConfigurationItem).collect())
+        let rows = loaders::children_of::<loaders::ItemsByChange, _>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(ConfigurationItem).collect())
     }
     /// The catalog services delivered by its items or anything depending on them.
     async fn services_at_risk(&self, ctx: &Context<'_>) -> AppResult<Vec<Service>> {
@@ -374,7 +368,7 @@ pub async fn load_node(ctx: &Context<'_>, id: i64) -> AppResult<Change> {
 
 pub async fn changes_of_item(ctx: &Context<'_>, item_id: i64) -> AppResult<Vec<Change>> {
     changes::require_reader(caller(ctx))?;
-    let rows = changes::changes_of_item(state(ctx).db.conn(), item_id).await?;
+    let rows = loaders::children_of::<loaders::ChangesByItem, _>(ctx, item_id).await?;
     Ok(rows.into_iter().map(Change).collect())
 }
 

@@ -5,7 +5,6 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::{
     Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject,
     connection::Connection,
-    dataloader::{DataLoader, HashMapCache, Loader},
 };
 use chrono::{DateTime, Utc};
 use entity::{ci_class, ci_relationship, configuration_item as ci, relationship_type};
@@ -13,7 +12,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Map, Value};
 
 use crate::{
-    db::Db,
     domain::{
         cmdb::{
             self, ClassFields, Draft, ItemChanges, ItemFilter, RelationshipTypeFields,
@@ -213,12 +211,18 @@ impl ConfigurationItem {
     }
     /// Its relationships, both ways.
     async fn relationships(&self, ctx: &Context<'_>) -> AppResult<Vec<CiRelationship>> {
-        let rows = cmdb::relationships_of(state(ctx).db.conn(), &[self.0.id]).await?;
+        let rows = loaders::children_of::<loaders::RelationshipsByItem, _>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(CiRelationship).collect())
     }
     /// The open tickets about it that the caller may see, newest first.
     async fn open_tickets(&self, ctx: &Context<'_>) -> AppResult<Vec<Ticket>> {
-        visible_tickets(ctx, &[self.0.id]).await
+        let scope = ticket_scope(ctx).await?;
+        let rows = loaders::children_of::<loaders::OpenTicketsByItem, _>(ctx, self.0.id).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| scope.allows(row))
+            .map(Ticket)
+            .collect())
     }
     /// What suffers when it fails: every item that depends on it, transitively, with
     /// the shortest path; the business services among them; the catalog services they
@@ -440,27 +444,13 @@ impl Impact {
     }
 }
 
-/// The configuration items of each ticket on a page, in one query.
-pub struct ItemsByTicket(pub Db);
-
-impl Loader<i64> for ItemsByTicket {
-    type Value = Vec<ci::Model>;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
-        cmdb::items_of_tickets(self.0.conn(), keys).await
-    }
-}
-
-pub type TicketItems = DataLoader<ItemsByTicket, HashMapCache>;
-
 pub async fn items_of_ticket(
     ctx: &Context<'_>,
     ticket_id: i64,
 ) -> AppResult<Vec<ConfigurationItem>> {
     cmdb::require_reader(caller(ctx))?;
     let rows = ctx
-        .data_unchecked::<TicketItems>()
+        .data_unchecked::<loaders::TicketItems>()
         .load_one(ticket_id)
         .await?
         .unwrap_or_default();
@@ -475,7 +465,7 @@ pub async fn impact_of_ticket(
     cmdb::require_reader(caller(ctx))?;
     let depth = impact::check_depth("maxDepth", max_depth, MAX_DEPTH)?;
     let items = ctx
-        .data_unchecked::<TicketItems>()
+        .data_unchecked::<loaders::TicketItems>()
         .load_one(ticket_id)
         .await?
         .unwrap_or_default();

@@ -5,8 +5,8 @@ use std::{collections::HashMap, marker::PhantomData};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    calendar, category, ci_class, configuration_item, group, organization, relationship_type,
-    service, sla_policy, user,
+    calendar, category, change, change_vote, ci_class, ci_relationship, configuration_item, group,
+    organization, problem, relationship_type, service, sla_policy, ticket, user,
 };
 use sea_orm::{ColumnTrait, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter, Value};
 
@@ -56,6 +56,79 @@ pub type CiClasses = DataLoader<ById<ci_class::Entity>, HashMapCache>;
 pub type ConfigurationItems = DataLoader<ById<configuration_item::Entity>, HashMapCache>;
 pub type RelationshipTypes = DataLoader<ById<relationship_type::Entity>, HashMapCache>;
 
+/// Declares a loader of each parent's child rows, from a domain function that finds
+/// them for many parents in one go, and the request data type for it.
+macro_rules! children {
+    ($(#[$doc:meta])* $loader:ident as $alias:ident: $row:ty = $fetch:path) => {
+        $(#[$doc])*
+        pub struct $loader(Db);
+
+        impl Loader<i64> for $loader {
+            type Value = Vec<$row>;
+            type Error = AppError;
+
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<$row>>, AppError> {
+                $fetch(self.0.conn(), keys).await
+            }
+        }
+
+        pub type $alias = DataLoader<$loader, HashMapCache>;
+    };
+}
+
+children!(
+    /// The configuration items each ticket is about.
+    ItemsByTicket as TicketItems: configuration_item::Model = crate::domain::cmdb::items_of_tickets
+);
+children!(
+    /// The problems each ticket is linked to.
+    ProblemsByTicket as TicketProblems: problem::Model = crate::domain::problems::problems_of_tickets
+);
+children!(
+    /// Each configuration item's relationships, either way.
+    RelationshipsByItem as ItemRelationships: ci_relationship::Model = crate::domain::cmdb::relationships_by_item
+);
+children!(
+    /// Each configuration item's open tickets.
+    OpenTicketsByItem as ItemOpenTickets: ticket::Model = crate::domain::cmdb::open_tickets_by_item
+);
+children!(
+    /// The changes touching each configuration item.
+    ChangesByItem as ItemChanges: change::Model = crate::domain::changes::changes_by_item
+);
+children!(
+    /// Each problem's incidents.
+    IncidentsByProblem as ProblemIncidents: ticket::Model = crate::domain::problems::incidents_by_problem
+);
+children!(
+    /// Each change's configuration items.
+    ItemsByChange as ChangeItems: configuration_item::Model = crate::domain::changes::items_by_change
+);
+children!(
+    /// Each change's votes.
+    VotesByChange as ChangeVotes: change_vote::Model = crate::domain::changes::votes_by_change
+);
+
+/// The child rows of `parent`, through the request's loader `L`.
+pub async fn children_of<L, Row>(
+    ctx: &async_graphql::Context<'_>,
+    parent: i64,
+) -> Result<Vec<Row>, AppError>
+where
+    L: Loader<i64, Value = Vec<Row>, Error = AppError>,
+    Row: Clone + Send + Sync + 'static,
+{
+    Ok(ctx
+        .data_unchecked::<DataLoader<L, HashMapCache>>()
+        .load_one(parent)
+        .await?
+        .unwrap_or_default())
+}
+
+fn grouped<L: Loader<i64>>(loader: L) -> DataLoader<L, HashMapCache> {
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+}
+
 /// Cached for the request: a page primes it (see `tickets::prime_relations`) so that
 /// the rows' own lookups find what they need whatever the batching timer does.
 fn loader<E: EntityTrait>(db: &Db) -> DataLoader<ById<E>, HashMapCache>
@@ -85,16 +158,14 @@ pub fn attach(request: async_graphql::Request, db: &Db) -> async_graphql::Reques
         .data::<CiClasses>(loader(db))
         .data::<ConfigurationItems>(loader(db))
         .data::<RelationshipTypes>(loader(db))
-        .data::<crate::graphql::problems::TicketProblems>(DataLoader::with_cache(
-            crate::graphql::problems::ProblemsByTicket(db.clone()),
-            tokio::spawn,
-            HashMapCache::default(),
-        ))
-        .data::<crate::graphql::cmdb::TicketItems>(DataLoader::with_cache(
-            crate::graphql::cmdb::ItemsByTicket(db.clone()),
-            tokio::spawn,
-            HashMapCache::default(),
-        ))
+        .data::<TicketProblems>(grouped(ProblemsByTicket(db.clone())))
+        .data::<TicketItems>(grouped(ItemsByTicket(db.clone())))
+        .data::<ItemRelationships>(grouped(RelationshipsByItem(db.clone())))
+        .data::<ItemOpenTickets>(grouped(OpenTicketsByItem(db.clone())))
+        .data::<ItemChanges>(grouped(ChangesByItem(db.clone())))
+        .data::<ProblemIncidents>(grouped(IncidentsByProblem(db.clone())))
+        .data::<ChangeItems>(grouped(ItemsByChange(db.clone())))
+        .data::<ChangeVotes>(grouped(VotesByChange(db.clone())))
         .data::<crate::graphql::sla::Clocks>(DataLoader::with_cache(
             crate::graphql::sla::ClocksByTicket(db.clone()),
             tokio::spawn,

@@ -1,18 +1,13 @@
 //! Problem management: problems, their incidents and items, and the problems trend
 //! detection proposes.
 
-use std::collections::HashMap;
-
 use async_graphql::{
-    Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject,
-    connection::Connection,
-    dataloader::{DataLoader, HashMapCache, Loader},
+    Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
 };
 use chrono::{DateTime, Utc};
 use entity::{problem, problem_candidate};
 
 use crate::{
-    db::Db,
     domain::{
         events, knowledge,
         problems::{self, NewProblem, ProblemChanges, Transition},
@@ -95,7 +90,7 @@ impl Problem {
     /// The incidents linked to it that the caller may see.
     async fn incidents(&self, ctx: &Context<'_>) -> AppResult<Vec<Ticket>> {
         let scope = ticket_scope(ctx).await?;
-        let rows = problems::incidents_of(state(ctx).db.conn(), self.0.id).await?;
+        let rows = loaders::children_of::<loaders::IncidentsByProblem, _>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
             .filter(|t| scope.allows(t))
@@ -130,27 +125,13 @@ impl Problem {
     }
 }
 
-/// The problems of each ticket on a page, in one query.
-pub struct ProblemsByTicket(pub Db);
-
-impl Loader<i64> for ProblemsByTicket {
-    type Value = Vec<problem::Model>;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
-        problems::problems_of_tickets(self.0.conn(), keys).await
-    }
-}
-
-pub type TicketProblems = DataLoader<ProblemsByTicket, HashMapCache>;
-
 pub async fn problems_of_ticket(
     ctx: &Context<'_>,
     ticket_id: i64,
 ) -> AppResult<Vec<problem::Model>> {
     problems::require_reader(caller(ctx))?;
     Ok(ctx
-        .data_unchecked::<TicketProblems>()
+        .data_unchecked::<loaders::TicketProblems>()
         .load_one(ticket_id)
         .await?
         .unwrap_or_default())
@@ -170,7 +151,7 @@ pub async fn workarounds_of_ticket(
 ) -> AppResult<Vec<Workaround>> {
     // Requesters see workarounds too: they are what gets them working again.
     let rows = ctx
-        .data_unchecked::<TicketProblems>()
+        .data_unchecked::<loaders::TicketProblems>()
         .load_one(ticket_id)
         .await?
         .unwrap_or_default();

@@ -6,6 +6,8 @@
 pub mod risk;
 pub mod schedule;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{
     change, change_approval_policy, change_configuration_item, change_freeze, change_template,
@@ -839,15 +841,42 @@ pub async fn vote(
     Ok(saved)
 }
 
-pub async fn votes(
+/// Each change's configuration items, by name, for a page of changes.
+pub async fn items_by_change(
     conn: &impl ConnectionTrait,
-    change_id: i64,
-) -> AppResult<Vec<change_vote::Model>> {
-    Ok(change_vote::Entity::find()
-        .filter(change_vote::Column::ChangeId.eq(change_id))
+    change_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<configuration_item::Model>>> {
+    let ids = schedule::items_of(conn, change_ids).await?;
+    let all: Vec<i64> = ids.values().flatten().copied().collect();
+    let items = crate::domain::cmdb::impact::load(conn, &all).await?;
+    Ok(ids
+        .into_iter()
+        .map(|(change, item_ids)| {
+            let mut list: Vec<configuration_item::Model> = item_ids
+                .iter()
+                .filter_map(|id| items.get(id).cloned())
+                .collect();
+            list.sort_by(|a, b| a.name_lower.cmp(&b.name_lower));
+            (change, list)
+        })
+        .collect())
+}
+
+/// Each change's votes, oldest first, for a page of changes.
+pub async fn votes_by_change(
+    conn: &impl ConnectionTrait,
+    change_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<change_vote::Model>>> {
+    let mut by_change: HashMap<i64, Vec<change_vote::Model>> = HashMap::new();
+    for vote in change_vote::Entity::find()
+        .filter(change_vote::Column::ChangeId.is_in(change_ids.iter().copied()))
         .order_by_asc(change_vote::Column::Id)
         .all(conn)
-        .await?)
+        .await?
+    {
+        by_change.entry(vote.change_id).or_default().push(vote);
+    }
+    Ok(by_change)
 }
 
 /// Changes, newest first, optionally in some statuses.
@@ -869,23 +898,37 @@ pub async fn list(
     .await
 }
 
-/// The changes touching a configuration item, newest first.
-pub async fn changes_of_item(
+/// The changes touching each of a page of configuration items, newest first.
+pub async fn changes_by_item(
     conn: &impl ConnectionTrait,
-    item_id: i64,
-) -> AppResult<Vec<change::Model>> {
-    let ids: Vec<i64> = change_configuration_item::Entity::find()
-        .filter(change_configuration_item::Column::ConfigurationItemId.eq(item_id))
+    item_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<change::Model>>> {
+    let links = change_configuration_item::Entity::find()
+        .filter(
+            change_configuration_item::Column::ConfigurationItemId.is_in(item_ids.iter().copied()),
+        )
+        .all(conn)
+        .await?;
+    let changes: HashMap<i64, change::Model> = change::Entity::find()
+        .filter(change::Column::Id.is_in(links.iter().map(|l| l.change_id)))
         .all(conn)
         .await?
         .into_iter()
-        .map(|l| l.change_id)
+        .map(|c| (c.id, c))
         .collect();
-    Ok(change::Entity::find()
-        .filter(change::Column::Id.is_in(ids))
-        .order_by_desc(change::Column::Id)
-        .all(conn)
-        .await?)
+    let mut by_item: HashMap<i64, Vec<change::Model>> = HashMap::new();
+    for link in links {
+        if let Some(change) = changes.get(&link.change_id) {
+            by_item
+                .entry(link.configuration_item_id)
+                .or_default()
+                .push(change.clone());
+        }
+    }
+    for list in by_item.values_mut() {
+        list.sort_by_key(|c| std::cmp::Reverse(c.id));
+    }
+    Ok(by_item)
 }
 
 /// Changes not yet finished (from DRAFT to REVIEW) that touch any of `item_ids`, by

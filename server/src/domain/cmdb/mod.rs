@@ -787,6 +787,51 @@ pub async fn open_tickets_about(
     Ok(rows)
 }
 
+/// Each item's relationships, either way, for a page of items.
+pub async fn relationships_by_item(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<ci_relationship::Model>>> {
+    let mut by_item: HashMap<i64, Vec<ci_relationship::Model>> = HashMap::new();
+    for edge in relationships_of(conn, ids).await? {
+        for end in [edge.source_id, edge.target_id] {
+            if ids.contains(&end) {
+                by_item.entry(end).or_default().push(edge.clone());
+            }
+        }
+    }
+    Ok(by_item)
+}
+
+/// Each item's open tickets, newest first, for a page of items.
+pub async fn open_tickets_by_item(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<ticket::Model>>> {
+    let links = ticket_configuration_item::Entity::find()
+        .filter(ticket_configuration_item::Column::ConfigurationItemId.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?;
+    let tickets: HashMap<i64, ticket::Model> = open_tickets_about(conn, ids)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let mut by_item: HashMap<i64, Vec<ticket::Model>> = HashMap::new();
+    for link in links {
+        if let Some(ticket) = tickets.get(&link.ticket_id) {
+            by_item
+                .entry(link.configuration_item_id)
+                .or_default()
+                .push(ticket.clone());
+        }
+    }
+    for list in by_item.values_mut() {
+        list.sort_by_key(|t| std::cmp::Reverse(t.id));
+    }
+    Ok(by_item)
+}
+
 /// The configuration items each ticket is about, in one query.
 pub async fn items_of_tickets(
     conn: &impl ConnectionTrait,
