@@ -17,6 +17,26 @@ use sea_orm::{
 
 use crate::config::DatabaseConfig;
 
+tokio::task_local! {
+    /// The statements of the request being served, when there is one: what its
+    /// `Server-Timing` header reports, unmixed with what background tasks run meanwhile.
+    static REQUEST_STATEMENTS: Arc<AtomicU64>;
+}
+
+/// Runs `work`, counting its SQL statements into `counter`. Tasks it spawns count too
+/// when spawned through `spawn_counted` with the same counter.
+pub fn counted<F: Future>(counter: Arc<AtomicU64>, work: F) -> impl Future<Output = F::Output> {
+    REQUEST_STATEMENTS.scope(counter, work)
+}
+
+pub fn spawn_counted<F>(counter: &Arc<AtomicU64>, work: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(counted(counter.clone(), work))
+}
+
 /// Any number, the same for every replica: the key of the migration lock.
 const MIGRATION_LOCK: i64 = 0x5357_4954_4348;
 
@@ -68,6 +88,7 @@ impl Db {
         let counter = statements.clone();
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
+            let _ = REQUEST_STATEMENTS.try_with(|request| request.fetch_add(1, Ordering::Relaxed));
         });
         Ok(Db { conn, statements })
     }

@@ -29,11 +29,13 @@ pub struct TestServer {
     _data_dir: tempfile::TempDir,
 }
 
-/// What the server answered: the status and the JSON body.
+/// What the server answered: the status, the JSON body, and the SQL statements the
+/// request ran (from its `Server-Timing` header).
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    pub sql_statements: Option<u64>,
 }
 
 impl Reply {
@@ -146,9 +148,17 @@ impl TestServer {
         }
         let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();
+        let sql_statements = response
+            .headers()
+            .get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split('"').nth(1))
+            .and_then(|desc| desc.split_whitespace().next())
+            .and_then(|n| n.parse().ok());
         Reply {
             status,
             body: response.json().await.unwrap_or(Value::Null),
+            sql_statements,
         }
     }
 

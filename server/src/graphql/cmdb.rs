@@ -325,6 +325,58 @@ async fn item(ctx: &Context<'_>, id: i64) -> AppResult<ConfigurationItem> {
         .ok_or_else(|| AppError::Internal(format!("configuration item {id} is gone")))
 }
 
+/// Loads the relations the page selected for all its rows at once, so that a page
+/// costs the same statements whatever its size (not left to the batching timer).
+async fn prime_relations(ctx: &Context<'_>, rows: &[ci::Model]) -> AppResult<()> {
+    let look = ctx.look_ahead();
+    let selected = |field: &str| {
+        look.field("nodes").field(field).exists()
+            || look.field("edges").field("node").field(field).exists()
+    };
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    if selected("relationships") {
+        let edges = ctx
+            .data_unchecked::<loaders::ItemRelationships>()
+            .load_many(ids.clone())
+            .await?;
+        let edges = edges.values().flatten();
+        let ends: Vec<i64> = edges
+            .clone()
+            .flat_map(|e| [e.source_id, e.target_id])
+            .collect();
+        let types: Vec<i64> = edges.map(|e| e.type_id).collect();
+        ctx.data_unchecked::<loaders::ConfigurationItems>()
+            .load_many(ends)
+            .await?;
+        ctx.data_unchecked::<loaders::RelationshipTypes>()
+            .load_many(types)
+            .await?;
+    }
+    if selected("openTickets") {
+        ctx.data_unchecked::<loaders::ItemOpenTickets>()
+            .load_many(ids.clone())
+            .await?;
+    }
+    if selected("changes") {
+        ctx.data_unchecked::<loaders::ItemChanges>()
+            .load_many(ids.clone())
+            .await?;
+    }
+    if selected("class") {
+        let classes: Vec<i64> = rows.iter().map(|r| r.class_id).collect();
+        ctx.data_unchecked::<loaders::CiClasses>()
+            .load_many(classes)
+            .await?;
+    }
+    if selected("ownerGroup") {
+        let groups: Vec<i64> = rows.iter().filter_map(|r| r.owner_group_id).collect();
+        ctx.data_unchecked::<loaders::Groups>()
+            .load_many(groups)
+            .await?;
+    }
+    Ok(())
+}
+
 /// An item reached by impact analysis.
 pub struct ImpactedItem {
     reached: impact::Reached,
@@ -588,6 +640,7 @@ impl CmdbQuery {
             attribute: filter.attribute.map(|a| (a.name, a.value)),
         };
         let rows = cmdb::list(state(ctx).db.conn(), &filter, page.after_id, page.size + 1).await?;
+        prime_relations(ctx, &rows).await?;
         Ok(pagination::connection(
             &page,
             rows,

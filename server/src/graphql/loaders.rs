@@ -1,7 +1,11 @@
 //! DataLoaders: every relation a list can ask for is fetched in one query per page, not
 //! one per row. A fresh set is made for each request, so nothing is cached across callers.
 
-use std::{collections::HashMap, marker::PhantomData};
+use std::{
+    collections::HashMap,
+    marker::PhantomData,
+    sync::{Arc, atomic::AtomicU64},
+};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
@@ -125,51 +129,59 @@ where
         .unwrap_or_default())
 }
 
-fn grouped<L: Loader<i64>>(loader: L) -> DataLoader<L, HashMapCache> {
-    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
-}
-
-/// Cached for the request: a page primes it (see `tickets::prime_relations`) so that
-/// the rows' own lookups find what they need whatever the batching timer does.
-fn loader<E: EntityTrait>(db: &Db) -> DataLoader<ById<E>, HashMapCache>
-where
-    E::Model: Clone + Send + Sync + 'static,
-{
+/// Batches run in tasks of their own; they count towards the request's statements.
+fn grouped<L: Loader<i64>>(loader: L, statements: &Arc<AtomicU64>) -> DataLoader<L, HashMapCache> {
+    let statements = statements.clone();
     DataLoader::with_cache(
-        ById {
-            db: db.clone(),
-            entity: PhantomData,
-        },
-        tokio::spawn,
+        loader,
+        move |batch| crate::db::spawn_counted(&statements, batch),
         HashMapCache::default(),
     )
 }
 
+/// Cached for the request: a page primes it (see `tickets::prime_relations`) so that
+/// the rows' own lookups find what they need whatever the batching timer does.
+fn loader<E: EntityTrait>(db: &Db, statements: &Arc<AtomicU64>) -> DataLoader<ById<E>, HashMapCache>
+where
+    E::Model: Clone + Send + Sync + 'static,
+{
+    grouped(
+        ById {
+            db: db.clone(),
+            entity: PhantomData,
+        },
+        statements,
+    )
+}
+
 /// Adds a fresh set of loaders to a request.
-pub fn attach(request: async_graphql::Request, db: &Db) -> async_graphql::Request {
+pub fn attach(
+    request: async_graphql::Request,
+    db: &Db,
+    statements: &Arc<AtomicU64>,
+) -> async_graphql::Request {
     request
-        .data::<Users>(loader(db))
-        .data::<Groups>(loader(db))
-        .data::<Organizations>(loader(db))
-        .data::<Categories>(loader(db))
-        .data::<Calendars>(loader(db))
-        .data::<SlaPolicies>(loader(db))
-        .data::<Services>(loader(db))
-        .data::<CiClasses>(loader(db))
-        .data::<ConfigurationItems>(loader(db))
-        .data::<RelationshipTypes>(loader(db))
-        .data::<TicketProblems>(grouped(ProblemsByTicket(db.clone())))
-        .data::<TicketItems>(grouped(ItemsByTicket(db.clone())))
-        .data::<ItemRelationships>(grouped(RelationshipsByItem(db.clone())))
-        .data::<ItemOpenTickets>(grouped(OpenTicketsByItem(db.clone())))
-        .data::<ItemChanges>(grouped(ChangesByItem(db.clone())))
-        .data::<ProblemIncidents>(grouped(IncidentsByProblem(db.clone())))
-        .data::<ChangeItems>(grouped(ItemsByChange(db.clone())))
-        .data::<ChangeVotes>(grouped(VotesByChange(db.clone())))
-        .data::<crate::graphql::sla::Clocks>(DataLoader::with_cache(
+        .data::<Users>(loader(db, statements))
+        .data::<Groups>(loader(db, statements))
+        .data::<Organizations>(loader(db, statements))
+        .data::<Categories>(loader(db, statements))
+        .data::<Calendars>(loader(db, statements))
+        .data::<SlaPolicies>(loader(db, statements))
+        .data::<Services>(loader(db, statements))
+        .data::<CiClasses>(loader(db, statements))
+        .data::<ConfigurationItems>(loader(db, statements))
+        .data::<RelationshipTypes>(loader(db, statements))
+        .data::<TicketProblems>(grouped(ProblemsByTicket(db.clone()), statements))
+        .data::<TicketItems>(grouped(ItemsByTicket(db.clone()), statements))
+        .data::<ItemRelationships>(grouped(RelationshipsByItem(db.clone()), statements))
+        .data::<ItemOpenTickets>(grouped(OpenTicketsByItem(db.clone()), statements))
+        .data::<ItemChanges>(grouped(ChangesByItem(db.clone()), statements))
+        .data::<ProblemIncidents>(grouped(IncidentsByProblem(db.clone()), statements))
+        .data::<ChangeItems>(grouped(ItemsByChange(db.clone()), statements))
+        .data::<ChangeVotes>(grouped(VotesByChange(db.clone()), statements))
+        .data::<crate::graphql::sla::Clocks>(grouped(
             crate::graphql::sla::ClocksByTicket(db.clone()),
-            tokio::spawn,
-            HashMapCache::default(),
+            statements,
         ))
 }
 

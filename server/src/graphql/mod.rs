@@ -17,6 +17,8 @@ pub mod tickets;
 pub mod users;
 pub mod viewer;
 
+use std::sync::{Arc, atomic::AtomicU64};
+
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
@@ -110,11 +112,17 @@ pub async fn ticket_scope<'a>(ctx: &Context<'a>) -> AppResult<&'a Scope> {
 }
 
 /// What every request carries besides its document: the caller, a fresh set of
-/// DataLoaders, and room for the caller's ticket scope.
+/// DataLoaders (their batches counting into `statements`), and room for the caller's
+/// ticket scope.
 pub fn attach(
     request: async_graphql::Request,
     caller: Caller,
     state: &AppState,
+    statements: &Arc<AtomicU64>,
 ) -> async_graphql::Request {
-    loaders::attach(request.data(caller).data(ScopeCell::default()), &state.db)
+    loaders::attach(
+        request.data(caller).data(ScopeCell::default()),
+        &state.db,
+        statements,
+    )
 }

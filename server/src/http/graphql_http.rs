@@ -12,7 +12,15 @@ use axum::{
 use serde_json::json;
 
 use super::{Server, execute, request_id_of};
-use crate::error::{AppError, app_error_to_client, edge_error};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
+use crate::{
+    db,
+    error::{AppError, app_error_to_client, edge_error},
+};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -210,15 +218,25 @@ async fn run(
         Ok(caller) => caller,
         Err(error) => return unauthenticated(media, error, request_id),
     };
-    let request = crate::graphql::attach(prepared.request, caller, &server.state);
-    let (response, request_error) =
-        execute::finish(server.schema.execute(request).await, &limits, request_id);
+    let statements = Arc::new(AtomicU64::new(0));
+    let request = crate::graphql::attach(prepared.request, caller, &server.state, &statements);
+    let executed = db::counted(statements.clone(), server.schema.execute(request)).await;
+    let (response, request_error) = execute::finish(executed, &limits, request_id);
     let status = if request_error {
         request_error_status(media)
     } else {
         StatusCode::OK
     };
-    reply(media, status, &response)
+    let mut response = reply(media, status, &response);
+    // For developers and the tests: what this request cost the database.
+    let timing = format!(
+        "sql;desc=\"{} statements\"",
+        statements.load(Ordering::Relaxed)
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&timing) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    response
 }
 
 /// Under the spec's media type a request error is a 400; plain JSON clients expect 200.

@@ -339,8 +339,13 @@ impl Connection {
                         return;
                     }
                 };
-                let mut responses =
-                    schema.execute_stream(crate::graphql::attach(prepared.request, caller, &state));
+                let mut responses = schema.execute_stream(crate::graphql::attach(
+                    prepared.request,
+                    caller,
+                    &state,
+                    // Counted for nothing: a stream has no response header to report it in.
+                    &Default::default(),
+                ));
                 let mut first = true;
                 while let Some(response) = responses.next().await {
                     let (response, request_error) = execute::finish(response, &limits, &request_id);
