@@ -31,20 +31,23 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// A process kept alive while we hold its stdin.
+/// A process kept alive while we hold its stdin. Writing a line stops it (a pause);
+/// when the test process ends, however it ends, stdin closes: the process is stopped
+/// and `at_exit` runs (it removes what the process leaves on disk).
 struct Watched {
     child: Child,
     stdin: Option<ChildStdin>,
 }
 
 impl Watched {
-    fn spawn(program: &str, args: &[&str], script: &str) -> Watched {
+    fn spawn(program: &str, args: &[&str], script: &str, at_exit: &str) -> Watched {
         let mut child = Command::new(program)
             .args(args)
             .arg("sh")
             .arg("-c")
             .arg(format!(
-                "{script} & pid=$!; read _ignored; kill -INT $pid; wait $pid"
+                "{script} & pid=$!; if read _pause; then kill -INT $pid; wait $pid; \
+                 else kill -INT $pid; wait $pid; {at_exit}; fi"
             ))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -190,10 +193,12 @@ impl Postgres {
             self.socket_dir().display(),
         );
         let script = format!("({script})");
+        // Each test binary's cluster is some 200 MB: gone with the binary's process.
+        let at_exit = format!("rm -rf {}", self.dir.path().display());
         let watched = if self.as_postgres_user {
-            Watched::spawn("runuser", &["-u", "postgres", "--"], &script)
+            Watched::spawn("runuser", &["-u", "postgres", "--"], &script, &at_exit)
         } else {
-            Watched::spawn("env", &[], &script)
+            Watched::spawn("env", &[], &script, &at_exit)
         };
         *self.server.lock().unwrap() = Some(watched);
         let isready = self.bin.join("pg_isready");
@@ -279,7 +284,8 @@ impl Redis {
             "exec redis-server --port {} --bind 127.0.0.1 --save '' --appendonly no --daemonize no",
             self.port
         );
-        *self.server.lock().unwrap() = Some(Watched::spawn("env", &[], &format!("({script})")));
+        *self.server.lock().unwrap() =
+            Some(Watched::spawn("env", &[], &format!("({script})"), "true"));
         let port = self.port;
         wait_until("Redis", Duration::from_secs(10), || {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()

@@ -111,6 +111,17 @@ async fn a_known_errors_article_ranks_first_for_its_words(backend: Backend) {
             .unwrap();
     }
 
+    let linked = server
+        .must(
+            ada,
+            "query($id: ID!) { node(id: $id) { ... on Article { linkedProblems { title } } } }",
+            json!({ "id": draft["id"] }),
+        )
+        .await;
+    assert_eq!(
+        linked["node"]["linkedProblems"],
+        json!([{ "title": "VPN drops after an hour" }])
+    );
     let found = server
         .must(
             ada,

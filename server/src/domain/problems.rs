@@ -290,6 +290,14 @@ pub async fn find(conn: &impl ConnectionTrait, id: i64) -> AppResult<problem::Mo
         .ok_or_else(|| AppError::NotFound("there is no problem with that id".into()))
 }
 
+pub async fn find_many(conn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<problem::Model>> {
+    Ok(problem::Entity::find()
+        .filter(problem::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(problem::Column::Id)
+        .all(conn)
+        .await?)
+}
+
 fn stale(row: &problem::Model, version: i32) -> AppError {
     AppError::Conflict(format!(
         "{} was changed by someone else since you read it (you sent version {version}, it is now {}); reload it and try again",

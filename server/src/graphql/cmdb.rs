@@ -385,8 +385,12 @@ pub struct ImpactedItem {
 
 #[Object]
 impl ImpactedItem {
-    async fn configuration_item(&self) -> ConfigurationItem {
-        ConfigurationItem(self.items[&self.reached.id].clone())
+    async fn configuration_item(&self) -> AppResult<ConfigurationItem> {
+        self.items
+            .get(&self.reached.id)
+            .cloned()
+            .map(ConfigurationItem)
+            .ok_or_else(|| AppError::Internal(format!("item {} is gone", self.reached.id)))
     }
     /// Steps from the failed item: 1 for a direct dependant.
     async fn depth(&self) -> i32 {
@@ -457,8 +461,9 @@ impl Impact {
             .affected
             .iter()
             .filter(|a| {
-                let class = self.items[&a.reached.id].class_id;
-                classes.iter().any(|c| c.id == class)
+                self.items
+                    .get(&a.reached.id)
+                    .is_some_and(|item| classes.iter().any(|c| c.id == item.class_id))
             })
             .collect())
     }

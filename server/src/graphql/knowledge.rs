@@ -5,12 +5,18 @@ use chrono::{DateTime, Utc};
 use entity::{article, article_version};
 
 use crate::{
-    domain::knowledge::{self, ArticleFields, Reader},
+    domain::{
+        knowledge::{self, ArticleFields, Reader},
+        problems,
+    },
     error::{AppError, AppResult},
     graphql::{
         caller,
         catalog::{from_upper, upper},
-        ids, loaders, now, pagination, state,
+        ids, loaders, now, pagination,
+        problems::Problem,
+        state, ticket_scope,
+        tickets::Ticket,
     },
 };
 
@@ -111,19 +117,35 @@ impl Article {
     async fn version(&self) -> i32 {
         self.0.version
     }
-    /// The incidents and problems it is linked to (as global ids). Agents only.
-    async fn linked_ids(&self, ctx: &Context<'_>) -> AppResult<Vec<ID>> {
+    /// The incidents it is linked to that the caller may see. Agents only.
+    async fn linked_incidents(&self, ctx: &Context<'_>) -> AppResult<Vec<Ticket>> {
         if Reader::of(caller(ctx))? != Reader::Desk {
             return Ok(vec![]);
         }
-        let links = knowledge::links(state(ctx).db.conn(), self.0.id).await?;
-        Ok(links
+        let conn = state(ctx).db.conn();
+        let links = knowledge::links(conn, self.0.id).await?;
+        let ids: Vec<i64> = links.iter().filter_map(|l| l.ticket_id).collect();
+        let scope = ticket_scope(ctx).await?;
+        Ok(problems::tickets_by_ids(conn, &ids)
+            .await?
             .into_iter()
-            .map(|l| match (l.ticket_id, l.problem_id) {
-                (Some(ticket), _) => ids::encode("Ticket", ticket),
-                (_, Some(problem)) => ids::encode("Problem", problem),
-                _ => ids::encode("Article", l.article_id),
-            })
+            .filter(|t| scope.allows(t))
+            .map(Ticket)
+            .collect())
+    }
+    /// The problems it is linked to (a known error's draft is linked to its problem).
+    /// Agents only.
+    async fn linked_problems(&self, ctx: &Context<'_>) -> AppResult<Vec<Problem>> {
+        if Reader::of(caller(ctx))? != Reader::Desk {
+            return Ok(vec![]);
+        }
+        let conn = state(ctx).db.conn();
+        let links = knowledge::links(conn, self.0.id).await?;
+        let ids: Vec<i64> = links.iter().filter_map(|l| l.problem_id).collect();
+        Ok(problems::find_many(conn, &ids)
+            .await?
+            .into_iter()
+            .map(Problem)
             .collect())
     }
 }

@@ -546,7 +546,8 @@ pub async fn transition(
                 }
             }
         }
-        "AUTHORIZED" if row.change_type == "STANDARD" => {
+        // A STANDARD change submitted: pre-approved by its template.
+        "AUTHORIZED" if row.status == "DRAFT" => {
             payload["preApproved"] = json!(true);
         }
         "SCHEDULED" => {
@@ -587,6 +588,7 @@ pub async fn transition(
                     .collect::<Vec<_>>()
             );
         }
+        // Unscheduled: it waits for a new slot, and no longer sits in a freeze.
         "AUTHORIZED" => changed.freeze_override = Set(false),
         "REVIEW" => {
             let outcome = input.outcome.as_deref().ok_or_else(|| {
