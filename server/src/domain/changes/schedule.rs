@@ -70,14 +70,19 @@ pub async fn check_windows(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> AppResult<()> {
+    // Every window in one query: a change usually puts several services at risk.
+    let windows: HashMap<i64, calendar::Model> = calendar::Entity::find()
+        .filter(calendar::Column::Id.is_in(services.iter().filter_map(|s| s.change_calendar_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
     for service in services {
-        let Some(calendar_id) = service.change_calendar_id else {
+        let Some(row) = service.change_calendar_id.and_then(|id| windows.get(&id)) else {
             continue;
         };
-        let Some(row) = calendar::Entity::find_by_id(calendar_id).one(conn).await? else {
-            continue;
-        };
-        let window = to_calendar(&row)?;
+        let window = to_calendar(row)?;
         // Inside the window throughout: every minute of the slot is window time.
         if window.between(start, end) != end - start {
             return Err(AppError::bad_input(
