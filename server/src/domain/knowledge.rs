@@ -617,7 +617,8 @@ pub async fn search(
     if terms.is_empty() {
         return Ok(vec![]);
     }
-    // Candidates: the published version of a readable article containing any term.
+    // Candidates: versions of readable articles containing any term; of those, each
+    // article's published one is ranked.
     let mut any = Condition::any();
     for term in &terms {
         let escaped = term
@@ -635,19 +636,25 @@ pub async fn search(
     if reader == Reader::Public {
         visible = visible.add(article::Column::Visibility.eq("PUBLIC"));
     }
+    let readable = sea_orm::sea_query::Query::select()
+        .column(article::Column::Id)
+        .from(article::Entity)
+        .cond_where(visible)
+        .to_owned();
+    let versions = article_version::Entity::find()
+        .filter(any)
+        .filter(article_version::Column::ArticleId.in_subquery(readable))
+        .limit(2000)
+        .all(conn)
+        .await?;
+    let found: HashSet<i64> = versions.iter().map(|v| v.article_id).collect();
     let articles: HashMap<i64, article::Model> = article::Entity::find()
-        .filter(visible)
+        .filter(article::Column::Id.is_in(found))
         .all(conn)
         .await?
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
-    let versions = article_version::Entity::find()
-        .filter(any)
-        .filter(article_version::Column::ArticleId.is_in(articles.keys().copied()))
-        .limit(2000)
-        .all(conn)
-        .await?;
     let documents: Vec<Document> = versions
         .into_iter()
         .filter(|v| {
