@@ -438,6 +438,14 @@ impl MigrationTrait for Migration {
                 vec![Alias::new("status"), Alias::new("id")],
             ))
             .await?;
+        // The change report: changes closed in a period.
+        manager
+            .create_index(index(
+                "idx_changes_closed",
+                Changes::Table,
+                vec![Alias::new("status"), Alias::new("closed_at")],
+            ))
+            .await?;
         manager
             .create_table(link_table(
                 ChangeConfigurationItems::Table,

@@ -14,8 +14,8 @@ use entity::{
     change_vote, configuration_item, group, group_member, ticket, user,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde_json::{Value, json};
 
@@ -981,10 +981,12 @@ pub async fn report(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<Report> {
+    let in_period = Condition::all()
+        .add(change::Column::Status.eq("CLOSED"))
+        .add(change::Column::ClosedAt.gte(from))
+        .add(change::Column::ClosedAt.lt(to));
     let closed = change::Entity::find()
-        .filter(change::Column::Status.eq("CLOSED"))
-        .filter(change::Column::ClosedAt.gte(from))
-        .filter(change::Column::ClosedAt.lt(to))
+        .filter(in_period.clone())
         .all(conn)
         .await?;
     let count = |outcome: &str| {
@@ -994,7 +996,15 @@ pub async fn report(
             .count() as u64
     };
     let incidents = ticket::Entity::find()
-        .filter(ticket::Column::CausedByChangeId.is_in(closed.iter().map(|c| c.id)))
+        .filter(
+            ticket::Column::CausedByChangeId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(change::Column::Id)
+                    .from(change::Entity)
+                    .cond_where(in_period)
+                    .to_owned(),
+            ),
+        )
         .all(conn)
         .await?;
     let mut causing: Vec<i64> = incidents
