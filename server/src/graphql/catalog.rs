@@ -1,8 +1,6 @@
 //! The service catalog: services, orderable items with their forms, orders and approvals.
 
-use async_graphql::{
-    Context, Enum, ID, InputObject, Json, Object, SimpleObject, resolver_utils::EnumType,
-};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{catalog_item, catalog_request, service, ticket};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -17,7 +15,10 @@ use crate::{
         desk::require_admin,
     },
     error::{AppError, AppResult},
-    graphql::{caller, desk::Group, ids, loaders, now, state, tickets::Ticket},
+    graphql::{
+        caller, desk::Group, from_stored_name, ids, loaders, now, state, stored_name,
+        tickets::Ticket,
+    },
 };
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -58,27 +59,6 @@ pub enum CatalogVariableKind {
     User,
 }
 
-/// The database stores these enumerations by their GraphQL names.
-pub(crate) fn upper<T: EnumType>(value: T) -> String {
-    T::items()
-        .iter()
-        .find(|i| i.value == value)
-        .map(|i| i.name.to_string())
-        .unwrap_or_default()
-}
-
-pub(crate) fn from_upper<T: EnumType>(text: &str) -> AppResult<T> {
-    T::items()
-        .iter()
-        .find(|i| i.name == text)
-        .map(|i| i.value)
-        .ok_or_else(|| {
-            AppError::Internal(format!(
-                "stored value '{text}' is not one of its enumeration"
-            ))
-        })
-}
-
 /// A service the desk offers.
 pub struct Service(pub service::Model);
 
@@ -97,10 +77,10 @@ impl Service {
         &self.0.category
     }
     async fn lifecycle(&self) -> AppResult<ServiceLifecycle> {
-        from_upper(&self.0.lifecycle)
+        from_stored_name(&self.0.lifecycle)
     }
     async fn criticality(&self) -> AppResult<Criticality> {
-        from_upper(&self.0.criticality)
+        from_stored_name(&self.0.criticality)
     }
     /// Price or cost, as text.
     async fn price(&self) -> &str {
@@ -229,7 +209,7 @@ impl CatalogItem {
         self.0.active
     }
     async fn approval(&self) -> AppResult<Approval> {
-        from_upper(&self.0.approval)
+        from_stored_name(&self.0.approval)
     }
     async fn variables(&self) -> AppResult<Vec<CatalogVariable>> {
         Ok(catalog::form_of(&self.0)?
@@ -272,7 +252,7 @@ impl CatalogRequest {
         Json(self.0.answers.clone())
     }
     async fn approval_state(&self) -> AppResult<ApprovalState> {
-        from_upper(&self.0.approval_state)
+        from_stored_name(&self.0.approval_state)
     }
     async fn decided_at(&self) -> Option<DateTime<Utc>> {
         self.0.decided_at
@@ -406,8 +386,8 @@ impl CatalogMutation {
             category: input.category,
             owner_group_id: ids::decode_opt(input.owner_group_id, "Group", "ownerGroupId")?,
             support_group_id: ids::decode_opt(input.support_group_id, "Group", "supportGroupId")?,
-            lifecycle: upper(input.lifecycle),
-            criticality: upper(input.criticality),
+            lifecycle: stored_name(input.lifecycle),
+            criticality: stored_name(input.criticality),
             calendar_id: ids::decode_opt(input.calendar_id, "Calendar", "calendarId")?,
             change_calendar_id: ids::decode_opt(
                 input.change_calendar_id,
@@ -438,7 +418,7 @@ impl CatalogMutation {
                 "Group",
                 "fulfillmentGroupId",
             )?,
-            approval: upper(input.approval),
+            approval: stored_name(input.approval),
             approval_group_id: ids::decode_opt(
                 input.approval_group_id,
                 "Group",

@@ -22,10 +22,10 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         caller,
-        catalog::{Service, from_upper, upper},
+        catalog::Service,
         cmdb::ConfigurationItem,
         desk::Group,
-        ids, loaders, now, pagination, state,
+        from_stored_name, ids, loaders, now, pagination, state, stored_name,
         tickets::{HistoryEntry, Ticket, TicketPayload},
         users::User,
     },
@@ -88,10 +88,10 @@ impl Change {
         &self.0.description
     }
     async fn r#type(&self) -> AppResult<ChangeType> {
-        from_upper(&self.0.change_type)
+        from_stored_name(&self.0.change_type)
     }
     async fn status(&self) -> AppResult<ChangeStatus> {
-        from_upper(&self.0.status)
+        from_stored_name(&self.0.status)
     }
     async fn reason(&self) -> &str {
         &self.0.reason
@@ -113,7 +113,7 @@ impl Change {
     }
     /// Once assessed.
     async fn risk(&self) -> AppResult<Option<RiskGrade>> {
-        self.0.risk.as_deref().map(from_upper).transpose()
+        self.0.risk.as_deref().map(from_stored_name).transpose()
     }
     /// How the risk was reached: each factor's points and the rule applied.
     async fn risk_reasons(&self) -> Vec<String> {
@@ -154,7 +154,7 @@ impl Change {
     /// The catalog services delivered by its items or anything depending on them.
     async fn services_at_risk(&self, ctx: &Context<'_>) -> AppResult<Vec<Service>> {
         let conn = state(ctx).db.conn();
-        let ids = changes::item_ids(conn, self.0.id).await?;
+        let ids = item_ids(ctx, self.0.id).await?;
         Ok(schedule::services_at_risk(conn, &ids)
             .await?
             .into_iter()
@@ -165,7 +165,7 @@ impl Change {
     /// on each other.
     async fn conflicts(&self, ctx: &Context<'_>) -> AppResult<Vec<ChangeConflict>> {
         let conn = state(ctx).db.conn();
-        let ids = changes::item_ids(conn, self.0.id).await?;
+        let ids = item_ids(ctx, self.0.id).await?;
         Ok(schedule::conflicts(conn, &self.0, &ids)
             .await?
             .into_iter()
@@ -186,7 +186,7 @@ impl Change {
         loaders::user(ctx, self.0.requested_by).await
     }
     async fn outcome(&self) -> AppResult<Option<ChangeOutcome>> {
-        self.0.outcome.as_deref().map(from_upper).transpose()
+        self.0.outcome.as_deref().map(from_stored_name).transpose()
     }
     /// The post-implementation review.
     async fn review(&self) -> Option<&str> {
@@ -218,6 +218,12 @@ impl Change {
         .await?;
         Ok(pagination::connection(&page, rows, |e| e.id, HistoryEntry))
     }
+}
+
+/// A change's item ids, through the page's loader: one query for a list of changes.
+async fn item_ids(ctx: &Context<'_>, change_id: i64) -> AppResult<Vec<i64>> {
+    let items = loaders::children_of::<loaders::ItemsByChange, _>(ctx, change_id).await?;
+    Ok(items.into_iter().map(|i| i.id).collect())
 }
 
 #[derive(SimpleObject)]
@@ -326,11 +332,11 @@ impl ChangeApprovalPolicy {
         ids::encode("ChangeApprovalPolicy", self.0.id)
     }
     async fn change_type(&self) -> AppResult<ChangeType> {
-        from_upper(&self.0.change_type)
+        from_stored_name(&self.0.change_type)
     }
     /// None: any risk.
     async fn risk(&self) -> AppResult<Option<RiskGrade>> {
-        self.0.risk.as_deref().map(from_upper).transpose()
+        self.0.risk.as_deref().map(from_stored_name).transpose()
     }
     async fn approver_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
         loaders::group(ctx, self.0.approver_group_id).await
@@ -403,7 +409,7 @@ impl ChangeQuery {
     ) -> AppResult<Connection<String, Change>> {
         changes::require_reader(caller(ctx))?;
         let page = pagination::page(first, after)?;
-        let statuses: Vec<String> = status.into_iter().map(upper).collect();
+        let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
         let rows = changes::list(
             state(ctx).db.conn(),
             &statuses,
@@ -651,7 +657,7 @@ impl ChangeMutation {
                 &state(ctx).db,
                 caller(ctx),
                 now(ctx),
-                &upper(input.r#type),
+                &stored_name(input.r#type),
                 template,
                 fields,
             )
@@ -706,8 +712,8 @@ impl ChangeMutation {
     ) -> AppResult<ChangePayload> {
         let id = ids::decode_as(&input.id, "Change", "id")?;
         let transition = Transition {
-            to: upper(input.to),
-            outcome: input.outcome.map(upper),
+            to: stored_name(input.to),
+            outcome: input.outcome.map(stored_name),
             review: input.review,
         };
         Ok(payload(
@@ -814,8 +820,8 @@ impl ChangeMutation {
         require_admin(caller(ctx))?;
         let id = ids::decode_opt(input.id, "ChangeApprovalPolicy", "id")?;
         let fields = PolicyFields {
-            change_type: upper(input.change_type),
-            risk: input.risk.map(upper),
+            change_type: stored_name(input.change_type),
+            risk: input.risk.map(stored_name),
             approver_group_id: ids::decode_opt(
                 input.approver_group_id,
                 "Group",

@@ -26,9 +26,9 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         caller,
-        catalog::{Service, from_upper, upper},
+        catalog::Service,
         desk::{Group, Organization},
-        ids, loaders, now, pagination, state, ticket_scope,
+        from_stored_name, ids, loaders, now, pagination, state, stored_name, ticket_scope,
         tickets::{HistoryEntry, Ticket, TicketPayload},
     },
 };
@@ -139,7 +139,7 @@ impl RelationshipType {
         &self.0.reverse_label
     }
     async fn impact(&self) -> AppResult<ImpactDirection> {
-        from_upper(&self.0.impact)
+        from_stored_name(&self.0.impact)
     }
 }
 
@@ -162,7 +162,7 @@ impl ConfigurationItem {
             .ok_or_else(|| AppError::Internal(format!("class {} is gone", self.0.class_id)))
     }
     async fn status(&self) -> AppResult<CiStatus> {
-        from_upper(&self.0.status)
+        from_stored_name(&self.0.status)
     }
     async fn environment(&self) -> &str {
         &self.0.environment
@@ -634,7 +634,7 @@ impl CmdbQuery {
         let page = pagination::page(first, after)?;
         let filter = ItemFilter {
             class_id: ids::decode_opt(filter.class_id, "CiClass", "filter.classId")?,
-            status: filter.status.map(upper),
+            status: filter.status.map(stored_name),
             organization_id: ids::decode_opt(
                 filter.organization_id,
                 "Organization",
@@ -914,7 +914,7 @@ impl CmdbMutation {
             name: input.name,
             forward_label: input.forward_label,
             reverse_label: input.reverse_label,
-            impact: upper(input.impact),
+            impact: stored_name(input.impact),
         };
         let id = ids::decode_opt(input.id, "RelationshipType", "id")?;
         Ok(RelationshipTypePayload {
@@ -933,7 +933,7 @@ impl CmdbMutation {
         let draft = Draft {
             class_id: ids::decode_as(&input.class_id, "CiClass", "classId")?,
             name: input.name,
-            status: upper(input.status),
+            status: stored_name(input.status),
             environment: input.environment,
             owner_group_id: ids::decode_opt(input.owner_group_id, "Group", "ownerGroupId")?,
             organization_id: ids::decode_opt(
@@ -961,7 +961,7 @@ impl CmdbMutation {
         let changes = ItemChanges {
             class_id: ids::decode_opt(input.class_id, "CiClass", "classId")?,
             name: input.name,
-            status: input.status.map(upper),
+            status: input.status.map(stored_name),
             environment: input.environment,
             owner_group_id: ids::decode_maybe(input.owner_group_id, "Group", "ownerGroupId")?,
             organization_id: ids::decode_maybe(
@@ -1038,7 +1038,7 @@ impl CmdbMutation {
                     external_key: row.external_key,
                     class: row.class,
                     name: row.name,
-                    status: upper(row.status),
+                    status: stored_name(row.status),
                     environment: row.environment,
                     owner_group: row.owner_group,
                     organization: row.organization,

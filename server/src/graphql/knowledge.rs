@@ -11,12 +11,8 @@ use crate::{
     },
     error::{AppError, AppResult},
     graphql::{
-        caller,
-        catalog::{from_upper, upper},
-        ids, loaders, now, pagination,
-        problems::Problem,
-        state, ticket_scope,
-        tickets::Ticket,
+        caller, from_stored_name, ids, loaders, now, pagination, problems::Problem, state,
+        stored_name, ticket_scope, tickets::Ticket,
     },
 };
 
@@ -68,10 +64,10 @@ impl Article {
         Ok(self.shown(ctx).await?.1)
     }
     async fn status(&self) -> AppResult<ArticleStatus> {
-        from_upper(&self.0.status)
+        from_stored_name(&self.0.status)
     }
     async fn visibility(&self) -> AppResult<ArticleVisibility> {
-        from_upper(&self.0.visibility)
+        from_stored_name(&self.0.visibility)
     }
     async fn tags(&self) -> Vec<String> {
         serde_json::from_value(self.0.tags.clone()).unwrap_or_default()
@@ -231,7 +227,7 @@ impl KnowledgeQuery {
     ) -> AppResult<Connection<String, Article>> {
         let reader = Reader::of(caller(ctx))?;
         let page = pagination::page(first, after)?;
-        let statuses: Vec<String> = status.into_iter().map(upper).collect();
+        let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
         let rows = knowledge::list(
             state(ctx).db.conn(),
             reader,
@@ -304,7 +300,7 @@ impl KnowledgeMutation {
             body: input.body,
             category_id: ids::decode_opt(input.category_id, "Category", "categoryId")?,
             tags: input.tags,
-            visibility: upper(input.visibility),
+            visibility: stored_name(input.visibility),
         };
         let row = knowledge::save(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?;
         Ok(ArticlePayload {
@@ -325,7 +321,7 @@ impl KnowledgeMutation {
             now(ctx),
             id,
             input.version,
-            &upper(input.to),
+            &stored_name(input.to),
         )
         .await?;
         Ok(ArticlePayload {

@@ -15,12 +15,11 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         caller,
-        catalog::{from_upper, upper},
         cmdb::ConfigurationItem,
         desk::Group,
-        ids,
+        from_stored_name, ids,
         knowledge::Article,
-        loaders, now, pagination, state, ticket_scope,
+        loaders, now, pagination, state, stored_name, ticket_scope,
         tickets::{HistoryEntry, Ticket},
         users::User,
     },
@@ -54,7 +53,7 @@ impl Problem {
         &self.0.description
     }
     async fn status(&self) -> AppResult<ProblemStatus> {
-        from_upper(&self.0.status)
+        from_stored_name(&self.0.status)
     }
     /// 1 (highest) to 4.
     async fn priority(&self) -> i32 {
@@ -182,7 +181,7 @@ impl ProblemCandidate {
     }
     /// What the incidents share.
     async fn basis(&self) -> AppResult<TrendBasis> {
-        from_upper(&self.0.basis)
+        from_stored_name(&self.0.basis)
     }
     async fn configuration_item(&self, ctx: &Context<'_>) -> AppResult<Option<ConfigurationItem>> {
         if self.0.basis != "CONFIGURATION_ITEM" {
@@ -243,7 +242,7 @@ impl ProblemQuery {
     ) -> AppResult<Connection<String, Problem>> {
         problems::require_reader(caller(ctx))?;
         let page = pagination::page(first, after)?;
-        let statuses: Vec<String> = status.into_iter().map(upper).collect();
+        let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
         let rows = problems::list(
             state(ctx).db.conn(),
             &statuses,
@@ -402,7 +401,7 @@ impl ProblemMutation {
             id,
             input.version,
             Transition {
-                to: upper(input.to),
+                to: stored_name(input.to),
                 resolve_incidents: input.resolve_incidents,
             },
         )
