@@ -125,7 +125,32 @@ pub fn to_client_error(mut error: ServerError, stage: Stage, request_id: &str) -
     }
     extensions.set("requestId", request_id);
     error.extensions = Some(extensions);
+    error.message = bounded(error.message);
     error
+}
+
+/// The longest message a client is sent. Parser and validation messages quote the
+/// document, and a document may be a megabyte: echoing it back helps nobody.
+const MAX_MESSAGE_CHARS: usize = 500;
+
+fn bounded(message: String) -> String {
+    if message.chars().count() <= MAX_MESSAGE_CHARS {
+        return message;
+    }
+    let cut: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+    format!("{cut}… (message shortened)")
+}
+
+/// A client's value as an error message quotes it: at most a short prefix, so that a
+/// large value is not sent back.
+pub fn quote(value: &str) -> String {
+    const MAX: usize = 40;
+    if value.chars().count() <= MAX {
+        format!("'{value}'")
+    } else {
+        let prefix: String = value.chars().take(MAX).collect();
+        format!("'{prefix}…'")
+    }
 }
 
 /// The field named by async-graphql's `Invalid value for argument "input.kind", …`.
@@ -137,7 +162,7 @@ fn invalid_argument(message: &str) -> Option<String> {
 
 /// An error made at the edge itself (before the schema runs), already in client form.
 pub fn edge_error(message: impl Into<String>, code: &str, request_id: &str) -> ServerError {
-    let mut error = ServerError::new(message, None);
+    let mut error = ServerError::new(bounded(message.into()), None);
     let mut extensions = ErrorExtensionValues::default();
     extensions.set("code", code);
     extensions.set("requestId", request_id);

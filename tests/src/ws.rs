@@ -58,6 +58,14 @@ impl WsClient {
             .expect("the message is sent");
     }
 
+    /// Sends a message the server may refuse by closing the socket while it is written.
+    pub async fn try_send(&mut self, message: Value) -> Result<(), String> {
+        self.socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } })).await;
     }

@@ -3,7 +3,7 @@
 use async_graphql::{ID, MaybeUndefined};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, quote};
 
 pub fn encode(type_name: &str, id: i64) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}")))
@@ -11,8 +11,12 @@ pub fn encode(type_name: &str, id: i64) -> ID {
 
 /// The type name and row id inside a global id.
 pub fn decode(id: &ID) -> AppResult<(String, i64)> {
-    let not_ours =
-        || AppError::bad_input("id", format!("'{}' is not an id this server issued", id.0));
+    let not_ours = || {
+        AppError::bad_input(
+            "id",
+            format!("{} is not an id this server issued", quote(&id.0)),
+        )
+    };
     let raw = URL_SAFE_NO_PAD
         .decode(id.0.as_bytes())
         .map_err(|_| not_ours())?;
@@ -28,11 +32,14 @@ pub fn decode_as(id: &ID, type_name: &str, field: &str) -> AppResult<i64> {
         Ok((found, number)) if found == type_name => Ok(number),
         Ok((found, _)) => Err(AppError::bad_input(
             field,
-            format!("'{}' is the id of a {found}, not of a {type_name}", id.0),
+            format!(
+                "{} is the id of a {found}, not of a {type_name}",
+                quote(&id.0)
+            ),
         )),
         Err(_) => Err(AppError::bad_input(
             field,
-            format!("'{}' is not an id this server issued", id.0),
+            format!("{} is not an id this server issued", quote(&id.0)),
         )),
     }
 }

@@ -47,9 +47,9 @@ impl NodeQuery {
             "Problem" => problems::load_node(ctx, number).await.map(Node::Problem),
             "Change" => changes::load_node(ctx, number).await.map(Node::Change),
             "Article" => knowledge::load_node(ctx, number).await.map(Node::Article),
-            other => desk::load_node(ctx, other, number)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("nothing has the id '{}'", id.0))),
+            other => desk::load_node(ctx, other, number).await?.ok_or_else(|| {
+                AppError::NotFound(format!("nothing has the id {}", crate::error::quote(&id.0)))
+            }),
         }
     }
 }

@@ -26,6 +26,15 @@ pub fn prepare(
     request_id: &str,
 ) -> Result<Prepared, ServerError> {
     let operation_name = request.operation_name.clone();
+    if let Some(depth) = too_deeply_nested(&request.query) {
+        return Err(edge_error(
+            format!(
+                "The query nests brackets more than {MAX_NESTING} levels deep (found {depth}): no GraphQL operation needs that many; flatten the value or pass it in variables"
+            ),
+            "GRAPHQL_PARSE_FAILED",
+            request_id,
+        ));
+    }
     let doc = request.parsed_query().map_err(|error| {
         edge_error(
             format!("The query does not parse: {}", error.message),
@@ -98,28 +107,137 @@ fn select_operation(doc: &ExecutableDocument, name: Option<&str>) -> Result<Oper
     }
 }
 
+/// The deepest nesting of `{`, `[` and `(` any document may have. The parser recurses
+/// once per level of a value or selection, and a few thousand levels overflow a
+/// thread's stack and abort the whole process, before authentication. Selection depth
+/// is limited separately (SWITCHBOARD_MAX_DEPTH); the standard introspection query
+/// nests about a dozen levels.
+pub const MAX_NESTING: usize = 64;
+
+/// Scans the document's text before it is parsed: the depth of brackets outside
+/// strings and comments, if it goes beyond [`MAX_NESTING`]. Linear, no recursion.
+fn too_deeply_nested(query: &str) -> Option<usize> {
+    let bytes = query.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                // A block string ends at the next unescaped """.
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > MAX_NESTING {
+                    return Some(deepest);
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Aliases in the operations, counting a fragment's aliases each time it is spread (a
+/// fragment of 30 aliases spread ten times costs 300). Cycles, which validation refuses
+/// later, count once.
 fn count_aliases(doc: &ExecutableDocument) -> usize {
-    fn in_set(set: &SelectionSet) -> usize {
+    use std::collections::HashMap;
+
+    fn in_set<'a>(
+        set: &'a SelectionSet,
+        doc: &'a ExecutableDocument,
+        fragments: &mut HashMap<&'a str, Option<usize>>,
+    ) -> usize {
         set.items
             .iter()
             .map(|item| match &item.node {
-                Selection::Field(field) => {
-                    usize::from(field.node.alias.is_some()) + in_set(&field.node.selection_set.node)
+                Selection::Field(field) => usize::from(field.node.alias.is_some())
+                    .saturating_add(in_set(&field.node.selection_set.node, doc, fragments)),
+                Selection::InlineFragment(fragment) => {
+                    in_set(&fragment.node.selection_set.node, doc, fragments)
                 }
-                Selection::InlineFragment(fragment) => in_set(&fragment.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
+                Selection::FragmentSpread(spread) => {
+                    in_fragment(spread.node.fragment_name.node.as_str(), doc, fragments)
+                }
             })
-            .sum()
+            .fold(0, usize::saturating_add)
     }
-    let operations: usize = doc
-        .operations
+
+    fn in_fragment<'a>(
+        name: &'a str,
+        doc: &'a ExecutableDocument,
+        fragments: &mut HashMap<&'a str, Option<usize>>,
+    ) -> usize {
+        match fragments.get(name) {
+            Some(Some(known)) => return *known,
+            // Being counted further up: a cycle.
+            Some(None) => return 0,
+            None => {}
+        }
+        let Some((key, fragment)) = doc.fragments.get_key_value(name) else {
+            return 0;
+        };
+        fragments.insert(key.as_str(), None);
+        let count = in_set(&fragment.node.selection_set.node, doc, fragments);
+        fragments.insert(key.as_str(), Some(count));
+        count
+    }
+
+    let mut fragments = HashMap::new();
+    doc.operations
         .iter()
-        .map(|(_, op)| in_set(&op.node.selection_set.node))
-        .sum();
-    let fragments: usize = doc
-        .fragments
-        .values()
-        .map(|f| in_set(&f.node.selection_set.node))
-        .sum();
-    operations + fragments
+        .map(|(_, op)| in_set(&op.node.selection_set.node, doc, &mut fragments))
+        .fold(0, usize::saturating_add)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_measured_outside_strings_and_comments() {
+        assert_eq!(too_deeply_nested("{ viewer { id } }"), None);
+        let deep = format!(
+            "{{ viewer(x: {}1{}) {{ id }} }}",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        assert!(too_deeply_nested(&deep).is_some());
+        let quoted = format!("{{ a(x: \"{}\") }} # {}", "[".repeat(500), "{".repeat(500));
+        assert_eq!(too_deeply_nested(&quoted), None);
+        let block = format!("{{ a(x: \"\"\"{}\\\"\"\"\"\"\") }}", "(".repeat(500));
+        assert_eq!(too_deeply_nested(&block), None);
+    }
+
+    #[test]
+    fn aliases_count_each_time_their_fragment_is_spread() {
+        let doc = async_graphql::parser::parse_query(
+            "query { ...F ...F ...F } fragment F on Query { a: x b: y ...G } fragment G on Query { c: z ...F }",
+        )
+        .unwrap();
+        // F holds 2 aliases and G's 1 (its spread back to F is a cycle): 3, three times.
+        assert_eq!(count_aliases(&doc), 9);
+    }
 }

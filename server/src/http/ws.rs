@@ -17,7 +17,11 @@ use axum::{
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::{sync::mpsc, task::AbortHandle, time::Instant};
+use tokio::{
+    sync::{broadcast::error::RecvError, mpsc},
+    task::AbortHandle,
+    time::Instant,
+};
 use tower_http::request_id::RequestId;
 use tracing::Instrument;
 
@@ -28,6 +32,10 @@ pub const PROTOCOL: &str = "graphql-transport-ws";
 
 /// Messages waiting for a slow client, per connection. When full, subscriptions wait.
 const OUTBOX: usize = 256;
+
+/// The largest message a socket may send before `connection_init` is acknowledged: a
+/// handshake carries a token, not megabytes. Past it the socket is closed with 4400.
+const PRE_INIT_MAX_BYTES: usize = 16 * 1024;
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -73,7 +81,13 @@ pub async fn upgrade(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(String::from);
-    let ws = ws.protocols([PROTOCOL]);
+    // A message is bounded like an HTTP body, so that no socket can make the server
+    // buffer more than that for it.
+    let max_bytes = server.state.config.limits.max_body_bytes;
+    let ws = ws
+        .protocols([PROTOCOL])
+        .max_message_size(max_bytes)
+        .max_frame_size(max_bytes);
     let offered = ws.selected_protocol().is_some();
     // The connection outlives the upgrade request's span; give it one with the same id.
     let span = tracing::info_span!("websocket", %request_id);
@@ -102,6 +116,9 @@ struct Connection {
     request_id: String,
     header_auth: Option<String>,
     caller: Option<Caller>,
+    /// The credential the handshake presented, to check again when the connection may
+    /// have missed its revocation.
+    credential: Option<String>,
     subscriptions: HashMap<String, AbortHandle>,
     /// This connection's place among its holder's connections; freed when dropped.
     seat: Option<Seat>,
@@ -114,6 +131,7 @@ impl Connection {
             request_id,
             header_auth,
             caller: None,
+            credential: None,
             subscriptions: HashMap::new(),
             seat: None,
         }
@@ -144,6 +162,9 @@ impl Connection {
         let close = loop {
             tokio::select! {
                 message = incoming.next() => match message {
+                    Some(Ok(Message::Text(text))) if self.caller.is_none() && text.len() > PRE_INIT_MAX_BYTES => {
+                        break Some(Close(4400, format!("Send connection_init first; before it a message may hold at most {PRE_INIT_MAX_BYTES} bytes")));
+                    }
                     Some(Ok(Message::Text(text))) => {
                         match self.handle(&text, &out, &finished_tx).await {
                             Ok(Some(expires_at)) => expiry.as_mut().reset(expires_at),
@@ -152,6 +173,10 @@ impl Connection {
                         }
                     }
                     Some(Ok(Message::Binary(_))) => break Some(Close(4400, "Binary messages are not part of graphql-transport-ws".into())),
+                    Some(Err(error)) if error.to_string().contains("Space limit exceeded") => {
+                        let limit = self.server.state.config.limits.max_body_bytes;
+                        break Some(Close(1009, format!("Message too big: at most {limit} bytes (SWITCHBOARD_MAX_BODY_BYTES)")));
+                    }
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
                     Some(Ok(_)) => {} // WebSocket-level ping and pong are answered for us.
                 },
@@ -171,14 +196,21 @@ impl Connection {
                         break Some(Close(1013, "Fell too far behind: reconnect and resume with after".into()));
                     }
                 }
-                event = revocations.recv(), if self.partner_token().is_some() => {
-                    if let Ok(event) = event
-                        && event.topic == "api_token.revoked"
-                        && Some(event.entity_id) == self.partner_token()
-                    {
+                event = revocations.recv(), if self.partner_token().is_some() => match event {
+                    Ok(event) if event.topic == "api_token.revoked"
+                        && Some(event.entity_id) == self.partner_token() => {
                         break Some(Close(4403, "Forbidden: the API token was revoked".into()));
                     }
-                }
+                    Ok(_) => {}
+                    // Events passed while this loop was busy: one of them may have been
+                    // the revocation. Never guess: ask again whether the token holds.
+                    Err(RecvError::Lagged(_)) => {
+                        if let Err(close) = self.recheck().await {
+                            break Some(close);
+                        }
+                    }
+                    Err(RecvError::Closed) => {}
+                },
                 _ = &mut shutting_down => {
                     break Some(Close(1001, "The server is shutting down: reconnect".into()));
                 }
@@ -192,6 +224,24 @@ impl Connection {
         }
         drop(out);
         let _ = writer.await;
+    }
+
+    /// Authenticates the handshake's credential again: a revoked or expired token is
+    /// refused now, whatever this connection may have missed.
+    async fn recheck(&self) -> Result<(), Close> {
+        match self
+            .server
+            .state
+            .auth
+            .authenticate(self.credential.as_deref())
+            .await
+        {
+            Ok(Caller::Anonymous) | Err(_) => Err(Close(
+                4403,
+                "Forbidden: the credential is no longer valid".into(),
+            )),
+            Ok(_) => Ok(()),
+        }
     }
 
     fn partner_token(&self) -> Option<i64> {
@@ -240,7 +290,9 @@ impl Connection {
                     Some(payload) => json!({ "type": "pong", "payload": payload }),
                     None => json!({ "type": "pong" }),
                 };
-                let _ = out.send(text(pong)).await;
+                // Never wait on a client that is not reading: this loop must stay free to
+                // hear revocations and shutdown.
+                let _ = out.try_send(text(pong));
                 Ok(None)
             }
             ClientMessage::Pong {} => Ok(None),
@@ -248,6 +300,11 @@ impl Connection {
                 let Some(caller) = self.caller.clone() else {
                     return Err(Close(4401, "Unauthorized".into()));
                 };
+                // An API token can be revoked at any moment; every new subscription
+                // checks it afresh rather than trusting the handshake.
+                if matches!(caller, Caller::Partner(_)) {
+                    self.recheck().await?;
+                }
                 if self.subscriptions.contains_key(&id) {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
                 }
@@ -260,11 +317,9 @@ impl Connection {
                         "RATE_LIMITED",
                         &self.request_id,
                     );
-                    let _ = out
-                        .send(text(
-                            json!({ "type": "error", "id": id, "payload": [error] }),
-                        ))
-                        .await;
+                    let _ = out.try_send(text(
+                        json!({ "type": "error", "id": id, "payload": [error] }),
+                    ));
                     return Ok(None);
                 }
                 let task = self.start(id.clone(), payload, caller, out.clone(), finished.clone());
@@ -280,7 +335,7 @@ impl Connection {
         }
     }
 
-    async fn authenticate(&self, payload: Option<Value>) -> Result<Caller, Close> {
+    async fn authenticate(&mut self, payload: Option<Value>) -> Result<Caller, Close> {
         let from_payload = payload.as_ref().and_then(|p| {
             p.get("authorization")
                 .or_else(|| p.get("Authorization"))
@@ -288,6 +343,7 @@ impl Connection {
                 .map(String::from)
         });
         let authorization = from_payload.or_else(|| self.header_auth.clone());
+        self.credential = authorization.clone();
         let caller = self
             .server
             .state
