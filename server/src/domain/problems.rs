@@ -22,7 +22,7 @@ use super::{
     knowledge,
     lookup::{newest_first, referenced},
     numbers, settings,
-    tickets::{commands, types::Kind},
+    tickets::{commands, types::Kind, visibility::Scope as TicketScope},
     workflow::Machine,
 };
 use crate::domain::input::text;
@@ -113,7 +113,8 @@ pub async fn create(
 ) -> AppResult<problem::Model> {
     require_worker(caller)?;
     let txn = db.begin_write().await?;
-    let row = insert(&txn, caller, now, input).await?;
+    let scope = TicketScope::of(&txn, caller).await?;
+    let row = insert(&txn, caller, &scope, now, input).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -121,6 +122,7 @@ pub async fn create(
 async fn insert(
     txn: &DatabaseTransaction,
     caller: &Caller,
+    scope: &TicketScope,
     now: DateTime<Utc>,
     input: NewProblem,
 ) -> AppResult<problem::Model> {
@@ -164,6 +166,7 @@ async fn insert(
     link(
         txn,
         &actor,
+        scope,
         now,
         &row,
         &input.incident_ids,
@@ -173,28 +176,27 @@ async fn insert(
     Ok(row)
 }
 
-/// Links incidents and items to a problem; those linked already are left alone.
+/// Links incidents and items to a problem; those linked already are left alone. Only
+/// incidents the caller may see can be linked: a hidden one is refused exactly like one
+/// that does not exist, so that linking cannot probe for tickets.
 async fn link(
     txn: &DatabaseTransaction,
     actor: &Actor,
+    scope: &TicketScope,
     now: DateTime<Utc>,
     row: &problem::Model,
     incident_ids: &[i64],
     item_ids: &[i64],
 ) -> AppResult<()> {
-    let incidents = ticket::Entity::find()
-        .filter(ticket::Column::Id.is_in(incident_ids.iter().copied()))
-        .all(txn)
-        .await?;
+    let incidents = visible_tickets(txn, scope, incident_ids).await?;
     if incidents.len() != {
         let mut unique = incident_ids.to_vec();
         unique.sort_unstable();
         unique.dedup();
         unique.len()
     } {
-        return Err(AppError::bad_input(
-            "incidentIds",
-            "one of these incidents does not exist",
+        return Err(AppError::NotFound(
+            "one of these incidents is not one you can see (or does not exist)".into(),
         ));
     }
     if let Some(other) = incidents.iter().find(|t| t.kind != Kind::Incident.as_str()) {
@@ -277,8 +279,18 @@ pub async fn link_incidents(
 ) -> AppResult<problem::Model> {
     require_worker(caller)?;
     let txn = db.begin_write().await?;
+    let scope = TicketScope::of(&txn, caller).await?;
     let row = find(&txn, problem_id).await?;
-    link(&txn, &Actor::of(caller), now, &row, incident_ids, item_ids).await?;
+    link(
+        &txn,
+        &Actor::of(caller),
+        &scope,
+        now,
+        &row,
+        incident_ids,
+        item_ids,
+    )
+    .await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -503,7 +515,11 @@ pub async fn transition(
             "Resolved with problem {}: {}\n\nRoot cause: {}",
             saved.number, saved.title, saved.root_cause
         );
-        for incident in incident_ids(&txn, saved.id).await? {
+        // Only the incidents the caller may see: the others stay with their own groups.
+        let scope = TicketScope::of(&txn, caller).await?;
+        let linked = incident_ids(&txn, saved.id).await?;
+        for incident in visible_tickets(&txn, &scope, &linked).await? {
+            let incident = incident.id;
             if let Some(ticket) =
                 commands::resolve_by_problem(&txn, caller, now, incident, &note).await?
             {
@@ -529,16 +545,24 @@ async fn incident_ids(conn: &impl ConnectionTrait, problem_id: i64) -> AppResult
         .collect())
 }
 
-/// Tickets by id, in id order.
-pub async fn tickets_by_ids(
+/// The tickets among `ids` that `scope` may see, in id order.
+pub async fn visible_tickets(
     conn: &impl ConnectionTrait,
+    scope: &TicketScope,
     ids: &[i64],
 ) -> AppResult<Vec<ticket::Model>> {
     Ok(ticket::Entity::find()
         .filter(ticket::Column::Id.is_in(ids.iter().copied()))
+        .filter(scope.condition())
         .order_by_asc(ticket::Column::Id)
         .all(conn)
         .await?)
+}
+
+/// Tickets by id, in id order, whoever asks: for batches whose rows are checked
+/// against the caller's scope afterwards (a DataLoader shared by a page).
+async fn tickets_by_ids(conn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<ticket::Model>> {
+    visible_tickets(conn, &TicketScope::Everything, ids).await
 }
 
 pub async fn items_of(
@@ -777,10 +801,17 @@ pub async fn accept_candidate(
             candidate.subject_id
         ),
     };
-    let incidents = candidate_incident_ids(&candidate);
+    // The proposal may span groups: the problem gets the incidents the caller may see.
+    let scope = TicketScope::of(&txn, caller).await?;
+    let incidents = visible_tickets(&txn, &scope, &candidate_incident_ids(&candidate))
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
     let problem = insert(
         &txn,
         caller,
+        &scope,
         now,
         NewProblem {
             title,

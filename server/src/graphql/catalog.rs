@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{catalog_item, catalog_request, service, ticket};
+use entity::{catalog_item, catalog_request, service};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::{
@@ -261,11 +261,9 @@ impl CatalogRequest {
     async fn decision_comment(&self) -> Option<&str> {
         self.0.decision.as_deref()
     }
+    /// The request's ticket, if the caller may see it.
     async fn ticket(&self, ctx: &Context<'_>) -> AppResult<Option<Ticket>> {
-        Ok(ticket::Entity::find_by_id(self.0.ticket_id)
-            .one(state(ctx).db.conn())
-            .await?
-            .map(Ticket))
+        crate::graphql::tickets::visible(ctx, self.0.ticket_id).await
     }
 }
 

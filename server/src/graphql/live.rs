@@ -148,11 +148,11 @@ impl TicketEvent {
         }
         Json(details)
     }
-    /// The ticket as it is now.
-    async fn ticket(&self, ctx: &Context<'_>) -> AppResult<Ticket> {
-        queries::by_id(state(ctx).db.conn(), &Scope::Everything, self.0.entity_id)
-            .await
-            .map(Ticket)
+    /// The ticket as it is now, if the subscriber may still see it: null once it has
+    /// moved out of their sight (to another group's queue, say), exactly as a query
+    /// made now would not show it.
+    async fn ticket(&self, ctx: &Context<'_>) -> AppResult<Option<Ticket>> {
+        crate::graphql::tickets::visible(ctx, self.0.entity_id).await
     }
 }
 

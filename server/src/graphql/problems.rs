@@ -209,12 +209,8 @@ impl ProblemCandidate {
     async fn incidents(&self, ctx: &Context<'_>) -> AppResult<Vec<Ticket>> {
         let scope = ticket_scope(ctx).await?;
         let ids = problems::candidate_incident_ids(&self.0);
-        let rows = problems::tickets_by_ids(state(ctx).db.conn(), &ids).await?;
-        Ok(rows
-            .into_iter()
-            .filter(|t| scope.allows(t))
-            .map(Ticket)
-            .collect())
+        let rows = problems::visible_tickets(state(ctx).db.conn(), scope, &ids).await?;
+        Ok(rows.into_iter().map(Ticket).collect())
     }
     async fn detected_at(&self) -> DateTime<Utc> {
         self.0.detected_at

@@ -463,10 +463,7 @@ impl SlaBreach {
         &self,
         ctx: &Context<'_>,
     ) -> AppResult<Option<crate::graphql::tickets::Ticket>> {
-        Ok(entity::ticket::Entity::find_by_id(self.0.ticket_id)
-            .one(state(ctx).db.conn())
-            .await?
-            .map(crate::graphql::tickets::Ticket))
+        crate::graphql::tickets::visible(ctx, self.0.ticket_id).await
     }
 }
 
@@ -494,8 +491,8 @@ impl SlaReportQuery {
         caller(ctx).require_role(Role::Manager)?;
         let input = input.unwrap_or_default();
         let filter = crate::domain::sla::report::ReportFilter {
-            from: input.from,
-            to: input.to,
+            from: crate::domain::input::maybe_instant("from", input.from)?,
+            to: crate::domain::input::maybe_instant("to", input.to)?,
             service_id: ids::decode_opt(input.service_id, "Service", "serviceId")?,
             priority: input.priority.map(Priority::number),
             group_id: ids::decode_opt(input.group_id, "Group", "groupId")?,

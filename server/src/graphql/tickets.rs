@@ -10,6 +10,7 @@ use entity::{comment, event, ticket};
 use serde_json::Value;
 
 use crate::{
+    domain::input::maybe_instant,
     domain::tickets::{
         commands::{self, Escalation, NewTicket, TicketChanges, Transition},
         queries::{self, Sort, SortField, TicketFilter},
@@ -501,10 +502,10 @@ impl TicketFilterInput {
             requester_ids: decode_all(self.requester_id, "User", "requesterId")?,
             organization_ids: decode_all(self.organization_id, "Organization", "organizationId")?,
             category_id: ids::decode_opt(self.category_id, "Category", "categoryId")?,
-            created_after: self.created_after,
-            created_before: self.created_before,
-            updated_after: self.updated_after,
-            updated_before: self.updated_before,
+            created_after: maybe_instant("createdAfter", self.created_after)?,
+            created_before: maybe_instant("createdBefore", self.created_before)?,
+            updated_after: maybe_instant("updatedAfter", self.updated_after)?,
+            updated_before: maybe_instant("updatedBefore", self.updated_before)?,
             text: self.text.filter(|t| !t.trim().is_empty()),
         })
     }
@@ -761,6 +762,17 @@ impl TicketQuery {
         let filter = filter.unwrap_or_default().into_domain()?;
         let counts = queries::counts(state(ctx).db.conn(), scope, &filter).await?;
         TicketCounts::of(counts)
+    }
+}
+
+/// The ticket, if the caller may see it now; None when it is hidden from them or gone.
+/// For fields that reach a ticket from elsewhere (an event, a breach, an order).
+pub async fn visible(ctx: &Context<'_>, id: i64) -> AppResult<Option<Ticket>> {
+    let scope = ticket_scope(ctx).await?;
+    match queries::by_id(state(ctx).db.conn(), scope, id).await {
+        Ok(row) => Ok(Some(Ticket(row))),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(error) => Err(error),
     }
 }
 

@@ -317,6 +317,11 @@ pub async fn comments(
     limit: u64,
 ) -> AppResult<Vec<comment::Model>> {
     let mut query = comment::Entity::find().filter(comment::Column::TicketId.eq(ticket_id));
+    // Checked here, not left to whoever reached the ticket: a ticket reached through an
+    // event or a link must be one the caller may see now.
+    if let Some(visible) = scope.visible_ids() {
+        query = query.filter(comment::Column::TicketId.in_subquery(visible));
+    }
     if !scope.sees_internal() {
         query = query.filter(comment::Column::Internal.eq(false));
     }
@@ -341,6 +346,9 @@ pub async fn history(
     let mut query = event::Entity::find()
         .filter(event::Column::EntityType.eq("ticket"))
         .filter(event::Column::EntityId.eq(ticket_id));
+    if let Some(visible) = scope.visible_ids() {
+        query = query.filter(event::Column::EntityId.in_subquery(visible));
+    }
     if !scope.sees_internal() {
         query = query.filter(event::Column::Internal.eq(false));
     }
