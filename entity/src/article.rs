@@ -20,6 +20,9 @@ pub struct Model {
     pub search_text: String,
     /// The version readers see.
     pub published_version: Option<i32>,
+    /// The visibility that version was published with (INTERNAL or PUBLIC): what
+    /// decides who reads it, whatever the working copy says meanwhile.
+    pub published_visibility: Option<String>,
     pub helpful_yes: i32,
     pub helpful_no: i32,
     pub author_id: Option<i64>,

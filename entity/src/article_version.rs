@@ -11,6 +11,8 @@ pub struct Model {
     pub title: String,
     pub body: String,
     pub search_text: String,
+    /// INTERNAL or PUBLIC, as it was when published.
+    pub visibility: String,
     pub published_by: Option<i64>,
     pub published_at: DateTimeUtc,
 }

@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use entity::{article, article_link, article_version, category, problem, ticket};
+use entity::{article, article_link, article_version, category, problem};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -78,9 +78,7 @@ impl Reader {
         match self {
             Reader::Desk => true,
             Reader::Public => {
-                row.visibility == "PUBLIC"
-                    && row.published_version.is_some()
-                    && row.status != "RETIRED"
+                row.published_visibility.as_deref() == Some("PUBLIC") && row.status != "RETIRED"
             }
         }
     }
@@ -181,6 +179,7 @@ async fn insert(
         status: Set("DRAFT".into()),
         visibility: Set(fields.visibility),
         published_version: Set(None),
+        published_visibility: Set(None),
         helpful_yes: Set(0),
         helpful_no: Set(0),
         author_id: Set(actor.user_id),
@@ -339,12 +338,14 @@ pub async fn transition(
             title: Set(row.title.clone()),
             body: Set(row.body.clone()),
             search_text: Set(row.search_text.clone()),
+            visibility: Set(row.visibility.clone()),
             published_by: Set(actor.user_id),
             published_at: Set(now),
         }
         .insert(&txn)
         .await?;
         changed.published_version = Set(Some(number));
+        changed.published_visibility = Set(Some(row.visibility.clone()));
         payload["publishedVersion"] = json!(number);
     }
     let saved = changed.update(&txn).await?;
@@ -413,7 +414,9 @@ pub async fn link(
     let txn = db.begin_write().await?;
     let row = find(&txn, article_id).await?;
     if let Some(id) = ticket_id {
-        referenced::<ticket::Entity>(&txn, id, "ticketId", "ticket").await?;
+        // Only a ticket the author may see: a hidden one is NOT_FOUND like a missing one.
+        let scope = super::tickets::visibility::Scope::of(&txn, caller).await?;
+        super::tickets::queries::by_id(&txn, &scope, id).await?;
     }
     if let Some(id) = problem_id {
         referenced::<problem::Entity>(&txn, id, "problemId", "problem").await?;
@@ -523,8 +526,7 @@ pub async fn list(
     let mut query = article::Entity::find();
     if reader == Reader::Public {
         query = query
-            .filter(article::Column::Visibility.eq("PUBLIC"))
-            .filter(article::Column::PublishedVersion.is_not_null())
+            .filter(article::Column::PublishedVisibility.eq("PUBLIC"))
             .filter(article::Column::Status.ne("RETIRED"));
     }
     let columns = (article::Column::Id, article::Column::Status);
@@ -634,7 +636,7 @@ pub async fn search(
         .add(article::Column::Status.ne("RETIRED"))
         .add(article::Column::PublishedVersion.is_not_null());
     if reader == Reader::Public {
-        visible = visible.add(article::Column::Visibility.eq("PUBLIC"));
+        visible = visible.add(article::Column::PublishedVisibility.eq("PUBLIC"));
     }
     let readable = sea_orm::sea_query::Query::select()
         .column(article::Column::Id)

@@ -66,8 +66,22 @@ impl Article {
     async fn status(&self) -> AppResult<ArticleStatus> {
         from_stored_name(&self.0.status)
     }
-    async fn visibility(&self) -> AppResult<ArticleVisibility> {
-        from_stored_name(&self.0.visibility)
+    /// Who may read it: the working copy's for the desk, the published version's for
+    /// requesters (the one that decides what they read).
+    async fn visibility(&self, ctx: &Context<'_>) -> AppResult<ArticleVisibility> {
+        let shown = match Reader::of(caller(ctx))? {
+            Reader::Desk => self.0.visibility.as_str(),
+            Reader::Public => self.0.published_visibility.as_deref().unwrap_or("INTERNAL"),
+        };
+        from_stored_name(shown)
+    }
+    /// The visibility the version readers see was published with; null until published.
+    async fn published_visibility(&self) -> AppResult<Option<ArticleVisibility>> {
+        self.0
+            .published_visibility
+            .as_deref()
+            .map(from_stored_name)
+            .transpose()
     }
     async fn tags(&self) -> Vec<String> {
         serde_json::from_value(self.0.tags.clone()).unwrap_or_default()
@@ -122,10 +136,9 @@ impl Article {
         let links = knowledge::links(conn, self.0.id).await?;
         let ids: Vec<i64> = links.iter().filter_map(|l| l.ticket_id).collect();
         let scope = ticket_scope(ctx).await?;
-        Ok(problems::tickets_by_ids(conn, &ids)
+        Ok(problems::visible_tickets(conn, scope, &ids)
             .await?
             .into_iter()
-            .filter(|t| scope.allows(t))
             .map(Ticket)
             .collect())
     }
@@ -161,6 +174,10 @@ impl ArticleVersion {
     }
     async fn published_at(&self) -> DateTime<Utc> {
         self.0.published_at
+    }
+    /// Who could read this version: the visibility it was published with.
+    async fn visibility(&self) -> AppResult<ArticleVisibility> {
+        from_stored_name(&self.0.visibility)
     }
 }
 
