@@ -78,3 +78,17 @@ pub fn strings(value: &serde_json::Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// How much of a person a caller may see. A name is shown to anyone who meets the
+/// person on a ticket, a comment or a group; the rest of the directory (email, roles,
+/// groups, organization, availability, identity-provider subject) is for the person
+/// themself, for the desk (agents and above), and for API tokens with `users:read`.
+/// Every path that returns a person applies this one rule.
+pub fn may_see_details(caller: &crate::auth::Caller, user_id: i64) -> bool {
+    use crate::auth::{Caller, Scope};
+    match caller {
+        Caller::Person(person) => person.user_id == user_id || person.has_role(Role::Agent),
+        Caller::Partner(partner) => partner.scopes.contains(&Scope::UsersRead),
+        Caller::Anonymous => false,
+    }
+}

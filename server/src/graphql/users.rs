@@ -5,41 +5,57 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::{
     auth::{Caller, Role, Scope},
-    domain::users::{groups_of, roles_of},
+    domain::users::{groups_of, may_see_details, roles_of},
     error::{AppError, AppResult},
     graphql::{caller, ids, pagination, state},
 };
 
-/// A person known to Switchboard from the tokens they have signed in with.
+/// A person known to Switchboard from the tokens they have signed in with. Anyone who
+/// meets a person on a ticket, comment or group sees their name; the rest (email,
+/// roles, groups, organization, availability, subject) is null unless the caller is
+/// that person, works on the desk (agent and above), or is an API token with
+/// `users:read`.
 pub struct User(pub user::Model);
+
+impl User {
+    /// The directory details, if this caller may see them: the one check every field
+    /// beyond the name goes through, whichever path reached the person.
+    fn details(&self, ctx: &Context<'_>) -> Option<&user::Model> {
+        may_see_details(caller(ctx), self.0.id).then_some(&self.0)
+    }
+}
 
 #[Object]
 impl User {
     pub async fn id(&self) -> ID {
         ids::encode("User", self.0.id)
     }
-    /// The identity provider's id for the person (the token's `sub`).
-    async fn subject(&self) -> &str {
-        &self.0.subject
+    /// The identity provider's id for the person (the token's `sub`). Directory readers.
+    async fn subject(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.details(ctx).map(|u| u.subject.as_str())
     }
+    /// The person's display name, as their token gives it.
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
+    /// Directory readers.
+    async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.details(ctx).and_then(|u| u.email.as_deref())
     }
-    async fn roles(&self) -> Vec<Role> {
-        roles_of(&self.0)
+    /// The roles of the last token seen. Directory readers.
+    async fn roles(&self, ctx: &Context<'_>) -> Option<Vec<Role>> {
+        self.details(ctx).map(roles_of)
     }
-    async fn groups(&self) -> Vec<String> {
-        groups_of(&self.0)
+    /// The groups the last token named. Directory readers.
+    async fn groups(&self, ctx: &Context<'_>) -> Option<Vec<String>> {
+        self.details(ctx).map(groups_of)
     }
-    /// The customer the person belongs to, as a requester.
+    /// The customer the person belongs to, as a requester. Directory readers.
     async fn organization(
         &self,
         ctx: &Context<'_>,
     ) -> AppResult<Option<crate::graphql::desk::Organization>> {
-        match self.0.organization_id {
+        match self.details(ctx).and_then(|u| u.organization_id) {
             Some(id) => ctx
                 .data_unchecked::<crate::graphql::loaders::Organizations>()
                 .load_one(id)
@@ -48,9 +64,9 @@ impl User {
             None => Ok(None),
         }
     }
-    /// Whether routing may hand the person new tickets.
-    async fn available(&self) -> bool {
-        self.0.available
+    /// Whether routing may hand the person new tickets. Directory readers.
+    async fn available(&self, ctx: &Context<'_>) -> Option<bool> {
+        self.details(ctx).map(|u| u.available)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
