@@ -228,3 +228,10 @@ pub fn sign_hs256(claims: &Value) -> String {
     )
     .unwrap()
 }
+
+/// The global id the server gives a row of `type_name`: for asking about rows that
+/// do not exist.
+pub fn global_id(type_name: &str, id: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
+}

@@ -80,6 +80,19 @@ impl Scope {
     pub fn parse(name: &str) -> Option<Scope> {
         Scope::ALL.into_iter().find(|s| s.as_str() == name.trim())
     }
+
+    /// Whether holding this scope allows what `wanted` allows. A write scope reads what
+    /// it writes: a token cannot change a ticket it may not load, nor send back the
+    /// `version` it never read.
+    pub fn grants(self, wanted: Scope) -> bool {
+        self == wanted
+            || matches!(
+                (self, wanted),
+                (Scope::TicketsWrite, Scope::TicketsRead)
+                    | (Scope::CatalogWrite, Scope::CatalogRead)
+                    | (Scope::CmdbWrite, Scope::CmdbRead)
+            )
+    }
 }
 
 /// A person, from a valid JWT, with their user row.
@@ -159,7 +172,7 @@ impl Caller {
 
 impl Partner {
     pub fn require_scope(&self, scope: Scope) -> AppResult<()> {
-        if self.scopes.contains(&scope) {
+        if self.scopes.iter().any(|held| held.grants(scope)) {
             Ok(())
         } else {
             Err(AppError::Forbidden(format!(

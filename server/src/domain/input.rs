@@ -26,3 +26,29 @@ pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<String> {
         ))
     }
 }
+
+/// `value`, if it lies in the years 0001 to 9999: what RFC 3339 can write and both
+/// databases can compare. GraphQL's `DateTime` accepts years far beyond (`+99999-…`),
+/// which SQLite would compare as text and get wrong.
+pub fn instant(
+    field: &str,
+    value: chrono::DateTime<chrono::Utc>,
+) -> AppResult<chrono::DateTime<chrono::Utc>> {
+    use chrono::Datelike;
+    if (1..=9999).contains(&value.year()) {
+        Ok(value)
+    } else {
+        Err(AppError::bad_input(
+            field,
+            "give an instant between the years 0001 and 9999",
+        ))
+    }
+}
+
+/// [`instant`] for an optional value.
+pub fn maybe_instant(
+    field: &str,
+    value: Option<chrono::DateTime<chrono::Utc>>,
+) -> AppResult<Option<chrono::DateTime<chrono::Utc>>> {
+    value.map(|v| instant(field, v)).transpose()
+}

@@ -127,7 +127,7 @@ impl ApiTokenMutation {
             NewToken {
                 name: input.name,
                 scopes: input.scopes,
-                expires_at: input.expires_at,
+                expires_at: crate::domain::input::maybe_instant("expiresAt", input.expires_at)?,
                 created_by: Some(admin.user_id),
             },
         )

@@ -9,6 +9,7 @@ use sea_orm::{EntityTrait, QueryOrder};
 
 use crate::{
     auth::Role,
+    domain::input::{instant, maybe_instant},
     domain::{
         changes::{
             self, ChangeFields, PolicyFields, TemplateFields, Transition,
@@ -429,6 +430,7 @@ impl ChangeQuery {
         to: DateTime<Utc>,
     ) -> AppResult<Vec<CalendarEntry>> {
         changes::require_reader(caller(ctx))?;
+        let (from, to) = (instant("from", from)?, instant("to", to)?);
         if to <= from || to - from > chrono::Duration::days(31) {
             return Err(AppError::bad_input(
                 "to",
@@ -459,6 +461,7 @@ impl ChangeQuery {
         to: DateTime<Utc>,
     ) -> AppResult<ChangeReport> {
         caller(ctx).require_role(Role::Manager)?;
+        let (from, to) = (instant("from", from)?, instant("to", to)?);
         let report = changes::report(state(ctx).db.conn(), from, to).await?;
         Ok(ChangeReport {
             closed: report.closed as i32,
@@ -641,8 +644,8 @@ impl ChangeMutation {
             implementation_plan: input.implementation_plan,
             rollback_plan: input.rollback_plan,
             test_plan: input.test_plan,
-            planned_start: Some(input.planned_start),
-            planned_end: Some(input.planned_end),
+            planned_start: Some(maybe_instant("plannedStart", input.planned_start)?),
+            planned_end: Some(maybe_instant("plannedEnd", input.planned_end)?),
             configuration_item_ids: Some(ids::decode_all(
                 &input.configuration_item_ids,
                 "ConfigurationItem",
@@ -679,8 +682,12 @@ impl ChangeMutation {
             implementation_plan: input.implementation_plan,
             rollback_plan: input.rollback_plan,
             test_plan: input.test_plan,
-            planned_start: ids::change_of(input.planned_start),
-            planned_end: ids::change_of(input.planned_end),
+            planned_start: ids::change_of(input.planned_start)
+                .map(|at| maybe_instant("plannedStart", at))
+                .transpose()?,
+            planned_end: ids::change_of(input.planned_end)
+                .map(|at| maybe_instant("plannedEnd", at))
+                .transpose()?,
             configuration_item_ids: input
                 .configuration_item_ids
                 .map(|list| ids::decode_all(&list, "ConfigurationItem", "configurationItemIds"))
@@ -849,8 +856,8 @@ impl ChangeMutation {
                 now(ctx),
                 id,
                 &input.name,
-                input.starts_at,
-                input.ends_at,
+                instant("startsAt", input.starts_at)?,
+                instant("endsAt", input.ends_at)?,
             )
             .await?,
         ))
