@@ -4,9 +4,19 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::LogFormat;
 
+/// What is logged when `RUST_LOG` says nothing: a line per request and per WebSocket
+/// close, and whatever goes wrong.
+pub const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn,tower_http=info";
+
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=info"));
+    init_with(format, DEFAULT_FILTER)
+}
+
+/// `init` with another default filter (the test harness keeps to warnings: its
+/// servers answer thousands of requests).
+pub fn init_with(format: LogFormat, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let registry = tracing_subscriber::registry().with(filter);
     // Only the first call in a process installs a subscriber; tests may call it often.
     let _ = match format {

@@ -29,10 +29,10 @@ impl TestServer {
     pub async fn person(&self, sub: &str, roles: &[&str]) -> Person {
         let token = self.token(sub, roles);
         let reply = self
-            .gql(Some(&token), "{ viewer { id } }", Value::Null)
+            .gql(Some(&token), "{ viewer { nodeId } }", Value::Null)
             .await;
         Person {
-            id: reply.data()["viewer"]["id"].clone(),
+            id: reply.data()["viewer"]["nodeId"].clone(),
             token,
         }
     }

@@ -97,7 +97,7 @@ impl TestServer {
     ) -> TestServer {
         let config =
             switchboard::Config::from_settings(&settings).expect("test settings are valid");
-        switchboard::telemetry::init(config.log_format);
+        switchboard::telemetry::init_with(config.log_format, "warn");
         let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap();
         let clock = Arc::new(OffsetClock::default());
         let running = switchboard::app::start_with_clock(config, listener, clock.clone())

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use switchboard_tests::{Backend, TestServer, on_both_backends, server::sign_hs256};
 
-const VIEWER: &str = "{ viewer { id kind name roles scopes } }";
+const VIEWER: &str = "{ viewer { id nodeId kind name roles scopes } }";
 
 fn now() -> i64 {
     Utc::now().timestamp()
@@ -46,7 +46,7 @@ async fn valid_jwt_makes_the_user_known(backend: Backend) {
         .gql(
             Some(&token),
             "query($id: ID!) { node(id: $id) { ... on User { subject email groups } } }",
-            json!({ "id": viewer["id"] }),
+            json!({ "id": viewer["nodeId"] }),
         )
         .await;
     assert_eq!(
@@ -387,7 +387,7 @@ async fn roles_are_enforced(backend: Backend) {
         .await;
     assert_eq!(reply.error_code(), "FORBIDDEN");
     let agent_id =
-        server.gql(Some(&agent), VIEWER, Value::Null).await.data()["viewer"]["id"].clone();
+        server.gql(Some(&agent), VIEWER, Value::Null).await.data()["viewer"]["nodeId"].clone();
     let reply = server
         .gql(
             Some(&requester),

@@ -98,6 +98,7 @@ async fn a_newcomer_starts_the_server_and_signs_in_with_a_dev_token() {
     let port = free_port();
     let mut server = switchboard(dir.path())
         .env("SWITCHBOARD_BIND", format!("127.0.0.1:{port}"))
+        .env("SWITCHBOARD_LOG_FORMAT", "json")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -125,7 +126,8 @@ async fn a_newcomer_starts_the_server_and_signs_in_with_a_dev_token() {
     let reply: Value = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/graphql"))
         .bearer_auth(&token)
-        .json(&json!({ "query": "{ viewer { id roles name } }" }))
+        .header("x-request-id", "newcomer-1")
+        .json(&json!({ "query": "query WhoAmI { viewer { id roles name } }" }))
         .send()
         .await
         .unwrap()
@@ -164,6 +166,16 @@ async fn a_newcomer_starts_the_server_and_signs_in_with_a_dev_token() {
         "{log}"
     );
     assert!(log.contains("shutting down"), "{log}");
+    // One JSON line for the request, with its id, status and operation; no token.
+    let line: Value = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["span"]["request_id"] == "newcomer-1")
+        .unwrap_or_else(|| panic!("no log line for the request: {log}"));
+    assert_eq!(line["fields"]["status"], 200, "{line}");
+    assert_eq!(line["span"]["operation_type"], "query", "{line}");
+    assert_eq!(line["span"]["operation_name"], "WhoAmI", "{line}");
+    assert!(!log.contains(&token), "a token reached the log");
 }
 
 #[test]

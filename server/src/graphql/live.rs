@@ -243,20 +243,25 @@ impl SlaAlert {
             SlaAlertKind::Warning
         }
     }
-    /// RESPONSE or RESOLUTION.
-    async fn metric(&self) -> Option<&str> {
-        self.0.0.payload["metric"].as_str()
+    /// Which clock crossed its threshold.
+    async fn metric(&self) -> Option<crate::graphql::sla::SlaMetric> {
+        match self.0.0.payload["metric"].as_str()? {
+            "RESPONSE" => Some(crate::graphql::sla::SlaMetric::Response),
+            "RESOLUTION" => Some(crate::graphql::sla::SlaMetric::Resolution),
+            _ => None,
+        }
     }
     /// The share of the target elapsed: a warning threshold, or 100.
     async fn percent(&self) -> Option<i64> {
         self.0.0.payload["percent"].as_i64()
     }
     /// The exact instant the threshold was reached.
-    async fn instant(&self) -> Option<&str> {
-        self.0.0.payload["instant"].as_str()
+    async fn instant(&self) -> Option<DateTime<Utc>> {
+        instant_in(&self.0.0.payload["instant"])
     }
-    async fn due_at(&self) -> Option<&str> {
-        self.0.0.payload["dueAt"].as_str()
+    /// When the clock is due, as of the alert: count down to it.
+    async fn due_at(&self) -> Option<DateTime<Utc>> {
+        instant_in(&self.0.0.payload["dueAt"])
     }
     async fn remaining_seconds(&self) -> Option<i64> {
         self.0.0.payload["remainingSeconds"].as_i64()
@@ -264,6 +269,14 @@ impl SlaAlert {
     async fn event(&self) -> &TicketEvent {
         &self.0
     }
+}
+
+/// An instant an event's payload carries as RFC 3339 text.
+fn instant_in(value: &Value) -> Option<DateTime<Utc>> {
+    value
+        .as_str()
+        .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+        .map(|at| at.with_timezone(&Utc))
 }
 
 /// How often a dashboard may be pushed new counts: changes in between are coalesced.

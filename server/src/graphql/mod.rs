@@ -74,7 +74,7 @@ pub fn build_schema(limits: &Limits, state: Option<AppState>) -> AppSchema {
         Subscription::default(),
     )
     .register_output_type::<node::Node>()
-    .limit_depth(limits.max_depth)
+    // Depth is measured at the edge (`http::execute`), where introspection is exempt.
     .limit_complexity(limits.max_complexity)
     .limit_directives(limits.max_directives)
     .with_sorted_fields()

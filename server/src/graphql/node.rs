@@ -34,8 +34,16 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// Whatever the global id names, if the caller may read it.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> AppResult<Node> {
+    /// Whatever the global id names, if the caller may read it. Nullable, as Relay
+    /// expects: an id that names nothing the caller may see gives `null` with a
+    /// NOT_FOUND error, and leaves the rest of the response whole.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Node>> {
+        Self::find(ctx, id).await.map(Some)
+    }
+}
+
+impl NodeQuery {
+    async fn find(ctx: &Context<'_>, id: ID) -> AppResult<Node> {
         let (type_name, number) = ids::decode(&id)?;
         match type_name.as_str() {
             "User" => users::load(ctx, number).await.map(Node::User),

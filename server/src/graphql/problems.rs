@@ -12,7 +12,7 @@ use crate::{
         events, knowledge,
         problems::{self, NewProblem, ProblemChanges, Transition},
     },
-    error::{AppError, AppResult},
+    error::AppResult,
     graphql::{
         caller,
         cmdb::ConfigurationItem,
@@ -20,7 +20,7 @@ use crate::{
         from_stored_name, ids,
         knowledge::Article,
         loaders, now, pagination, state, stored_name, ticket_scope,
-        tickets::{HistoryEntry, Ticket},
+        tickets::{HistoryEntry, Priority, Ticket},
         users::User,
     },
 };
@@ -55,9 +55,9 @@ impl Problem {
     async fn status(&self) -> AppResult<ProblemStatus> {
         from_stored_name(&self.0.status)
     }
-    /// 1 (highest) to 4.
-    async fn priority(&self) -> i32 {
-        self.0.priority.into()
+    /// P1 is the most urgent, as for tickets.
+    async fn priority(&self) -> Priority {
+        Priority::from_number(self.0.priority)
     }
     async fn root_cause(&self) -> &str {
         &self.0.root_cause
@@ -263,9 +263,8 @@ pub struct CreateProblemInput {
     pub title: String,
     #[graphql(default)]
     pub description: String,
-    /// 1 (highest) to 4.
-    #[graphql(default = 3)]
-    pub priority: i32,
+    #[graphql(default_with = "Priority::P3")]
+    pub priority: Priority,
     pub group_id: Option<ID>,
     pub assignee_id: Option<ID>,
     #[graphql(default)]
@@ -280,7 +279,7 @@ pub struct UpdateProblemInput {
     pub version: i32,
     pub title: Option<String>,
     pub description: Option<String>,
-    pub priority: Option<i32>,
+    pub priority: Option<Priority>,
     pub root_cause: Option<String>,
     pub workaround: Option<String>,
     pub group_id: MaybeUndefined<ID>,
@@ -320,11 +319,6 @@ fn payload(row: problem::Model) -> ProblemPayload {
     }
 }
 
-fn priority(value: i32) -> AppResult<i16> {
-    i16::try_from(value)
-        .map_err(|_| AppError::bad_input("priority", "give a priority from 1 (highest) to 4"))
-}
-
 #[derive(Default)]
 pub struct ProblemMutation;
 
@@ -339,7 +333,7 @@ impl ProblemMutation {
         let new = NewProblem {
             title: input.title,
             description: input.description,
-            priority: priority(input.priority)?,
+            priority: input.priority.number(),
             group_id: ids::decode_opt(input.group_id, "Group", "groupId")?,
             assignee_id: ids::decode_opt(input.assignee_id, "User", "assigneeId")?,
             incident_ids: ids::decode_all(&input.incident_ids, "Ticket", "incidentIds")?,
@@ -363,7 +357,7 @@ impl ProblemMutation {
         let changes = ProblemChanges {
             title: input.title,
             description: input.description,
-            priority: input.priority.map(priority).transpose()?,
+            priority: input.priority.map(Priority::number),
             root_cause: input.root_cause,
             workaround: input.workaround,
             group_id: ids::decode_maybe(input.group_id, "Group", "groupId")?,

@@ -18,8 +18,12 @@ pub enum ViewerKind {
 /// Whoever is calling: a person or a partner system.
 #[derive(SimpleObject)]
 pub struct Viewer {
-    /// The global id of the caller's `User` or `ApiToken`.
+    /// This viewer's own id, unique across types as Relay requires (it is not the
+    /// `User`'s id: use `nodeId` for that).
     pub id: ID,
+    /// The global id of the caller's `User` or `ApiToken`, for `node(id:)` and for the
+    /// arguments that name a person.
+    pub node_id: ID,
     pub kind: ViewerKind,
     pub name: String,
     pub email: Option<String>,
@@ -43,7 +47,8 @@ impl ViewerQuery {
         match caller(ctx) {
             Caller::Anonymous => Err(not_signed_in()),
             Caller::Person(person) => Ok(Viewer {
-                id: ids::encode("User", person.user_id),
+                id: ids::encode("Viewer:User", person.user_id),
+                node_id: ids::encode("User", person.user_id),
                 kind: ViewerKind::User,
                 name: person.name.clone(),
                 email: person.email.clone(),
@@ -53,7 +58,8 @@ impl ViewerQuery {
                 expires_at: Some(person.expires_at),
             }),
             Caller::Partner(partner) => Ok(Viewer {
-                id: ids::encode("ApiToken", partner.token_id),
+                id: ids::encode("Viewer:ApiToken", partner.token_id),
+                node_id: ids::encode("ApiToken", partner.token_id),
                 kind: ViewerKind::ApiToken,
                 name: partner.name.clone(),
                 email: None,

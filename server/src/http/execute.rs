@@ -44,6 +44,27 @@ pub fn prepare(
     })?;
     let operation = select_operation(doc, operation_name.as_deref())
         .map_err(|message| edge_error(message, "GRAPHQL_VALIDATION_FAILED", request_id))?;
+    // A document with one named operation runs it when no operationName is sent, as
+    // the GraphQL-over-HTTP spec says (Relay and codegen send only the query);
+    // async-graphql keeps such a document as "several" and would refuse it.
+    let only_name = match (&doc.operations, &operation_name) {
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.keys().next().map(|name| name.to_string())
+        }
+        _ => None,
+    };
+
+    let depth = selection_depth(doc);
+    if depth > limits.max_depth {
+        return Err(edge_error(
+            format!(
+                "The query is nested too deep: {depth} levels, the limit is {} (SWITCHBOARD_MAX_DEPTH)",
+                limits.max_depth
+            ),
+            "GRAPHQL_VALIDATION_FAILED",
+            request_id,
+        ));
+    }
     let aliases = count_aliases(doc);
     if aliases > limits.max_aliases {
         return Err(edge_error(
@@ -55,7 +76,41 @@ pub fn prepare(
             request_id,
         ));
     }
+    if only_name.is_some() {
+        request.operation_name = only_name;
+    }
     Ok(Prepared { request, operation })
+}
+
+/// Notes the operation in the request's log line. A client names its operations, so
+/// the name is cut short: a log line is no place for a megabyte.
+pub fn record_operation(span: &tracing::Span, prepared: &Prepared) {
+    let kind = match prepared.operation {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    };
+    span.record("operation_type", kind);
+    if let Some(name) = &prepared.request.operation_name {
+        let name: String = name.chars().take(100).collect();
+        span.record("operation_name", name.as_str());
+    }
+}
+
+/// Notes the errors' codes (`extensions.code`) in the request's log line.
+pub fn record_errors(span: &tracing::Span, errors: &[ServerError]) {
+    let mut codes: Vec<String> = errors
+        .iter()
+        .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
+            Value::String(code) => Some(code.clone()),
+            _ => None,
+        })
+        .collect();
+    codes.sort();
+    codes.dedup();
+    if !codes.is_empty() {
+        span.record("error_codes", codes.join(",").as_str());
+    }
 }
 
 /// Maps the response's errors for the client. Returns whether it is a request error
@@ -81,10 +136,6 @@ pub fn finish(mut response: Response, limits: &Limits, request_id: &str) -> (Res
 
 fn explain_limit(message: &str, limits: &Limits) -> Option<String> {
     match message {
-        "Query is nested too deep." => Some(format!(
-            "The query is nested too deep: the limit is {} levels (SWITCHBOARD_MAX_DEPTH)",
-            limits.max_depth
-        )),
         "Query is too complex." => Some(format!(
             "The query is too complex: the limit is {} (SWITCHBOARD_MAX_COMPLEXITY); ask for fewer fields or smaller pages",
             limits.max_complexity
@@ -101,6 +152,11 @@ fn select_operation(doc: &ExecutableDocument, name: Option<&str>) -> Result<Oper
             .get(name)
             .map(|op| op.node.ty)
             .ok_or_else(|| format!("The document has no operation named '{name}'")),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => Ok(ops
+            .values()
+            .next()
+            .map(|op| op.node.ty)
+            .unwrap_or(OperationType::Query)),
         (DocumentOperations::Multiple(_), None) => {
             Err("The document has several operations: name the one to run in operationName".into())
         }
@@ -157,6 +213,52 @@ fn too_deeply_nested(query: &str) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// How deeply the operations nest fields, fragments inlined, as async-graphql counts
+/// it, except that an introspection field (`__schema`, `__type`) counts as one level
+/// whatever it holds: GraphiQL's and codegen's standard introspection query nests
+/// `ofType` a dozen levels and must run under the default limit. What introspection may
+/// cost is still bounded by [`MAX_NESTING`] and the complexity limit.
+fn selection_depth(doc: &ExecutableDocument) -> usize {
+    fn in_set<'a>(
+        set: &'a SelectionSet,
+        doc: &'a ExecutableDocument,
+        spreading: &mut Vec<&'a str>,
+    ) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) if field.node.name.node.starts_with("__") => 1,
+                Selection::Field(field) => {
+                    1 + in_set(&field.node.selection_set.node, doc, spreading)
+                }
+                Selection::InlineFragment(fragment) => {
+                    in_set(&fragment.node.selection_set.node, doc, spreading)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    // A cycle is refused by validation later; here it ends the walk.
+                    if spreading.contains(&name) {
+                        return 0;
+                    }
+                    let Some(fragment) = doc.fragments.get(name) else {
+                        return 0;
+                    };
+                    spreading.push(name);
+                    let depth = in_set(&fragment.node.selection_set.node, doc, spreading);
+                    spreading.pop();
+                    depth
+                }
+            })
+            .max()
+            .unwrap_or(0)
+    }
+    doc.operations
+        .iter()
+        .map(|(_, op)| in_set(&op.node.selection_set.node, doc, &mut Vec::new()))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Aliases in the operations, counting a fragment's aliases each time it is spread (a
@@ -229,6 +331,18 @@ mod tests {
         assert_eq!(too_deeply_nested(&quoted), None);
         let block = format!("{{ a(x: \"\"\"{}\\\"\"\"\"\"\") }}", "(".repeat(500));
         assert_eq!(too_deeply_nested(&block), None);
+    }
+
+    #[test]
+    fn depth_counts_fields_through_fragments_but_not_introspection() {
+        let depth = |q: &str| selection_depth(&async_graphql::parser::parse_query(q).unwrap());
+        assert_eq!(depth("{ viewer { id } }"), 2);
+        assert_eq!(depth("{ a { ...F } } fragment F on T { b { c } }"), 3);
+        assert_eq!(
+            depth("{ __schema { types { fields { type { ofType { name } } } } } }"),
+            1
+        );
+        assert_eq!(depth("{ a { ...F } } fragment F on T { ...F b }"), 2);
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub async fn get(
     let Some(media) = negotiate(&headers) else {
         return not_acceptable(&request_id);
     };
-    let parsed = match async_graphql::http::parse_query_string(&query) {
+    let parsed = match parse_query_string(&query) {
         Ok(parsed) => parsed,
         Err(error) => {
             let message = format!("The query string is not a GraphQL request: {error}");
@@ -162,6 +162,45 @@ pub async fn post(
     run(server, parsed, &headers, media, &request_id, false).await
 }
 
+/// A GET request's parameters, named as GraphQL over HTTP names them (`operationName`,
+/// which urql and Relay send; async-graphql's own parser reads `operation_name`).
+#[derive(serde::Deserialize)]
+struct GetParams {
+    #[serde(default)]
+    query: String,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+fn parse_query_string(input: &str) -> Result<Request, String> {
+    let params: GetParams = axum::extract::Query::try_from_uri(
+        &format!("/?{input}").parse().map_err(|e| format!("{e}"))?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| e.body_text())?;
+    let json = |name: &str, text: Option<String>| -> Result<serde_json::Value, String> {
+        match text.filter(|t| !t.is_empty()) {
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))
+            }
+            None => Ok(serde_json::Value::Null),
+        }
+    };
+    let mut request = Request::new(params.query).variables(async_graphql::Variables::from_json(
+        json("variables", params.variables)?,
+    ));
+    request.operation_name = params.operation_name.filter(|n| !n.is_empty());
+    if let serde_json::Value::Object(extensions) = json("extensions", params.extensions)? {
+        for (key, value) in extensions {
+            let value = async_graphql::Value::from_json(value).map_err(|e| e.to_string())?;
+            request.extensions.insert(key, value);
+        }
+    }
+    Ok(request)
+}
+
 fn parse_body(body: &Bytes) -> Result<Request, String> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| format!("The request body is not valid JSON: {e}"))?;
@@ -184,10 +223,15 @@ async fn run(
     via_get: bool,
 ) -> Response {
     let limits = server.state.config.limits;
+    let span = tracing::Span::current();
     let prepared = match execute::prepare(request, &limits, request_id) {
         Ok(prepared) => prepared,
-        Err(error) => return reply_error(media, request_error_status(media), error),
+        Err(error) => {
+            execute::record_errors(&span, std::slice::from_ref(&error));
+            return reply_error(media, request_error_status(media), error);
+        }
     };
+    execute::record_operation(&span, &prepared);
     match prepared.operation {
         OperationType::Mutation if via_get => {
             let error = edge_error(
@@ -222,6 +266,7 @@ async fn run(
     let request = crate::graphql::attach(prepared.request, caller, &server.state, &statements);
     let executed = db::counted(statements.clone(), server.schema.execute(request)).await;
     let (response, request_error) = execute::finish(executed, &limits, request_id);
+    execute::record_errors(&span, &response.errors);
     let status = if request_error {
         request_error_status(media)
     } else {

@@ -15,9 +15,10 @@ use axum::{
 };
 use rand::RngCore;
 use tower_http::{
+    LatencyUnit,
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
-    trace::TraceLayer,
+    trace::{DefaultOnResponse, TraceLayer},
 };
 
 use crate::{app::AppState, config::CorsOrigins, graphql::AppSchema};
@@ -43,10 +44,31 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id_header.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let request_id = request_id_of(request.extensions());
-            tracing::info_span!("request", %request_id, method = %request.method(), path = %request.uri().path())
-        }))
+        // One line per request at `info`, when it is answered: method, path, status,
+        // duration and request id, and for GraphQL the operation and error codes, which
+        // the handler records into the span. Headers (and so tokens) are never logged.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let request_id = request_id_of(request.extensions());
+                    tracing::info_span!(
+                        "request",
+                        %request_id,
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        operation_type = tracing::field::Empty,
+                        operation_name = tracing::field::Empty,
+                        error_codes = tracing::field::Empty,
+                    )
+                })
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                )
+                .on_failure(()),
+        )
         .layer(SetRequestIdLayer::new(request_id_header, RandomRequestId))
 }
 

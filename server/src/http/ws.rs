@@ -12,7 +12,7 @@ use axum::{
         ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
     },
     http::{HeaderMap, header},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -84,6 +84,26 @@ pub async fn upgrade(
     // A message is bounded like an HTTP body, so that no socket can make the server
     // buffer more than that for it.
     let max_bytes = server.state.config.limits.max_body_bytes;
+    // A client offering only other subprotocols (the legacy `graphql-ws` of
+    // subscriptions-transport-ws) would get a 101 without one and drop the connection
+    // before it could read a close code: refuse it before the upgrade, saying why.
+    let offered_protocols = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok());
+    if let Some(offered) = offered_protocols
+        && !offered.split(',').any(|p| p.trim() == PROTOCOL)
+    {
+        let message = format!(
+            "This endpoint speaks the {PROTOCOL} subprotocol (the graphql-ws library's); you offered '{}'. The legacy subscriptions-transport-ws protocol is not supported.",
+            offered.chars().take(100).collect::<String>()
+        );
+        return (
+            axum::http::StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "application/json")],
+            json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST", "requestId": request_id } }] }).to_string(),
+        )
+            .into_response();
+    }
     let ws = ws
         .protocols([PROTOCOL])
         .max_message_size(max_bytes)
@@ -138,6 +158,7 @@ impl Connection {
     }
 
     async fn run(mut self, socket: WebSocket) {
+        let opened = Instant::now();
         let (mut sink, mut incoming) = socket.split();
         let (out, mut outbox) = mpsc::channel::<Message>(OUTBOX);
         let writer = tokio::spawn(async move {
@@ -218,6 +239,14 @@ impl Connection {
         };
         for (_, task) in self.subscriptions.drain() {
             task.abort();
+        }
+        // One line per connection at its end, under the upgrade's request id.
+        let seconds = opened.elapsed().as_secs_f64();
+        match &close {
+            Some(Close(code, reason)) => {
+                tracing::info!(code, reason = %reason, seconds, "websocket closed by the server")
+            }
+            None => tracing::info!(seconds, "websocket closed by the client"),
         }
         if let Some(Close(code, reason)) = close {
             let _ = out.send(close_message(code, &reason)).await;

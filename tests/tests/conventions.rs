@@ -1,0 +1,164 @@
+//! The clients people already have, on first contact: Relay and codegen sending one
+//! named operation without `operationName`, urql sending named queries by GET, GraphiQL
+//! and codegen introspecting under the default limits, Relay's unique ids and nullable
+//! `node`, and a legacy subscriptions client told clearly why it cannot connect.
+
+use serde_json::{Value, json};
+use switchboard_tests::{Backend, TestServer};
+
+/// The introspection query GraphiQL, graphql-codegen and graphql-inspector send
+/// (graphql-js `getIntrospectionQuery()` with descriptions, as of graphql 16).
+const INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name }
+    mutationType { name }
+    subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) {
+    name description
+    args { ...InputValue }
+    type { ...TypeRef }
+    isDeprecated deprecationReason
+  }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_named_operation_runs_without_operation_name() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let token = server.token("ada", &["agent"]);
+    let reply = server
+        .gql(Some(&token), "query Me { viewer { name } }", Value::Null)
+        .await;
+    assert_eq!(reply.data()["viewer"]["name"], "ada");
+    // Two operations still need their name.
+    let reply = server
+        .gql(
+            Some(&token),
+            "query A { viewer { name } } query B { viewer { kind } }",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(reply.error_code(), "GRAPHQL_VALIDATION_FAILED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_honours_operation_name_as_urql_sends_it() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let token = server.token("ada", &["agent"]);
+    let response = server
+        .http()
+        .get(server.url("/graphql"))
+        .bearer_auth(&token)
+        .query(&[
+            ("query", "query A { viewer { name } } query B($k: Boolean!) { viewer { kind @include(if: $k) } }"),
+            ("operationName", "B"),
+            ("variables", r#"{"k": true}"#),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["data"],
+        json!({ "viewer": { "kind": "USER" } }),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standard_introspection_query_runs_under_the_default_limits() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let reply = server.gql(None, INTROSPECTION, Value::Null).await;
+    let types = reply.data()["__schema"]["types"].as_array().unwrap();
+    assert!(
+        types.iter().any(|t| t["name"] == "Ticket"),
+        "{} types",
+        types.len()
+    );
+    // The depth limit still holds for ordinary fields.
+    let token = server.token("mona", &["manager"]);
+    let deep = "{ groups { manager { organization { name } } escalationGroup { escalationGroup { escalationGroup { escalationGroup { escalationGroup { escalationGroup { escalationGroup { escalationGroup { escalationGroup { escalationGroup { escalationGroup { name } } } } } } } } } } } } }";
+    let reply = server.gql(Some(&token), deep, Value::Null).await;
+    assert_eq!(reply.error_code(), "GRAPHQL_VALIDATION_FAILED");
+    assert!(reply.error_message().contains("SWITCHBOARD_MAX_DEPTH"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_ids_are_unique_and_node_is_nullable() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let desk = server.desk().await;
+    let viewer = server
+        .must(&desk.manager.token, "{ viewer { id nodeId } }", Value::Null)
+        .await;
+    let users = server
+        .must(
+            &desk.manager.token,
+            "{ users(first: 50) { edges { node { id } } } }",
+            Value::Null,
+        )
+        .await;
+    let user_ids: Vec<&Value> = users["users"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"]["id"])
+        .collect();
+    assert!(user_ids.contains(&&viewer["viewer"]["nodeId"]));
+    assert!(
+        !user_ids.contains(&&viewer["viewer"]["id"]),
+        "viewer.id repeats a User id"
+    );
+
+    // An unknown id: node is null with an error, the rest of the response stays.
+    let missing = switchboard_tests::server::global_id("Ticket", 999_999);
+    let reply = server
+        .gql(
+            Some(&desk.manager.token),
+            "query($id: ID!) { node(id: $id) { id } viewer { name } }",
+            json!({ "id": missing }),
+        )
+        .await;
+    assert_eq!(reply.body["data"]["node"], Value::Null);
+    assert_eq!(reply.body["data"]["viewer"]["name"], "mona");
+    assert_eq!(reply.error_code(), "NOT_FOUND");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_subscriptions_client_is_refused_before_the_upgrade() {
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
+    let server = TestServer::start(Backend::Sqlite).await;
+    let mut request = server.ws_url().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-ws"),
+    );
+    let error = tokio_tungstenite::connect_async(request)
+        .await
+        .expect_err("the upgrade is refused");
+    match error {
+        tokio_tungstenite::tungstenite::Error::Http(response) => {
+            assert_eq!(response.status(), 400);
+            let body = String::from_utf8(response.body().clone().unwrap_or_default()).unwrap();
+            assert!(body.contains("graphql-transport-ws"), "{body}");
+        }
+        other => panic!("expected an HTTP refusal, got {other}"),
+    }
+}
