@@ -162,3 +162,56 @@ async fn a_legacy_subscriptions_client_is_refused_before_the_upgrade() {
         other => panic!("expected an HTTP refusal, got {other}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_is_served_whole_from_the_binary() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let page = server
+        .http()
+        .get(server.url("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("GraphiQL"), "{page}");
+    // Every script and style it loads is on this server.
+    let mut sources = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for part in page.split(attribute).skip(1) {
+            sources.push(part.split('"').next().unwrap().to_string());
+        }
+    }
+    assert_eq!(sources.len(), 4, "{sources:?}");
+    for source in &sources {
+        assert!(
+            source.starts_with("/graphql/assets/"),
+            "{source} is on another host"
+        );
+        let response = server.http().get(server.url(source)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{source}");
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            kind.starts_with("text/javascript") || kind.starts_with("text/css"),
+            "{kind}"
+        );
+        let body = response.bytes().await.unwrap();
+        assert!(body.len() > 10_000, "{source} is only {} bytes", body.len());
+        assert!(
+            !String::from_utf8_lossy(&body).contains("sourceMappingURL"),
+            "{source} would make the browser ask for a map the server does not have"
+        );
+    }
+    let missing = server
+        .http()
+        .get(server.url("/graphql/assets/nothing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}

@@ -2,12 +2,12 @@
 //! queries only, `application/graphql-response+json` with meaningful status codes, and
 //! GraphiQL for a browser.
 
-use async_graphql::{Request, ServerError, http::GraphiQLSource, parser::types::OperationType};
+use async_graphql::{Request, ServerError, parser::types::OperationType};
 use axum::{
     body::Bytes,
     extract::{RawQuery, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde_json::json;
 
@@ -77,7 +77,7 @@ pub async fn get(
     let request_id = request_id_of(request.extensions());
     let query = query.unwrap_or_default();
     if query.is_empty() && wants_graphiql(&headers) {
-        return Html(graphiql()).into_response();
+        return super::graphiql::page().into_response();
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable(&request_id);
@@ -330,12 +330,4 @@ fn not_acceptable(request_id: &str) -> Response {
         StatusCode::NOT_ACCEPTABLE,
         &json!({ "errors": [error] }),
     )
-}
-
-fn graphiql() -> String {
-    GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql/ws")
-        .title("Switchboard GraphiQL")
-        .finish()
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: /graphql (HTTP and GraphiQL), /graphql/ws, /healthz, /readyz.
 
 mod execute;
+mod graphiql;
 mod graphql_http;
 mod health;
 pub mod ws;
@@ -37,6 +38,7 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .route("/graphql/ws", get(ws::upgrade))
+        .route("/graphql/assets/{file}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
