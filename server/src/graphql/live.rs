@@ -78,16 +78,20 @@ pub fn follow(
                     if !wanted(&envelope) {
                         continue;
                     }
-                    // A full queue means the client is not reading: it must resume later.
-                    if let Err(mpsc::error::TrySendError::Full(_)) = out.try_send(Ok(envelope)) {
-                        let _ = out.try_send(Err(behind(last)));
+                    // The last slot is kept for the notice: a queue down to it means the
+                    // client is not reading, and must be told where to resume from.
+                    if out.capacity() <= 1 {
+                        let _ = out.try_send(Err(behind(last - 1)));
                         return;
                     }
+                    let _ = out.try_send(Ok(envelope));
                     if out.is_closed() {
                         return;
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
+                    // Everything up to `last` reached the queue; what the hub dropped
+                    // after it did not.
                     let _ = out.send(Err(behind(last))).await;
                     return;
                 }
@@ -98,10 +102,10 @@ pub fn follow(
     ReceiverStream::new(receiver)
 }
 
-fn behind(last: i64) -> AppError {
-    AppError::RateLimited(format!(
-        "you fell too far behind; subscribe again with after: {last}"
-    ))
+/// The notice for a subscriber that fell behind: RATE_LIMITED with
+/// `extensions.resumeAfter`, the last event it was given, which the socket closes on.
+fn behind(delivered: i64) -> AppError {
+    AppError::FellBehind(delivered)
 }
 
 /// What every ticket subscription passes on: the event is about a ticket the caller may
