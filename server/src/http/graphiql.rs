@@ -35,8 +35,8 @@ const FILES: [(&str, &str, &[u8]); 4] = [
     ),
 ];
 
-/// The page. Queries and mutations go to `/graphql` on the same host; a token goes in
-/// the headers editor (`{"Authorization": "Bearer …"}`).
+/// The page. Queries and mutations go to `/graphql` on the same host, subscriptions to
+/// `/graphql/ws`; a token goes in the headers editor (`{"Authorization": "Bearer …"}`).
 pub fn page() -> Html<String> {
     Html(format!(
         r#"<!doctype html>
@@ -54,7 +54,11 @@ pub fn page() -> Html<String> {
   <script src="{ASSETS}/react-dom.production.min.js"></script>
   <script src="{ASSETS}/graphiql.min.js"></script>
   <script>
-    const fetcher = GraphiQL.createFetcher({{ url: "/graphql" }});
+    // Subscriptions go over graphql-transport-ws. A browser cannot set headers on a
+    // WebSocket: GraphiQL sends the headers editor's contents (the Authorization
+    // header) as the connection_init payload, where the server reads the token.
+    const wsUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/graphql/ws";
+    const fetcher = GraphiQL.createFetcher({{ url: "/graphql", subscriptionUrl: wsUrl }});
     ReactDOM.createRoot(document.getElementById("graphiql")).render(
       React.createElement(GraphiQL, {{
         fetcher,
