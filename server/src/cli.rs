@@ -10,7 +10,7 @@ use crate::{
     app,
     auth::{Role, jwt},
     config::{Config, JwtKeyConfig, Settings},
-    domain::{api_tokens, cmdb::import, events::Actor},
+    domain::{api_tokens, cmdb::import, events::Actor, page::Window},
     graphql, telemetry,
 };
 
@@ -306,7 +306,8 @@ async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
         }
         TokenCommand::List => {
             let db = app::open_database(&config).await?;
-            let rows = api_tokens::list(&db, None, None)
+            // The whole record: one page as long as SQL's (signed) LIMIT allows.
+            let rows = api_tokens::list(&db, &Window::first(i64::MAX as u64 - 1))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(

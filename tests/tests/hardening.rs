@@ -463,7 +463,8 @@ async fn requesters_and_narrow_tokens_see_names_not_the_directory(backend: Backe
             json!({ "input": { "ticketId": t["id"], "body": "Looking into it" } }),
         )
         .await;
-    let groups = format!("{{ groups {{ members {{ {PERSON} }} manager {{ {PERSON} }} }} }}");
+    let groups =
+        format!("{{ groups {{ members {{ nodes {{ {PERSON} }} }} manager {{ {PERSON} }} }} }}");
     let paths = format!(
         "query($n: String!) {{
             ticket(number: $n) {{

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::api_token;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter,
+    sea_query::Expr,
 };
 use serde_json::json;
 
@@ -12,6 +12,7 @@ use crate::{
     auth::{Partner, Scope, api_token as secrets},
     db::Db,
     domain::events::{self, Actor, NewEvent},
+    domain::page::Window,
     domain::users::strings,
     error::{AppError, AppResult},
 };
@@ -119,19 +120,17 @@ pub async fn create(db: &Db, actor: &Actor, new: NewToken) -> AppResult<CreatedT
     })
 }
 
-/// Tokens newest first, revoked ones included (they are part of the record).
-pub async fn list(
-    db: &Db,
-    after_id: Option<i64>,
-    limit: Option<u64>,
-) -> AppResult<Vec<api_token::Model>> {
-    let mut query = api_token::Entity::find()
-        .order_by_desc(api_token::Column::Id)
-        .limit(limit);
-    if let Some(after_id) = after_id {
-        query = query.filter(api_token::Column::Id.lt(after_id));
-    }
-    Ok(query.all(db.conn()).await?)
+/// A page of the tokens, a list newest first with revoked ones included (they are part
+/// of the record), in fetch order.
+pub async fn list(db: &Db, window: &Window) -> AppResult<Vec<api_token::Model>> {
+    Ok(window
+        .apply(
+            api_token::Entity::find(),
+            api_token::Column::Id,
+            Order::Desc,
+        )
+        .all(db.conn())
+        .await?)
 }
 
 pub async fn find(db: &Db, id: i64) -> AppResult<api_token::Model> {

@@ -4,12 +4,13 @@
 use chrono::{DateTime, Utc};
 use entity::{assignment_rule, category, group, group_member, organization, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
+    QueryFilter,
 };
 
 use super::{
     lookup::referenced,
+    page::Window,
     routing,
     tickets::types::{AgentStrategy, Kind},
     users::roles_of,
@@ -315,13 +316,23 @@ pub async fn remove_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<gr
     Ok(group)
 }
 
-pub async fn members(conn: &impl ConnectionTrait, group_id: i64) -> AppResult<Vec<i64>> {
-    Ok(group_member::Entity::find()
-        .select_only()
-        .column(group_member::Column::UserId)
-        .filter(group_member::Column::GroupId.eq(group_id))
-        .order_by_asc(group_member::Column::UserId)
-        .into_tuple()
+/// A page of the group's members, a list by user id, in fetch order.
+pub async fn members(
+    conn: &impl ConnectionTrait,
+    group_id: i64,
+    window: &Window,
+) -> AppResult<Vec<user::Model>> {
+    let query = user::Entity::find().filter(
+        user::Column::Id.in_subquery(
+            sea_orm::sea_query::Query::select()
+                .column(group_member::Column::UserId)
+                .from(group_member::Entity)
+                .and_where(group_member::Column::GroupId.eq(group_id))
+                .to_owned(),
+        ),
+    );
+    Ok(window
+        .apply(query, user::Column::Id, Order::Asc)
         .all(conn)
         .await?)
 }

@@ -3,12 +3,12 @@
 use chrono::{DateTime, Utc};
 use entity::event;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
+    QueryFilter,
 };
 use serde_json::{Value, json};
 
-use crate::{auth::Caller, error::AppResult};
+use crate::{auth::Caller, domain::page::Window, error::AppResult};
 
 /// Who a change is attributed to.
 #[derive(Clone, Debug)]
@@ -63,23 +63,18 @@ pub async fn append(
     Ok(active(actor, at, event).insert(conn).await?)
 }
 
-/// An entity's history, oldest first, after the event `after_id`.
+/// A page of an entity's history, a list oldest first, in fetch order.
 pub async fn history_of(
     conn: &impl ConnectionTrait,
     entity_type: &str,
     entity_id: i64,
-    after_id: Option<i64>,
-    limit: u64,
+    window: &Window,
 ) -> AppResult<Vec<event::Model>> {
-    let mut query = event::Entity::find()
+    let query = event::Entity::find()
         .filter(event::Column::EntityType.eq(entity_type))
         .filter(event::Column::EntityId.eq(entity_id));
-    if let Some(after_id) = after_id {
-        query = query.filter(event::Column::Id.gt(after_id));
-    }
-    Ok(query
-        .order_by_asc(event::Column::Id)
-        .limit(limit)
+    Ok(window
+        .apply(query, event::Column::Id, Order::Asc)
         .all(conn)
         .await?)
 }

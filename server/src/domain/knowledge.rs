@@ -23,6 +23,7 @@ use super::{
     events::{self, Actor, NewEvent, change},
     lookup::{newest_first, referenced},
     numbers,
+    page::Window,
     workflow::Machine,
 };
 use crate::domain::input::one_of;
@@ -520,8 +521,7 @@ pub async fn list(
     conn: &impl ConnectionTrait,
     reader: Reader,
     statuses: &[String],
-    after_id: Option<i64>,
-    limit: u64,
+    window: &Window,
 ) -> AppResult<Vec<article::Model>> {
     let mut query = article::Entity::find();
     if reader == Reader::Public {
@@ -530,7 +530,7 @@ pub async fn list(
             .filter(article::Column::Status.ne("RETIRED"));
     }
     let columns = (article::Column::Id, article::Column::Status);
-    newest_first(conn, query, columns, statuses, after_id, limit).await
+    newest_first(conn, query, columns, statuses, window).await
 }
 
 // ---- search ---------------------------------------------------------------------

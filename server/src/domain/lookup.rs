@@ -1,11 +1,13 @@
 //! Finding the rows an input refers to.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, PrimaryKeyTrait, QueryFilter, Select,
 };
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    domain::page::Window,
+    error::{AppError, AppResult},
+};
 
 /// The row with `id`, or BAD_USER_INPUT naming `field` when there is none.
 pub async fn referenced<E: EntityTrait>(
@@ -23,21 +25,17 @@ where
         .ok_or_else(|| AppError::bad_input(field, format!("there is no {what} with that id")))
 }
 
-/// A page of `query`'s rows newest first (by id), optionally in some statuses, after
-/// the row `after_id` that ended the previous page.
+/// A page of `query`'s rows in a list newest first (by id), optionally in some
+/// statuses, in fetch order (see `Window::settle`).
 pub async fn newest_first<E: EntityTrait>(
     conn: &impl ConnectionTrait,
     mut query: Select<E>,
     (id, status): (E::Column, E::Column),
     statuses: &[String],
-    after_id: Option<i64>,
-    limit: u64,
+    window: &Window,
 ) -> AppResult<Vec<E::Model>> {
     if !statuses.is_empty() {
         query = query.filter(status.is_in(statuses.iter().cloned()));
     }
-    if let Some(after) = after_id {
-        query = query.filter(id.lt(after));
-    }
-    Ok(query.order_by_desc(id).limit(limit).all(conn).await?)
+    Ok(window.apply(query, id, Order::Desc).all(conn).await?)
 }

@@ -11,6 +11,7 @@ pub mod input;
 pub mod knowledge;
 pub mod lookup;
 pub mod numbers;
+pub mod page;
 pub mod problems;
 pub mod routing;
 pub mod settings;

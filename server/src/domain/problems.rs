@@ -21,7 +21,9 @@ use super::{
     events::{self, Actor, NewEvent, change},
     knowledge,
     lookup::{newest_first, referenced},
-    numbers, settings,
+    numbers,
+    page::Window,
+    settings,
     tickets::{commands, types::Kind, visibility::Scope as TicketScope},
     workflow::Machine,
 };
@@ -645,19 +647,10 @@ pub async fn problems_of_tickets(
 pub async fn list(
     conn: &impl ConnectionTrait,
     statuses: &[String],
-    after_id: Option<i64>,
-    limit: u64,
+    window: &Window,
 ) -> AppResult<Vec<problem::Model>> {
     let columns = (problem::Column::Id, problem::Column::Status);
-    newest_first(
-        conn,
-        problem::Entity::find(),
-        columns,
-        statuses,
-        after_id,
-        limit,
-    )
-    .await
+    newest_first(conn, problem::Entity::find(), columns, statuses, window).await
 }
 
 // ---- trend detection ------------------------------------------------------------

@@ -3,10 +3,10 @@
 
 use chrono::Utc;
 use entity::user;
-use sea_orm::{ActiveValue::Set, EntityTrait, sea_query::OnConflict};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Order, sea_query::OnConflict};
 use serde_json::json;
 
-use crate::{auth::Role, db::Db, error::AppResult};
+use crate::{auth::Role, db::Db, domain::page::Window, error::AppResult};
 
 /// Who a valid token says the caller is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -91,4 +91,12 @@ pub fn may_see_details(caller: &crate::auth::Caller, user_id: i64) -> bool {
         Caller::Partner(partner) => partner.scopes.contains(&Scope::UsersRead),
         Caller::Anonymous => false,
     }
+}
+
+/// A page of everyone who has signed in, a list oldest first, in fetch order.
+pub async fn list(conn: &impl ConnectionTrait, window: &Window) -> AppResult<Vec<user::Model>> {
+    Ok(window
+        .apply(user::Entity::find(), user::Column::Id, Order::Asc)
+        .all(conn)
+        .await?)
 }

@@ -12,7 +12,11 @@ use crate::{
         events::Actor,
     },
     error::AppResult,
-    graphql::{caller, ids, pagination, state},
+    graphql::{
+        caller, ids,
+        pagination::{self, PageArgs},
+        state,
+    },
 };
 
 /// A partner system's credential. The secret itself is shown only when it is created.
@@ -67,16 +71,18 @@ pub struct ApiTokenQuery;
 #[Object]
 impl ApiTokenQuery {
     /// Every API token, newest first, revoked ones included. Admins only.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, ApiToken>> {
         caller(ctx).require_role(Role::Admin)?;
-        let page = pagination::page(first, after)?;
-        let rows = api_tokens::list(&state(ctx).db, page.after_id, Some(page.size + 1)).await?;
+        let page = PageArgs::new(first, after, last, before).keyed()?;
+        let rows = api_tokens::list(&state(ctx).db, &page).await?;
         Ok(pagination::connection(&page, rows, |row| row.id, ApiToken))
     }
 }

@@ -26,7 +26,9 @@ use crate::{
         catalog::Service,
         cmdb::ConfigurationItem,
         desk::Group,
-        from_stored_name, ids, loaders, now, pagination, state, stored_name,
+        from_stored_name, ids, loaders, now,
+        pagination::{self, PageArgs},
+        state, stored_name,
         tickets::{HistoryEntry, Ticket, TicketPayload},
         users::User,
     },
@@ -207,16 +209,11 @@ impl Change {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, HistoryEntry>> {
-        let page = pagination::page(first.or(Some(50)), after)?;
-        let rows = events::history_of(
-            state(ctx).db.conn(),
-            "change",
-            self.0.id,
-            page.after_id,
-            page.size + 1,
-        )
-        .await?;
+        let page = PageArgs::new(first, after, last, before).keyed_or(50)?;
+        let rows = events::history_of(state(ctx).db.conn(), "change", self.0.id, &page).await?;
         Ok(pagination::connection(&page, rows, |e| e.id, HistoryEntry))
     }
 }
@@ -400,24 +397,20 @@ pub struct ChangeQuery;
 #[Object]
 impl ChangeQuery {
     /// Changes, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn changes(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] status: Vec<ChangeStatus>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, Change>> {
         changes::require_reader(caller(ctx))?;
-        let page = pagination::page(first, after)?;
+        let page = PageArgs::new(first, after, last, before).keyed()?;
         let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
-        let rows = changes::list(
-            state(ctx).db.conn(),
-            &statuses,
-            page.after_id,
-            page.size + 1,
-        )
-        .await?;
+        let rows = changes::list(state(ctx).db.conn(), &statuses, &page).await?;
         Ok(pagination::connection(&page, rows, |c| c.id, Change))
     }
 

@@ -21,15 +21,21 @@ use crate::{
         },
         desk::require_admin,
         events,
-        tickets::commands,
+        tickets::{
+            commands,
+            queries::{self, TicketFilter},
+            types::Status,
+        },
     },
     error::{AppError, AppResult},
     graphql::{
         caller,
         catalog::Service,
         desk::{Group, Organization},
-        from_stored_name, ids, loaders, now, pagination, state, stored_name, ticket_scope,
-        tickets::{HistoryEntry, Ticket, TicketPayload},
+        from_stored_name, ids, loaders, now,
+        pagination::{self, PageArgs},
+        state, stored_name, ticket_scope,
+        tickets::{HistoryEntry, Ticket, TicketOrder, TicketPayload},
     },
 };
 
@@ -214,15 +220,49 @@ impl ConfigurationItem {
         let rows = loaders::children_of::<loaders::RelationshipsByItem, _>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(CiRelationship).collect())
     }
-    /// The open tickets about it that the caller may see, newest first.
-    async fn open_tickets(&self, ctx: &Context<'_>) -> AppResult<Vec<Ticket>> {
-        let scope = ticket_scope(ctx).await?;
-        let rows = loaders::children_of::<loaders::OpenTicketsByItem, _>(ctx, self.0.id).await?;
-        Ok(rows
-            .into_iter()
-            .filter(|row| scope.allows(row))
-            .map(Ticket)
-            .collect())
+    /// The open tickets about it that the caller may see, newest first unless
+    /// `orderBy` says otherwise.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn open_tickets(
+        &self,
+        ctx: &Context<'_>,
+        order_by: Option<TicketOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<Connection<String, Ticket>> {
+        let page = PageArgs::new(first, after, last, before);
+        let first_page = page.after.is_none() && page.before.is_none() && order_by.is_none();
+        if first_page {
+            // The first page of each item in a list comes from one batched load of
+            // their open tickets, checked against the caller's scope row by row.
+            let window = page.texts()?;
+            let scope = ticket_scope(ctx).await?;
+            let mut rows: Vec<_> =
+                loaders::children_of::<loaders::OpenTicketsByItem, _>(ctx, self.0.id)
+                    .await?
+                    .into_iter()
+                    .filter(|row| scope.allows(row))
+                    .collect();
+            if window.from_end {
+                rows.reverse();
+            }
+            rows.truncate(window.fetch() as usize);
+            let sort = TicketOrder::default().into_domain();
+            return Ok(pagination::connection_with(
+                &window,
+                rows,
+                |row| queries::cursor_of(row, sort),
+                Ticket,
+            ));
+        }
+        let filter = TicketFilter {
+            configuration_item_ids: vec![self.0.id],
+            statuses: Status::OPEN.to_vec(),
+            ..Default::default()
+        };
+        crate::graphql::tickets::ticket_page(ctx, filter, order_by, page).await
     }
     /// What suffers when it fails: every item that depends on it, transitively, with
     /// the shortest path; the business services among them; the catalog services they
@@ -268,16 +308,12 @@ impl ConfigurationItem {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, HistoryEntry>> {
-        let page = pagination::page(first.or(Some(50)), after)?;
-        let rows = events::history_of(
-            state(ctx).db.conn(),
-            "configuration_item",
-            self.0.id,
-            page.after_id,
-            page.size + 1,
-        )
-        .await?;
+        let page = PageArgs::new(first, after, last, before).keyed_or(50)?;
+        let rows = events::history_of(state(ctx).db.conn(), "configuration_item", self.0.id, &page)
+            .await?;
         Ok(pagination::connection(&page, rows, |e| e.id, HistoryEntry))
     }
 }
@@ -622,16 +658,18 @@ impl CmdbQuery {
     }
 
     /// Configuration items by name, filtered.
-    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn configuration_items(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] filter: ConfigurationItemFilter,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, ConfigurationItem>> {
         cmdb::require_reader(caller(ctx))?;
-        let page = pagination::page(first, after)?;
+        let page = PageArgs::new(first, after, last, before).keyed()?;
         let filter = ItemFilter {
             class_id: ids::decode_opt(filter.class_id, "CiClass", "filter.classId")?,
             status: filter.status.map(stored_name),
@@ -644,7 +682,7 @@ impl CmdbQuery {
             search: filter.search,
             attribute: filter.attribute.map(|a| (a.name, a.value)),
         };
-        let rows = cmdb::list(state(ctx).db.conn(), &filter, page.after_id, page.size + 1).await?;
+        let rows = cmdb::list(state(ctx).db.conn(), &filter, &page).await?;
         prime_relations(ctx, &rows).await?;
         Ok(pagination::connection(
             &page,

@@ -1,6 +1,8 @@
 //! How the desk is organised: organizations, groups, categories, routing rules, settings.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{
+    Context, ID, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
+};
 use chrono::{DateTime, Utc};
 use entity::{assignment_rule, category, group, organization};
 use sea_orm::{EntityTrait, QueryOrder};
@@ -14,7 +16,9 @@ use crate::{
     },
     error::{AppError, AppResult},
     graphql::{
-        caller, ids, loaders, now, state,
+        caller, ids, loaders, now,
+        pagination::{self, PageArgs},
+        state,
         tickets::{Priority, TicketKind},
         users::User,
     },
@@ -79,17 +83,19 @@ impl Group {
             None => Ok(None),
         }
     }
-    async fn members(&self, ctx: &Context<'_>) -> AppResult<Vec<User>> {
-        let ids = desk::members(state(ctx).db.conn(), self.0.id).await?;
-        let mut users = ctx
-            .data_unchecked::<loaders::Users>()
-            .load_many(ids.iter().copied())
-            .await?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| users.remove(id))
-            .map(User)
-            .collect())
+    /// The people in the group, in the order they were first seen.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> AppResult<Connection<String, User>> {
+        let page = PageArgs::new(first, after, last, before).keyed()?;
+        let rows = desk::members(state(ctx).db.conn(), self.0.id, &page).await?;
+        Ok(pagination::connection(&page, rows, |row| row.id, User))
     }
 }
 

@@ -11,8 +11,11 @@ use crate::{
     },
     error::{AppError, AppResult},
     graphql::{
-        caller, from_stored_name, ids, loaders, now, pagination, problems::Problem, state,
-        stored_name, ticket_scope, tickets::Ticket,
+        caller, from_stored_name, ids, loaders, now,
+        pagination::{self, PageArgs},
+        problems::Problem,
+        state, stored_name, ticket_scope,
+        tickets::Ticket,
     },
 };
 
@@ -234,25 +237,20 @@ impl KnowledgeQuery {
 
     /// Articles newest first, by status: the knowledge team's list. Requesters see the
     /// published public ones.
-    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn articles(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] status: Vec<ArticleStatus>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, Article>> {
         let reader = Reader::of(caller(ctx))?;
-        let page = pagination::page(first, after)?;
+        let page = PageArgs::new(first, after, last, before).keyed()?;
         let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
-        let rows = knowledge::list(
-            state(ctx).db.conn(),
-            reader,
-            &statuses,
-            page.after_id,
-            page.size + 1,
-        )
-        .await?;
+        let rows = knowledge::list(state(ctx).db.conn(), reader, &statuses, &page).await?;
         Ok(pagination::connection(&page, rows, |a| a.id, Article))
     }
 }

@@ -93,7 +93,7 @@ children!(
     RelationshipsByItem as ItemRelationships: ci_relationship::Model = crate::domain::cmdb::relationships_by_item
 );
 children!(
-    /// Each configuration item's open tickets.
+    /// Each configuration item's open tickets, all of them, for the first page of each.
     OpenTicketsByItem as ItemOpenTickets: ticket::Model = crate::domain::cmdb::open_tickets_by_item
 );
 children!(

@@ -19,7 +19,9 @@ use crate::{
         desk::Group,
         from_stored_name, ids,
         knowledge::Article,
-        loaders, now, pagination, state, stored_name, ticket_scope,
+        loaders, now,
+        pagination::{self, PageArgs},
+        state, stored_name, ticket_scope,
         tickets::{HistoryEntry, Priority, Ticket},
         users::User,
     },
@@ -110,16 +112,11 @@ impl Problem {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, HistoryEntry>> {
-        let page = pagination::page(first.or(Some(50)), after)?;
-        let rows = events::history_of(
-            state(ctx).db.conn(),
-            "problem",
-            self.0.id,
-            page.after_id,
-            page.size + 1,
-        )
-        .await?;
+        let page = PageArgs::new(first, after, last, before).keyed_or(50)?;
+        let rows = events::history_of(state(ctx).db.conn(), "problem", self.0.id, &page).await?;
         Ok(pagination::connection(&page, rows, |e| e.id, HistoryEntry))
     }
 }
@@ -228,24 +225,20 @@ pub struct ProblemQuery;
 #[Object]
 impl ProblemQuery {
     /// Problems, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn problems(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] status: Vec<ProblemStatus>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, Problem>> {
         problems::require_reader(caller(ctx))?;
-        let page = pagination::page(first, after)?;
+        let page = PageArgs::new(first, after, last, before).keyed()?;
         let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
-        let rows = problems::list(
-            state(ctx).db.conn(),
-            &statuses,
-            page.after_id,
-            page.size + 1,
-        )
-        .await?;
+        let rows = problems::list(state(ctx).db.conn(), &statuses, &page).await?;
         Ok(pagination::connection(&page, rows, |p| p.id, Problem))
     }
 

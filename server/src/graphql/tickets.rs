@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject,
-    connection::{Connection, Edge},
+    connection::Connection,
     dataloader::{DataLoader, HashMapCache, Loader},
 };
 use chrono::{DateTime, Utc};
@@ -20,7 +20,9 @@ use crate::{
     graphql::{
         caller,
         desk::{Category, Group, Organization},
-        ids, loaders, now, pagination, state, ticket_scope,
+        ids, loaders, now,
+        pagination::{self, PageArgs},
+        state, ticket_scope,
         users::User,
     },
 };
@@ -281,23 +283,18 @@ impl Ticket {
         self.0.version
     }
     /// Comments oldest first. Requesters see public ones only.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn comments(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, Comment>> {
         let scope = ticket_scope(ctx).await?;
-        let page = pagination::page(first, after)?;
-        let rows = queries::comments(
-            state(ctx).db.conn(),
-            scope,
-            self.0.id,
-            page.after_id,
-            page.size + 1,
-        )
-        .await?;
+        let page = PageArgs::new(first, after, last, before).keyed()?;
+        let rows = queries::comments(state(ctx).db.conn(), scope, self.0.id, &page).await?;
         Ok(pagination::connection(&page, rows, |c| c.id, Comment))
     }
     /// Every change, oldest first: who changed which field from what to what, and when.
@@ -307,17 +304,12 @@ impl Ticket {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, HistoryEntry>> {
         let scope = ticket_scope(ctx).await?;
-        let page = pagination::page(first.or(Some(50)), after)?;
-        let rows = queries::history(
-            state(ctx).db.conn(),
-            scope,
-            self.0.id,
-            page.after_id,
-            page.size + 1,
-        )
-        .await?;
+        let page = PageArgs::new(first, after, last, before).keyed_or(50)?;
+        let rows = queries::history(state(ctx).db.conn(), scope, self.0.id, &page).await?;
         Ok(pagination::connection(&page, rows, |e| e.id, HistoryEntry))
     }
 }
@@ -465,6 +457,8 @@ pub struct TicketFilterInput {
     pub updated_before: Option<DateTime<Utc>>,
     /// Words that must all appear in the title, description or comments (case-insensitive).
     pub text: Option<String>,
+    /// Only tickets about any of these configuration items.
+    pub configuration_item_id: Option<Vec<ID>>,
 }
 
 fn decode_all(values: Option<Vec<ID>>, type_name: &str, field: &str) -> AppResult<Vec<i64>> {
@@ -501,6 +495,11 @@ impl TicketFilterInput {
             unassigned: self.unassigned,
             requester_ids: decode_all(self.requester_id, "User", "requesterId")?,
             organization_ids: decode_all(self.organization_id, "Organization", "organizationId")?,
+            configuration_item_ids: decode_all(
+                self.configuration_item_id,
+                "ConfigurationItem",
+                "configurationItemId",
+            )?,
             category_id: ids::decode_opt(self.category_id, "Category", "categoryId")?,
             created_after: maybe_instant("createdAfter", self.created_after)?,
             created_before: maybe_instant("createdBefore", self.created_before)?,
@@ -536,7 +535,7 @@ pub struct TicketOrder {
 }
 
 impl TicketOrder {
-    fn into_domain(self) -> Sort {
+    pub fn into_domain(self) -> Sort {
         Sort {
             field: match self.field {
                 TicketOrderField::Created => SortField::Created,
@@ -672,34 +671,24 @@ where
     Ok(())
 }
 
-async fn ticket_page(
+/// A page of the tickets `filter` selects that the caller may see, in `order`.
+pub async fn ticket_page(
     ctx: &Context<'_>,
     filter: TicketFilter,
     order: Option<TicketOrder>,
-    first: Option<i32>,
-    after: Option<String>,
+    page: PageArgs,
 ) -> AppResult<Connection<String, Ticket>> {
     let scope = ticket_scope(ctx).await?;
     let sort = order.unwrap_or_default().into_domain();
-    let size = pagination::page(first, None)?.size;
-    let mut rows = queries::list(
-        state(ctx).db.conn(),
-        scope,
-        &filter,
-        sort,
-        after.as_deref(),
-        size + 1,
-    )
-    .await?;
-    let has_next = rows.len() as u64 > size;
-    rows.truncate(size as usize);
+    let window = page.texts()?;
+    let rows = queries::list(state(ctx).db.conn(), scope, &filter, sort, &window).await?;
     prime_relations(ctx, &rows).await?;
-    let mut connection = Connection::new(after.is_some(), has_next);
-    connection.edges.extend(
-        rows.into_iter()
-            .map(|row| Edge::new(queries::cursor_of(&row, sort), Ticket(row))),
-    );
-    Ok(connection)
+    Ok(pagination::connection_with(
+        &window,
+        rows,
+        |row| queries::cursor_of(row, sort),
+        Ticket,
+    ))
 }
 
 #[derive(Default)]
@@ -708,7 +697,7 @@ pub struct TicketQuery;
 #[Object]
 impl TicketQuery {
     /// Tickets the caller may see, filtered and sorted, a page at a time.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn tickets(
         &self,
         ctx: &Context<'_>,
@@ -716,13 +705,21 @@ impl TicketQuery {
         order_by: Option<TicketOrder>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, Ticket>> {
         let filter = filter.unwrap_or_default().into_domain()?;
-        ticket_page(ctx, filter, order_by, first, after).await
+        ticket_page(
+            ctx,
+            filter,
+            order_by,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// The caller's own requests.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn my_tickets(
         &self,
         ctx: &Context<'_>,
@@ -730,6 +727,8 @@ impl TicketQuery {
         order_by: Option<TicketOrder>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, Ticket>> {
         let me = caller(ctx).person()?.user_id;
         let filter = TicketFilter {
@@ -741,7 +740,13 @@ impl TicketQuery {
                 .collect(),
             ..Default::default()
         };
-        ticket_page(ctx, filter, order_by, first, after).await
+        ticket_page(
+            ctx,
+            filter,
+            order_by,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// A ticket by its number, e.g. INC0001234.

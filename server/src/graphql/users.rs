@@ -1,13 +1,17 @@
 use async_graphql::{Context, ID, Object, connection::Connection};
 use chrono::{DateTime, Utc};
 use entity::user;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::EntityTrait;
 
 use crate::{
     auth::{Caller, Role, Scope},
-    domain::users::{groups_of, may_see_details, roles_of},
+    domain::users::{self, groups_of, may_see_details, roles_of},
     error::{AppError, AppResult},
-    graphql::{caller, ids, pagination, state},
+    graphql::{
+        caller, ids,
+        pagination::{self, PageArgs},
+        state,
+    },
 };
 
 /// A person known to Switchboard from the tokens they have signed in with. Anyone who
@@ -101,22 +105,18 @@ pub struct UserQuery;
 #[Object]
 impl UserQuery {
     /// Everyone who has signed in, oldest first. Agents and above, or `users:read`.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn users(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> AppResult<Connection<String, User>> {
         caller(ctx).require_role_or_scope(Role::Agent, Scope::UsersRead)?;
-        let page = pagination::page(first, after)?;
-        let mut query = user::Entity::find()
-            .order_by_asc(user::Column::Id)
-            .limit(page.size + 1);
-        if let Some(after_id) = page.after_id {
-            query = query.filter(user::Column::Id.gt(after_id));
-        }
-        let rows = query.all(state(ctx).db.conn()).await?;
+        let page = PageArgs::new(first, after, last, before).keyed()?;
+        let rows = users::list(state(ctx).db.conn(), &page).await?;
         Ok(pagination::connection(&page, rows, |row| row.id, User))
     }
 }

@@ -24,6 +24,7 @@ use super::{
     events::{self, Actor, NewEvent, change as field_change},
     lookup::{newest_first, referenced},
     numbers,
+    page::Window,
     workflow::Machine,
 };
 use crate::domain::input::{one_of, text};
@@ -885,19 +886,10 @@ pub async fn votes_by_change(
 pub async fn list(
     conn: &impl ConnectionTrait,
     statuses: &[String],
-    after_id: Option<i64>,
-    limit: u64,
+    window: &Window,
 ) -> AppResult<Vec<change::Model>> {
     let columns = (change::Column::Id, change::Column::Status);
-    newest_first(
-        conn,
-        change::Entity::find(),
-        columns,
-        statuses,
-        after_id,
-        limit,
-    )
-    .await
+    newest_first(conn, change::Entity::find(), columns, statuses, window).await
 }
 
 /// The changes touching each of a page of configuration items, newest first.

@@ -15,7 +15,7 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, Order, QueryFilter,
     QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
@@ -25,6 +25,7 @@ use self::attributes::{AttributeDefinition, check_definitions, check_values, ind
 use super::{
     events::{self, Actor, NewEvent, change},
     lookup::referenced,
+    page::Window,
     tickets::types::Status,
 };
 use crate::domain::input::{one_of, text};
@@ -686,12 +687,11 @@ pub struct ItemFilter {
     pub attribute: Option<(String, String)>,
 }
 
-/// A page of items ordered by name, after the item `after_id`.
+/// A page of the items, a list by name, in fetch order.
 pub async fn list(
     conn: &impl ConnectionTrait,
     filter: &ItemFilter,
-    after_id: Option<i64>,
-    limit: u64,
+    window: &Window,
 ) -> AppResult<Vec<ci::Model>> {
     let mut query = ci::Entity::find();
     if let Some(class) = filter.class_id {
@@ -731,29 +731,73 @@ pub async fn list(
             ),
         );
     }
-    if let Some(after_id) = after_id {
-        let after = ci::Entity::find_by_id(after_id)
+    // The list runs by name, then id; a cursor is an item's id, its name read back.
+    let bound = |id: i64, argument: &'static str| async move {
+        ci::Entity::find_by_id(id)
             .one(conn)
             .await?
-            .ok_or_else(|| {
-                AppError::bad_input("after", "that item is gone: start the list again")
-            })?;
-        query = query.filter(
-            Condition::any()
-                .add(ci::Column::NameLower.gt(after.name_lower.clone()))
-                .add(
-                    Condition::all()
-                        .add(ci::Column::NameLower.eq(after.name_lower))
-                        .add(ci::Column::Id.gt(after.id)),
-                ),
-        );
+            .ok_or_else(|| AppError::bad_input(argument, "that item is gone: start the list again"))
+    };
+    let past = |item: ci::Model, upward: bool| {
+        let (name, id) = if upward {
+            (
+                ci::Column::NameLower.gt(item.name_lower.clone()),
+                ci::Column::Id.gt(item.id),
+            )
+        } else {
+            (
+                ci::Column::NameLower.lt(item.name_lower.clone()),
+                ci::Column::Id.lt(item.id),
+            )
+        };
+        Condition::any().add(name).add(
+            Condition::all()
+                .add(ci::Column::NameLower.eq(item.name_lower))
+                .add(id),
+        )
+    };
+    if let Some(after) = window.after {
+        query = query.filter(past(bound(after, "after").await?, true));
     }
+    if let Some(before) = window.before {
+        query = query.filter(past(bound(before, "before").await?, false));
+    }
+    let order = window.fetch_order(Order::Asc);
     Ok(query
-        .order_by_asc(ci::Column::NameLower)
-        .order_by_asc(ci::Column::Id)
-        .limit(limit)
+        .order_by(ci::Column::NameLower, order.clone())
+        .order_by(ci::Column::Id, order)
+        .limit(window.fetch())
         .all(conn)
         .await?)
+}
+
+/// Each item's open tickets, newest first, for a page of items.
+pub async fn open_tickets_by_item(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<ticket::Model>>> {
+    let links = ticket_configuration_item::Entity::find()
+        .filter(ticket_configuration_item::Column::ConfigurationItemId.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?;
+    let tickets: HashMap<i64, ticket::Model> = open_tickets_about(conn, ids)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let mut by_item: HashMap<i64, Vec<ticket::Model>> = HashMap::new();
+    for link in links {
+        if let Some(ticket) = tickets.get(&link.ticket_id) {
+            by_item
+                .entry(link.configuration_item_id)
+                .or_default()
+                .push(ticket.clone());
+        }
+    }
+    for list in by_item.values_mut() {
+        list.sort_by_key(|t| std::cmp::Reverse(t.id));
+    }
+    Ok(by_item)
 }
 
 /// The open tickets about any of `ids`, newest first.
@@ -799,35 +843,6 @@ pub async fn relationships_by_item(
                 by_item.entry(end).or_default().push(edge.clone());
             }
         }
-    }
-    Ok(by_item)
-}
-
-/// Each item's open tickets, newest first, for a page of items.
-pub async fn open_tickets_by_item(
-    conn: &impl ConnectionTrait,
-    ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<ticket::Model>>> {
-    let links = ticket_configuration_item::Entity::find()
-        .filter(ticket_configuration_item::Column::ConfigurationItemId.is_in(ids.iter().copied()))
-        .all(conn)
-        .await?;
-    let tickets: HashMap<i64, ticket::Model> = open_tickets_about(conn, ids)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
-    let mut by_item: HashMap<i64, Vec<ticket::Model>> = HashMap::new();
-    for link in links {
-        if let Some(ticket) = tickets.get(&link.ticket_id) {
-            by_item
-                .entry(link.configuration_item_id)
-                .or_default()
-                .push(ticket.clone());
-        }
-    }
-    for list in by_item.values_mut() {
-        list.sort_by_key(|t| std::cmp::Reverse(t.id));
     }
     Ok(by_item)
 }

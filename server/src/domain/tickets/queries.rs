@@ -2,7 +2,7 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use entity::{category, comment, event, ticket};
+use entity::{category, comment, event, ticket, ticket_configuration_item};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect,
@@ -14,7 +14,10 @@ use super::{
     types::{Kind, Status},
     visibility::Scope,
 };
-use crate::error::{AppError, AppResult};
+use crate::{
+    domain::page::Window,
+    error::{AppError, AppResult},
+};
 
 pub const MAX_SEARCH_WORDS: usize = 10;
 
@@ -36,6 +39,8 @@ pub struct TicketFilter {
     pub updated_before: Option<DateTime<Utc>>,
     /// Words that must all appear in the title, description or comments.
     pub text: Option<String>,
+    /// Tickets about any of these configuration items.
+    pub configuration_item_ids: Vec<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -71,11 +76,11 @@ pub fn cursor_of(row: &ticket::Model, sort: Sort) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).expect("cursors serialize"))
 }
 
-fn parse_cursor(text: &str, sort: Sort) -> AppResult<Cursor> {
+fn parse_cursor(text: &str, sort: Sort, argument: &str) -> AppResult<Cursor> {
     let bad = || {
         AppError::bad_input(
-            "after",
-            "not a cursor from this list and order: pass an endCursor you were given",
+            argument,
+            "not a cursor from this list and order: pass a startCursor or endCursor you were given",
         )
     };
     let cursor: Cursor = URL_SAFE_NO_PAD
@@ -150,6 +155,20 @@ async fn condition(
     if let Some(category_id) = filter.category_id {
         all = all.add(ticket::Column::CategoryId.is_in(category_subtree(conn, category_id).await?));
     }
+    if !filter.configuration_item_ids.is_empty() {
+        all = all.add(
+            ticket::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(ticket_configuration_item::Column::TicketId)
+                    .from(ticket_configuration_item::Entity)
+                    .and_where(
+                        ticket_configuration_item::Column::ConfigurationItemId
+                            .is_in(filter.configuration_item_ids.clone()),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
     if let Some(at) = filter.created_after {
         all = all.add(ticket::Column::CreatedAt.gte(at));
     }
@@ -189,52 +208,28 @@ pub async fn list(
     scope: &Scope,
     filter: &TicketFilter,
     sort: Sort,
-    after: Option<&str>,
-    limit: u64,
+    window: &Window<String>,
 ) -> AppResult<Vec<ticket::Model>> {
     let mut query = ticket::Entity::find().filter(condition(conn, scope, filter).await?);
-    let order = if sort.descending {
+    if let Some(after) = &window.after {
+        query = query.filter(beyond(
+            parse_cursor(after, sort, "after")?,
+            sort,
+            sort.descending,
+        ));
+    }
+    if let Some(before) = &window.before {
+        query = query.filter(beyond(
+            parse_cursor(before, sort, "before")?,
+            sort,
+            !sort.descending,
+        ));
+    }
+    let order = window.fetch_order(if sort.descending {
         Order::Desc
     } else {
         Order::Asc
-    };
-    // Strictly past the cursor in sort order, the id breaking ties: new rows never shift
-    // the pages a client is walking through.
-    let past = |column: ticket::Column, value: sea_orm::Value, id: i64| {
-        let (beyond, equal_then_id) = if sort.descending {
-            (
-                Expr::col(column).lt(value.clone()),
-                ticket::Column::Id.lt(id),
-            )
-        } else {
-            (
-                Expr::col(column).gt(value.clone()),
-                ticket::Column::Id.gt(id),
-            )
-        };
-        Condition::any().add(beyond).add(
-            Condition::all()
-                .add(Expr::col(column).eq(value))
-                .add(equal_then_id),
-        )
-    };
-    if let Some(after) = after {
-        let cursor = parse_cursor(after, sort)?;
-        query = query.filter(match sort.field {
-            SortField::Created if sort.descending => {
-                Condition::all().add(ticket::Column::Id.lt(cursor.id))
-            }
-            SortField::Created => Condition::all().add(ticket::Column::Id.gt(cursor.id)),
-            SortField::Updated => past(
-                ticket::Column::UpdatedAt,
-                cursor.updated_at.into(),
-                cursor.id,
-            ),
-            SortField::Priority => {
-                past(ticket::Column::Priority, cursor.priority.into(), cursor.id)
-            }
-        });
-    }
+    });
     query = match sort.field {
         // Ids grow with creation: ordering by id is ordering by creation, on one index.
         SortField::Created => query,
@@ -243,9 +238,39 @@ pub async fn list(
     };
     Ok(query
         .order_by(ticket::Column::Id, order)
-        .limit(limit)
+        .limit(window.fetch())
         .all(conn)
         .await?)
+}
+
+/// The rows strictly past `cursor` walking the sort key down (`descending`) or up, the id
+/// breaking ties: new rows never shift the pages a client is walking through. `after`
+/// walks in the list's direction, `before` against it.
+fn beyond(cursor: Cursor, sort: Sort, descending: bool) -> Condition {
+    let past = |column: ticket::Column, value: sea_orm::Value| {
+        let (beyond, equal_then_id) = if descending {
+            (
+                Expr::col(column).lt(value.clone()),
+                ticket::Column::Id.lt(cursor.id),
+            )
+        } else {
+            (
+                Expr::col(column).gt(value.clone()),
+                ticket::Column::Id.gt(cursor.id),
+            )
+        };
+        Condition::any().add(beyond).add(
+            Condition::all()
+                .add(Expr::col(column).eq(value))
+                .add(equal_then_id),
+        )
+    };
+    match sort.field {
+        SortField::Created if descending => Condition::all().add(ticket::Column::Id.lt(cursor.id)),
+        SortField::Created => Condition::all().add(ticket::Column::Id.gt(cursor.id)),
+        SortField::Updated => past(ticket::Column::UpdatedAt, cursor.updated_at.into()),
+        SortField::Priority => past(ticket::Column::Priority, cursor.priority.into()),
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -308,13 +333,12 @@ pub async fn by_id(
     )
 }
 
-/// The ticket's comments, oldest first; internal notes only for those who may see them.
+/// A page of the ticket's comments, a list oldest first, in fetch order; internal notes only for those who may see them.
 pub async fn comments(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     ticket_id: i64,
-    after_id: Option<i64>,
-    limit: u64,
+    window: &Window,
 ) -> AppResult<Vec<comment::Model>> {
     let mut query = comment::Entity::find().filter(comment::Column::TicketId.eq(ticket_id));
     // Checked here, not left to whoever reached the ticket: a ticket reached through an
@@ -325,23 +349,19 @@ pub async fn comments(
     if !scope.sees_internal() {
         query = query.filter(comment::Column::Internal.eq(false));
     }
-    if let Some(after_id) = after_id {
-        query = query.filter(comment::Column::Id.gt(after_id));
-    }
-    Ok(query
-        .order_by_asc(comment::Column::Id)
-        .limit(limit)
+    Ok(window
+        .apply(query, comment::Column::Id, Order::Asc)
         .all(conn)
         .await?)
 }
 
-/// Everything that happened to the ticket, oldest first, from the event log.
+/// A page of everything that happened to the ticket, a list oldest first from the event
+/// log, in fetch order.
 pub async fn history(
     conn: &impl ConnectionTrait,
     scope: &Scope,
     ticket_id: i64,
-    after_id: Option<i64>,
-    limit: u64,
+    window: &Window,
 ) -> AppResult<Vec<event::Model>> {
     let mut query = event::Entity::find()
         .filter(event::Column::EntityType.eq("ticket"))
@@ -352,12 +372,8 @@ pub async fn history(
     if !scope.sees_internal() {
         query = query.filter(event::Column::Internal.eq(false));
     }
-    if let Some(after_id) = after_id {
-        query = query.filter(event::Column::Id.gt(after_id));
-    }
-    Ok(query
-        .order_by_asc(event::Column::Id)
-        .limit(limit)
+    Ok(window
+        .apply(query, event::Column::Id, Order::Asc)
         .all(conn)
         .await?)
 }
