@@ -11,6 +11,7 @@ use crate::{
     config::{Config, JwtKeyConfig},
     db::Db,
     domain, events, graphql, http, jobs,
+    metrics::Metrics,
 };
 
 /// Everything a request handler needs; cheap to clone.
@@ -23,6 +24,8 @@ pub struct AppState {
     pub clock: SharedClock,
     /// This replica's share of the live pipeline: subscriptions listen here.
     pub hub: Arc<events::Hub>,
+    /// What /metrics reports, recorded where the work happens.
+    pub metrics: Arc<Metrics>,
     /// WebSocket connections held per person or token on this replica.
     pub ws_seats: Arc<http::ws::Seats>,
     /// Flips to true when the server begins to shut down; long-lived sockets watch it.
@@ -106,7 +109,8 @@ pub async fn start_with_clock(
         .transpose()
         .context("cannot use REDIS_URL")?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let hub = events::Hub::start(db.clone())
+    let metrics = Arc::new(Metrics::new(db.clone()));
+    let hub = events::Hub::start(db.clone(), metrics.clone())
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the event hub: {e}"))?;
     let bus = match &redis {
@@ -117,9 +121,16 @@ pub async fn start_with_clock(
         None => events::relay::Bus::InProcess,
     };
     events::hub::spawn(hub.clone(), redis.clone(), shutdown_rx.clone());
-    events::relay::spawn(db.clone(), bus, hub.clone(), shutdown_rx.clone());
+    events::relay::spawn(
+        db.clone(),
+        bus,
+        hub.clone(),
+        metrics.clone(),
+        shutdown_rx.clone(),
+    );
     let state = AppState {
         hub,
+        metrics,
         ws_seats: Arc::default(),
         auth: Arc::new(Authenticator::new(db.clone(), verifier)),
         config: Arc::new(config),
@@ -128,7 +139,12 @@ pub async fn start_with_clock(
         clock,
         shutting_down: shutdown_rx.clone(),
     };
-    domain::sla::engine::spawn(state.db.clone(), state.clock.clone(), shutdown_rx.clone());
+    domain::sla::engine::spawn(
+        state.db.clone(),
+        state.clock.clone(),
+        state.metrics.sla_engine_lag.clone(),
+        shutdown_rx.clone(),
+    );
     jobs::spawn_auto_close(
         state.db.clone(),
         state.clock.clone(),

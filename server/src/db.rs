@@ -10,6 +10,7 @@ use std::{
 };
 
 use migration::{Migrator, MigratorTrait};
+use prometheus_client::metrics::{counter::Counter, gauge::Gauge};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -44,7 +45,16 @@ const MIGRATION_LOCK: i64 = 0x5357_4954_4348;
 pub struct Db {
     conn: DatabaseConnection,
     /// SQL statements run so far, for /metrics: what "no N+1" is checked against.
-    statements: Arc<AtomicU64>,
+    statements: Counter,
+    /// Write transactions asked for and not yet begun.
+    writes_waiting: Gauge,
+}
+
+/// The pool's connections as of now.
+pub struct PoolStatus {
+    pub max: u32,
+    pub in_use: u32,
+    pub idle: u32,
 }
 
 impl Db {
@@ -84,17 +94,52 @@ impl Db {
             }
         };
         let mut conn = conn;
-        let statements = Arc::new(AtomicU64::new(0));
+        let statements = Counter::default();
         let counter = statements.clone();
         conn.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::Relaxed);
+            counter.inc();
             let _ = REQUEST_STATEMENTS.try_with(|request| request.fetch_add(1, Ordering::Relaxed));
         });
-        Ok(Db { conn, statements })
+        Ok(Db {
+            conn,
+            statements,
+            writes_waiting: Gauge::default(),
+        })
     }
 
-    pub fn statements_run(&self) -> u64 {
-        self.statements.load(Ordering::Relaxed)
+    pub fn statements_counter(&self) -> Counter {
+        self.statements.clone()
+    }
+
+    pub fn writes_waiting(&self) -> Gauge {
+        self.writes_waiting.clone()
+    }
+
+    pub fn pool_status(&self) -> PoolStatus {
+        let (max, size, idle) = match self.conn.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (
+                    pool.options().get_max_connections(),
+                    pool.size(),
+                    pool.num_idle(),
+                )
+            }
+            _ => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (
+                    pool.options().get_max_connections(),
+                    pool.size(),
+                    pool.num_idle(),
+                )
+            }
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+        PoolStatus {
+            max,
+            in_use: size - idle,
+            idle,
+        }
     }
 
     pub fn conn(&self) -> &DatabaseConnection {
@@ -118,6 +163,7 @@ impl Db {
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes would fail
     /// at once with "database is locked" when another writer got there first.
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let _waiting = crate::metrics::Held::new(&self.writes_waiting);
         self.conn
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),

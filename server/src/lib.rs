@@ -16,6 +16,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
 pub mod telemetry;
 
 pub use app::{RunningServer, start};

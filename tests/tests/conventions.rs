@@ -1,10 +1,13 @@
 //! The clients people already have, on first contact: Relay and codegen sending one
 //! named operation without `operationName`, urql sending named queries by GET, GraphiQL
 //! and codegen introspecting under the default limits, Relay's unique ids and nullable
-//! `node`, and a legacy subscriptions client told clearly why it cannot connect.
+//! `node`, a legacy subscriptions client told clearly why it cannot connect, and an
+//! operator scraping `/metrics` with a Prometheus parser.
+
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use switchboard_tests::{Backend, TestServer};
+use switchboard_tests::{Backend, TestServer, ws::WsClient};
 
 /// The introspection query GraphiQL, graphql-codegen and graphql-inspector send
 /// (graphql-js `getIntrospectionQuery()` with descriptions, as of graphql 16).
@@ -214,4 +217,140 @@ async fn graphiql_is_served_whole_from_the_binary() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+/// The scrape as Prometheus reads it.
+async fn scrape(server: &TestServer) -> prometheus_parse::Scrape {
+    let response = server
+        .http()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let kind = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
+    let text = response.text().await.unwrap();
+    let lines = text.lines().map(|line| Ok(line.to_string()));
+    prometheus_parse::Scrape::parse(lines).expect("the scrape parses as Prometheus text")
+}
+
+/// The value of the one sample named `metric` whose labels include `labels`; for a
+/// histogram, how many observations it counted.
+fn sample(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
+    let found: Vec<_> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == metric)
+        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .collect();
+    assert_eq!(found.len(), 1, "one {metric} with {labels:?}: {found:?}");
+    match &found[0].value {
+        prometheus_parse::Value::Counter(v)
+        | prometheus_parse::Value::Gauge(v)
+        | prometheus_parse::Value::Untyped(v) => *v,
+        prometheus_parse::Value::Histogram(buckets) => buckets
+            .iter()
+            .find(|b| b.less_than.is_infinite())
+            .map(|b| b.count)
+            .expect("a +Inf bucket"),
+        other => panic!("{metric} is {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_errors_and_open_sockets() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let desk = server.desk().await;
+    let named = [
+        ("route", "/graphql"),
+        ("operation_type", "query"),
+        ("operation_name", "DeskCheck"),
+    ];
+    let duration = "switchboard_http_request_duration_seconds";
+
+    let before = scrape(&server).await;
+    assert!(
+        before
+            .samples
+            .iter()
+            .all(|s| s.metric != duration || s.labels.get("operation_name") != Some("DeskCheck"))
+    );
+    server
+        .must(
+            &desk.manager.token,
+            "query DeskCheck { viewer { name } }",
+            Value::Null,
+        )
+        .await;
+    let refused = server
+        .gql(Some(&desk.manager.token), "{ viewer {", Value::Null)
+        .await;
+    assert_eq!(refused.error_code(), "GRAPHQL_PARSE_FAILED");
+
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &desk.agents[0].token).await;
+    ws.subscribe(
+        "q",
+        "subscription($g: ID!) { queueChanged(groupId: $g) { kind } }",
+        json!({ "g": desk.network_group_id }),
+    )
+    .await;
+    // An event reaches the subscriber: relayed, passed on by the hub.
+    let input = json!({ "kind": "INCIDENT", "title": "Scraped", "groupId": desk.network_group_id });
+    server
+        .must(
+            &desk.agents[0].token,
+            switchboard_tests::desk::CREATE,
+            json!({ "input": input }),
+        )
+        .await;
+    assert_eq!(ws.next_message().await["type"], "next");
+
+    let after = scrape(&server).await;
+    assert_eq!(
+        sample(&after, duration, &named),
+        1.0,
+        "the named query was timed"
+    );
+    let parse_errors = |scrape: &prometheus_parse::Scrape| {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == "switchboard_graphql_errors_total")
+            .filter(|s| s.labels.get("code") == Some("GRAPHQL_PARSE_FAILED"))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                _ => 0.0,
+            })
+            .sum::<f64>()
+    };
+    assert_eq!(parse_errors(&after) - parse_errors(&before), 1.0);
+    assert_eq!(
+        sample(&after, "switchboard_websocket_connections", &[]),
+        1.0
+    );
+    assert_eq!(sample(&after, "switchboard_subscriptions", &[]), 1.0);
+    assert!(sample(&after, "switchboard_sql_statements_total", &[]) > 0.0);
+    assert!(sample(&after, "switchboard_db_pool_max_connections", &[]) >= 1.0);
+    assert!(
+        sample(&after, "switchboard_hub_last_sequence", &[]) >= 1.0,
+        "the desk's set-up made events"
+    );
+
+    // The socket closed, the gauges come down.
+    drop(ws);
+    let mut open = 1.0;
+    for _ in 0..100 {
+        let now = scrape(&server).await;
+        open = sample(&now, "switchboard_websocket_connections", &[])
+            + sample(&now, "switchboard_subscriptions", &[]);
+        if open == 0.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(open, 0.0, "a closed socket is still counted");
 }

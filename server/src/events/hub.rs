@@ -4,25 +4,27 @@
 
 use std::{sync::Arc, time::Duration};
 
+use chrono::Utc;
 use entity::event;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::{Mutex, broadcast, watch};
 
 use super::{CHANNEL, Envelope, Shared};
-use crate::{db::Db, error::AppResult};
+use crate::{db::Db, error::AppResult, metrics::Metrics};
 
 /// Events a subscriber may be behind before it is told to resume with `after`.
 const SUBSCRIBER_BUFFER: usize = 1024;
 
 pub struct Hub {
     db: Db,
+    metrics: Arc<Metrics>,
     sender: broadcast::Sender<Shared>,
     /// The last sequence number passed on.
     last: Mutex<i64>,
 }
 
 impl Hub {
-    pub async fn start(db: Db) -> AppResult<Arc<Hub>> {
+    pub async fn start(db: Db, metrics: Arc<Metrics>) -> AppResult<Arc<Hub>> {
         let last: Option<i64> = event::Entity::find()
             .select_only()
             .column_as(event::Column::Seq.max(), "max")
@@ -30,8 +32,10 @@ impl Hub {
             .one(db.conn())
             .await?
             .flatten();
+        metrics.hub_last_seq.set(last.unwrap_or(0));
         Ok(Arc::new(Hub {
             db,
+            metrics,
             sender: broadcast::channel(SUBSCRIBER_BUFFER).0,
             last: Mutex::new(last.unwrap_or(0)),
         }))
@@ -60,8 +64,16 @@ impl Hub {
             }
         }
         *last = envelope.seq;
+        self.passed_on(&envelope);
         let _ = self.sender.send(Arc::new(envelope));
         Ok(())
+    }
+
+    /// Notes, for /metrics, how far the hub has got and how long the event took to come.
+    fn passed_on(&self, envelope: &Envelope) {
+        self.metrics.hub_last_seq.set(envelope.seq);
+        let waited = (Utc::now() - envelope.at).num_milliseconds().max(0) as f64 / 1000.0;
+        self.metrics.hub_lag.set(waited);
     }
 
     /// Passes on whatever the log has beyond what was passed on.
@@ -89,6 +101,7 @@ impl Hub {
                     return Ok(());
                 }
                 *last = envelope.seq;
+                self.passed_on(&envelope);
                 let _ = self.sender.send(Arc::new(envelope));
             }
             if count < 500 {
@@ -120,7 +133,11 @@ pub fn spawn(hub: Arc<Hub>, redis: Option<redis::Client>, stopping: watch::Recei
     let mut stop = stopping;
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
+        let mut first = true;
         loop {
+            if !std::mem::take(&mut first) {
+                hub.metrics.redis_reconnects.inc();
+            }
             let listen = listen(&hub, &client);
             tokio::select! {
                 result = listen => {

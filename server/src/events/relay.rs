@@ -4,6 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use chrono::{DateTime, Utc};
 use entity::{event, relay_state};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
@@ -15,6 +16,7 @@ use super::{CHANNEL, Envelope, Hub};
 use crate::{
     db::Db,
     error::{AppError, AppResult},
+    metrics::Metrics,
 };
 
 const BATCH: u64 = 1000;
@@ -70,8 +72,19 @@ impl Bus {
     }
 }
 
-/// One round: number what is new, publish what is unpublished. Returns how many it published.
-pub async fn relay_once(db: &Db, bus: &mut Bus, hub: &Hub) -> AppResult<usize> {
+/// What one round of the relay did.
+#[derive(Default)]
+pub struct Round {
+    /// Events published to the bus.
+    pub published: usize,
+    /// Events found unpublished and left so (the bus is down), at most one batch.
+    pub left: usize,
+    /// When the oldest event found unpublished was committed.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+/// One round: number what is new, publish what is unpublished.
+pub async fn relay_once(db: &Db, bus: &mut Bus, hub: &Hub) -> AppResult<Round> {
     let txn = db.begin_write().await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         let row = txn
@@ -82,7 +95,7 @@ pub async fn relay_once(db: &Db, bus: &mut Bus, hub: &Hub) -> AppResult<usize> {
             .await?
             .ok_or_else(|| AppError::Internal("no answer to the relay lock".into()))?;
         if !row.try_get::<bool>("", "locked")? {
-            return Ok(0); // Another replica relays.
+            return Ok(Round::default()); // Another replica relays.
         }
     }
     let state = relay_state::Entity::find_by_id(1)
@@ -142,10 +155,21 @@ pub async fn relay_once(db: &Db, bus: &mut Bus, hub: &Hub) -> AppResult<usize> {
             .await
             .map_err(AppError::Internal)?;
     }
-    Ok(published.map_or(0, |_| unpublished.len()))
+    let found = unpublished.len();
+    Ok(Round {
+        published: if published.is_some() { found } else { 0 },
+        left: if published.is_some() { 0 } else { found },
+        oldest: unpublished.first().map(|envelope| envelope.at),
+    })
 }
 
-pub fn spawn(db: Db, mut bus: Bus, hub: Arc<Hub>, mut stopping: watch::Receiver<bool>) {
+pub fn spawn(
+    db: Db,
+    mut bus: Bus,
+    hub: Arc<Hub>,
+    metrics: Arc<Metrics>,
+    mut stopping: watch::Receiver<bool>,
+) {
     tokio::spawn(async move {
         let mut pause = INTERVAL;
         loop {
@@ -154,7 +178,15 @@ pub fn spawn(db: Db, mut bus: Bus, hub: Arc<Hub>, mut stopping: watch::Receiver<
                 _ = stopping.wait_for(|s| *s) => return,
             }
             pause = match relay_once(&db, &mut bus, &hub).await {
-                Ok(_) => INTERVAL,
+                Ok(round) => {
+                    metrics.events_relayed.inc_by(round.published as u64);
+                    metrics.relay_backlog.set(round.left as i64);
+                    let waited = round.oldest.map_or(0.0, |at| {
+                        (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+                    });
+                    metrics.relay_lag.set(waited);
+                    INTERVAL
+                }
                 Err(error) => {
                     tracing::warn!(%error, "the event relay failed; retrying");
                     (pause * 2).min(Duration::from_secs(5))

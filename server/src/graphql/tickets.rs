@@ -694,6 +694,8 @@ pub async fn ticket_page(
 #[derive(Default)]
 pub struct TicketQuery;
 
+// A filter, an order and Relay's four paging arguments make eight with self and ctx.
+#[allow(clippy::too_many_arguments)]
 #[Object]
 impl TicketQuery {
     /// Tickets the caller may see, filtered and sorted, a page at a time.

@@ -91,25 +91,37 @@ pub fn record_operation(span: &tracing::Span, prepared: &Prepared) {
         OperationType::Subscription => "subscription",
     };
     span.record("operation_type", kind);
-    if let Some(name) = &prepared.request.operation_name {
-        let name: String = name.chars().take(100).collect();
+    let name = prepared
+        .request
+        .operation_name
+        .as_ref()
+        .map(|name| name.chars().take(100).collect::<String>());
+    if let Some(name) = &name {
         span.record("operation_name", name.as_str());
     }
+    super::observe::operation(kind, name.as_deref());
 }
 
-/// Notes the errors' codes (`extensions.code`) in the request's log line.
-pub fn record_errors(span: &tracing::Span, errors: &[ServerError]) {
-    let mut codes: Vec<String> = errors
+/// The errors' codes (`extensions.code`), one per error.
+pub fn error_codes(errors: &[ServerError]) -> Vec<String> {
+    errors
         .iter()
         .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
             Value::String(code) => Some(code.clone()),
             _ => None,
         })
-        .collect();
-    codes.sort();
-    codes.dedup();
-    if !codes.is_empty() {
-        span.record("error_codes", codes.join(",").as_str());
+        .collect()
+}
+
+/// Notes the errors' codes in the request's log line (once each) and its metrics.
+pub fn record_errors(span: &tracing::Span, errors: &[ServerError]) {
+    let codes = error_codes(errors);
+    super::observe::errors(&codes);
+    let mut distinct = codes;
+    distinct.sort();
+    distinct.dedup();
+    if !distinct.is_empty() {
+        span.record("error_codes", distinct.join(",").as_str());
     }
 }
 

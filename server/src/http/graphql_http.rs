@@ -226,10 +226,7 @@ async fn run(
     let span = tracing::Span::current();
     let prepared = match execute::prepare(request, &limits, request_id) {
         Ok(prepared) => prepared,
-        Err(error) => {
-            execute::record_errors(&span, std::slice::from_ref(&error));
-            return reply_error(media, request_error_status(media), error);
-        }
+        Err(error) => return reply_error(media, request_error_status(media), error),
     };
     execute::record_operation(&span, &prepared);
     match prepared.operation {
@@ -298,7 +295,9 @@ fn reply(media: Media, status: StatusCode, body: &impl serde::Serialize) -> Resp
     (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
 }
 
+/// Answers with one error, noted in the log line and the metrics like any other.
 fn reply_error(media: Media, status: StatusCode, error: ServerError) -> Response {
+    execute::record_errors(&tracing::Span::current(), std::slice::from_ref(&error));
     reply(media, status, &json!({ "errors": [error] }))
 }
 
@@ -325,9 +324,5 @@ fn not_acceptable(request_id: &str) -> Response {
         "BAD_REQUEST",
         request_id,
     );
-    reply(
-        Media::Json,
-        StatusCode::NOT_ACCEPTABLE,
-        &json!({ "errors": [error] }),
-    )
+    reply_error(Media::Json, StatusCode::NOT_ACCEPTABLE, error)
 }

@@ -53,19 +53,13 @@ fn describe(result: &Result<(), String>) -> serde_json::Value {
     }
 }
 
-/// Prometheus text: the counters an operator (and the statement-count test) reads.
+/// The OpenMetrics text Prometheus scrapes (see `crate::metrics`).
 pub async fn metrics(State(server): State<Server>) -> impl IntoResponse {
-    let body = format!(
-        "# HELP switchboard_sql_statements_total SQL statements executed by this process.\n\
-         # TYPE switchboard_sql_statements_total counter\n\
-         switchboard_sql_statements_total {}\n",
-        server.state.db.statements_run()
-    );
     (
         [(
             axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        body,
+        server.state.metrics.render(),
     )
 }

@@ -4,6 +4,7 @@ mod execute;
 mod graphiql;
 mod graphql_http;
 mod health;
+mod observe;
 pub mod ws;
 
 use std::time::Duration;
@@ -35,6 +36,7 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
     let limits = state.config.limits;
     let cors = cors_layer(&state.config.cors_origins);
     let request_id_header = HeaderName::from_static("x-request-id");
+    let server = Server { state, schema };
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .route("/graphql/ws", get(ws::upgrade))
@@ -42,7 +44,8 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .with_state(Server { state, schema })
+        .with_state(server.clone())
+        .layer(axum::middleware::from_fn_with_state(server, observe::layer))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id_header.clone()))

@@ -26,7 +26,10 @@ use tower_http::request_id::RequestId;
 use tracing::Instrument;
 
 use super::{Server, execute};
-use crate::auth::{Caller, Scope};
+use crate::{
+    auth::{Caller, Scope},
+    metrics::Held,
+};
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
@@ -159,6 +162,7 @@ impl Connection {
 
     async fn run(mut self, socket: WebSocket) {
         let opened = Instant::now();
+        let _open = Held::new(&self.server.state.metrics.websocket_connections);
         let (mut sink, mut incoming) = socket.split();
         let (out, mut outbox) = mpsc::channel::<Message>(OUTBOX);
         let writer = tokio::spawn(async move {
@@ -346,6 +350,7 @@ impl Connection {
                         "RATE_LIMITED",
                         &self.request_id,
                     );
+                    self.server.state.metrics.count_errors(["RATE_LIMITED"]);
                     let _ = out.try_send(text(
                         json!({ "type": "error", "id": id, "payload": [error] }),
                     ));
@@ -409,9 +414,16 @@ impl Connection {
         let span = tracing::Span::current();
         let task = tokio::spawn(
             async move {
+                // Counted while the task lives, however it ends (completed or aborted).
+                let _running = Held::new(&state.metrics.subscriptions);
+                let count_errors = |errors: &[async_graphql::ServerError]| {
+                    let codes = execute::error_codes(errors);
+                    state.metrics.count_errors(codes.iter().map(String::as_str));
+                };
                 let prepared = match execute::prepare(request, &limits, &request_id) {
                     Ok(prepared) => prepared,
                     Err(error) => {
+                        count_errors(std::slice::from_ref(&error));
                         let _ = out
                             .send(text(
                                 json!({ "type": "error", "id": id, "payload": [error] }),
@@ -434,6 +446,7 @@ impl Connection {
                 let mut first = true;
                 while let Some(response) = responses.next().await {
                     let (response, request_error) = execute::finish(response, &limits, &request_id);
+                    count_errors(&response.errors);
                     let fell_behind = response.errors.iter().any(|e| {
                         e.extensions
                             .as_ref()

@@ -21,6 +21,7 @@ use crate::{
         tickets::commands::snapshot,
     },
     error::AppResult,
+    metrics::Seconds,
 };
 
 /// How often the engine looks for due alerts: alerts go out within this of their instant.
@@ -29,22 +30,32 @@ pub const POLL: Duration = Duration::from_millis(250);
 /// Clocks handled per look; more wait for the next one, a quarter of a second later.
 const BATCH: u64 = 500;
 
-/// Sends every alert due at `now`. Returns how many this replica sent.
-pub async fn send_due(db: &Db, now: DateTime<Utc>) -> AppResult<usize> {
-    let due: Vec<i64> = sla_clock::Entity::find()
+/// What one look of the engine found and did.
+pub struct Sweep {
+    /// Alerts this replica sent.
+    pub sent: usize,
+    /// The instant of the oldest alert that was due: how late the engine is running.
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
+/// Sends every alert due at `now`.
+pub async fn send_due(db: &Db, now: DateTime<Utc>) -> AppResult<Sweep> {
+    let due: Vec<(i64, Option<DateTime<Utc>>)> = sla_clock::Entity::find()
         .select_only()
         .column(sla_clock::Column::Id)
+        .column(sla_clock::Column::NextAlertAt)
         .filter(sla_clock::Column::NextAlertAt.lte(now))
         .order_by_asc(sla_clock::Column::NextAlertAt)
         .limit(BATCH)
         .into_tuple()
         .all(db.conn())
         .await?;
+    let oldest_due = due.first().and_then(|(_, at)| *at);
     let mut sent = 0;
-    for clock_id in due {
+    for (clock_id, _) in due {
         sent += send_for_clock(db, clock_id, now).await?;
     }
-    Ok(sent)
+    Ok(Sweep { sent, oldest_due })
 }
 
 async fn send_for_clock(db: &Db, clock_id: i64, now: DateTime<Utc>) -> AppResult<usize> {
@@ -116,8 +127,9 @@ async fn send_for_clock(db: &Db, clock_id: i64, now: DateTime<Utc>) -> AppResult
     Ok(alerts.len())
 }
 
-/// Runs the engine until the server shuts down.
-pub fn spawn(db: Db, clock: SharedClock, mut stopping: watch::Receiver<bool>) {
+/// Runs the engine until the server shuts down, noting in `lag` how late the oldest
+/// due alert was at each look (for /metrics).
+pub fn spawn(db: Db, clock: SharedClock, lag: Seconds, mut stopping: watch::Receiver<bool>) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(POLL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -126,8 +138,16 @@ pub fn spawn(db: Db, clock: SharedClock, mut stopping: watch::Receiver<bool>) {
                 _ = ticker.tick() => {}
                 _ = stopping.wait_for(|s| *s) => return,
             }
-            if let Err(error) = send_due(&db, clock.now()).await {
-                tracing::warn!(%error, "the SLA engine could not send due alerts; trying again");
+            let now = clock.now();
+            match send_due(&db, now).await {
+                Ok(sweep) => {
+                    lag.set(sweep.oldest_due.map_or(0.0, |at| {
+                        (now - at).num_milliseconds().max(0) as f64 / 1000.0
+                    }));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the SLA engine could not send due alerts; trying again")
+                }
             }
         }
     });

@@ -1,0 +1,272 @@
+//! What an operator scrapes at `/metrics`, in the OpenMetrics text format that
+//! Prometheus reads, encoded by `prometheus-client`. One registry per server, so that
+//! servers sharing a process (the tests) keep their figures apart.
+//!
+//! Each figure is kept where the work happens (a counter bumped, a gauge set) except
+//! the database pool's, which are read from the pool when scraped.
+
+use std::{
+    collections::HashSet,
+    sync::{Mutex, atomic::AtomicU64},
+    time::Duration,
+};
+
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
+    registry::{Registry, Unit},
+};
+
+use crate::db::Db;
+
+/// Distinct operation names given their own series; later ones count as `other`, so a
+/// client inventing names cannot grow the scrape without bound.
+const MAX_OPERATION_NAMES: usize = 200;
+
+/// A gauge holding seconds.
+pub type Seconds = Gauge<f64, AtomicU64>;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// The route matched (`/graphql`, `/metrics`…), never the raw path.
+    pub route: String,
+    /// `query`, `mutation`, `subscription`, or empty when no operation was read.
+    pub operation_type: String,
+    /// The operation's name, empty when anonymous, `other` past the bound.
+    pub operation_name: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabels {
+    /// The error's `extensions.code`.
+    pub code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PoolLabels {
+    /// `in_use` or `idle`.
+    pub state: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    db: Db,
+    pub http_requests: Family<RequestLabels, Histogram>,
+    pub graphql_errors: Family<CodeLabels, Counter>,
+    pub websocket_connections: Gauge,
+    pub subscriptions: Gauge,
+    pub events_relayed: Counter,
+    /// Events committed that the relay has not published yet, as of its last round.
+    pub relay_backlog: Gauge,
+    /// How long the oldest event the relay found unpublished had waited, at its last round.
+    pub relay_lag: Seconds,
+    /// This replica's hub: the newest sequence number it passed on.
+    pub hub_last_seq: Gauge,
+    /// This replica's hub: from an event's commit to its arrival here, for the latest.
+    pub hub_lag: Seconds,
+    /// How late the oldest SLA alert still due was when the engine last looked.
+    pub sla_engine_lag: Seconds,
+    pub redis_reconnects: Counter,
+    db_pool: Family<PoolLabels, Gauge>,
+    db_pool_max: Gauge,
+    operation_names: Mutex<HashSet<String>>,
+}
+
+impl Metrics {
+    pub fn new(db: Db) -> Metrics {
+        let mut registry = Registry::with_prefix("switchboard");
+        let http_requests = Family::<RequestLabels, Histogram>::new_with_constructor(|| {
+            // 1 ms to about 16 s.
+            Histogram::new(exponential_buckets(0.001, 2.0, 15))
+        });
+        registry.register_with_unit(
+            "http_request_duration",
+            "Time to answer an HTTP request, by route and GraphQL operation",
+            Unit::Seconds,
+            http_requests.clone(),
+        );
+        let graphql_errors = Family::<CodeLabels, Counter>::default();
+        registry.register(
+            "graphql_errors",
+            "Errors sent to clients, over HTTP and WebSocket, by extensions.code",
+            graphql_errors.clone(),
+        );
+        registry.register(
+            "sql_statements",
+            "SQL statements executed by this process",
+            db.statements_counter(),
+        );
+        registry.register(
+            "db_write_transactions_waiting",
+            "Write transactions waiting to begin (for a connection, or SQLite's write lock)",
+            db.writes_waiting(),
+        );
+        let db_pool = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "db_pool_connections",
+            "Database connections open, by state, when scraped",
+            db_pool.clone(),
+        );
+        let db_pool_max = Gauge::default();
+        registry.register(
+            "db_pool_max_connections",
+            "The most connections the pool will open",
+            db_pool_max.clone(),
+        );
+        let websocket_connections = Gauge::default();
+        registry.register(
+            "websocket_connections",
+            "WebSocket connections open on this replica",
+            websocket_connections.clone(),
+        );
+        let subscriptions = Gauge::default();
+        registry.register(
+            "subscriptions",
+            "GraphQL subscriptions running on this replica",
+            subscriptions.clone(),
+        );
+        let events_relayed = Counter::default();
+        registry.register(
+            "events_relayed",
+            "Events this replica's relay published to the bus",
+            events_relayed.clone(),
+        );
+        let relay_backlog = Gauge::default();
+        registry.register(
+            "relay_backlog_events",
+            "Events committed but not yet published, as of the relay's last round",
+            relay_backlog.clone(),
+        );
+        let relay_lag = Seconds::default();
+        registry.register_with_unit(
+            "relay_lag",
+            "Age of the oldest unpublished event at the relay's last round",
+            Unit::Seconds,
+            relay_lag.clone(),
+        );
+        let hub_last_seq = Gauge::default();
+        registry.register(
+            "hub_last_sequence",
+            "The newest event sequence number this replica's hub passed to subscribers",
+            hub_last_seq.clone(),
+        );
+        let hub_lag = Seconds::default();
+        registry.register_with_unit(
+            "hub_lag",
+            "From the newest event's commit to its arrival at this replica's hub",
+            Unit::Seconds,
+            hub_lag.clone(),
+        );
+        let sla_engine_lag = Seconds::default();
+        registry.register_with_unit(
+            "sla_engine_lag",
+            "How late the oldest SLA alert still due was when the engine last looked (0 when none)",
+            Unit::Seconds,
+            sla_engine_lag.clone(),
+        );
+        let redis_reconnects = Counter::default();
+        registry.register(
+            "redis_reconnects",
+            "Times this replica's event listener lost Redis and subscribed again",
+            redis_reconnects.clone(),
+        );
+        Metrics {
+            registry,
+            db,
+            http_requests,
+            graphql_errors,
+            websocket_connections,
+            subscriptions,
+            events_relayed,
+            relay_backlog,
+            relay_lag,
+            hub_last_seq,
+            hub_lag,
+            sla_engine_lag,
+            redis_reconnects,
+            db_pool,
+            db_pool_max,
+            operation_names: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Times one HTTP request.
+    pub fn observe_request(
+        &self,
+        route: &str,
+        operation_type: &str,
+        operation_name: Option<&str>,
+        took: Duration,
+    ) {
+        let labels = RequestLabels {
+            route: route.to_string(),
+            operation_type: operation_type.to_string(),
+            operation_name: operation_name.map_or_else(String::new, |n| self.bounded_name(n)),
+        };
+        self.http_requests
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+    }
+
+    /// Counts errors sent to a client, by code.
+    pub fn count_errors<'a>(&self, codes: impl IntoIterator<Item = &'a str>) {
+        for code in codes {
+            self.graphql_errors
+                .get_or_create(&CodeLabels {
+                    code: code.to_string(),
+                })
+                .inc();
+        }
+    }
+
+    fn bounded_name(&self, name: &str) -> String {
+        let name: String = name.chars().take(64).collect();
+        let mut known = self.operation_names.lock().expect("never poisoned");
+        if known.contains(&name) {
+            name
+        } else if known.len() < MAX_OPERATION_NAMES {
+            known.insert(name.clone());
+            name
+        } else {
+            "other".to_string()
+        }
+    }
+
+    /// The scrape: the pool read now, everything else as last recorded.
+    pub fn render(&self) -> String {
+        let pool = self.db.pool_status();
+        self.db_pool_max.set(i64::from(pool.max));
+        for (state, count) in [("in_use", pool.in_use), ("idle", pool.idle)] {
+            self.db_pool
+                .get_or_create(&PoolLabels {
+                    state: state.to_string(),
+                })
+                .set(count as i64);
+        }
+        let mut text = String::new();
+        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        text
+    }
+}
+
+/// Holds a gauge one higher while it lives: a connection or subscription counted from
+/// its start to whenever it ends, however it ends (aborted tasks included).
+pub struct Held(Gauge);
+
+impl Held {
+    pub fn new(gauge: &Gauge) -> Held {
+        gauge.inc();
+        Held(gauge.clone())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
