@@ -32,9 +32,10 @@ pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<String> {
 /// which SQLite would compare as text and get wrong.
 pub fn instant(
     field: &str,
-    value: chrono::DateTime<chrono::Utc>,
+    value: impl Into<chrono::DateTime<chrono::Utc>>,
 ) -> AppResult<chrono::DateTime<chrono::Utc>> {
     use chrono::Datelike;
+    let value = value.into();
     if (1..=9999).contains(&value.year()) {
         Ok(value)
     } else {
@@ -48,7 +49,7 @@ pub fn instant(
 /// [`instant`] for an optional value.
 pub fn maybe_instant(
     field: &str,
-    value: Option<chrono::DateTime<chrono::Utc>>,
+    value: Option<impl Into<chrono::DateTime<chrono::Utc>>>,
 ) -> AppResult<Option<chrono::DateTime<chrono::Utc>>> {
     value.map(|v| instant(field, v)).transpose()
 }

@@ -1,10 +1,11 @@
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, SimpleObject, Subscription, connection::Connection,
 };
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::api_token;
 use futures::{Stream, StreamExt};
 
+use crate::graphql::instant::Instant;
 use crate::{
     auth::Role,
     domain::{
@@ -41,18 +42,18 @@ impl ApiToken {
             .map(|s| s.as_str().to_string())
             .collect()
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
-    async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.0.expires_at
+    async fn expires_at(&self) -> Option<Instant> {
+        self.0.expires_at.map(Instant)
     }
-    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.0.revoked_at
+    async fn revoked_at(&self) -> Option<Instant> {
+        self.0.revoked_at.map(Instant)
     }
     /// When the token was last used, to the minute.
-    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_used_at
+    async fn last_used_at(&self) -> Option<Instant> {
+        self.0.last_used_at.map(Instant)
     }
     /// Neither revoked nor expired.
     async fn active(&self) -> bool {
@@ -94,7 +95,7 @@ pub struct CreateApiTokenInput {
     /// Scopes such as `tickets:read`, `tickets:write`, `events:subscribe`.
     pub scopes: Vec<String>,
     /// When the token stops working; never, when absent.
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<Instant>,
 }
 
 #[derive(SimpleObject)]

@@ -1,10 +1,10 @@
 //! The service catalog: services, orderable items with their forms, orders and approvals.
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::{catalog_item, catalog_request, service};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::graphql::instant::Instant;
 use crate::{
     auth::Role,
     domain::{
@@ -254,8 +254,8 @@ impl CatalogRequest {
     async fn approval_state(&self) -> AppResult<ApprovalState> {
         from_stored_name(&self.0.approval_state)
     }
-    async fn decided_at(&self) -> Option<DateTime<Utc>> {
-        self.0.decided_at
+    async fn decided_at(&self) -> Option<Instant> {
+        self.0.decided_at.map(Instant)
     }
     /// The approver's comment.
     async fn decision_comment(&self) -> Option<&str> {

@@ -3,10 +3,10 @@
 use async_graphql::{
     Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
 };
-use chrono::{DateTime, Utc};
 use entity::{change, change_approval_policy, change_freeze, change_template, change_vote};
 use sea_orm::{EntityTrait, QueryOrder};
 
+use crate::graphql::instant::Instant;
 use crate::{
     auth::Role,
     domain::input::{instant, maybe_instant},
@@ -108,11 +108,11 @@ impl Change {
     async fn test_plan(&self) -> &str {
         &self.0.test_plan
     }
-    async fn planned_start(&self) -> Option<DateTime<Utc>> {
-        self.0.planned_start
+    async fn planned_start(&self) -> Option<Instant> {
+        self.0.planned_start.map(Instant)
     }
-    async fn planned_end(&self) -> Option<DateTime<Utc>> {
-        self.0.planned_end
+    async fn planned_end(&self) -> Option<Instant> {
+        self.0.planned_end.map(Instant)
     }
     /// Once assessed.
     async fn risk(&self) -> AppResult<Option<RiskGrade>> {
@@ -195,11 +195,11 @@ impl Change {
     async fn review(&self) -> Option<&str> {
         self.0.review.as_deref()
     }
-    async fn closed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.closed_at
+    async fn closed_at(&self) -> Option<Instant> {
+        self.0.closed_at.map(Instant)
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     async fn version(&self) -> i32 {
         self.0.version
@@ -249,8 +249,8 @@ impl ChangeVote {
     async fn comment(&self) -> &str {
         &self.0.comment
     }
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
 }
 
@@ -357,11 +357,11 @@ impl ChangeFreeze {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn starts_at(&self) -> DateTime<Utc> {
-        self.0.starts_at
+    async fn starts_at(&self) -> Instant {
+        Instant(self.0.starts_at)
     }
-    async fn ends_at(&self) -> DateTime<Utc> {
-        self.0.ends_at
+    async fn ends_at(&self) -> Instant {
+        Instant(self.0.ends_at)
     }
 }
 
@@ -419,8 +419,8 @@ impl ChangeQuery {
     async fn change_calendar(
         &self,
         ctx: &Context<'_>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Instant,
+        to: Instant,
     ) -> AppResult<Vec<CalendarEntry>> {
         changes::require_reader(caller(ctx))?;
         let (from, to) = (instant("from", from)?, instant("to", to)?);
@@ -450,8 +450,8 @@ impl ChangeQuery {
     async fn change_report(
         &self,
         ctx: &Context<'_>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Instant,
+        to: Instant,
     ) -> AppResult<ChangeReport> {
         caller(ctx).require_role(Role::Manager)?;
         let (from, to) = (instant("from", from)?, instant("to", to)?);
@@ -511,8 +511,8 @@ pub struct CreateChangeInput {
     pub implementation_plan: Option<String>,
     pub rollback_plan: Option<String>,
     pub test_plan: Option<String>,
-    pub planned_start: Option<DateTime<Utc>>,
-    pub planned_end: Option<DateTime<Utc>>,
+    pub planned_start: Option<Instant>,
+    pub planned_end: Option<Instant>,
     #[graphql(default)]
     pub configuration_item_ids: Vec<ID>,
     pub group_id: Option<ID>,
@@ -529,8 +529,8 @@ pub struct UpdateChangeInput {
     pub implementation_plan: Option<String>,
     pub rollback_plan: Option<String>,
     pub test_plan: Option<String>,
-    pub planned_start: MaybeUndefined<DateTime<Utc>>,
-    pub planned_end: MaybeUndefined<DateTime<Utc>>,
+    pub planned_start: MaybeUndefined<Instant>,
+    pub planned_end: MaybeUndefined<Instant>,
     /// The whole set.
     pub configuration_item_ids: Option<Vec<ID>>,
     pub group_id: MaybeUndefined<ID>,
@@ -604,8 +604,8 @@ pub struct SaveChangeApprovalPolicyInput {
 pub struct SaveChangeFreezeInput {
     pub id: Option<ID>,
     pub name: String,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+    pub starts_at: Instant,
+    pub ends_at: Instant,
 }
 
 #[derive(SimpleObject)]

@@ -6,11 +6,11 @@ use async_graphql::{
     Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject,
     connection::Connection,
 };
-use chrono::{DateTime, Utc};
 use entity::{ci_class, ci_relationship, configuration_item as ci, relationship_type};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Map, Value};
 
+use crate::graphql::instant::Instant;
 use crate::{
     domain::{
         cmdb::{
@@ -209,11 +209,11 @@ impl ConfigurationItem {
     async fn version(&self) -> i32 {
         self.0.version
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
     /// Its relationships, both ways.
     async fn relationships(&self, ctx: &Context<'_>) -> AppResult<Vec<CiRelationship>> {
@@ -348,8 +348,8 @@ impl CiRelationship {
     async fn target(&self, ctx: &Context<'_>) -> AppResult<ConfigurationItem> {
         item(ctx, self.0.target_id).await
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
 }
 

@@ -3,10 +3,10 @@
 use async_graphql::{
     Context, ID, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
 };
-use chrono::{DateTime, Utc};
 use entity::{assignment_rule, category, group, organization};
 use sea_orm::{EntityTrait, QueryOrder};
 
+use crate::graphql::instant::Instant;
 use crate::{
     auth::Role,
     domain::{
@@ -39,8 +39,8 @@ impl Organization {
     async fn requesters_see_all_tickets(&self) -> bool {
         self.0.requesters_see_all_tickets
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
 }
 

@@ -1,9 +1,9 @@
 //! Knowledge: articles, their versions, search and suggestions.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, connection::Connection};
-use chrono::{DateTime, Utc};
 use entity::{article, article_version};
 
+use crate::graphql::instant::Instant;
 use crate::{
     domain::{
         knowledge::{self, ArticleFields, Reader},
@@ -123,8 +123,8 @@ impl Article {
     async fn helpful_no(&self) -> i32 {
         self.0.helpful_no
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
     /// Send it back with an edit; a stale one gets CONFLICT.
     async fn version(&self) -> i32 {
@@ -175,8 +175,8 @@ impl ArticleVersion {
     async fn body(&self) -> &str {
         &self.0.body
     }
-    async fn published_at(&self) -> DateTime<Utc> {
-        self.0.published_at
+    async fn published_at(&self) -> Instant {
+        Instant(self.0.published_at)
     }
     /// Who could read this version: the visibility it was published with.
     async fn visibility(&self) -> AppResult<ArticleVisibility> {

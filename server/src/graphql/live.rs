@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::sync::{broadcast::error::RecvError, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
+use crate::graphql::instant::Instant;
 use crate::{
     domain::tickets::{queries, visibility::Scope},
     error::{AppError, AppResult},
@@ -129,8 +130,8 @@ impl TicketEvent {
     async fn action(&self) -> &str {
         &self.0.topic
     }
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+    async fn at(&self) -> Instant {
+        Instant(self.0.at)
     }
     async fn actor_name(&self) -> &str {
         &self.0.actor_name
@@ -260,12 +261,12 @@ impl SlaAlert {
         self.0.0.payload["percent"].as_i64()
     }
     /// The exact instant the threshold was reached.
-    async fn instant(&self) -> Option<DateTime<Utc>> {
-        instant_in(&self.0.0.payload["instant"])
+    async fn instant(&self) -> Option<Instant> {
+        instant_in(&self.0.0.payload["instant"]).map(Instant)
     }
     /// When the clock is due, as of the alert: count down to it.
-    async fn due_at(&self) -> Option<DateTime<Utc>> {
-        instant_in(&self.0.0.payload["dueAt"])
+    async fn due_at(&self) -> Option<Instant> {
+        instant_in(&self.0.0.payload["dueAt"]).map(Instant)
     }
     async fn remaining_seconds(&self) -> Option<i64> {
         self.0.0.payload["remainingSeconds"].as_i64()

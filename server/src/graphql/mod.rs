@@ -6,6 +6,7 @@ pub mod changes;
 pub mod cmdb;
 pub mod desk;
 pub mod ids;
+pub mod instant;
 pub mod knowledge;
 pub mod live;
 pub mod loaders;
@@ -88,7 +89,10 @@ pub fn build_schema(limits: &Limits, state: Option<AppState>) -> AppSchema {
 /// The public contract, exactly as `schema.graphql` holds it.
 pub fn sdl() -> String {
     let schema = build_schema(&crate::config::Config::default_limits(), None);
-    format!("{}\n", schema.sdl().trim_end())
+    // With `@specifiedBy`, as introspection shows it: the contract says which format a
+    // custom scalar follows.
+    let options = async_graphql::SDLExportOptions::new().include_specified_by();
+    format!("{}\n", schema.sdl_with_options(options).trim_end())
 }
 
 pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {

@@ -4,9 +4,9 @@
 use async_graphql::{
     Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
 };
-use chrono::{DateTime, Utc};
 use entity::{problem, problem_candidate};
 
+use crate::graphql::instant::Instant;
 use crate::{
     domain::{
         events, knowledge,
@@ -73,17 +73,17 @@ impl Problem {
     async fn assignee(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         loaders::user(ctx, self.0.assignee_id).await
     }
-    async fn known_error_at(&self) -> Option<DateTime<Utc>> {
-        self.0.known_error_at
+    async fn known_error_at(&self) -> Option<Instant> {
+        self.0.known_error_at.map(Instant)
     }
-    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
-        self.0.resolved_at
+    async fn resolved_at(&self) -> Option<Instant> {
+        self.0.resolved_at.map(Instant)
     }
-    async fn closed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.closed_at
+    async fn closed_at(&self) -> Option<Instant> {
+        self.0.closed_at.map(Instant)
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     async fn version(&self) -> i32 {
         self.0.version
@@ -209,8 +209,8 @@ impl ProblemCandidate {
         let rows = problems::visible_tickets(state(ctx).db.conn(), scope, &ids).await?;
         Ok(rows.into_iter().map(Ticket).collect())
     }
-    async fn detected_at(&self) -> DateTime<Utc> {
-        self.0.detected_at
+    async fn detected_at(&self) -> Instant {
+        Instant(self.0.detected_at)
     }
 }
 

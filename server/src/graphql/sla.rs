@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use entity::{calendar, sla_clock, sla_clock_segment, sla_policy};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::graphql::instant::Instant;
 use crate::{
     auth::Role,
     db::Db,
@@ -146,19 +147,19 @@ impl SlaClock {
         self.row.target_seconds - self.elapsed.num_seconds()
     }
     /// When it falls due, while it runs.
-    async fn due_at(&self) -> Option<DateTime<Utc>> {
-        self.row.due_at
+    async fn due_at(&self) -> Option<Instant> {
+        self.row.due_at.map(Instant)
     }
     /// The next instant its state changes (an alert, the calendar opening or closing):
     /// a dashboard counts down to it instead of polling.
-    async fn next_change_at(&self) -> Option<DateTime<Utc>> {
-        self.next_change
+    async fn next_change_at(&self) -> Option<Instant> {
+        self.next_change.map(Instant)
     }
-    async fn breached_at(&self) -> Option<DateTime<Utc>> {
-        self.row.breached_at
+    async fn breached_at(&self) -> Option<Instant> {
+        self.row.breached_at.map(Instant)
     }
-    async fn stopped_at(&self) -> Option<DateTime<Utc>> {
-        self.row.stopped_at
+    async fn stopped_at(&self) -> Option<Instant> {
+        self.row.stopped_at.map(Instant)
     }
     /// The ledger: when it ran, when it was paused, and why.
     async fn segments(&self, ctx: &Context<'_>) -> AppResult<Vec<SlaClockSegment>> {
@@ -172,8 +173,8 @@ impl SlaClock {
             .map(|s| SlaClockSegment {
                 running: s.state == clocks::RUNNING,
                 reason: s.reason,
-                started_at: s.started_at,
-                ended_at: s.ended_at,
+                started_at: Instant(s.started_at),
+                ended_at: s.ended_at.map(Instant),
             })
             .collect())
     }
@@ -184,8 +185,8 @@ pub struct SlaClockSegment {
     /// Running (true) or paused (false).
     pub running: bool,
     pub reason: String,
-    pub started_at: DateTime<Utc>,
-    pub ended_at: Option<DateTime<Utc>>,
+    pub started_at: Instant,
+    pub ended_at: Option<Instant>,
 }
 
 /// Business hours: weekly spans in a time zone, less holidays.
@@ -411,9 +412,9 @@ impl SlaMutation {
 #[derive(InputObject, Default)]
 pub struct SlaReportInput {
     /// Tickets created from this instant…
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<Instant>,
     /// …up to (not including) this one.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<Instant>,
     pub service_id: Option<ID>,
     pub priority: Option<Priority>,
     pub group_id: Option<ID>,
@@ -456,8 +457,8 @@ impl SlaBreach {
             SlaMetric::Resolution
         }
     }
-    async fn breached_at(&self) -> DateTime<Utc> {
-        self.0.breached_at
+    async fn breached_at(&self) -> Instant {
+        Instant(self.0.breached_at)
     }
     async fn ticket(
         &self,

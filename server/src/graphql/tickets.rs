@@ -5,10 +5,10 @@ use async_graphql::{
     connection::Connection,
     dataloader::{DataLoader, HashMapCache, Loader},
 };
-use chrono::{DateTime, Utc};
 use entity::{comment, event, ticket};
 use serde_json::Value;
 
+use crate::graphql::instant::Instant;
 use crate::{
     domain::input::maybe_instant,
     domain::tickets::{
@@ -196,24 +196,24 @@ impl Ticket {
         self.0.escalation_level
     }
     /// When the group's manager was last flagged (hierarchical escalation).
-    async fn manager_flagged_at(&self) -> Option<DateTime<Utc>> {
-        self.0.manager_flagged_at
+    async fn manager_flagged_at(&self) -> Option<Instant> {
+        self.0.manager_flagged_at.map(Instant)
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
     /// The first public comment by the desk: the response SLAs measure.
-    async fn first_response_at(&self) -> Option<DateTime<Utc>> {
-        self.0.first_response_at
+    async fn first_response_at(&self) -> Option<Instant> {
+        self.0.first_response_at.map(Instant)
     }
-    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
-        self.0.resolved_at
+    async fn resolved_at(&self) -> Option<Instant> {
+        self.0.resolved_at.map(Instant)
     }
-    async fn closed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.closed_at
+    async fn closed_at(&self) -> Option<Instant> {
+        self.0.closed_at.map(Instant)
     }
     /// For an order from the catalog: the item, the answers and the approval.
     async fn catalog_request(
@@ -349,8 +349,8 @@ impl Comment {
             .await
             .map(|u| u.map(User))
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
 }
 
@@ -400,8 +400,8 @@ impl HistoryEntry {
     async fn action(&self) -> &str {
         &self.0.topic
     }
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// Who did it: a person, an API token, or Switchboard itself.
     async fn actor_name(&self) -> &str {
@@ -451,10 +451,10 @@ pub struct TicketFilterInput {
     pub organization_id: Option<Vec<ID>>,
     /// This category and the ones below it.
     pub category_id: Option<ID>,
-    pub created_after: Option<DateTime<Utc>>,
-    pub created_before: Option<DateTime<Utc>>,
-    pub updated_after: Option<DateTime<Utc>>,
-    pub updated_before: Option<DateTime<Utc>>,
+    pub created_after: Option<Instant>,
+    pub created_before: Option<Instant>,
+    pub updated_after: Option<Instant>,
+    pub updated_before: Option<Instant>,
     /// Words that must all appear in the title, description or comments (case-insensitive).
     pub text: Option<String>,
     /// Only tickets about any of these configuration items.

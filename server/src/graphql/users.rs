@@ -1,8 +1,8 @@
 use async_graphql::{Context, ID, Object, connection::Connection};
-use chrono::{DateTime, Utc};
 use entity::user;
 use sea_orm::EntityTrait;
 
+use crate::graphql::instant::Instant;
 use crate::{
     auth::{Caller, Role, Scope},
     domain::users::{self, groups_of, may_see_details, roles_of},
@@ -72,11 +72,11 @@ impl User {
     async fn available(&self, ctx: &Context<'_>) -> Option<bool> {
         self.details(ctx).map(|u| u.available)
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
 }
 

@@ -1,6 +1,6 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
+use crate::graphql::instant::Instant;
 use crate::{
     auth::{Caller, Role, not_signed_in},
     error::AppResult,
@@ -34,7 +34,7 @@ pub struct Viewer {
     /// An API token's scopes; empty for a person.
     pub scopes: Vec<String>,
     /// When the credential stops being accepted.
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -55,7 +55,7 @@ impl ViewerQuery {
                 roles: person.roles.clone(),
                 groups: person.groups.clone(),
                 scopes: vec![],
-                expires_at: Some(person.expires_at),
+                expires_at: Some(Instant(person.expires_at)),
             }),
             Caller::Partner(partner) => Ok(Viewer {
                 id: ids::encode("Viewer:ApiToken", partner.token_id),
@@ -70,7 +70,7 @@ impl ViewerQuery {
                     .iter()
                     .map(|s| s.as_str().to_string())
                     .collect(),
-                expires_at: partner.expires_at,
+                expires_at: partner.expires_at.map(Instant),
             }),
         }
     }
