@@ -354,3 +354,80 @@ async fn metrics_count_requests_errors_and_open_sockets() {
     }
     assert_eq!(open, 0.0, "a closed socket is still counted");
 }
+
+/// Every type, field, argument, input field and enum value a client can see has a
+/// description for the person building a frontend (the built-in scalars and the
+/// introspection types describe themselves).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_schema_element_is_described() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let reply = server.gql(None, INTROSPECTION, Value::Null).await;
+    let described = |value: &Value| {
+        value["description"]
+            .as_str()
+            .is_some_and(|d| !d.trim().is_empty())
+    };
+    let mut missing = Vec::new();
+    for ty in reply.data()["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        // The introspection types, and the scalars the GraphQL spec itself defines.
+        if name.starts_with("__") || ["ID", "String", "Int", "Float", "Boolean"].contains(&name) {
+            continue;
+        }
+        if !described(ty) {
+            missing.push(name.to_string());
+        }
+        let fields = ty["fields"].as_array().into_iter().flatten();
+        for field in fields
+            .clone()
+            .chain(ty["inputFields"].as_array().into_iter().flatten())
+        {
+            if !described(field) {
+                missing.push(format!("{name}.{}", field["name"].as_str().unwrap()));
+            }
+        }
+        for field in fields {
+            for arg in field["args"].as_array().into_iter().flatten() {
+                if !described(arg) {
+                    missing.push(format!(
+                        "{name}.{}({})",
+                        field["name"].as_str().unwrap(),
+                        arg["name"].as_str().unwrap()
+                    ));
+                }
+            }
+        }
+        for value in ty["enumValues"].as_array().into_iter().flatten() {
+            if !described(value) {
+                missing.push(format!("{name}.{}", value["name"].as_str().unwrap()));
+            }
+        }
+    }
+    // The custom scalar says which format it follows, as `@specifiedBy` does in the SDL.
+    let date_time = server
+        .gql(
+            None,
+            "{ __type(name: \"DateTime\") { specifiedByURL description } }",
+            Value::Null,
+        )
+        .await;
+    let date_time = &date_time.data()["__type"];
+    assert!(
+        date_time["specifiedByURL"]
+            .as_str()
+            .unwrap()
+            .contains("rfc3339")
+    );
+    assert!(
+        date_time["description"]
+            .as_str()
+            .unwrap()
+            .contains("RFC 3339")
+    );
+    assert!(
+        missing.is_empty(),
+        "{} schema elements have no description:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+}

@@ -10,11 +10,16 @@ pub use authenticator::Authenticator;
 
 use crate::error::{AppError, AppResult};
 
+/// What a person may do, from their token's roles. Each role includes the ones before.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, async_graphql::Enum)]
 pub enum Role {
+    /// Raises and follows their own tickets.
     Requester,
+    /// Works tickets in their groups' queues.
     Agent,
+    /// Sees every queue and the reports; approves.
     Manager,
+    /// Configures the desk: groups, rules, SLAs, catalog, CMDB, tokens.
     Admin,
 }
 

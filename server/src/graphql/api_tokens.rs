@@ -1,6 +1,4 @@
-use async_graphql::{
-    Context, Enum, ID, InputObject, Object, SimpleObject, Subscription, connection::Connection,
-};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::Utc;
 use entity::api_token;
 use futures::{Stream, StreamExt};
@@ -15,7 +13,7 @@ use crate::{
     error::AppResult,
     graphql::{
         caller, ids,
-        pagination::{self, PageArgs},
+        pagination::{self, Page, PageArgs},
         state,
     },
 };
@@ -24,11 +22,16 @@ use crate::{
 #[derive(Clone)]
 pub struct ApiToken(pub api_token::Model);
 
+/// A credential for a partner system: a name, scopes and an expiry. Its secret is shown
+/// once, when it is created.
 #[Object]
 impl ApiToken {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("ApiToken", self.0.id)
     }
+    /// What the token is for, e.g. "Monitoring bridge".
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -36,18 +39,22 @@ impl ApiToken {
     async fn prefix(&self) -> &str {
         &self.0.prefix
     }
+    /// What the token may do, e.g. `tickets:write`, `events:subscribe`.
     async fn scopes(&self) -> Vec<String> {
         scopes_of(&self.0)
             .iter()
             .map(|s| s.as_str().to_string())
             .collect()
     }
+    /// When it was created.
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
+    /// When the token stops working; null if it never expires.
     async fn expires_at(&self) -> Option<Instant> {
         self.0.expires_at.map(Instant)
     }
+    /// When an admin revoked it; null while it works.
     async fn revoked_at(&self) -> Option<Instant> {
         self.0.revoked_at.map(Instant)
     }
@@ -76,11 +83,19 @@ impl ApiTokenQuery {
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, ApiToken>> {
+    ) -> AppResult<Page<ApiToken>> {
         caller(ctx).require_role(Role::Admin)?;
         let page = PageArgs::new(first, after, last, before).keyed()?;
         let rows = api_tokens::list(&state(ctx).db, &page).await?;
@@ -88,6 +103,7 @@ impl ApiTokenQuery {
     }
 }
 
+/// What `createApiToken` takes.
 #[derive(InputObject)]
 pub struct CreateApiTokenInput {
     /// What the token is for, e.g. "Monitoring bridge".
@@ -98,20 +114,26 @@ pub struct CreateApiTokenInput {
     pub expires_at: Option<Instant>,
 }
 
+/// What `createApiToken` returns: the token, and its secret, shown only this once.
 #[derive(SimpleObject)]
 pub struct CreateApiTokenPayload {
+    /// The api token as it is after the change.
     pub api_token: ApiToken,
     /// The secret to give the partner system. Shown now and never again.
     pub secret: String,
 }
 
+/// What `revokeApiToken` takes.
 #[derive(InputObject)]
 pub struct RevokeApiTokenInput {
+    /// The token's id.
     pub id: ID,
 }
 
+/// What `revokeApiToken` returns: the token, revoked.
 #[derive(SimpleObject)]
 pub struct RevokeApiTokenPayload {
+    /// The api token as it is after the change.
     pub api_token: ApiToken,
 }
 
@@ -124,6 +146,7 @@ impl ApiTokenMutation {
     async fn create_api_token(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: CreateApiTokenInput,
     ) -> AppResult<CreateApiTokenPayload> {
         let admin = caller(ctx).require_role(Role::Admin)?;
@@ -149,6 +172,7 @@ impl ApiTokenMutation {
     async fn revoke_api_token(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: RevokeApiTokenInput,
     ) -> AppResult<RevokeApiTokenPayload> {
         caller(ctx).require_role(Role::Admin)?;
@@ -161,15 +185,21 @@ impl ApiTokenMutation {
     }
 }
 
+/// What happened to an API token.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ApiTokenChangeKind {
+    /// A new token was issued.
     Created,
+    /// The token was revoked and stops working at once.
     Revoked,
 }
 
+/// An API token created or revoked, as `apiTokenChanged` reports it to admins.
 #[derive(SimpleObject, Clone)]
 pub struct ApiTokenChange {
+    /// Whether it was created or revoked.
     pub kind: ApiTokenChangeKind,
+    /// The token as it is now.
     pub api_token: ApiToken,
     /// The event's place in the log.
     pub seq: i64,
@@ -184,6 +214,7 @@ impl ApiTokenSubscription {
     async fn api_token_changed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<i64>,
     ) -> async_graphql::Result<impl Stream<Item = AppResult<ApiTokenChange>> + use<>> {
         caller(ctx).require_role(Role::Admin)?;

@@ -21,21 +21,31 @@ use crate::{
     },
 };
 
+/// The lifecycle of a service.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceLifecycle {
+    /// Planned, not yet delivered.
     Pipeline,
+    /// Delivered now.
     Live,
+    /// No longer delivered.
     Retired,
 }
 
+/// How much the business depends on a service.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum Criticality {
+    /// Little harm without it.
     Low,
+    /// Some harm without it.
     Medium,
+    /// Serious harm without it.
     High,
+    /// The business stops without it.
     Critical,
 }
 
+/// Whether ordering a catalog item needs someone's approval first.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum Approval {
     /// Orders go straight to fulfillment.
@@ -46,14 +56,21 @@ pub enum Approval {
     Group,
 }
 
+/// The kind of answer an order-form question takes.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "VariableKind")]
 pub enum CatalogVariableKind {
+    /// Free text.
     Text,
+    /// A number, within `max` if set.
     Number,
+    /// One of the listed choices.
     Choice,
+    /// Any number of the listed choices.
     MultiChoice,
+    /// A date, YYYY-MM-DD.
     Date,
+    /// Yes or no.
     Boolean,
     /// A person, by their User id.
     User,
@@ -62,23 +79,31 @@ pub enum CatalogVariableKind {
 /// A service the desk offers.
 pub struct Service(pub service::Model);
 
+/// A service the organization delivers, in the catalog and in the CMDB.
 #[Object]
 impl Service {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("Service", self.0.id)
     }
+    /// The service's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What it provides.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// A grouping for the catalog, e.g. "Workplace".
     async fn category(&self) -> &str {
         &self.0.category
     }
+    /// Whether it is planned, live or retired.
     async fn lifecycle(&self) -> AppResult<ServiceLifecycle> {
         from_stored_name(&self.0.lifecycle)
     }
+    /// How much the business depends on it.
     async fn criticality(&self) -> AppResult<Criticality> {
         from_stored_name(&self.0.criticality)
     }
@@ -86,9 +111,11 @@ impl Service {
     async fn price(&self) -> &str {
         &self.0.price
     }
+    /// The group accountable for it.
     async fn owner_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
         loaders::group(ctx, self.0.owner_group_id).await
     }
+    /// The group that fixes it.
     async fn support_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
         loaders::group(ctx, self.0.support_group_id).await
     }
@@ -147,12 +174,16 @@ impl Service {
 pub struct CatalogVariable {
     /// The key of the answer.
     pub name: String,
+    /// The question as the requester reads it.
     pub label: String,
+    /// What kind of answer it takes.
     pub kind: CatalogVariableKind,
+    /// An order must answer it.
     #[graphql(default)]
     pub required: bool,
     /// Numbers: the smallest value; text: the fewest characters; multi-choice: the fewest picks.
     pub min: Option<f64>,
+    /// The largest number allowed, for NUMBER questions.
     pub max: Option<f64>,
     /// Text: a regular expression the whole answer must match.
     pub pattern: Option<String>,
@@ -194,53 +225,71 @@ impl From<CatalogVariable> for Variable {
 /// Something requesters order, with its form.
 pub struct CatalogItem(pub catalog_item::Model);
 
+/// Something requesters can order from the service catalog, with the questions the order
+/// form asks.
 #[Object]
 impl CatalogItem {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("CatalogItem", self.0.id)
     }
+    /// The name shown in the catalog.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What the requester gets, shown on the order form.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// Inactive items cannot be ordered.
     async fn active(&self) -> bool {
         self.0.active
     }
+    /// Whether an order waits for approval before it is fulfilled.
     async fn approval(&self) -> AppResult<Approval> {
         from_stored_name(&self.0.approval)
     }
+    /// The questions the order form asks, in order.
     async fn variables(&self) -> AppResult<Vec<CatalogVariable>> {
         Ok(catalog::form_of(&self.0)?
             .into_iter()
             .map(Into::into)
             .collect())
     }
+    /// The service it belongs to.
     async fn service(&self, ctx: &Context<'_>) -> AppResult<Option<Service>> {
         Ok(service::Entity::find_by_id(self.0.service_id)
             .one(state(ctx).db.conn())
             .await?
             .map(Service))
     }
+    /// The group whose queue receives the orders.
     async fn fulfillment_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
         loaders::group(ctx, Some(self.0.fulfillment_group_id)).await
     }
 }
 
+/// Where an order's approval stands.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ApprovalState {
+    /// The item needs no approval.
     NotRequired,
+    /// Waiting for an approver's decision.
     Pending,
+    /// Approved: the order went to fulfilment.
     Approved,
+    /// Rejected: the order was cancelled.
     Rejected,
 }
 
 /// What was ordered with a service request, and its approval.
 pub struct CatalogRequest(pub catalog_request::Model);
 
+/// An order of a catalog item: the answers given and where its approval stands.
 #[Object]
 impl CatalogRequest {
+    /// The item ordered.
     async fn item(&self, ctx: &Context<'_>) -> AppResult<Option<CatalogItem>> {
         Ok(catalog_item::Entity::find_by_id(self.0.item_id)
             .one(state(ctx).db.conn())
@@ -251,9 +300,11 @@ impl CatalogRequest {
     async fn answers(&self) -> Json<serde_json::Value> {
         Json(self.0.answers.clone())
     }
+    /// Where the order's approval stands.
     async fn approval_state(&self) -> AppResult<ApprovalState> {
         from_stored_name(&self.0.approval_state)
     }
+    /// When it was approved or rejected; null while pending or when no approval is needed.
     async fn decided_at(&self) -> Option<Instant> {
         self.0.decided_at.map(Instant)
     }
@@ -281,7 +332,11 @@ pub struct CatalogQuery;
 impl CatalogQuery {
     /// Services by name, optionally searched by words in their name, description or
     /// category. Requesters see the LIVE ones.
-    async fn services(&self, ctx: &Context<'_>, search: Option<String>) -> AppResult<Vec<Service>> {
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only services whose name contains this text.")] search: Option<String>,
+    ) -> AppResult<Vec<Service>> {
         let rows = catalog::services(state(ctx).db.conn(), caller(ctx), search.as_deref()).await?;
         Ok(rows.into_iter().map(Service).collect())
     }
@@ -296,56 +351,83 @@ impl CatalogQuery {
     }
 }
 
+/// What `saveService` takes.
 #[derive(InputObject)]
 pub struct SaveServiceInput {
+    /// The id of the service to change; leave it out to create one.
     pub id: Option<ID>,
+    /// The service's name.
     pub name: String,
+    /// What it provides.
     #[graphql(default)]
     pub description: String,
+    /// A grouping for the catalog, e.g. "Workplace".
     #[graphql(default)]
     pub category: String,
+    /// The id of the owner group.
     pub owner_group_id: Option<ID>,
+    /// The id of the support group.
     pub support_group_id: Option<ID>,
+    /// Whether it is planned, live or retired.
     #[graphql(default_with = "ServiceLifecycle::Pipeline")]
     pub lifecycle: ServiceLifecycle,
+    /// How much the business depends on it.
     #[graphql(default_with = "Criticality::Medium")]
     pub criticality: Criticality,
+    /// The id of the calendar.
     pub calendar_id: Option<ID>,
     /// Its change window: a calendar whose open hours allow changes to what delivers it.
     pub change_calendar_id: Option<ID>,
+    /// What an order costs, as free text, e.g. "€40 / month".
     #[graphql(default)]
     pub price: String,
 }
 
+/// What a mutation on a service returns: the service as it is after the change.
 #[derive(SimpleObject)]
 pub struct ServicePayload {
+    /// The service as it is after the change.
     pub service: Service,
 }
 
+/// What `saveCatalogItem` takes.
 #[derive(InputObject)]
 pub struct SaveCatalogItemInput {
+    /// The id of the catalog item to change; leave it out to create one.
     pub id: Option<ID>,
+    /// The id of the service.
     pub service_id: ID,
+    /// The name shown in the catalog.
     pub name: String,
+    /// What the requester gets, shown on the order form.
     #[graphql(default)]
     pub description: String,
+    /// The id of the fulfillment group.
     pub fulfillment_group_id: ID,
+    /// Whether an order waits for approval before it is fulfilled.
     #[graphql(default_with = "Approval::None")]
     pub approval: Approval,
+    /// The id of the approval group.
     pub approval_group_id: Option<ID>,
+    /// The questions the order form asks, in order.
     #[graphql(default)]
     pub variables: Vec<CatalogVariable>,
+    /// Inactive items cannot be ordered.
     #[graphql(default = true)]
     pub active: bool,
 }
 
+/// What a mutation on a catalog item returns: the catalog item as it is after the change.
 #[derive(SimpleObject)]
 pub struct CatalogItemPayload {
+    /// The catalog item as it is after the change.
     pub catalog_item: CatalogItem,
 }
 
+/// What `orderCatalogItem` takes.
 #[derive(InputObject)]
 pub struct OrderCatalogItemInput {
+    /// The id of the item.
     pub item_id: ID,
     /// Answers keyed by variable name, e.g. {"model": "13 inch", "memory_gb": 16}.
     pub answers: Json<serde_json::Map<String, serde_json::Value>>,
@@ -353,14 +435,19 @@ pub struct OrderCatalogItemInput {
     pub note: Option<String>,
 }
 
+/// What ordering a catalog item (or deciding an order) returns: the ticket that carries the order.
 #[derive(SimpleObject)]
 pub struct OrderPayload {
+    /// The ticket as it is after the change.
     pub ticket: Ticket,
 }
 
+/// What `decideCatalogOrder` takes.
 #[derive(InputObject)]
 pub struct DecideCatalogOrderInput {
+    /// The id of the ticket.
     pub ticket_id: ID,
+    /// True to approve, false to reject.
     pub approve: bool,
     /// Required to reject.
     pub comment: Option<String>,
@@ -375,7 +462,7 @@ impl CatalogMutation {
     async fn save_service(
         &self,
         ctx: &Context<'_>,
-        input: SaveServiceInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveServiceInput,
     ) -> AppResult<ServicePayload> {
         require_admin(caller(ctx))?;
         let fields = ServiceFields {
@@ -404,6 +491,7 @@ impl CatalogMutation {
     async fn save_catalog_item(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveCatalogItemInput,
     ) -> AppResult<CatalogItemPayload> {
         require_admin(caller(ctx))?;
@@ -438,6 +526,7 @@ impl CatalogMutation {
     async fn order_catalog_item(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: OrderCatalogItemInput,
     ) -> AppResult<OrderPayload> {
         let item_id = ids::decode_as(&input.item_id, "CatalogItem", "itemId")?;
@@ -460,6 +549,7 @@ impl CatalogMutation {
     async fn decide_catalog_order(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: DecideCatalogOrderInput,
     ) -> AppResult<OrderPayload> {
         let ticket_id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;

@@ -1,8 +1,6 @@
 //! Change management: changes, their risk, approvals, windows, conflicts and report.
 
-use async_graphql::{
-    Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
-};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use entity::{change, change_approval_policy, change_freeze, change_template, change_vote};
 use sea_orm::{EntityTrait, QueryOrder};
 
@@ -27,13 +25,14 @@ use crate::{
         cmdb::ConfigurationItem,
         desk::Group,
         from_stored_name, ids, loaders, now,
-        pagination::{self, PageArgs},
+        pagination::{self, Page, PageArgs},
         state, stored_name,
         tickets::{HistoryEntry, Ticket, TicketPayload},
         users::User,
     },
 };
 
+/// How a change is approved.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeType {
     /// From a pre-approved template: no CAB.
@@ -44,39 +43,62 @@ pub enum ChangeType {
     Emergency,
 }
 
+/// The change lifecycle; `transitionChange` moves along it.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeStatus {
+    /// Being written by its requester.
     Draft,
+    /// Submitted for assessment.
     Submitted,
+    /// Risk and impact are assessed.
     Assessed,
+    /// Approved by enough approvers; may be scheduled.
     Authorized,
+    /// The approvers refused it.
     Rejected,
+    /// Has a window on the change calendar.
     Scheduled,
+    /// The work is under way.
     Implementing,
+    /// Implemented; the outcome is being reviewed.
     Review,
+    /// Finished and reviewed, with an outcome.
     Closed,
+    /// Withdrawn before implementation.
     Cancelled,
 }
 
+/// How risky a change is judged to be.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "Grade")]
 pub enum RiskGrade {
+    /// Low risk.
     Low,
+    /// Medium risk.
     Medium,
+    /// High risk.
     High,
 }
 
+/// How an implemented change went.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeOutcome {
+    /// It did what was planned.
     Successful,
+    /// It failed and was not rolled back cleanly.
     Failed,
+    /// It was rolled back.
     BackedOut,
 }
 
 pub struct Change(pub change::Model);
 
+/// A change to the infrastructure or services, from request through assessment, approval
+/// and implementation to review.
 #[Object]
 impl Change {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("Change", self.0.id)
     }
@@ -84,33 +106,43 @@ impl Change {
     async fn number(&self) -> &str {
         &self.0.number
     }
+    /// A one-line summary.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// What will change, and why, in detail.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// Standard, normal or emergency: decides the approvals it needs.
     async fn r#type(&self) -> AppResult<ChangeType> {
         from_stored_name(&self.0.change_type)
     }
+    /// Where it is in the change lifecycle.
     async fn status(&self) -> AppResult<ChangeStatus> {
         from_stored_name(&self.0.status)
     }
+    /// The business reason for the change.
     async fn reason(&self) -> &str {
         &self.0.reason
     }
+    /// The steps to carry it out.
     async fn implementation_plan(&self) -> &str {
         &self.0.implementation_plan
     }
+    /// How to undo it if it fails.
     async fn rollback_plan(&self) -> &str {
         &self.0.rollback_plan
     }
+    /// How success is checked.
     async fn test_plan(&self) -> &str {
         &self.0.test_plan
     }
+    /// When the work is planned to start.
     async fn planned_start(&self) -> Option<Instant> {
         self.0.planned_start.map(Instant)
     }
+    /// When the work is planned to end.
     async fn planned_end(&self) -> Option<Instant> {
         self.0.planned_end.map(Instant)
     }
@@ -150,6 +182,7 @@ impl Change {
         let rows = loaders::children_of::<loaders::VotesByChange, _>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(ChangeVote).collect())
     }
+    /// The configuration items it touches.
     async fn configuration_items(&self, ctx: &Context<'_>) -> AppResult<Vec<ConfigurationItem>> {
         let rows = loaders::children_of::<loaders::ItemsByChange, _>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(ConfigurationItem).collect())
@@ -179,15 +212,19 @@ impl Change {
     async fn freeze_override(&self) -> bool {
         self.0.freeze_override
     }
+    /// The group that implements it.
     async fn group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
         loaders::group(ctx, self.0.group_id).await
     }
+    /// Who implements it.
     async fn assignee(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         loaders::user(ctx, self.0.assignee_id).await
     }
+    /// Who asked for it.
     async fn requested_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         loaders::user(ctx, self.0.requested_by).await
     }
+    /// How the implementation went, once it is reviewed; null before.
     async fn outcome(&self) -> AppResult<Option<ChangeOutcome>> {
         self.0.outcome.as_deref().map(from_stored_name).transpose()
     }
@@ -195,23 +232,36 @@ impl Change {
     async fn review(&self) -> Option<&str> {
         self.0.review.as_deref()
     }
+    /// When it was closed; null until then.
     async fn closed_at(&self) -> Option<Instant> {
         self.0.closed_at.map(Instant)
     }
+    /// When it was created.
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
+    /// Grows by one with every change. Send it back with a change so that an edit made
+    /// meanwhile is never overwritten.
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// Every change to it, oldest first.
     async fn history(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, HistoryEntry>> {
+    ) -> AppResult<Page<HistoryEntry>> {
         let page = PageArgs::new(first, after, last, before).keyed_or(50)?;
         let rows = events::history_of(state(ctx).db.conn(), "change", self.0.id, &page).await?;
         Ok(pagination::connection(&page, rows, |e| e.id, HistoryEntry))
@@ -224,9 +274,12 @@ async fn item_ids(ctx: &Context<'_>, change_id: i64) -> AppResult<Vec<i64>> {
     Ok(items.into_iter().map(|i| i.id).collect())
 }
 
+/// Who may vote on a change.
 #[derive(SimpleObject)]
 pub struct ChangeApprovers {
+    /// The approving group, if approvers are a group.
     pub group: Option<Group>,
+    /// The approving role, if approvers are a role.
     pub role: Option<Role>,
     /// Approvals needed.
     pub quorum: i32,
@@ -234,8 +287,10 @@ pub struct ChangeApprovers {
 
 pub struct ChangeVote(pub change_vote::Model);
 
+/// One approver's vote on a change.
 #[Object]
 impl ChangeVote {
+    /// Who voted.
     async fn voter(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         Ok(ctx
             .data_unchecked::<loaders::Users>()
@@ -243,12 +298,15 @@ impl ChangeVote {
             .await?
             .map(User))
     }
+    /// True to approve, false to reject.
     async fn approve(&self) -> bool {
         self.0.approve
     }
+    /// Why, in the voter's words.
     async fn comment(&self) -> &str {
         &self.0.comment
     }
+    /// When the vote was cast.
     async fn at(&self) -> Instant {
         Instant(self.0.created_at)
     }
@@ -256,8 +314,11 @@ impl ChangeVote {
 
 pub struct ChangeConflict(schedule::Conflict);
 
+/// Something a change collides with: another change on a shared configuration item at the
+/// same time, or a freeze.
 #[Object]
 impl ChangeConflict {
+    /// The other change, when the conflict is with a change (null for a freeze).
     async fn change(&self) -> Change {
         Change(self.0.other.clone())
     }
@@ -278,45 +339,62 @@ impl ChangeConflict {
 /// A change in the calendar, with what it collides with.
 #[derive(SimpleObject)]
 pub struct CalendarEntry {
+    /// The scheduled change.
     pub change: Change,
+    /// Other changes and freezes overlapping it on a shared configuration item or in time.
     pub conflicts: Vec<ChangeConflict>,
 }
 
+/// How changes closed in a period went, and the incidents they caused.
 #[derive(SimpleObject)]
 pub struct ChangeReport {
+    /// Changes closed in the period.
     pub closed: i32,
+    /// Changes that succeeded.
     pub successful: i32,
+    /// Changes that failed.
     pub failed: i32,
+    /// Changes rolled back.
     pub backed_out: i32,
     /// Successful of closed; null when none closed.
     pub success_rate: Option<f64>,
     /// Closed changes that caused at least one incident.
     pub changes_causing_incidents: i32,
+    /// Incidents recorded as caused by those changes.
     pub incidents_caused: i32,
 }
 
 pub struct ChangeTemplate(pub change_template::Model);
 
+/// A pre-written standard change: its plans are copied into changes made from it.
 #[Object]
 impl ChangeTemplate {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     async fn id(&self) -> ID {
         ids::encode("ChangeTemplate", self.0.id)
     }
+    /// The name shown when choosing a template.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What changes made from it do.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// The steps copied into each change.
     async fn implementation_plan(&self) -> &str {
         &self.0.implementation_plan
     }
+    /// The rollback copied into each change.
     async fn rollback_plan(&self) -> &str {
         &self.0.rollback_plan
     }
+    /// The test plan copied into each change.
     async fn test_plan(&self) -> &str {
         &self.0.test_plan
     }
+    /// Inactive templates cannot be used.
     async fn active(&self) -> bool {
         self.0.active
     }
@@ -324,11 +402,15 @@ impl ChangeTemplate {
 
 pub struct ChangeApprovalPolicy(pub change_approval_policy::Model);
 
+/// Who must approve changes of a type, and how many approvals are enough.
 #[Object]
 impl ChangeApprovalPolicy {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     async fn id(&self) -> ID {
         ids::encode("ChangeApprovalPolicy", self.0.id)
     }
+    /// The change type it applies to.
     async fn change_type(&self) -> AppResult<ChangeType> {
         from_stored_name(&self.0.change_type)
     }
@@ -336,12 +418,15 @@ impl ChangeApprovalPolicy {
     async fn risk(&self) -> AppResult<Option<RiskGrade>> {
         self.0.risk.as_deref().map(from_stored_name).transpose()
     }
+    /// The group whose members vote, if approvers are a group.
     async fn approver_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
         loaders::group(ctx, self.0.approver_group_id).await
     }
+    /// The role whose holders vote, if approvers are a role.
     async fn approver_role(&self) -> Option<Role> {
         self.0.approver_role.as_deref().and_then(Role::parse)
     }
+    /// How many approving votes authorize a change.
     async fn quorum(&self) -> i32 {
         self.0.quorum
     }
@@ -349,17 +434,23 @@ impl ChangeApprovalPolicy {
 
 pub struct ChangeFreeze(pub change_freeze::Model);
 
+/// A period when no change may be scheduled, e.g. year-end closing.
 #[Object]
 impl ChangeFreeze {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     async fn id(&self) -> ID {
         ids::encode("ChangeFreeze", self.0.id)
     }
+    /// What the freeze is for.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// When the freeze begins.
     async fn starts_at(&self) -> Instant {
         Instant(self.0.starts_at)
     }
+    /// When the freeze ends.
     async fn ends_at(&self) -> Instant {
         Instant(self.0.ends_at)
     }
@@ -401,12 +492,22 @@ impl ChangeQuery {
     async fn changes(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] status: Vec<ChangeStatus>,
+        #[graphql(default, desc = "Only changes in these statuses; all when empty.")] status: Vec<
+            ChangeStatus,
+        >,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, Change>> {
+    ) -> AppResult<Page<Change>> {
         changes::require_reader(caller(ctx))?;
         let page = PageArgs::new(first, after, last, before).keyed()?;
         let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
@@ -419,8 +520,8 @@ impl ChangeQuery {
     async fn change_calendar(
         &self,
         ctx: &Context<'_>,
-        from: Instant,
-        to: Instant,
+        #[graphql(desc = "The start of the period.")] from: Instant,
+        #[graphql(desc = "The end of the period.")] to: Instant,
     ) -> AppResult<Vec<CalendarEntry>> {
         changes::require_reader(caller(ctx))?;
         let (from, to) = (instant("from", from)?, instant("to", to)?);
@@ -450,8 +551,8 @@ impl ChangeQuery {
     async fn change_report(
         &self,
         ctx: &Context<'_>,
-        from: Instant,
-        to: Instant,
+        #[graphql(desc = "The start of the period.")] from: Instant,
+        #[graphql(desc = "The end of the period.")] to: Instant,
     ) -> AppResult<ChangeReport> {
         caller(ctx).require_role(Role::Manager)?;
         let (from, to) = (instant("from", from)?, instant("to", to)?);
@@ -468,6 +569,7 @@ impl ChangeQuery {
         })
     }
 
+    /// Standard change templates. Agents.
     async fn change_templates(&self, ctx: &Context<'_>) -> AppResult<Vec<ChangeTemplate>> {
         changes::require_reader(caller(ctx))?;
         let rows = change_template::Entity::find()
@@ -477,6 +579,7 @@ impl ChangeQuery {
         Ok(rows.into_iter().map(ChangeTemplate).collect())
     }
 
+    /// Who approves each change type. Agents.
     async fn change_approval_policies(
         &self,
         ctx: &Context<'_>,
@@ -489,6 +592,7 @@ impl ChangeQuery {
         Ok(rows.into_iter().map(ChangeApprovalPolicy).collect())
     }
 
+    /// Periods when changes may not be scheduled. Agents.
     async fn change_freezes(&self, ctx: &Context<'_>) -> AppResult<Vec<ChangeFreeze>> {
         changes::require_reader(caller(ctx))?;
         let rows = change_freeze::Entity::find()
@@ -499,48 +603,79 @@ impl ChangeQuery {
     }
 }
 
+/// What `createChange` takes.
 #[derive(InputObject)]
 pub struct CreateChangeInput {
+    /// Standard, normal or emergency.
     pub r#type: ChangeType,
     /// STANDARD changes name their pre-approved template; its plans fill in what is not given.
     pub template_id: Option<ID>,
     /// Defaults to the template's name.
     pub title: Option<String>,
+    /// What will change, and why, in detail.
     pub description: Option<String>,
+    /// The business reason for the change.
     pub reason: Option<String>,
+    /// The steps to carry it out.
     pub implementation_plan: Option<String>,
+    /// How to undo it if it fails.
     pub rollback_plan: Option<String>,
+    /// How success is checked.
     pub test_plan: Option<String>,
+    /// When the work is planned to start.
     pub planned_start: Option<Instant>,
+    /// When the work is planned to end.
     pub planned_end: Option<Instant>,
+    /// The ids of the configuration items.
     #[graphql(default)]
     pub configuration_item_ids: Vec<ID>,
+    /// The id of the group.
     pub group_id: Option<ID>,
+    /// The id of the assignee.
     pub assignee_id: Option<ID>,
 }
 
+/// What `updateChange` takes.
 #[derive(InputObject)]
 pub struct UpdateChangeInput {
+    /// The id of the change.
     pub id: ID,
+    /// The `version` you last read: if someone changed it since, nothing is changed and the
+    /// error is CONFLICT.
     pub version: i32,
+    /// A one-line summary.
     pub title: Option<String>,
+    /// What will change, and why, in detail.
     pub description: Option<String>,
+    /// The business reason for the change.
     pub reason: Option<String>,
+    /// The steps to carry it out.
     pub implementation_plan: Option<String>,
+    /// How to undo it if it fails.
     pub rollback_plan: Option<String>,
+    /// How success is checked.
     pub test_plan: Option<String>,
+    /// When the work is planned to start.
     pub planned_start: MaybeUndefined<Instant>,
+    /// When the work is planned to end.
     pub planned_end: MaybeUndefined<Instant>,
     /// The whole set.
     pub configuration_item_ids: Option<Vec<ID>>,
+    /// The id of the group.
     pub group_id: MaybeUndefined<ID>,
+    /// The id of the assignee.
     pub assignee_id: MaybeUndefined<ID>,
 }
 
+/// What `transitionChange` takes.
 #[derive(InputObject)]
 pub struct TransitionChangeInput {
+    /// The id of the change.
     pub id: ID,
+    /// The `version` you last read: if someone changed it since, nothing is changed and the
+    /// error is CONFLICT.
     pub version: i32,
+    /// The status to move to.
     pub to: ChangeStatus,
     /// Moving to REVIEW: how it went.
     pub outcome: Option<ChangeOutcome>,
@@ -548,9 +683,13 @@ pub struct TransitionChangeInput {
     pub review: Option<String>,
 }
 
+/// What `assessChange` takes.
 #[derive(InputObject)]
 pub struct AssessChangeInput {
+    /// The id of the change.
     pub id: ID,
+    /// The `version` you last read: if someone changed it since, nothing is changed and the
+    /// error is CONFLICT.
     pub version: i32,
     /// How much of the business notices the change.
     pub impact: RiskGrade,
@@ -560,56 +699,82 @@ pub struct AssessChangeInput {
     pub rollback_difficulty: RiskGrade,
 }
 
+/// What `voteOnChange` takes.
 #[derive(InputObject)]
 pub struct VoteOnChangeInput {
+    /// The id of the change.
     pub id: ID,
+    /// True to approve, false to reject.
     pub approve: bool,
     /// Required to reject.
     #[graphql(default)]
     pub comment: String,
 }
 
+/// What `setIncidentCause` takes.
 #[derive(InputObject)]
 pub struct SetIncidentCauseInput {
+    /// The id of the ticket.
     pub ticket_id: ID,
     /// Null unlinks.
     pub change_id: Option<ID>,
 }
 
+/// What `saveChangeTemplate` takes.
 #[derive(InputObject)]
 pub struct SaveChangeTemplateInput {
+    /// The id of the change template to change; leave it out to create one.
     pub id: Option<ID>,
+    /// The name shown when choosing a template.
     pub name: String,
+    /// What changes made from it do.
     #[graphql(default)]
     pub description: String,
+    /// The steps copied into each change.
     pub implementation_plan: String,
+    /// The rollback copied into each change.
     pub rollback_plan: String,
+    /// The test plan copied into each change.
     pub test_plan: String,
+    /// Inactive templates cannot be used.
     #[graphql(default = true)]
     pub active: bool,
 }
 
+/// What `saveChangeApprovalPolicy` takes.
 #[derive(InputObject)]
 pub struct SaveChangeApprovalPolicyInput {
+    /// The id of the change approval policy to change; leave it out to create one.
     pub id: Option<ID>,
+    /// The change type it applies to.
     pub change_type: ChangeType,
     /// None: any risk (a policy for the exact risk wins).
     pub risk: Option<RiskGrade>,
+    /// The id of the approver group.
     pub approver_group_id: Option<ID>,
+    /// The role whose holders vote, if approvers are a role.
     pub approver_role: Option<Role>,
+    /// How many approving votes authorize a change.
     pub quorum: i32,
 }
 
+/// What `saveChangeFreeze` takes.
 #[derive(InputObject)]
 pub struct SaveChangeFreezeInput {
+    /// The id of the change freeze to change; leave it out to create one.
     pub id: Option<ID>,
+    /// What the freeze is for.
     pub name: String,
+    /// When the freeze begins.
     pub starts_at: Instant,
+    /// When the freeze ends.
     pub ends_at: Instant,
 }
 
+/// What a mutation on a change returns: the change as it is now.
 #[derive(SimpleObject)]
 pub struct ChangePayload {
+    /// The change as it is after the change.
     pub change: Change,
 }
 
@@ -628,7 +793,7 @@ impl ChangeMutation {
     async fn create_change(
         &self,
         ctx: &Context<'_>,
-        input: CreateChangeInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: CreateChangeInput,
     ) -> AppResult<ChangePayload> {
         let fields = ChangeFields {
             title: input.title,
@@ -665,7 +830,7 @@ impl ChangeMutation {
     async fn update_change(
         &self,
         ctx: &Context<'_>,
-        input: UpdateChangeInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: UpdateChangeInput,
     ) -> AppResult<ChangePayload> {
         let id = ids::decode_as(&input.id, "Change", "id")?;
         let fields = ChangeFields {
@@ -708,6 +873,7 @@ impl ChangeMutation {
     async fn transition_change(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: TransitionChangeInput,
     ) -> AppResult<ChangePayload> {
         let id = ids::decode_as(&input.id, "Change", "id")?;
@@ -733,7 +899,7 @@ impl ChangeMutation {
     async fn assess_change(
         &self,
         ctx: &Context<'_>,
-        input: AssessChangeInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: AssessChangeInput,
     ) -> AppResult<ChangePayload> {
         let id = ids::decode_as(&input.id, "Change", "id")?;
         let answers = Answers {
@@ -758,7 +924,7 @@ impl ChangeMutation {
     async fn vote_on_change(
         &self,
         ctx: &Context<'_>,
-        input: VoteOnChangeInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: VoteOnChangeInput,
     ) -> AppResult<ChangePayload> {
         let id = ids::decode_as(&input.id, "Change", "id")?;
         Ok(payload(
@@ -778,6 +944,7 @@ impl ChangeMutation {
     async fn set_incident_cause(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SetIncidentCauseInput,
     ) -> AppResult<TicketPayload> {
         let ticket = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
@@ -793,6 +960,7 @@ impl ChangeMutation {
     async fn save_change_template(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveChangeTemplateInput,
     ) -> AppResult<ChangeTemplate> {
         require_admin(caller(ctx))?;
@@ -815,6 +983,7 @@ impl ChangeMutation {
     async fn save_change_approval_policy(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveChangeApprovalPolicyInput,
     ) -> AppResult<ChangeApprovalPolicy> {
         require_admin(caller(ctx))?;
@@ -839,6 +1008,7 @@ impl ChangeMutation {
     async fn save_change_freeze(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveChangeFreezeInput,
     ) -> AppResult<ChangeFreeze> {
         require_admin(caller(ctx))?;

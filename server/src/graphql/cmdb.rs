@@ -2,10 +2,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::{
-    Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject,
-    connection::Connection,
-};
+use async_graphql::{Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject};
 use entity::{ci_class, ci_relationship, configuration_item as ci, relationship_type};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Map, Value};
@@ -33,25 +30,34 @@ use crate::{
         catalog::Service,
         desk::{Group, Organization},
         from_stored_name, ids, loaders, now,
-        pagination::{self, PageArgs},
+        pagination::{self, Page, PageArgs},
         state, stored_name, ticket_scope,
         tickets::{HistoryEntry, Ticket, TicketOrder, TicketPayload},
     },
 };
 
+/// The lifecycle of a configuration item.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum CiStatus {
+    /// Not yet in service.
     Planned,
+    /// In service.
     Active,
+    /// Under maintenance.
     Maintenance,
+    /// Out of service; kept for the record.
     Retired,
 }
 
+/// The kind of value a configuration-item attribute holds.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "AttributeKind")]
 pub enum CiAttributeKind {
+    /// Text.
     String,
+    /// A number.
     Number,
+    /// true or false.
     Boolean,
     /// A calendar date, YYYY-MM-DD.
     Date,
@@ -76,8 +82,11 @@ pub enum ImpactDirection {
 #[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "CiAttributeDefinitionInput")]
 pub struct CiAttributeDefinition {
+    /// The attribute's name, as used in `attributes` JSON.
     pub name: String,
+    /// The kind of value it holds.
     pub kind: CiAttributeKind,
+    /// Every item of the class must give it.
     #[graphql(default)]
     pub required: bool,
     /// ENUM: the allowed values.
@@ -102,14 +111,20 @@ impl From<AttributeDefinition> for CiAttributeDefinition {
 /// A kind of configuration item.
 pub struct CiClass(pub ci_class::Model);
 
+/// A kind of configuration item (Server, Database, Application…), with the attributes its
+/// items carry.
 #[Object]
 impl CiClass {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("CiClass", self.0.id)
     }
+    /// The class name, e.g. "Server".
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What items of this class are.
     async fn description(&self) -> &str {
         &self.0.description
     }
@@ -117,6 +132,7 @@ impl CiClass {
     async fn business_service(&self) -> bool {
         self.0.business_service
     }
+    /// The attributes its items carry.
     async fn attributes(&self) -> AppResult<Vec<CiAttributeDefinition>> {
         Ok(cmdb::definitions(&self.0)?
             .into_iter()
@@ -127,8 +143,12 @@ impl CiClass {
 
 pub struct RelationshipType(pub relationship_type::Model);
 
+/// A kind of relationship between configuration items, e.g. "runs on", with the way failure
+/// spreads along it.
 #[Object]
 impl RelationshipType {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     async fn id(&self) -> ID {
         ids::encode("RelationshipType", self.0.id)
     }
@@ -144,6 +164,7 @@ impl RelationshipType {
     async fn reverse_label(&self) -> &str {
         &self.0.reverse_label
     }
+    /// Which way failure spreads along relationships of this type.
     async fn impact(&self) -> AppResult<ImpactDirection> {
         from_stored_name(&self.0.impact)
     }
@@ -152,14 +173,20 @@ impl RelationshipType {
 /// Something the desk manages and that can fail.
 pub struct ConfigurationItem(pub ci::Model);
 
+/// Something the CMDB tracks (a server, database, application…), with its attributes and
+/// relationships.
 #[Object]
 impl ConfigurationItem {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("ConfigurationItem", self.0.id)
     }
+    /// Its name, unique within nothing: use the id or external key to tell items apart.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Its class, which decides its attributes.
     async fn class(&self, ctx: &Context<'_>) -> AppResult<CiClass> {
         ctx.data_unchecked::<loaders::CiClasses>()
             .load_one(self.0.class_id)
@@ -167,15 +194,19 @@ impl ConfigurationItem {
             .map(CiClass)
             .ok_or_else(|| AppError::Internal(format!("class {} is gone", self.0.class_id)))
     }
+    /// Its lifecycle status.
     async fn status(&self) -> AppResult<CiStatus> {
         from_stored_name(&self.0.status)
     }
+    /// PRODUCTION, STAGING, TEST… as free text.
     async fn environment(&self) -> &str {
         &self.0.environment
     }
+    /// The group responsible for it.
     async fn owner_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
         loaders::group(ctx, self.0.owner_group_id).await
     }
+    /// The organization it belongs to, if any.
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Option<Organization>> {
         match self.0.organization_id {
             Some(id) => Ok(ctx
@@ -209,9 +240,11 @@ impl ConfigurationItem {
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// When it was created.
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
+    /// When it last changed.
     async fn updated_at(&self) -> Instant {
         Instant(self.0.updated_at)
     }
@@ -226,12 +259,20 @@ impl ConfigurationItem {
     async fn open_tickets(
         &self,
         ctx: &Context<'_>,
-        order_by: Option<TicketOrder>,
+        #[graphql(desc = "Newest first unless given.")] order_by: Option<TicketOrder>,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, Ticket>> {
+    ) -> AppResult<Page<Ticket>> {
         let page = PageArgs::new(first, after, last, before);
         let first_page = page.after.is_none() && page.before.is_none() && order_by.is_none();
         if first_page {
@@ -270,7 +311,11 @@ impl ConfigurationItem {
     async fn impact(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] max_depth: i32,
+        #[graphql(
+            default = 10,
+            desc = "How far to follow dependencies, 1 to the server's limit."
+        )]
+        max_depth: i32,
     ) -> AppResult<Impact> {
         let depth = impact::check_depth("maxDepth", max_depth, MAX_DEPTH)?;
         Impact::of(ctx, &[self.0.id], depth).await
@@ -280,7 +325,11 @@ impl ConfigurationItem {
     async fn graph(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 2)] depth: i32,
+        #[graphql(
+            default = 2,
+            desc = "How many relationships to follow, either way, 1 to the server's limit."
+        )]
+        depth: i32,
     ) -> AppResult<CiGraph> {
         let depth = impact::check_depth("depth", depth, MAX_GRAPH_DEPTH)?;
         let graph = impact::graph(state(ctx).db.conn(), self.0.id, depth).await?;
@@ -306,11 +355,19 @@ impl ConfigurationItem {
     async fn history(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, HistoryEntry>> {
+    ) -> AppResult<Page<HistoryEntry>> {
         let page = PageArgs::new(first, after, last, before).keyed_or(50)?;
         let rows = events::history_of(state(ctx).db.conn(), "configuration_item", self.0.id, &page)
             .await?;
@@ -330,11 +387,16 @@ async fn visible_tickets(ctx: &Context<'_>, item_ids: &[i64]) -> AppResult<Vec<T
 
 pub struct CiRelationship(pub ci_relationship::Model);
 
+/// A directed relationship between two configuration items, e.g. an application runs on a
+/// server.
 #[Object]
 impl CiRelationship {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     async fn id(&self) -> ID {
         ids::encode("CiRelationship", self.0.id)
     }
+    /// What the relationship means, and which way failure spreads along it.
     async fn r#type(&self, ctx: &Context<'_>) -> AppResult<RelationshipType> {
         ctx.data_unchecked::<loaders::RelationshipTypes>()
             .load_one(self.0.type_id)
@@ -342,12 +404,15 @@ impl CiRelationship {
             .map(RelationshipType)
             .ok_or_else(|| AppError::Internal("relationship type is gone".into()))
     }
+    /// The item at the arrow's tail (e.g. the application that runs on a server).
     async fn source(&self, ctx: &Context<'_>) -> AppResult<ConfigurationItem> {
         item(ctx, self.0.source_id).await
     }
+    /// The item at the arrow's head (e.g. the server).
     async fn target(&self, ctx: &Context<'_>) -> AppResult<ConfigurationItem> {
         item(ctx, self.0.target_id).await
     }
+    /// When it was created.
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
@@ -419,8 +484,10 @@ pub struct ImpactedItem {
     items: Arc<HashMap<i64, ci::Model>>,
 }
 
+/// An item affected by a failure, with how it is reached.
 #[Object]
 impl ImpactedItem {
+    /// The affected item.
     async fn configuration_item(&self) -> AppResult<ConfigurationItem> {
         self.items
             .get(&self.reached.id)
@@ -477,6 +544,7 @@ impl Impact {
     }
 }
 
+/// What suffers when configuration items fail.
 #[Object]
 impl Impact {
     /// Every item that depends on the failed ones, nearest first, each once.
@@ -580,16 +648,21 @@ pub async fn items_of_service(
     Ok(rows.into_iter().map(ConfigurationItem).collect())
 }
 
+/// An item in a graph, with its distance from the start.
 #[derive(SimpleObject)]
 pub struct CiGraphNode {
+    /// The item.
     pub configuration_item: ConfigurationItem,
     /// Relationships between it and the centre.
     pub distance: i32,
 }
 
+/// The items around one item and the relationships between them, ready to draw.
 #[derive(SimpleObject)]
 pub struct CiGraph {
+    /// The items, each with its distance from the start.
     pub nodes: Vec<CiGraphNode>,
+    /// The relationships between the items.
     pub edges: Vec<CiRelationship>,
     /// The drawing was cut at 1,000 items.
     pub truncated: bool,
@@ -616,21 +689,29 @@ pub async fn load_node(
     })
 }
 
+/// Items whose attribute has a value.
 #[derive(InputObject, Default)]
 pub struct CiAttributeFilter {
+    /// The attribute's name.
     pub name: String,
     /// Compared without regard to case; numbers by value ("16" finds 16.0).
     pub value: String,
 }
 
+/// Which configuration items to list; every condition given must hold.
 #[derive(InputObject, Default)]
 pub struct ConfigurationItemFilter {
+    /// Only items of this class.
     pub class_id: Option<ID>,
+    /// Only items in this status.
     pub status: Option<CiStatus>,
+    /// Only items of this organization.
     pub organization_id: Option<ID>,
+    /// Only items of this service.
     pub service_id: Option<ID>,
     /// Words that must all appear in the name.
     pub search: Option<String>,
+    /// Only items whose attribute has this value.
     pub attribute: Option<CiAttributeFilter>,
 }
 
@@ -639,6 +720,7 @@ pub struct CmdbQuery;
 
 #[Object]
 impl CmdbQuery {
+    /// Configuration item classes with their attributes. Agents.
     async fn ci_classes(&self, ctx: &Context<'_>) -> AppResult<Vec<CiClass>> {
         cmdb::require_reader(caller(ctx))?;
         let rows = ci_class::Entity::find()
@@ -648,6 +730,7 @@ impl CmdbQuery {
         Ok(rows.into_iter().map(CiClass).collect())
     }
 
+    /// The kinds of relationship between configuration items. Agents.
     async fn relationship_types(&self, ctx: &Context<'_>) -> AppResult<Vec<RelationshipType>> {
         cmdb::require_reader(caller(ctx))?;
         let rows = relationship_type::Entity::find()
@@ -662,12 +745,21 @@ impl CmdbQuery {
     async fn configuration_items(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: ConfigurationItemFilter,
+        #[graphql(default, desc = "Which items to list; all when left out.")]
+        filter: ConfigurationItemFilter,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, ConfigurationItem>> {
+    ) -> AppResult<Page<ConfigurationItem>> {
         cmdb::require_reader(caller(ctx))?;
         let page = PageArgs::new(first, after, last, before).keyed()?;
         let filter = ItemFilter {
@@ -696,7 +788,7 @@ impl CmdbQuery {
     async fn configuration_item_by_key(
         &self,
         ctx: &Context<'_>,
-        external_key: String,
+        #[graphql(desc = "The key the item was imported or created with.")] external_key: String,
     ) -> AppResult<Option<ConfigurationItem>> {
         cmdb::require_reader(caller(ctx))?;
         Ok(ci::Entity::find()
@@ -707,125 +799,176 @@ impl CmdbQuery {
     }
 }
 
+/// What `saveCiClass` takes.
 #[derive(InputObject)]
 pub struct SaveCiClassInput {
+    /// The id of the ci class to change; leave it out to create one.
     pub id: Option<ID>,
+    /// The class name, e.g. "Server".
     pub name: String,
+    /// What items of this class are.
     #[graphql(default)]
     pub description: String,
+    /// Its items are business services: impact analysis lists them as such.
     #[graphql(default)]
     pub business_service: bool,
+    /// The attributes its items carry.
     #[graphql(default)]
     pub attributes: Vec<CiAttributeDefinition>,
 }
 
+/// What a mutation on a configuration item class returns: the class as it is after the change.
 #[derive(SimpleObject)]
 pub struct CiClassPayload {
+    /// The ci class as it is after the change.
     pub ci_class: CiClass,
 }
 
+/// What `saveRelationshipType` takes.
 #[derive(InputObject)]
 pub struct SaveRelationshipTypeInput {
+    /// The id of the relationship type to change; leave it out to create one.
     pub id: Option<ID>,
     /// Stored upper-case with underscores: "Backs up" becomes BACKS_UP.
     pub name: String,
+    /// How the relationship reads from source to target, e.g. "runs on".
     pub forward_label: String,
+    /// How it reads from target to source, e.g. "hosts".
     pub reverse_label: String,
+    /// Which way failure spreads along relationships of this type.
     #[graphql(default_with = "ImpactDirection::ToSource")]
     pub impact: ImpactDirection,
 }
 
+/// What a mutation on a relationship type returns: the type as it is after the change.
 #[derive(SimpleObject)]
 pub struct RelationshipTypePayload {
+    /// The relationship type as it is after the change.
     pub relationship_type: RelationshipType,
 }
 
+/// What `createConfigurationItem` takes.
 #[derive(InputObject)]
 pub struct CreateConfigurationItemInput {
+    /// The id of the class.
     pub class_id: ID,
+    /// Its name, unique within nothing: use the id or external key to tell items apart.
     pub name: String,
+    /// Its lifecycle status.
     #[graphql(default_with = "CiStatus::Active")]
     pub status: CiStatus,
     /// PRODUCTION, STAGING, TEST…: free text, up to 50 characters.
     #[graphql(default)]
     pub environment: String,
+    /// The id of the owner group.
     pub owner_group_id: Option<ID>,
+    /// The id of the organization.
     pub organization_id: Option<ID>,
+    /// The id of the service.
     pub service_id: Option<ID>,
     /// Values by attribute name, checked against the class.
     #[graphql(default)]
     pub attributes: Json<Map<String, Value>>,
+    /// The key a discovery tool or partner system knows it by, unique; imports match on it.
     pub external_key: Option<String>,
 }
 
+/// What `updateConfigurationItem` takes.
 #[derive(InputObject)]
 pub struct UpdateConfigurationItemInput {
+    /// The id of the configuration item.
     pub id: ID,
     /// The version you read.
     pub version: i32,
+    /// The id of the class.
     pub class_id: Option<ID>,
+    /// Its name, unique within nothing: use the id or external key to tell items apart.
     pub name: Option<String>,
+    /// Its lifecycle status.
     pub status: Option<CiStatus>,
+    /// PRODUCTION, STAGING, TEST… as free text.
     pub environment: Option<String>,
     /// Null clears it.
     pub owner_group_id: MaybeUndefined<ID>,
+    /// The id of the organization.
     pub organization_id: MaybeUndefined<ID>,
+    /// The id of the service.
     pub service_id: MaybeUndefined<ID>,
     /// Replaces all attribute values.
     pub attributes: Option<Json<Map<String, Value>>>,
+    /// The key a discovery tool or partner system knows it by.
     pub external_key: MaybeUndefined<String>,
 }
 
+/// What a mutation on a configuration item returns: the item as it is after the change.
 #[derive(SimpleObject)]
 pub struct ConfigurationItemPayload {
+    /// The configuration item as it is after the change.
     pub configuration_item: ConfigurationItem,
 }
 
+/// What `relateConfigurationItems` takes.
 #[derive(InputObject)]
 pub struct RelateConfigurationItemsInput {
+    /// The id of the source.
     pub source_id: ID,
+    /// The id of the target.
     pub target_id: ID,
     /// A relationship type's name: "source DEPENDS_ON target".
     pub r#type: String,
 }
 
+/// What relating configuration items returns: the relationship made.
 #[derive(SimpleObject)]
 pub struct CiRelationshipPayload {
+    /// The relationship as it is after the change.
     pub relationship: CiRelationship,
 }
 
+/// One item of an import, matched on its external key.
 #[derive(InputObject)]
 pub struct CiImportItem {
     /// What the item is matched by: rows with a stored key update that item.
     pub external_key: String,
     /// The class's name, e.g. "Server".
     pub class: String,
+    /// The item's name.
     pub name: String,
+    /// Its lifecycle status.
     #[graphql(default_with = "CiStatus::Active")]
     pub status: CiStatus,
+    /// PRODUCTION, STAGING, TEST… as free text.
     #[graphql(default)]
     pub environment: String,
     /// Names, not ids: what a discovery tool knows.
     pub owner_group: Option<String>,
+    /// The owning organization's name, if any.
     pub organization: Option<String>,
+    /// The name of the service it belongs to, if any.
     pub service: Option<String>,
+    /// Attribute values by name, checked against the class.
     #[graphql(default)]
     pub attributes: Json<Map<String, Value>>,
 }
 
+/// One relationship of an import, between items named by external key.
 #[derive(InputObject)]
 pub struct CiImportRelationship {
     /// External keys of the two ends, in this batch or already stored.
     pub source: String,
+    /// The external key of the item at the arrow's head.
     pub target: String,
     /// A relationship type's name, e.g. DEPENDS_ON.
     pub r#type: String,
 }
 
+/// What `importConfigurationItems` takes.
 #[derive(InputObject)]
 pub struct ImportConfigurationItemsInput {
+    /// The items to create or update, matched on external key.
     #[graphql(default)]
     pub items: Vec<CiImportItem>,
+    /// The relationships to make between items, by external key.
     #[graphql(default)]
     pub relationships: Vec<CiImportRelationship>,
     /// When some rows are rejected: false (the default) writes nothing; true writes
@@ -834,32 +977,46 @@ pub struct ImportConfigurationItemsInput {
     pub apply_valid: bool,
 }
 
+/// Which list of an import a row was in.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ImportSection {
+    /// The items.
     Items,
+    /// The relationships.
     Relationships,
 }
 
+/// An import row refused, and why.
 #[derive(SimpleObject)]
 pub struct ImportRejection {
+    /// Which list the row was in.
     pub section: ImportSection,
     /// The row's position in its list, from 0.
     pub row: i32,
+    /// The rejected row's external key.
     pub external_key: Option<String>,
     /// The field at fault, e.g. `attributes.cpus`.
     pub field: String,
+    /// Why it was rejected.
     pub reason: String,
 }
 
+/// What an import did: counts of items and relationships, and the rows it refused.
 #[derive(SimpleObject)]
 pub struct ImportReport {
     /// Whether anything was written.
     pub applied: bool,
+    /// Items created.
     pub created: i32,
+    /// Items changed.
     pub updated: i32,
+    /// Items that matched the file already.
     pub unchanged: i32,
+    /// Relationships created.
     pub relationships_created: i32,
+    /// Relationships that existed already.
     pub relationships_unchanged: i32,
+    /// Rows refused, with the reason; any rejection stops the whole batch.
     pub rejected: Vec<ImportRejection>,
 }
 
@@ -890,8 +1047,10 @@ impl From<import::Report> for ImportReport {
     }
 }
 
+/// What `setTicketConfigurationItems` takes.
 #[derive(InputObject)]
 pub struct SetTicketConfigurationItemsInput {
+    /// The id of the ticket.
     pub ticket_id: ID,
     /// The version you read.
     pub version: i32,
@@ -908,7 +1067,7 @@ impl CmdbMutation {
     async fn save_ci_class(
         &self,
         ctx: &Context<'_>,
-        input: SaveCiClassInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveCiClassInput,
     ) -> AppResult<CiClassPayload> {
         require_admin(caller(ctx))?;
         let attributes = input
@@ -945,6 +1104,7 @@ impl CmdbMutation {
     async fn save_relationship_type(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveRelationshipTypeInput,
     ) -> AppResult<RelationshipTypePayload> {
         require_admin(caller(ctx))?;
@@ -966,6 +1126,7 @@ impl CmdbMutation {
     async fn create_configuration_item(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: CreateConfigurationItemInput,
     ) -> AppResult<ConfigurationItemPayload> {
         let draft = Draft {
@@ -993,6 +1154,7 @@ impl CmdbMutation {
     async fn update_configuration_item(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: UpdateConfigurationItemInput,
     ) -> AppResult<ConfigurationItemPayload> {
         let id = ids::decode_as(&input.id, "ConfigurationItem", "id")?;
@@ -1029,6 +1191,7 @@ impl CmdbMutation {
     async fn relate_configuration_items(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: RelateConfigurationItemsInput,
     ) -> AppResult<CiRelationshipPayload> {
         let source = ids::decode_as(&input.source_id, "ConfigurationItem", "sourceId")?;
@@ -1051,7 +1214,7 @@ impl CmdbMutation {
     async fn unrelate_configuration_items(
         &self,
         ctx: &Context<'_>,
-        relationship_id: ID,
+        #[graphql(desc = "The relationship's id.")] relationship_id: ID,
     ) -> AppResult<CiRelationshipPayload> {
         let id = ids::decode_as(&relationship_id, "CiRelationship", "relationshipId")?;
         let row = cmdb::unrelate(&state(ctx).db, caller(ctx), now(ctx), id).await?;
@@ -1066,6 +1229,7 @@ impl CmdbMutation {
     async fn import_configuration_items(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: ImportConfigurationItemsInput,
     ) -> AppResult<ImportReport> {
         let file = ImportFile {
@@ -1109,6 +1273,7 @@ impl CmdbMutation {
     async fn set_ticket_configuration_items(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SetTicketConfigurationItemsInput,
     ) -> AppResult<TicketPayload> {
         let ticket_id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;

@@ -1,8 +1,6 @@
 //! How the desk is organised: organizations, groups, categories, routing rules, settings.
 
-use async_graphql::{
-    Context, ID, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
-};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use entity::{assignment_rule, category, group, organization};
 use sea_orm::{EntityTrait, QueryOrder};
 
@@ -17,7 +15,7 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         caller, ids, loaders, now,
-        pagination::{self, PageArgs},
+        pagination::{self, Page, PageArgs},
         state,
         tickets::{Priority, TicketKind},
         users::User,
@@ -27,11 +25,15 @@ use crate::{
 /// A customer the desk serves.
 pub struct Organization(pub organization::Model);
 
+/// A customer organization whose people raise tickets.
 #[Object]
 impl Organization {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("Organization", self.0.id)
     }
+    /// The organization's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -39,6 +41,7 @@ impl Organization {
     async fn requesters_see_all_tickets(&self) -> bool {
         self.0.requesters_see_all_tickets
     }
+    /// When it was created.
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
@@ -47,14 +50,19 @@ impl Organization {
 /// An assignment group: a team of agents working one queue.
 pub struct Group(pub group::Model);
 
+/// A team of agents with a queue of tickets.
 #[Object]
 impl Group {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("Group", self.0.id)
     }
+    /// The group's name, e.g. "Network".
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What the group does.
     async fn description(&self) -> &str {
         &self.0.description
     }
@@ -62,6 +70,7 @@ impl Group {
     async fn tier(&self) -> i16 {
         self.0.tier
     }
+    /// The group's manager, told of hierarchic escalations.
     async fn manager(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         match self.0.manager_id {
             Some(id) => ctx
@@ -88,11 +97,19 @@ impl Group {
     async fn members(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, User>> {
+    ) -> AppResult<Page<User>> {
         let page = PageArgs::new(first, after, last, before).keyed()?;
         let rows = desk::members(state(ctx).db.conn(), self.0.id, &page).await?;
         Ok(pagination::connection(&page, rows, |row| row.id, User))
@@ -102,11 +119,15 @@ impl Group {
 /// A node of the category tree.
 pub struct Category(pub category::Model);
 
+/// A node of the ticket category tree, e.g. "Hardware / Laptop".
 #[Object]
 impl Category {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("Category", self.0.id)
     }
+    /// The category's own name, e.g. "Laptop".
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -114,6 +135,7 @@ impl Category {
     async fn path(&self) -> &str {
         &self.0.path
     }
+    /// The category above it; null at the top.
     async fn parent(&self, ctx: &Context<'_>) -> AppResult<Option<Category>> {
         match self.0.parent_id {
             Some(id) => ctx
@@ -129,20 +151,28 @@ impl Category {
 /// A routing rule: unset conditions match anything; the first active rule by position wins.
 pub struct AssignmentRule(pub assignment_rule::Model);
 
+/// A routing rule: tickets matching its conditions go to its group (and, by its strategy,
+/// to an agent). Rules are tried in `position` order; the first match wins.
 #[Object]
 impl AssignmentRule {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("AssignmentRule", self.0.id)
     }
+    /// A name for the people who maintain the rules.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Where it stands in the order rules are tried, from 1.
     async fn position(&self) -> i32 {
         self.0.position
     }
+    /// Inactive rules are skipped.
     async fn active(&self) -> bool {
         self.0.active
     }
+    /// Matches tickets of this kind; null matches any.
     async fn kind(&self) -> AppResult<Option<TicketKind>> {
         self.0
             .match_kind
@@ -150,6 +180,7 @@ impl AssignmentRule {
             .map(|k| types::Kind::parse(k, "kind").map(Into::into))
             .transpose()
     }
+    /// Matches tickets in this category or below it; null matches any.
     async fn category(&self, ctx: &Context<'_>) -> AppResult<Option<Category>> {
         match self.0.match_category_id {
             Some(id) => ctx
@@ -160,9 +191,11 @@ impl AssignmentRule {
             None => Ok(None),
         }
     }
+    /// Matches tickets of this priority; null matches any.
     async fn priority(&self) -> Option<Priority> {
         self.0.match_priority.map(Priority::from_number)
     }
+    /// Matches tickets of this organization; null matches any.
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Option<Organization>> {
         match self.0.match_organization_id {
             Some(id) => ctx
@@ -177,12 +210,14 @@ impl AssignmentRule {
     async fn title_words(&self) -> Option<&str> {
         self.0.match_title_words.as_deref()
     }
+    /// The group matching tickets are routed to.
     async fn group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
         ctx.data_unchecked::<loaders::Groups>()
             .load_one(self.0.group_id)
             .await
             .map(|g| g.map(Group))
     }
+    /// How an agent of the group is chosen, if at all.
     async fn agent_strategy(&self) -> AppResult<AgentStrategy> {
         types::AgentStrategy::parse(&self.0.agent_strategy, "agentStrategy").map(Into::into)
     }
@@ -208,6 +243,8 @@ pub enum AgentStrategy {
 #[derive(SimpleObject, InputObject)]
 #[graphql(input_name = "DeskSettingsInput")]
 pub struct DeskSettingsView {
+    /// Priority (1–4) by impact (rows HIGH, MEDIUM, LOW) and urgency (columns HIGH, MEDIUM,
+    /// LOW).
     pub priority_matrix: Vec<Vec<i32>>,
     /// Days after resolution during which a ticket may be reopened.
     pub reopen_window_days: i32,
@@ -270,6 +307,7 @@ pub struct DeskQuery;
 
 #[Object]
 impl DeskQuery {
+    /// Every customer organization, by name. Agents.
     async fn organizations(&self, ctx: &Context<'_>) -> AppResult<Vec<Organization>> {
         caller(ctx).require_role(Role::Agent)?;
         let rows = organization::Entity::find()
@@ -278,6 +316,7 @@ impl DeskQuery {
             .await?;
         Ok(rows.into_iter().map(Organization).collect())
     }
+    /// Every group, by name.
     async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
         caller(ctx).person()?;
         let rows = group::Entity::find()
@@ -305,6 +344,7 @@ impl DeskQuery {
             .await?;
         Ok(rows.into_iter().map(AssignmentRule).collect())
     }
+    /// The desk's settings (the priority matrix). Agents.
     async fn desk_settings(&self, ctx: &Context<'_>) -> AppResult<DeskSettingsView> {
         caller(ctx).require_role(Role::Agent)?;
         Ok(DeskSettingsView::of(
@@ -356,119 +396,167 @@ pub async fn load_node(
     Ok(Some(node))
 }
 
+/// What `createOrganization` takes.
 #[derive(InputObject)]
 pub struct CreateOrganizationInput {
+    /// The organization's name.
     pub name: String,
+    /// Let the organization's requesters see each other's tickets, not only their own.
     #[graphql(default)]
     pub requesters_see_all_tickets: bool,
 }
 
+/// What `updateOrganization` takes.
 #[derive(InputObject)]
 pub struct UpdateOrganizationInput {
+    /// The id of the organization.
     pub id: ID,
+    /// The organization's name.
     pub name: Option<String>,
+    /// Whether its requesters see all of its tickets, not only their own.
     pub requesters_see_all_tickets: Option<bool>,
 }
 
+/// What a mutation on an organization returns: the organization as it is after the change.
 #[derive(SimpleObject)]
 pub struct OrganizationPayload {
+    /// The organization as it is after the change.
     pub organization: Organization,
 }
 
+/// What `setUserOrganization` takes.
 #[derive(InputObject)]
 pub struct SetUserOrganizationInput {
+    /// The id of the user.
     pub user_id: ID,
     /// Null takes the person out of any organization.
     pub organization_id: Option<ID>,
 }
 
+/// What `setUserManager` takes.
 #[derive(InputObject)]
 pub struct SetUserManagerInput {
+    /// The id of the user.
     pub user_id: ID,
     /// Null: no manager.
     pub manager_id: Option<ID>,
 }
 
+/// What `setAvailability` takes.
 #[derive(InputObject)]
 pub struct SetAvailabilityInput {
     /// Default: the caller. Setting someone else's needs the manager role.
     pub user_id: Option<ID>,
+    /// False while away: routing skips people who are not available.
     pub available: bool,
 }
 
+/// What a mutation on a person returns: the person as they are after the change.
 #[derive(SimpleObject)]
 pub struct UserPayload {
+    /// The user as it is after the change.
     pub user: User,
 }
 
+/// What `saveGroup` takes.
 #[derive(InputObject)]
 pub struct SaveGroupInput {
     /// Absent to create a group.
     pub id: Option<ID>,
+    /// The group's name, e.g. "Network".
     pub name: Option<String>,
+    /// What the group does.
     pub description: Option<String>,
+    /// The support tier, 1 for the first line.
     pub tier: Option<i16>,
+    /// The id of the manager.
     pub manager_id: MaybeUndefined<ID>,
+    /// The id of the escalation group.
     pub escalation_group_id: MaybeUndefined<ID>,
 }
 
+/// What a mutation on a group returns: the group as it is after the change.
 #[derive(SimpleObject)]
 pub struct GroupPayload {
+    /// The group as it is after the change.
     pub group: Group,
 }
 
+/// What `groupMember` takes.
 #[derive(InputObject)]
 pub struct GroupMemberInput {
+    /// The id of the group.
     pub group_id: ID,
+    /// The id of the user.
     pub user_id: ID,
 }
 
+/// What `createCategory` takes.
 #[derive(InputObject)]
 pub struct CreateCategoryInput {
+    /// The category's own name, e.g. "Laptop".
     pub name: String,
+    /// The id of the parent.
     pub parent_id: Option<ID>,
 }
 
+/// What a mutation on a category returns: the category as it is after the change.
 #[derive(SimpleObject)]
 pub struct CategoryPayload {
+    /// The category as it is after the change.
     pub category: Category,
 }
 
+/// What `saveAssignmentRule` takes.
 #[derive(InputObject)]
 pub struct SaveAssignmentRuleInput {
     /// Absent to create a rule.
     pub id: Option<ID>,
+    /// A name for the people who maintain the rules.
     pub name: String,
     /// Rules are tried in ascending position.
     pub position: i32,
+    /// Inactive rules are skipped.
     #[graphql(default = true)]
     pub active: bool,
+    /// Matches tickets of this kind; null matches any.
     pub kind: Option<TicketKind>,
     /// Matches this category and those below it.
     pub category_id: Option<ID>,
+    /// Matches tickets of this priority; null matches any.
     pub priority: Option<Priority>,
+    /// The id of the organization.
     pub organization_id: Option<ID>,
     /// Words that must all appear in the title.
     pub title_words: Option<String>,
+    /// The id of the group.
     pub group_id: ID,
+    /// How an agent of the group is chosen, if at all.
     #[graphql(default_with = "AgentStrategy::Queue")]
     pub agent_strategy: AgentStrategy,
+    /// Tell the group's manager of each ticket routed by this rule.
     #[graphql(default)]
     pub flag_manager: bool,
 }
 
+/// What a mutation on an assignment rule returns: the rule as it is after the change.
 #[derive(SimpleObject)]
 pub struct AssignmentRulePayload {
+    /// The assignment rule as it is after the change.
     pub assignment_rule: AssignmentRule,
 }
 
+/// What `deleteAssignmentRule` takes.
 #[derive(InputObject)]
 pub struct DeleteAssignmentRuleInput {
+    /// The id of the assignment rule.
     pub id: ID,
 }
 
+/// What `deleteAssignmentRule` returns.
 #[derive(SimpleObject)]
 pub struct DeleteAssignmentRulePayload {
+    /// The deleted id as it is after the change.
     pub deleted_id: ID,
 }
 
@@ -478,9 +566,11 @@ pub struct DeskMutation;
 /// Admins organise the desk.
 #[Object]
 impl DeskMutation {
+    /// Adds a customer organization. Admins.
     async fn create_organization(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: CreateOrganizationInput,
     ) -> AppResult<OrganizationPayload> {
         desk::require_admin(caller(ctx))?;
@@ -496,9 +586,11 @@ impl DeskMutation {
         })
     }
 
+    /// Renames an organization or changes what its requesters see. Admins.
     async fn update_organization(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: UpdateOrganizationInput,
     ) -> AppResult<OrganizationPayload> {
         desk::require_admin(caller(ctx))?;
@@ -519,6 +611,7 @@ impl DeskMutation {
     async fn set_user_organization(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SetUserOrganizationInput,
     ) -> AppResult<UserPayload> {
         desk::require_admin(caller(ctx))?;
@@ -533,6 +626,7 @@ impl DeskMutation {
     async fn set_user_manager(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SetUserManagerInput,
     ) -> AppResult<UserPayload> {
         desk::require_admin(caller(ctx))?;
@@ -547,6 +641,7 @@ impl DeskMutation {
     async fn set_availability(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SetAvailabilityInput,
     ) -> AppResult<UserPayload> {
         let me = caller(ctx).require_role(Role::Agent)?;
@@ -566,7 +661,7 @@ impl DeskMutation {
     async fn save_group(
         &self,
         ctx: &Context<'_>,
-        input: SaveGroupInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveGroupInput,
     ) -> AppResult<GroupPayload> {
         desk::require_admin(caller(ctx))?;
         let id = ids::decode_opt(input.id, "Group", "id")?;
@@ -586,10 +681,11 @@ impl DeskMutation {
         })
     }
 
+    /// Puts a person into a group. Admins.
     async fn add_group_member(
         &self,
         ctx: &Context<'_>,
-        input: GroupMemberInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: GroupMemberInput,
     ) -> AppResult<GroupPayload> {
         desk::require_admin(caller(ctx))?;
         let group_id = ids::decode_as(&input.group_id, "Group", "groupId")?;
@@ -599,10 +695,11 @@ impl DeskMutation {
         })
     }
 
+    /// Takes a person out of a group. Admins.
     async fn remove_group_member(
         &self,
         ctx: &Context<'_>,
-        input: GroupMemberInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: GroupMemberInput,
     ) -> AppResult<GroupPayload> {
         desk::require_admin(caller(ctx))?;
         let group_id = ids::decode_as(&input.group_id, "Group", "groupId")?;
@@ -612,9 +709,11 @@ impl DeskMutation {
         })
     }
 
+    /// Adds a ticket category, optionally below another. Admins.
     async fn create_category(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: CreateCategoryInput,
     ) -> AppResult<CategoryPayload> {
         desk::require_admin(caller(ctx))?;
@@ -628,6 +727,7 @@ impl DeskMutation {
     async fn save_assignment_rule(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveAssignmentRuleInput,
     ) -> AppResult<AssignmentRulePayload> {
         desk::require_admin(caller(ctx))?;
@@ -655,9 +755,11 @@ impl DeskMutation {
         })
     }
 
+    /// Removes a routing rule. Admins.
     async fn delete_assignment_rule(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: DeleteAssignmentRuleInput,
     ) -> AppResult<DeleteAssignmentRulePayload> {
         desk::require_admin(caller(ctx))?;
@@ -675,7 +777,7 @@ impl DeskMutation {
     async fn update_desk_settings(
         &self,
         ctx: &Context<'_>,
-        input: DeskSettingsView,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: DeskSettingsView,
     ) -> AppResult<DeskSettingsView> {
         desk::require_admin(caller(ctx))?;
         let desired = input.into_domain()?;

@@ -1,6 +1,6 @@
 //! Knowledge: articles, their versions, search and suggestions.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, connection::Connection};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::{article, article_version};
 
 use crate::graphql::instant::Instant;
@@ -12,21 +12,27 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         caller, from_stored_name, ids, loaders, now,
-        pagination::{self, PageArgs},
+        pagination::{self, Page, PageArgs},
         problems::Problem,
         state, stored_name, ticket_scope,
         tickets::Ticket,
     },
 };
 
+/// The review cycle of a knowledge article.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ArticleStatus {
+    /// Being written; only the knowledge team sees it.
     Draft,
+    /// Waiting for review before it is published.
     Review,
+    /// Published: readers see its published version.
     Published,
+    /// Withdrawn; no longer shown to requesters.
     Retired,
 }
 
+/// Who may read an article once it is published.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ArticleVisibility {
     /// Agents only.
@@ -50,8 +56,12 @@ impl Article {
     }
 }
 
+/// A knowledge article: a working copy that the knowledge team edits, and the published
+/// version readers see.
 #[Object]
 impl Article {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("Article", self.0.id)
     }
@@ -59,6 +69,8 @@ impl Article {
     async fn number(&self) -> &str {
         &self.0.number
     }
+    /// The title of the working copy (readers who may only see published versions get the
+    /// published title).
     async fn title(&self, ctx: &Context<'_>) -> AppResult<String> {
         Ok(self.shown(ctx).await?.0)
     }
@@ -66,6 +78,7 @@ impl Article {
     async fn body(&self, ctx: &Context<'_>) -> AppResult<String> {
         Ok(self.shown(ctx).await?.1)
     }
+    /// Where the article is in its review cycle.
     async fn status(&self) -> AppResult<ArticleStatus> {
         from_stored_name(&self.0.status)
     }
@@ -86,9 +99,11 @@ impl Article {
             .map(from_stored_name)
             .transpose()
     }
+    /// Free-text tags, for search.
     async fn tags(&self) -> Vec<String> {
         serde_json::from_value(self.0.tags.clone()).unwrap_or_default()
     }
+    /// The category it is filed under, if any.
     async fn category(
         &self,
         ctx: &Context<'_>,
@@ -120,9 +135,11 @@ impl Article {
     async fn helpful_yes(&self) -> i32 {
         self.0.helpful_yes
     }
+    /// How many readers said it did not help.
     async fn helpful_no(&self) -> i32 {
         self.0.helpful_no
     }
+    /// When it last changed.
     async fn updated_at(&self) -> Instant {
         Instant(self.0.updated_at)
     }
@@ -164,17 +181,22 @@ impl Article {
 
 pub struct ArticleVersion(pub article_version::Model);
 
+/// A published version of an article, kept when the next one is published.
 #[Object]
 impl ArticleVersion {
+    /// 1 for the first published version, counting up.
     async fn number(&self) -> i32 {
         self.0.number
     }
+    /// The title of this version.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// The text of this version (Markdown).
     async fn body(&self) -> &str {
         &self.0.body
     }
+    /// When this version was published.
     async fn published_at(&self) -> Instant {
         Instant(self.0.published_at)
     }
@@ -187,6 +209,7 @@ impl ArticleVersion {
 /// An article found by search, with how well it matched.
 #[derive(SimpleObject)]
 pub struct ArticleMatch {
+    /// The article found.
     pub article: Article,
     /// Relevance (BM25): only the order means anything.
     pub score: f64,
@@ -229,8 +252,12 @@ impl KnowledgeQuery {
     async fn search_articles(
         &self,
         ctx: &Context<'_>,
-        text: String,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(desc = "Words to look for in titles, bodies and tags.")] text: String,
+        #[graphql(
+            default = 10,
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
+        first: i32,
     ) -> AppResult<Vec<ArticleMatch>> {
         suggestions(ctx, &text, first).await
     }
@@ -241,12 +268,22 @@ impl KnowledgeQuery {
     async fn articles(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] status: Vec<ArticleStatus>,
+        #[graphql(default, desc = "Only articles in these statuses; all when empty.")] status: Vec<
+            ArticleStatus,
+        >,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, Article>> {
+    ) -> AppResult<Page<Article>> {
         let reader = Reader::of(caller(ctx))?;
         let page = PageArgs::new(first, after, last, before).keyed()?;
         let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
@@ -255,31 +292,43 @@ impl KnowledgeQuery {
     }
 }
 
+/// What `saveArticle` takes.
 #[derive(InputObject)]
 pub struct SaveArticleInput {
     /// Absent for a new article (a DRAFT).
     pub id: Option<ID>,
     /// The version you read, with an id.
     pub version: Option<i32>,
+    /// The title.
     pub title: String,
+    /// The text, in Markdown.
     #[graphql(default)]
     pub body: String,
+    /// The id of the category.
     pub category_id: Option<ID>,
+    /// Free-text tags, for search.
     #[graphql(default)]
     pub tags: Vec<String>,
+    /// Who may read it once published.
     #[graphql(default_with = "ArticleVisibility::Internal")]
     pub visibility: ArticleVisibility,
 }
 
+/// What `transitionArticle` takes.
 #[derive(InputObject)]
 pub struct TransitionArticleInput {
+    /// The id of the article.
     pub id: ID,
+    /// Send it back with an edit; a stale one gets CONFLICT.
     pub version: i32,
+    /// The status to move to.
     pub to: ArticleStatus,
 }
 
+/// What `linkArticle` takes.
 #[derive(InputObject)]
 pub struct LinkArticleInput {
+    /// The id of the article.
     pub article_id: ID,
     /// An incident, or
     pub ticket_id: Option<ID>,
@@ -287,8 +336,10 @@ pub struct LinkArticleInput {
     pub problem_id: Option<ID>,
 }
 
+/// What a mutation on an article returns: the article as it is after the change.
 #[derive(SimpleObject)]
 pub struct ArticlePayload {
+    /// The article as it is after the change.
     pub article: Article,
 }
 
@@ -301,7 +352,7 @@ impl KnowledgeMutation {
     async fn save_article(
         &self,
         ctx: &Context<'_>,
-        input: SaveArticleInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveArticleInput,
     ) -> AppResult<ArticlePayload> {
         let id = match (input.id, input.version) {
             (Some(id), Some(version)) => Some((ids::decode_as(&id, "Article", "id")?, version)),
@@ -327,6 +378,7 @@ impl KnowledgeMutation {
     async fn transition_article(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: TransitionArticleInput,
     ) -> AppResult<ArticlePayload> {
         let id = ids::decode_as(&input.id, "Article", "id")?;
@@ -348,8 +400,8 @@ impl KnowledgeMutation {
     async fn rate_article(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        helpful: bool,
+        #[graphql(desc = "The article's id.")] id: ID,
+        #[graphql(desc = "Whether the article helped.")] helpful: bool,
     ) -> AppResult<ArticlePayload> {
         let id = ids::decode_as(&id, "Article", "id")?;
         let row = knowledge::rate(&state(ctx).db, caller(ctx), id, helpful).await?;
@@ -358,10 +410,11 @@ impl KnowledgeMutation {
         })
     }
 
+    /// Links a knowledge article to a ticket it helped with. Agents.
     async fn link_article(
         &self,
         ctx: &Context<'_>,
-        input: LinkArticleInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: LinkArticleInput,
     ) -> AppResult<ArticlePayload> {
         let id = ids::decode_as(&input.article_id, "Article", "articleId")?;
         let ticket = ids::decode_opt(input.ticket_id, "Ticket", "ticketId")?;

@@ -120,6 +120,7 @@ fn visible_to(scope: &Scope, envelope: &Envelope) -> bool {
 /// Something that happened to a ticket.
 pub struct TicketEvent(pub Shared);
 
+/// A change to a ticket, as subscriptions push it.
 #[Object]
 impl TicketEvent {
     /// The event's place in the log: resume from it with `after`.
@@ -130,18 +131,23 @@ impl TicketEvent {
     async fn action(&self) -> &str {
         &self.0.topic
     }
+    /// When it happened.
     async fn at(&self) -> Instant {
         Instant(self.0.at)
     }
+    /// Who did it, by name as it was then.
     async fn actor_name(&self) -> &str {
         &self.0.actor_name
     }
+    /// The ticket's id.
     async fn ticket_id(&self) -> ID {
         ids::encode("Ticket", self.0.entity_id)
     }
+    /// The ticket's number.
     async fn ticket_number(&self) -> Option<&str> {
         self.0.payload["ticket"]["number"].as_str()
     }
+    /// The fields it changed, before and after.
     async fn changes(&self) -> Vec<FieldChange> {
         FieldChange::list(&self.0.payload)
     }
@@ -161,6 +167,7 @@ impl TicketEvent {
     }
 }
 
+/// How a queue changed.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum QueueChangeKind {
     /// The ticket came into the queue.
@@ -178,11 +185,14 @@ pub struct QueueChange {
     event: TicketEvent,
 }
 
+/// Something that changed a queue: a ticket arrived, changed in it, or left it.
 #[Object]
 impl QueueChange {
+    /// Whether the ticket arrived, changed or left.
     async fn kind(&self) -> QueueChangeKind {
         self.kind
     }
+    /// The event behind it.
     async fn event(&self) -> &TicketEvent {
         &self.event
     }
@@ -219,28 +229,39 @@ fn queue_change(group: i64, envelope: &Envelope) -> Option<QueueChangeKind> {
     }
 }
 
+/// What an SLA alert says.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum SlaAlertKind {
+    /// A warning threshold passed.
     Warning,
+    /// The target was missed.
     Breached,
 }
 
+/// Which SLA alerts to hear about; every condition given must hold.
 #[derive(InputObject, Default)]
 pub struct SlaAlertFilter {
+    /// Only tickets in this group's queue.
     pub group_id: Option<ID>,
+    /// Only tickets about this service.
     pub service_id: Option<ID>,
+    /// Only tickets of this priority.
     pub priority: Option<Priority>,
+    /// Only tickets of this organization.
     pub organization_id: Option<ID>,
 }
 
 /// An SLA warning or breach, with the clock's state when it went out.
 pub struct SlaAlert(TicketEvent);
 
+/// A warning or breach of an SLA clock, as `slaAlerts` pushes it.
 #[Object]
 impl SlaAlert {
+    /// The event's sequence number: resume with `after` from it.
     async fn seq(&self) -> i64 {
         self.0.0.seq
     }
+    /// A warning (a threshold passed) or a breach.
     async fn kind(&self) -> SlaAlertKind {
         if self.0.0.topic == "sla.breached" {
             SlaAlertKind::Breached
@@ -268,9 +289,11 @@ impl SlaAlert {
     async fn due_at(&self) -> Option<Instant> {
         instant_in(&self.0.0.payload["dueAt"]).map(Instant)
     }
+    /// Business seconds left on the clock when it was sent (negative once breached).
     async fn remaining_seconds(&self) -> Option<i64> {
         self.0.0.payload["remainingSeconds"].as_i64()
     }
+    /// The event behind it.
     async fn event(&self) -> &TicketEvent {
         &self.0
     }
@@ -296,7 +319,8 @@ impl LiveSubscription {
     async fn ticket_updated(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The ticket's id.")] id: ID,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<i64>,
     ) -> async_graphql::Result<impl Stream<Item = AppResult<TicketEvent>> + use<>> {
         let ticket_id = ids::decode_as(&id, "Ticket", "id")?;
@@ -312,7 +336,8 @@ impl LiveSubscription {
     async fn queue_changed(
         &self,
         ctx: &Context<'_>,
-        group_id: ID,
+        #[graphql(desc = "The group whose queue to watch.")] group_id: ID,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<i64>,
     ) -> async_graphql::Result<impl Stream<Item = AppResult<QueueChange>> + use<>> {
         let group = ids::decode_as(&group_id, "Group", "groupId")?;
@@ -341,7 +366,9 @@ impl LiveSubscription {
     async fn dashboard(
         &self,
         ctx: &Context<'_>,
-        filter: Option<crate::graphql::tickets::TicketFilterInput>,
+        #[graphql(desc = "Which tickets the counts cover.")] filter: Option<
+            crate::graphql::tickets::TicketFilterInput,
+        >,
     ) -> async_graphql::Result<
         impl Stream<Item = AppResult<crate::graphql::tickets::TicketCounts>> + use<>,
     > {
@@ -388,7 +415,9 @@ impl LiveSubscription {
     async fn sla_alerts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which tickets to hear about; all the caller may see when left out.")]
         filter: Option<SlaAlertFilter>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<i64>,
     ) -> async_graphql::Result<impl Stream<Item = AppResult<SlaAlert>> + use<>> {
         let filter = filter.unwrap_or_default();

@@ -32,6 +32,7 @@ use crate::{
     error::{AppError, AppResult},
 };
 
+/// Everything that reads the desk. Each field shows only what the caller may see.
 #[derive(MergedObject, Default)]
 pub struct Query(
     viewer::ViewerQuery,
@@ -49,6 +50,8 @@ pub struct Query(
     api_tokens::ApiTokenQuery,
 );
 
+/// Everything that changes the desk. Every mutation takes one `input` and returns a payload
+/// with what it changed.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     tickets::TicketMutation,
@@ -62,6 +65,8 @@ pub struct Mutation(
     api_tokens::ApiTokenMutation,
 );
 
+/// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each
+/// subscription shows only what the caller may see.
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(live::LiveSubscription, api_tokens::ApiTokenSubscription);
 

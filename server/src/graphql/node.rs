@@ -9,7 +9,11 @@ use crate::{
 
 /// Anything with a global id, fetchable with `node(id:)`.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID"))]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "The globally unique id: pass it to `node(id:)` to fetch the object again."
+))]
 pub enum Node {
     User(users::User),
     ApiToken(api_tokens::ApiToken),
@@ -37,7 +41,11 @@ impl NodeQuery {
     /// Whatever the global id names, if the caller may read it. Nullable, as Relay
     /// expects: an id that names nothing the caller may see gives `null` with a
     /// NOT_FOUND error, and leaves the rest of the response whole.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id from any `id` field.")] id: ID,
+    ) -> AppResult<Option<Node>> {
         Self::find(ctx, id).await.map(Some)
     }
 }

@@ -3,7 +3,14 @@
 //! connection pages both ways: `first`/`after` from the start, `last`/`before` from the
 //! end, the same rows in the same order either way.
 
-use async_graphql::connection::{Connection, Edge};
+use std::borrow::Cow;
+
+use async_graphql::{
+    ContextSelectionSet, OutputType, Positioned, ServerResult, Value,
+    connection::{Connection, Edge},
+    parser::types::Field,
+    registry::{MetaType, Registry},
+};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use crate::{
@@ -109,13 +116,48 @@ fn decode_cursor(cursor: &str, argument: &str) -> AppResult<i64> {
         })
 }
 
+/// A Relay connection of `Node`: async-graphql's own `Connection`, which leaves the
+/// connection type undescribed, with a description added when it is registered (every
+/// schema element is described for the person building a frontend).
+pub struct Page<Node: OutputType>(pub Connection<String, Node>);
+
+impl<Node: OutputType> OutputType for Page<Node> {
+    fn type_name() -> Cow<'static, str> {
+        Connection::<String, Node>::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        let qualified = Connection::<String, Node>::create_type_info(registry);
+        let name = Self::type_name();
+        if let Some(MetaType::Object { description, .. }) = registry.types.get_mut(name.as_ref())
+            && description.is_none()
+        {
+            *description = Some(format!(
+                "A page of {} in a Relay connection: `edges` with their cursors, or just \
+                 `nodes`, and `pageInfo` to page forward (`first`/`after`) or backward \
+                 (`last`/`before`).",
+                Node::type_name()
+            ));
+        }
+        qualified
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        self.0.resolve(ctx, field).await
+    }
+}
+
 /// Builds a connection of a list in id order from the rows its window fetched.
 pub fn connection<Row, Node: async_graphql::OutputType>(
     window: &Window<i64>,
     rows: Vec<Row>,
     id_of: impl Fn(&Row) -> i64,
     to_node: impl Fn(Row) -> Node,
-) -> Connection<String, Node> {
+) -> Page<Node> {
     connection_with(window, rows, |row| encode_cursor(id_of(row)), to_node)
 }
 
@@ -126,7 +168,7 @@ pub fn connection_with<K, Row, Node: async_graphql::OutputType>(
     rows: Vec<Row>,
     cursor_of: impl Fn(&Row) -> String,
     to_node: impl Fn(Row) -> Node,
-) -> Connection<String, Node> {
+) -> Page<Node> {
     let (rows, more) = window.settle(rows);
     let (has_previous, has_next) = if window.from_end {
         (more, window.before.is_some())
@@ -138,5 +180,5 @@ pub fn connection_with<K, Row, Node: async_graphql::OutputType>(
         rows.into_iter()
             .map(|row| Edge::new(cursor_of(&row), to_node(row))),
     );
-    connection
+    Page(connection)
 }

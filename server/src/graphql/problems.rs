@@ -1,9 +1,7 @@
 //! Problem management: problems, their incidents and items, and the problems trend
 //! detection proposes.
 
-use async_graphql::{
-    Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
-};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use entity::{problem, problem_candidate};
 
 use crate::graphql::instant::Instant;
@@ -20,27 +18,36 @@ use crate::{
         from_stored_name, ids,
         knowledge::Article,
         loaders, now,
-        pagination::{self, PageArgs},
+        pagination::{self, Page, PageArgs},
         state, stored_name, ticket_scope,
         tickets::{HistoryEntry, Priority, Ticket},
         users::User,
     },
 };
 
+/// The problem lifecycle.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemStatus {
+    /// Recorded, not yet investigated.
     New,
+    /// Being investigated.
     UnderInvestigation,
     /// Root cause and workaround known: the workaround shows on every linked incident.
     KnownError,
+    /// The cause is removed.
     Resolved,
+    /// Closed.
     Closed,
 }
 
 pub struct Problem(pub problem::Model);
 
+/// The unknown cause of one or more incidents, investigated until it is a known error with
+/// a workaround and then resolved.
 #[Object]
 impl Problem {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("Problem", self.0.id)
     }
@@ -48,12 +55,15 @@ impl Problem {
     async fn number(&self) -> &str {
         &self.0.number
     }
+    /// A one-line summary.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// What is known of it.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// Where it is in the problem lifecycle.
     async fn status(&self) -> AppResult<ProblemStatus> {
         from_stored_name(&self.0.status)
     }
@@ -61,30 +71,40 @@ impl Problem {
     async fn priority(&self) -> Priority {
         Priority::from_number(self.0.priority)
     }
+    /// The root cause, once found.
     async fn root_cause(&self) -> &str {
         &self.0.root_cause
     }
+    /// How to restore service until it is fixed; agents see it on linked incidents.
     async fn workaround(&self) -> &str {
         &self.0.workaround
     }
+    /// The group that investigates it.
     async fn group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
         loaders::group(ctx, self.0.group_id).await
     }
+    /// Who investigates it.
     async fn assignee(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         loaders::user(ctx, self.0.assignee_id).await
     }
+    /// When a workaround was recorded, making it a known error.
     async fn known_error_at(&self) -> Option<Instant> {
         self.0.known_error_at.map(Instant)
     }
+    /// When it was resolved.
     async fn resolved_at(&self) -> Option<Instant> {
         self.0.resolved_at.map(Instant)
     }
+    /// When it was closed; null until then.
     async fn closed_at(&self) -> Option<Instant> {
         self.0.closed_at.map(Instant)
     }
+    /// When it was created.
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
+    /// Grows by one with every change. Send it back with a change so that an edit made
+    /// meanwhile is never overwritten.
     async fn version(&self) -> i32 {
         self.0.version
     }
@@ -98,6 +118,7 @@ impl Problem {
             .map(Ticket)
             .collect())
     }
+    /// The configuration items involved.
     async fn configuration_items(&self, ctx: &Context<'_>) -> AppResult<Vec<ConfigurationItem>> {
         let rows = problems::items_of(state(ctx).db.conn(), self.0.id).await?;
         Ok(rows.into_iter().map(ConfigurationItem).collect())
@@ -107,14 +128,23 @@ impl Problem {
         let rows = knowledge::articles_of_problem(state(ctx).db.conn(), self.0.id).await?;
         Ok(rows.into_iter().map(Article).collect())
     }
+    /// Every change to it, oldest first.
     async fn history(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, HistoryEntry>> {
+    ) -> AppResult<Page<HistoryEntry>> {
         let page = PageArgs::new(first, after, last, before).keyed_or(50)?;
         let rows = events::history_of(state(ctx).db.conn(), "problem", self.0.id, &page).await?;
         Ok(pagination::connection(&page, rows, |e| e.id, HistoryEntry))
@@ -136,8 +166,11 @@ pub async fn problems_of_ticket(
 /// A known error's workaround, as an incident shows it.
 #[derive(SimpleObject)]
 pub struct Workaround {
+    /// The problem's number.
     pub problem_number: String,
+    /// The problem's title.
     pub problem_title: String,
+    /// What to do until the problem is fixed.
     pub workaround: String,
 }
 
@@ -162,17 +195,24 @@ pub async fn workarounds_of_ticket(
         .collect())
 }
 
+/// What the incidents of a problem candidate share.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum TrendBasis {
+    /// A configuration item.
     ConfigurationItem,
+    /// A category.
     Category,
 }
 
 /// Incidents that trend detection thinks share a cause.
 pub struct ProblemCandidate(pub problem_candidate::Model);
 
+/// A proposal of trend detection: several incidents sharing a configuration item or
+/// category in a short time, maybe one problem.
 #[Object]
 impl ProblemCandidate {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     async fn id(&self) -> ID {
         ids::encode("ProblemCandidate", self.0.id)
     }
@@ -180,6 +220,7 @@ impl ProblemCandidate {
     async fn basis(&self) -> AppResult<TrendBasis> {
         from_stored_name(&self.0.basis)
     }
+    /// The item the incidents share, when that is the basis.
     async fn configuration_item(&self, ctx: &Context<'_>) -> AppResult<Option<ConfigurationItem>> {
         if self.0.basis != "CONFIGURATION_ITEM" {
             return Ok(None);
@@ -190,6 +231,7 @@ impl ProblemCandidate {
             .await?
             .map(ConfigurationItem))
     }
+    /// The category the incidents share, when that is the basis.
     async fn category(
         &self,
         ctx: &Context<'_>,
@@ -203,12 +245,14 @@ impl ProblemCandidate {
             .await?
             .map(crate::graphql::desk::Category))
     }
+    /// The incidents it groups that the caller may see.
     async fn incidents(&self, ctx: &Context<'_>) -> AppResult<Vec<Ticket>> {
         let scope = ticket_scope(ctx).await?;
         let ids = problems::candidate_incident_ids(&self.0);
         let rows = problems::visible_tickets(state(ctx).db.conn(), scope, &ids).await?;
         Ok(rows.into_iter().map(Ticket).collect())
     }
+    /// When trend detection proposed it.
     async fn detected_at(&self) -> Instant {
         Instant(self.0.detected_at)
     }
@@ -229,12 +273,22 @@ impl ProblemQuery {
     async fn problems(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] status: Vec<ProblemStatus>,
+        #[graphql(default, desc = "Only problems in these statuses; all when empty.")] status: Vec<
+            ProblemStatus,
+        >,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, Problem>> {
+    ) -> AppResult<Page<Problem>> {
         problems::require_reader(caller(ctx))?;
         let page = PageArgs::new(first, after, last, before).keyed()?;
         let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
@@ -251,55 +305,85 @@ impl ProblemQuery {
     }
 }
 
+/// What `createProblem` takes.
 #[derive(InputObject)]
 pub struct CreateProblemInput {
+    /// A one-line summary.
     pub title: String,
+    /// What is known of it.
     #[graphql(default)]
     pub description: String,
+    /// P1 is the most urgent, as for tickets.
     #[graphql(default_with = "Priority::P3")]
     pub priority: Priority,
+    /// The id of the group.
     pub group_id: Option<ID>,
+    /// The id of the assignee.
     pub assignee_id: Option<ID>,
+    /// The ids of the incidents.
     #[graphql(default)]
     pub incident_ids: Vec<ID>,
+    /// The ids of the configuration items.
     #[graphql(default)]
     pub configuration_item_ids: Vec<ID>,
 }
 
+/// What `updateProblem` takes.
 #[derive(InputObject)]
 pub struct UpdateProblemInput {
+    /// The id of the problem.
     pub id: ID,
+    /// The `version` you last read: if someone changed it since, nothing is changed and the
+    /// error is CONFLICT.
     pub version: i32,
+    /// A one-line summary.
     pub title: Option<String>,
+    /// What is known of it.
     pub description: Option<String>,
+    /// P1 is the most urgent, as for tickets.
     pub priority: Option<Priority>,
+    /// The root cause, once found.
     pub root_cause: Option<String>,
+    /// How to restore service until it is fixed; agents see it on linked incidents.
     pub workaround: Option<String>,
+    /// The id of the group.
     pub group_id: MaybeUndefined<ID>,
+    /// The id of the assignee.
     pub assignee_id: MaybeUndefined<ID>,
 }
 
+/// What `transitionProblem` takes.
 #[derive(InputObject)]
 pub struct TransitionProblemInput {
+    /// The id of the problem.
     pub id: ID,
+    /// The `version` you last read: if someone changed it since, nothing is changed and the
+    /// error is CONFLICT.
     pub version: i32,
+    /// The status to move to.
     pub to: ProblemStatus,
     /// Resolving: also resolve its open incidents, each with a comment.
     #[graphql(default)]
     pub resolve_incidents: bool,
 }
 
+/// What `linkProblem` takes.
 #[derive(InputObject)]
 pub struct LinkProblemInput {
+    /// The id of the problem.
     pub problem_id: ID,
+    /// The ids of the incidents.
     #[graphql(default)]
     pub incident_ids: Vec<ID>,
+    /// The ids of the configuration items.
     #[graphql(default)]
     pub configuration_item_ids: Vec<ID>,
 }
 
+/// What a mutation on a problem returns: the problem as it is after the change.
 #[derive(SimpleObject)]
 pub struct ProblemPayload {
+    /// The problem as it is after the change.
     pub problem: Problem,
     /// Incidents resolved with it.
     pub resolved_incidents: Vec<Ticket>,
@@ -321,6 +405,7 @@ impl ProblemMutation {
     async fn create_problem(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: CreateProblemInput,
     ) -> AppResult<ProblemPayload> {
         let new = NewProblem {
@@ -341,9 +426,11 @@ impl ProblemMutation {
         ))
     }
 
+    /// Changes a problem's fields; the version guards against lost updates. Agents.
     async fn update_problem(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: UpdateProblemInput,
     ) -> AppResult<ProblemPayload> {
         let id = ids::decode_as(&input.id, "Problem", "id")?;
@@ -374,6 +461,7 @@ impl ProblemMutation {
     async fn transition_problem(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: TransitionProblemInput,
     ) -> AppResult<ProblemPayload> {
         let id = ids::decode_as(&input.id, "Problem", "id")?;
@@ -399,7 +487,7 @@ impl ProblemMutation {
     async fn link_problem(
         &self,
         ctx: &Context<'_>,
-        input: LinkProblemInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: LinkProblemInput,
     ) -> AppResult<ProblemPayload> {
         let id = ids::decode_as(&input.problem_id, "Problem", "problemId")?;
         let incidents = ids::decode_all(&input.incident_ids, "Ticket", "incidentIds")?;
@@ -425,8 +513,10 @@ impl ProblemMutation {
     async fn accept_problem_candidate(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        title: Option<String>,
+        #[graphql(desc = "The candidate's id.")] id: ID,
+        #[graphql(desc = "The new problem's title; a suggested one when left out.")] title: Option<
+            String,
+        >,
     ) -> AppResult<ProblemPayload> {
         let id = ids::decode_as(&id, "ProblemCandidate", "id")?;
         Ok(payload(
@@ -434,10 +524,11 @@ impl ProblemMutation {
         ))
     }
 
+    /// Dismisses a proposal of trend detection. Agents.
     async fn dismiss_problem_candidate(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The candidate's id.")] id: ID,
     ) -> AppResult<ProblemCandidate> {
         let id = ids::decode_as(&id, "ProblemCandidate", "id")?;
         Ok(ProblemCandidate(

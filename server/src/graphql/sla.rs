@@ -87,6 +87,7 @@ pub async fn clocks_of(ctx: &Context<'_>, ticket_id: i64) -> AppResult<Vec<SlaCl
     Ok(clocks)
 }
 
+/// What an SLA clock measures.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum SlaMetric {
     /// Time to the first public response by the desk.
@@ -95,15 +96,21 @@ pub enum SlaMetric {
     Resolution,
 }
 
+/// The state of an SLA clock.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "Display")]
 pub enum SlaClockState {
+    /// Running in business hours.
     Running,
+    /// Paused while the ticket waits for a reason the policy names.
     Paused,
     /// Running, but the calendar is closed now: the countdown stands still.
     OutsideBusinessHours,
+    /// The target was met.
     Met,
+    /// The target was missed; the clock runs on to measure by how much.
     Breached,
+    /// The ticket was cancelled; the target no longer counts.
     Cancelled,
 }
 
@@ -115,8 +122,10 @@ pub struct SlaClock {
     elapsed: chrono::Duration,
 }
 
+/// One SLA target of a ticket (response or resolution), timed in business hours.
 #[Object]
 impl SlaClock {
+    /// Which target the clock measures.
     async fn metric(&self) -> SlaMetric {
         if self.row.metric == Metric::Response.as_str() {
             SlaMetric::Response
@@ -124,9 +133,11 @@ impl SlaClock {
             SlaMetric::Resolution
         }
     }
+    /// Whether it runs, is paused, met, breached or cancelled.
     async fn state(&self) -> SlaClockState {
         self.display.into()
     }
+    /// The policy that set the target.
     async fn policy(&self, ctx: &Context<'_>) -> AppResult<Option<SlaPolicy>> {
         let policy = ctx
             .data_unchecked::<loaders::SlaPolicies>()
@@ -155,9 +166,11 @@ impl SlaClock {
     async fn next_change_at(&self) -> Option<Instant> {
         self.next_change.map(Instant)
     }
+    /// When the target was missed; null while met or running.
     async fn breached_at(&self) -> Option<Instant> {
         self.row.breached_at.map(Instant)
     }
+    /// When the clock stopped (met or cancelled).
     async fn stopped_at(&self) -> Option<Instant> {
         self.row.stopped_at.map(Instant)
     }
@@ -180,26 +193,35 @@ impl SlaClock {
     }
 }
 
+/// A stretch of time an SLA clock ran or was paused.
 #[derive(SimpleObject)]
 pub struct SlaClockSegment {
     /// Running (true) or paused (false).
     pub running: bool,
+    /// Why the clock paused, for paused segments.
     pub reason: String,
+    /// When it began.
     pub started_at: Instant,
+    /// When it ended; null for the running segment.
     pub ended_at: Option<Instant>,
 }
 
 /// Business hours: weekly spans in a time zone, less holidays.
 pub struct Calendar(pub calendar::Model);
 
+/// Business hours and holidays in a time zone: SLA clocks only run inside them.
 #[Object]
 impl Calendar {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("Calendar", self.0.id)
     }
+    /// A name, e.g. "Berlin office hours".
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// The IANA time zone its hours are in, e.g. "Europe/Berlin".
     async fn time_zone(&self) -> &str {
         &self.0.time_zone
     }
@@ -211,6 +233,7 @@ impl Calendar {
             .map(|days| days.iter().map(strings).collect())
             .unwrap_or_default()
     }
+    /// Whole days off, as dates (YYYY-MM-DD) in the calendar's time zone.
     async fn holidays(&self) -> Vec<String> {
         strings(&self.0.holidays)
     }
@@ -219,20 +242,28 @@ impl Calendar {
 /// What the desk promises the tickets it matches.
 pub struct SlaPolicy(pub sla_policy::Model);
 
+/// Response and resolution targets for the tickets it matches, in business minutes of a
+/// calendar.
 #[Object]
 impl SlaPolicy {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("SlaPolicy", self.0.id)
     }
+    /// A name, e.g. "P1 incidents".
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Where it stands in the order policies are tried; the first match applies.
     async fn position(&self) -> i32 {
         self.0.position
     }
+    /// Inactive policies start no clocks.
     async fn active(&self) -> bool {
         self.0.active
     }
+    /// Matches tickets of this kind; null matches any.
     async fn kind(&self) -> AppResult<Option<TicketKind>> {
         self.0
             .match_kind
@@ -240,6 +271,7 @@ impl SlaPolicy {
             .map(|k| types::Kind::parse(k, "kind").map(Into::into))
             .transpose()
     }
+    /// Matches tickets of this priority; null matches any.
     async fn priority(&self) -> Option<Priority> {
         self.0.match_priority.map(Priority::from_number)
     }
@@ -253,12 +285,15 @@ impl SlaPolicy {
             None => Ok(None),
         }
     }
+    /// The first-response target, in business minutes.
     async fn response_minutes(&self) -> Option<i32> {
         self.0.response_minutes
     }
+    /// The resolution target, in business minutes.
     async fn resolution_minutes(&self) -> Option<i32> {
         self.0.resolution_minutes
     }
+    /// Percentages of the target at which warnings go out, e.g. [75, 90].
     async fn warn_percents(&self) -> Vec<i64> {
         self.0
             .warn_percents
@@ -266,6 +301,7 @@ impl SlaPolicy {
             .map(|v| v.iter().filter_map(|p| p.as_i64()).collect())
             .unwrap_or_default()
     }
+    /// Pending reasons that pause its clocks.
     async fn pause_reasons(&self) -> AppResult<Vec<PendingReason>> {
         strings(&self.0.pause_reasons)
             .iter()
@@ -279,6 +315,7 @@ pub struct SlaQuery;
 
 #[Object]
 impl SlaQuery {
+    /// Business-hour calendars. Agents.
     async fn calendars(&self, ctx: &Context<'_>) -> AppResult<Vec<Calendar>> {
         caller(ctx).require_role(Role::Agent)?;
         let rows = calendar::Entity::find()
@@ -299,10 +336,12 @@ impl SlaQuery {
     }
 }
 
+/// What `saveCalendar` takes.
 #[derive(InputObject)]
 pub struct SaveCalendarInput {
     /// Absent to create one.
     pub id: Option<ID>,
+    /// A name, e.g. "Berlin office hours".
     pub name: String,
     /// An IANA time zone, e.g. Europe/Paris.
     pub time_zone: String,
@@ -313,25 +352,34 @@ pub struct SaveCalendarInput {
     pub holidays: Vec<String>,
 }
 
+/// What a mutation on a calendar returns: the calendar as it is after the change.
 #[derive(SimpleObject)]
 pub struct CalendarPayload {
+    /// The calendar as it is after the change.
     pub calendar: Calendar,
 }
 
+/// What `saveSlaPolicy` takes.
 #[derive(InputObject)]
 pub struct SaveSlaPolicyInput {
     /// Absent to create one.
     pub id: Option<ID>,
+    /// A name, e.g. "P1 incidents".
     pub name: String,
     /// Policies are tried in ascending position: put customer contracts first.
     pub position: i32,
+    /// Inactive policies start no clocks.
     #[graphql(default = true)]
     pub active: bool,
+    /// Matches tickets of this kind; null matches any.
     pub kind: Option<TicketKind>,
+    /// Matches tickets of this priority; null matches any.
     pub priority: Option<Priority>,
     /// This category and those below it.
     pub category_id: Option<ID>,
+    /// The id of the service.
     pub service_id: Option<ID>,
+    /// The id of the organization.
     pub organization_id: Option<ID>,
     /// None: the built-in 24x7 calendar.
     pub calendar_id: Option<ID>,
@@ -347,8 +395,10 @@ pub struct SaveSlaPolicyInput {
     pub pause_reasons: Vec<PendingReason>,
 }
 
+/// What a mutation on an SLA policy returns: the policy as it is after the change.
 #[derive(SimpleObject)]
 pub struct SlaPolicyPayload {
+    /// The sla policy as it is after the change.
     pub sla_policy: SlaPolicy,
 }
 
@@ -361,7 +411,7 @@ impl SlaMutation {
     async fn save_calendar(
         &self,
         ctx: &Context<'_>,
-        input: SaveCalendarInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveCalendarInput,
     ) -> AppResult<CalendarPayload> {
         require_admin(caller(ctx))?;
         let id = ids::decode_opt(input.id, "Calendar", "id")?;
@@ -380,6 +430,7 @@ impl SlaMutation {
     async fn save_sla_policy(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveSlaPolicyInput,
     ) -> AppResult<SlaPolicyPayload> {
         require_admin(caller(ctx))?;
@@ -409,15 +460,20 @@ impl SlaMutation {
     }
 }
 
+/// What `slaReport` takes.
 #[derive(InputObject, Default)]
 pub struct SlaReportInput {
     /// Tickets created from this instant…
     pub from: Option<Instant>,
     /// …up to (not including) this one.
     pub to: Option<Instant>,
+    /// The id of the service.
     pub service_id: Option<ID>,
+    /// Only tickets of this priority.
     pub priority: Option<Priority>,
+    /// The id of the group.
     pub group_id: Option<ID>,
+    /// The id of the organization.
     pub organization_id: Option<ID>,
 }
 
@@ -426,9 +482,11 @@ pub struct SlaReportInput {
 pub struct SlaMetricReport {
     /// Clocks that stopped, met or breached.
     pub measured: i64,
+    /// Clocks that met their target.
     pub met: i64,
     /// Met over measured, 0 to 1; null when nothing was measured.
     pub attainment: Option<f64>,
+    /// The mean time taken, in business seconds.
     pub mean_seconds: Option<f64>,
     /// The 90th percentile (nearest rank).
     pub p90_seconds: Option<f64>,
@@ -448,8 +506,10 @@ impl From<crate::domain::sla::report::MetricReport> for SlaMetricReport {
 
 pub struct SlaBreach(crate::domain::sla::report::Breach);
 
+/// A missed SLA target.
 #[Object]
 impl SlaBreach {
+    /// Which target: response or resolution.
     async fn metric(&self) -> SlaMetric {
         if self.0.metric == Metric::Response.as_str() {
             SlaMetric::Response
@@ -457,9 +517,11 @@ impl SlaBreach {
             SlaMetric::Resolution
         }
     }
+    /// When the target was missed.
     async fn breached_at(&self) -> Instant {
         Instant(self.0.breached_at)
     }
+    /// The ticket, if the caller may see it.
     async fn ticket(
         &self,
         ctx: &Context<'_>,
@@ -468,11 +530,14 @@ impl SlaBreach {
     }
 }
 
+/// How SLA targets went over a period.
 #[derive(SimpleObject)]
 pub struct SlaReport {
     /// Tickets created in the period that match.
     pub tickets: i64,
+    /// How first-response targets went.
     pub response: SlaMetricReport,
+    /// How resolution targets went.
     pub resolution: SlaMetricReport,
     /// Every breached clock of those tickets, oldest breach first.
     pub breaches: Vec<SlaBreach>,
@@ -487,7 +552,9 @@ impl SlaReportQuery {
     async fn sla_report(
         &self,
         ctx: &Context<'_>,
-        input: Option<SlaReportInput>,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: Option<
+            SlaReportInput,
+        >,
     ) -> AppResult<SlaReport> {
         caller(ctx).require_role(Role::Manager)?;
         let input = input.unwrap_or_default();

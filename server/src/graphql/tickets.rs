@@ -2,7 +2,6 @@ use std::collections::BTreeSet;
 
 use async_graphql::{
     ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject,
-    connection::Connection,
     dataloader::{DataLoader, HashMapCache, Loader},
 };
 use entity::{comment, event, ticket};
@@ -21,28 +20,39 @@ use crate::{
         caller,
         desk::{Category, Group, Organization},
         ids, loaders, now,
-        pagination::{self, PageArgs},
+        pagination::{self, Page, PageArgs},
         state, ticket_scope,
         users::User,
     },
 };
 
+/// What a ticket is about.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "types::Kind")]
 pub enum TicketKind {
+    /// Something broke or degraded.
     Incident,
+    /// Something wanted: access, equipment, information.
     ServiceRequest,
 }
 
+/// The ticket lifecycle; `transitionTicket` moves along it.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "types::Status")]
 pub enum TicketStatus {
+    /// Recorded, not yet assigned.
     New,
+    /// Has an assignee who has not started.
     Assigned,
+    /// Being worked on.
     InProgress,
+    /// Waiting, for the reason in `pendingReason`.
     Pending,
+    /// Resolved; closes on its own unless the requester reopens it.
     Resolved,
+    /// Resolved and closed; no more changes.
     Closed,
+    /// Withdrawn; no work will be done.
     Cancelled,
 }
 
@@ -50,26 +60,39 @@ pub enum TicketStatus {
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "types::Level")]
 pub enum Level {
+    /// High.
     High,
+    /// Medium.
     Medium,
+    /// Low.
     Low,
 }
 
+/// How a ticket reached the desk.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "types::Channel")]
 pub enum Channel {
+    /// Through the self-service portal.
     Portal,
+    /// By email.
     Email,
+    /// By phone, recorded by an agent.
     Phone,
+    /// From a partner system through the API.
     Api,
+    /// Raised by a monitoring system.
     Monitoring,
 }
 
+/// Why a ticket waits (SLA clocks may pause for it).
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "types::PendingReason")]
 pub enum PendingReason {
+    /// Waiting for the requester to answer.
     AwaitingCustomer,
+    /// Waiting for a supplier.
     AwaitingVendor,
+    /// Waiting for a change to be implemented.
     AwaitingChange,
     /// A catalog order waiting for its approval.
     AwaitingApproval,
@@ -78,9 +101,13 @@ pub enum PendingReason {
 /// P1 is the most urgent. Derived from impact and urgency by the desk's priority matrix.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum Priority {
+    /// Critical: act now.
     P1,
+    /// High.
     P2,
+    /// Moderate.
     P3,
+    /// Low.
     P4,
 }
 
@@ -112,8 +139,12 @@ fn stored<T>(parsed: AppResult<T>) -> AppResult<T> {
 /// An incident or a service request.
 pub struct Ticket(pub ticket::Model);
 
+/// An incident or service request: what happened or is wanted, who asked, who works on it,
+/// and where it stands.
 #[Object]
 impl Ticket {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("Ticket", self.0.id)
     }
@@ -121,30 +152,39 @@ impl Ticket {
     async fn number(&self) -> &str {
         &self.0.number
     }
+    /// Incident or service request.
     async fn kind(&self) -> AppResult<TicketKind> {
         stored(types::Kind::parse(&self.0.kind, "kind")).map(Into::into)
     }
+    /// Where it is in the ticket lifecycle.
     async fn status(&self) -> AppResult<TicketStatus> {
         stored(types::Status::parse(&self.0.status, "status")).map(Into::into)
     }
+    /// A one-line summary.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// The full account, as the requester or agent wrote it.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// How widely it hurts.
     async fn impact(&self) -> AppResult<Level> {
         stored(types::Level::parse(&self.0.impact, "impact")).map(Into::into)
     }
+    /// How soon it hurts.
     async fn urgency(&self) -> AppResult<Level> {
         stored(types::Level::parse(&self.0.urgency, "urgency")).map(Into::into)
     }
+    /// P1 (critical) to P4, from impact and urgency.
     async fn priority(&self) -> Priority {
         Priority::from_number(self.0.priority)
     }
+    /// How it reached the desk.
     async fn channel(&self) -> AppResult<Channel> {
         stored(types::Channel::parse(&self.0.channel, "channel")).map(Into::into)
     }
+    /// Why it waits, while PENDING.
     async fn pending_reason(&self) -> AppResult<Option<PendingReason>> {
         self.0
             .pending_reason
@@ -152,12 +192,15 @@ impl Ticket {
             .map(|r| stored(types::PendingReason::parse(r, "pendingReason")).map(Into::into))
             .transpose()
     }
+    /// How it was resolved, e.g. "FIXED", "WORKAROUND".
     async fn resolution_code(&self) -> Option<&str> {
         self.0.resolution_code.as_deref()
     }
+    /// What was done, for the requester.
     async fn resolution_notes(&self) -> Option<&str> {
         self.0.resolution_notes.as_deref()
     }
+    /// Its category, if classified.
     async fn category(&self, ctx: &Context<'_>) -> AppResult<Option<Category>> {
         load(
             ctx.data_unchecked::<loaders::Categories>(),
@@ -172,6 +215,7 @@ impl Ticket {
             .await
             .map(|u| u.map(User))
     }
+    /// The requester's organization.
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Option<Organization>> {
         load(
             ctx.data_unchecked::<loaders::Organizations>(),
@@ -186,6 +230,7 @@ impl Ticket {
             .await
             .map(|g| g.map(Group))
     }
+    /// The agent working on it; null while unassigned.
     async fn assignee(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         load(ctx.data_unchecked::<loaders::Users>(), self.0.assignee_id)
             .await
@@ -199,9 +244,11 @@ impl Ticket {
     async fn manager_flagged_at(&self) -> Option<Instant> {
         self.0.manager_flagged_at.map(Instant)
     }
+    /// When it was created.
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
+    /// When it last changed.
     async fn updated_at(&self) -> Instant {
         Instant(self.0.updated_at)
     }
@@ -209,9 +256,11 @@ impl Ticket {
     async fn first_response_at(&self) -> Option<Instant> {
         self.0.first_response_at.map(Instant)
     }
+    /// When it was resolved; null until then.
     async fn resolved_at(&self) -> Option<Instant> {
         self.0.resolved_at.map(Instant)
     }
+    /// When it was closed; null until then.
     async fn closed_at(&self) -> Option<Instant> {
         self.0.closed_at.map(Instant)
     }
@@ -253,7 +302,11 @@ impl Ticket {
     async fn suggested_articles(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 5)] first: i32,
+        #[graphql(
+            default = 5,
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
+        first: i32,
     ) -> AppResult<Vec<crate::graphql::knowledge::ArticleMatch>> {
         let text = format!("{}\n{}", self.0.title, self.0.description);
         crate::graphql::knowledge::suggestions(ctx, &text, first).await
@@ -270,7 +323,7 @@ impl Ticket {
     async fn impact_analysis(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] max_depth: i32,
+        #[graphql(default = 10, desc = "How far to follow dependencies.")] max_depth: i32,
     ) -> AppResult<crate::graphql::cmdb::Impact> {
         crate::graphql::cmdb::impact_of_ticket(ctx, self.0.id, max_depth).await
     }
@@ -287,11 +340,19 @@ impl Ticket {
     async fn comments(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, Comment>> {
+    ) -> AppResult<Page<Comment>> {
         let scope = ticket_scope(ctx).await?;
         let page = PageArgs::new(first, after, last, before).keyed()?;
         let rows = queries::comments(state(ctx).db.conn(), scope, self.0.id, &page).await?;
@@ -302,11 +363,19 @@ impl Ticket {
     async fn history(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, HistoryEntry>> {
+    ) -> AppResult<Page<HistoryEntry>> {
         let scope = ticket_scope(ctx).await?;
         let page = PageArgs::new(first, after, last, before).keyed_or(50)?;
         let rows = queries::history(state(ctx).db.conn(), scope, self.0.id, &page).await?;
@@ -329,11 +398,15 @@ where
 
 pub struct Comment(pub comment::Model);
 
+/// A comment on a ticket: public for the requester, or an internal note for agents.
 #[Object]
 impl Comment {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("Comment", self.0.id)
     }
+    /// The text of the comment.
     async fn body(&self) -> &str {
         &self.0.body
     }
@@ -341,14 +414,17 @@ impl Comment {
     async fn internal(&self) -> bool {
         self.0.internal
     }
+    /// The author's name as it was when they wrote it.
     async fn author_name(&self) -> &str {
         &self.0.author_name
     }
+    /// Who wrote it; null if the person is no longer known.
     async fn author(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         load(ctx.data_unchecked::<loaders::Users>(), self.0.author_id)
             .await
             .map(|u| u.map(User))
     }
+    /// When it was created.
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
@@ -357,9 +433,11 @@ impl Comment {
 /// One field's change.
 #[derive(SimpleObject)]
 pub struct FieldChange {
+    /// The field that changed, e.g. "status".
     pub field: String,
     /// The value before, as JSON text; null when there was none.
     pub old_value: Option<String>,
+    /// Its value after, as text; null when it was cleared.
     pub new_value: Option<String>,
 }
 
@@ -393,6 +471,8 @@ fn as_text(value: &Value) -> Option<String> {
 /// Something that happened to a ticket, from the event log.
 pub struct HistoryEntry(pub event::Model);
 
+/// One thing that happened to a ticket, change, problem or configuration item, from the
+/// event log.
 #[Object]
 impl HistoryEntry {
     /// What happened: `ticket.created`, `ticket.updated`, `ticket.status_changed`,
@@ -400,6 +480,7 @@ impl HistoryEntry {
     async fn action(&self) -> &str {
         &self.0.topic
     }
+    /// When it happened.
     async fn at(&self) -> Instant {
         Instant(self.0.created_at)
     }
@@ -407,11 +488,13 @@ impl HistoryEntry {
     async fn actor_name(&self) -> &str {
         &self.0.actor_name
     }
+    /// Who did it; null for the system or a person no longer known.
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         load(ctx.data_unchecked::<loaders::Users>(), self.0.actor_id)
             .await
             .map(|u| u.map(User))
     }
+    /// The fields it changed, before and after.
     async fn changes(&self) -> Vec<FieldChange> {
         self.0.payload["changes"]
             .as_array()
@@ -438,22 +521,34 @@ impl HistoryEntry {
     }
 }
 
+/// What `ticketFilter` takes.
 #[derive(InputObject, Default)]
 pub struct TicketFilterInput {
+    /// Only tickets in these statuses.
     pub status: Option<Vec<TicketStatus>>,
+    /// Only tickets of these kinds.
     pub kind: Option<Vec<TicketKind>>,
+    /// Only tickets of these priorities.
     pub priority: Option<Vec<Priority>>,
+    /// The id of the group.
     pub group_id: Option<Vec<ID>>,
+    /// The id of the assignee.
     pub assignee_id: Option<Vec<ID>>,
     /// Only tickets with (false) or without (true) an assignee.
     pub unassigned: Option<bool>,
+    /// The id of the requester.
     pub requester_id: Option<Vec<ID>>,
+    /// The id of the organization.
     pub organization_id: Option<Vec<ID>>,
     /// This category and the ones below it.
     pub category_id: Option<ID>,
+    /// Only tickets created at or after this instant.
     pub created_after: Option<Instant>,
+    /// Only tickets created before this instant.
     pub created_before: Option<Instant>,
+    /// Only tickets changed at or after this instant.
     pub updated_after: Option<Instant>,
+    /// Only tickets changed before this instant.
     pub updated_before: Option<Instant>,
     /// Words that must all appear in the title, description or comments (case-insensitive).
     pub text: Option<String>,
@@ -510,17 +605,24 @@ impl TicketFilterInput {
     }
 }
 
+/// What a ticket list sorts by.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TicketOrderField {
+    /// When the ticket was created.
     #[default]
     Created,
+    /// When it last changed.
     Updated,
+    /// Its priority (ASC puts P1 first).
     Priority,
 }
 
+/// Which way a list runs.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OrderDirection {
+    /// Smallest or oldest first.
     Asc,
+    /// Largest or newest first.
     #[default]
     Desc,
 }
@@ -528,8 +630,10 @@ pub enum OrderDirection {
 /// Newest first unless told otherwise. Priority ascending puts P1 first.
 #[derive(InputObject, Default)]
 pub struct TicketOrder {
+    /// What to sort by; CREATED unless given.
     #[graphql(default)]
     pub field: TicketOrderField,
+    /// Which way; DESC unless given.
     #[graphql(default)]
     pub direction: OrderDirection,
 }
@@ -547,15 +651,21 @@ impl TicketOrder {
     }
 }
 
+/// How many tickets are in a status.
 #[derive(SimpleObject)]
 pub struct StatusCount {
+    /// The status.
     pub status: TicketStatus,
+    /// How many tickets.
     pub count: i64,
 }
 
+/// How many tickets have a priority.
 #[derive(SimpleObject)]
 pub struct PriorityCount {
+    /// The priority.
     pub priority: Priority,
+    /// How many tickets.
     pub count: i64,
 }
 
@@ -563,7 +673,9 @@ pub struct PriorityCount {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct TicketCounts {
+    /// How many by status.
     pub by_status: Vec<StatusCount>,
+    /// How many by priority.
     pub by_priority: Vec<PriorityCount>,
 }
 
@@ -594,6 +706,7 @@ impl TicketCounts {
 
 #[ComplexObject]
 impl TicketCounts {
+    /// How many in all.
     async fn total(&self) -> i64 {
         self.by_status.iter().map(|c| c.count).sum()
     }
@@ -677,7 +790,7 @@ pub async fn ticket_page(
     filter: TicketFilter,
     order: Option<TicketOrder>,
     page: PageArgs,
-) -> AppResult<Connection<String, Ticket>> {
+) -> AppResult<Page<Ticket>> {
     let scope = ticket_scope(ctx).await?;
     let sort = order.unwrap_or_default().into_domain();
     let window = page.texts()?;
@@ -703,13 +816,23 @@ impl TicketQuery {
     async fn tickets(
         &self,
         ctx: &Context<'_>,
-        filter: Option<TicketFilterInput>,
-        order_by: Option<TicketOrder>,
+        #[graphql(desc = "Which tickets; all the caller may see when left out.")] filter: Option<
+            TicketFilterInput,
+        >,
+        #[graphql(desc = "Newest first unless given.")] order_by: Option<TicketOrder>,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, Ticket>> {
+    ) -> AppResult<Page<Ticket>> {
         let filter = filter.unwrap_or_default().into_domain()?;
         ticket_page(
             ctx,
@@ -725,13 +848,23 @@ impl TicketQuery {
     async fn my_tickets(
         &self,
         ctx: &Context<'_>,
-        status: Option<Vec<TicketStatus>>,
-        order_by: Option<TicketOrder>,
+        #[graphql(desc = "Only tickets in these statuses; all when left out.")] status: Option<
+            Vec<TicketStatus>,
+        >,
+        #[graphql(desc = "Newest first unless given.")] order_by: Option<TicketOrder>,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, Ticket>> {
+    ) -> AppResult<Page<Ticket>> {
         let me = caller(ctx).person()?.user_id;
         let filter = TicketFilter {
             requester_ids: vec![me],
@@ -752,7 +885,11 @@ impl TicketQuery {
     }
 
     /// A ticket by its number, e.g. INC0001234.
-    async fn ticket(&self, ctx: &Context<'_>, number: String) -> AppResult<Ticket> {
+    async fn ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The ticket number, e.g. INC0001234.")] number: String,
+    ) -> AppResult<Ticket> {
         let scope = ticket_scope(ctx).await?;
         queries::by_number(state(ctx).db.conn(), scope, &number)
             .await
@@ -763,6 +900,7 @@ impl TicketQuery {
     async fn ticket_counts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which tickets to count; all the caller may see when left out.")]
         filter: Option<TicketFilterInput>,
     ) -> AppResult<TicketCounts> {
         let scope = ticket_scope(ctx).await?;
@@ -790,18 +928,23 @@ pub async fn load_node(ctx: &Context<'_>, id: i64) -> AppResult<Ticket> {
         .map(Ticket)
 }
 
+/// What `createTicket` takes.
 #[derive(InputObject)]
 pub struct CreateTicketInput {
+    /// An incident (something broke) or a service request (something wanted).
     pub kind: TicketKind,
     /// 1 to 200 characters.
     pub title: String,
     /// Up to 20,000 characters.
     #[graphql(default)]
     pub description: String,
+    /// How widely it hurts; with urgency it decides the priority.
     #[graphql(default_with = "Level::Medium")]
     pub impact: Level,
+    /// How soon it hurts; with impact it decides the priority.
     #[graphql(default_with = "Level::Medium")]
     pub urgency: Level,
+    /// The id of the category.
     pub category_id: Option<ID>,
     /// The catalog service it concerns: SLA policies and routing rules can match on it.
     pub service_id: Option<ID>,
@@ -821,40 +964,57 @@ pub struct CreateTicketInput {
     pub configuration_item_ids: Vec<ID>,
 }
 
+/// What a mutation on a ticket returns: the ticket as it is after the change.
 #[derive(SimpleObject)]
 pub struct TicketPayload {
+    /// The ticket as it is after the change.
     pub ticket: Ticket,
 }
 
+/// What `updateTicket` takes.
 #[derive(InputObject)]
 pub struct UpdateTicketInput {
+    /// The id of the ticket.
     pub id: ID,
     /// The version you read.
     pub version: i32,
+    /// A one-line summary.
     pub title: Option<String>,
+    /// The full account, as the requester or agent wrote it.
     pub description: Option<String>,
+    /// How widely it hurts.
     pub impact: Option<Level>,
+    /// How soon it hurts.
     pub urgency: Option<Level>,
     /// Null clears it.
     pub category_id: MaybeUndefined<ID>,
+    /// How it reached the desk.
     pub channel: Option<Channel>,
 }
 
+/// What `transitionTicket` takes.
 #[derive(InputObject)]
 pub struct TransitionTicketInput {
+    /// The id of the ticket.
     pub id: ID,
+    /// Send it back with every change; a stale one gets CONFLICT.
     pub version: i32,
+    /// The status to move to.
     pub status: TicketStatus,
     /// Required for PENDING.
     pub pending_reason: Option<PendingReason>,
     /// Required for RESOLVED.
     pub resolution_code: Option<String>,
+    /// What was done, when resolving.
     pub resolution_notes: Option<String>,
 }
 
+/// What `assignTicket` takes.
 #[derive(InputObject)]
 pub struct AssignTicketInput {
+    /// The id of the ticket.
     pub id: ID,
+    /// Send it back with every change; a stale one gets CONFLICT.
     pub version: i32,
     /// Default: the ticket's current group.
     pub group_id: Option<ID>,
@@ -862,6 +1022,7 @@ pub struct AssignTicketInput {
     pub assignee_id: Option<ID>,
 }
 
+/// How a ticket is escalated.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum EscalationLevel {
     /// To the group's higher-tier escalation group.
@@ -870,26 +1031,37 @@ pub enum EscalationLevel {
     Hierarchical,
 }
 
+/// What `escalateTicket` takes.
 #[derive(InputObject)]
 pub struct EscalateTicketInput {
+    /// The id of the ticket.
     pub id: ID,
+    /// Send it back with every change; a stale one gets CONFLICT.
     pub version: i32,
+    /// FUNCTIONAL moves it to the escalation group; HIERARCHIC tells the managers.
     pub level: EscalationLevel,
+    /// Why, recorded in the history.
     pub reason: String,
 }
 
+/// What `addComment` takes.
 #[derive(InputObject)]
 pub struct AddCommentInput {
+    /// The id of the ticket.
     pub ticket_id: ID,
+    /// The text of the comment, as the author wrote it.
     pub body: String,
     /// An internal work note, hidden from the requester. Agents only.
     #[graphql(default)]
     pub internal: bool,
 }
 
+/// What `addComment` returns: the comment, and the ticket as it is after it.
 #[derive(SimpleObject)]
 pub struct AddCommentPayload {
+    /// The ticket as it is after the change.
     pub ticket: Ticket,
+    /// The comment as it is after the change.
     pub comment: Comment,
 }
 
@@ -906,7 +1078,7 @@ impl TicketMutation {
     async fn create_ticket(
         &self,
         ctx: &Context<'_>,
-        input: CreateTicketInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: CreateTicketInput,
     ) -> AppResult<TicketPayload> {
         let new = NewTicket {
             kind: input.kind.into(),
@@ -942,7 +1114,7 @@ impl TicketMutation {
     async fn update_ticket(
         &self,
         ctx: &Context<'_>,
-        input: UpdateTicketInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: UpdateTicketInput,
     ) -> AppResult<TicketPayload> {
         let category_id = ids::decode_maybe(input.category_id, "Category", "categoryId")?;
         let changes = TicketChanges {
@@ -972,6 +1144,7 @@ impl TicketMutation {
     async fn transition_ticket(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: TransitionTicketInput,
     ) -> AppResult<TicketPayload> {
         let transition = Transition {
@@ -999,7 +1172,7 @@ impl TicketMutation {
     async fn assign_ticket(
         &self,
         ctx: &Context<'_>,
-        input: AssignTicketInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: AssignTicketInput,
     ) -> AppResult<TicketPayload> {
         let id = ticket_id(&input.id)?;
         let group_id = ids::decode_opt(input.group_id, "Group", "groupId")?;
@@ -1023,6 +1196,7 @@ impl TicketMutation {
     async fn escalate_ticket(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
         input: EscalateTicketInput,
     ) -> AppResult<TicketPayload> {
         let id = ticket_id(&input.id)?;
@@ -1049,7 +1223,7 @@ impl TicketMutation {
     async fn add_comment(
         &self,
         ctx: &Context<'_>,
-        input: AddCommentInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: AddCommentInput,
     ) -> AppResult<AddCommentPayload> {
         let id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
         let (row, comment) = commands::add_comment(

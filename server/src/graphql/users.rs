@@ -1,4 +1,4 @@
-use async_graphql::{Context, ID, Object, connection::Connection};
+use async_graphql::{Context, ID, Object};
 use entity::user;
 use sea_orm::EntityTrait;
 
@@ -9,7 +9,7 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         caller, ids,
-        pagination::{self, PageArgs},
+        pagination::{self, Page, PageArgs},
         state,
     },
 };
@@ -29,8 +29,11 @@ impl User {
     }
 }
 
+/// A person known to Switchboard from the tokens they have signed in with.
 #[Object]
 impl User {
+    /// The globally unique id (Relay `Node`): pass it wherever an id of this kind is asked
+    /// for, or to `node(id:)`.
     pub async fn id(&self) -> ID {
         ids::encode("User", self.0.id)
     }
@@ -72,9 +75,11 @@ impl User {
     async fn available(&self, ctx: &Context<'_>) -> Option<bool> {
         self.details(ctx).map(|u| u.available)
     }
+    /// When it was created.
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
+    /// When it last changed.
     async fn updated_at(&self) -> Instant {
         Instant(self.0.updated_at)
     }
@@ -109,11 +114,19 @@ impl UserQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to take from the start of the list (after `after`), 0 to 100; 20 unless given."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Take items after this cursor: the `endCursor` of the page before.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many items to take from the end of the list (before `before`), 0 to 100. Pass `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
-    ) -> AppResult<Connection<String, User>> {
+    ) -> AppResult<Page<User>> {
         caller(ctx).require_role_or_scope(Role::Agent, Scope::UsersRead)?;
         let page = PageArgs::new(first, after, last, before).keyed()?;
         let rows = users::list(state(ctx).db.conn(), &page).await?;

@@ -7,6 +7,7 @@ use crate::{
     graphql::{caller, ids},
 };
 
+/// Who is calling.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ViewerKind {
     /// A person signed in with a JWT.
@@ -24,8 +25,11 @@ pub struct Viewer {
     /// The global id of the caller's `User` or `ApiToken`, for `node(id:)` and for the
     /// arguments that name a person.
     pub node_id: ID,
+    /// Whether the caller is a person or an API token.
     pub kind: ViewerKind,
+    /// The caller's name, or the API token's name.
     pub name: String,
+    /// The caller's email address, if the token carries one.
     pub email: Option<String>,
     /// A person's roles; empty for an API token.
     pub roles: Vec<Role>,
