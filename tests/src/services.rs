@@ -182,6 +182,11 @@ impl Postgres {
         self.dir.path()
     }
 
+    /// A program of this PostgreSQL installation, e.g. `pgbench`.
+    pub fn tool(&self, name: &str) -> PathBuf {
+        self.bin.join(name)
+    }
+
     /// Starts (or starts again) the server on the same port and data.
     pub fn resume(&self) {
         let script = format!(
