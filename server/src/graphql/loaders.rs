@@ -72,7 +72,12 @@ macro_rules! children {
             type Error = AppError;
 
             async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<$row>>, AppError> {
-                $fetch(self.0.conn(), keys).await
+                let mut found = $fetch(self.0.conn(), keys).await?;
+                // A parent with no children is known to have none, not loaded again.
+                for &key in keys {
+                    found.entry(key).or_default();
+                }
+                Ok(found)
             }
         }
 

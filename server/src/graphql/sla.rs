@@ -45,7 +45,10 @@ impl Loader<i64> for ClocksByTicket {
             .order_by_asc(sla_clock::Column::Id)
             .all(self.0.conn())
             .await?;
-        let mut by_ticket: HashMap<i64, Self::Value> = HashMap::new();
+        // Every ticket asked for gets an entry, an empty one too: a ticket without
+        // clocks is then known, not loaded again in a second batch.
+        let mut by_ticket: HashMap<i64, Self::Value> =
+            keys.iter().map(|&key| (key, Vec::new())).collect();
         for row in rows {
             by_ticket.entry(row.ticket_id).or_default().push(row);
         }
