@@ -109,7 +109,7 @@ pub async fn start_with_clock(
         .transpose()
         .context("cannot use REDIS_URL")?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let metrics = Arc::new(Metrics::new(db.clone()));
+    let metrics = Arc::new(Metrics::new(db.statements_counter(), db.writes_waiting()));
     let hub = events::Hub::start(db.clone(), metrics.clone())
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the event hub: {e}"))?;

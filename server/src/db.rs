@@ -16,7 +16,10 @@ use sea_orm::{
     DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-use crate::config::DatabaseConfig;
+use crate::{
+    config::DatabaseConfig,
+    metrics::{Held, PoolStatus},
+};
 
 tokio::task_local! {
     /// The statements of the request being served, when there is one: what its
@@ -48,13 +51,6 @@ pub struct Db {
     statements: Counter,
     /// Write transactions asked for and not yet begun.
     writes_waiting: Gauge,
-}
-
-/// The pool's connections as of now.
-pub struct PoolStatus {
-    pub max: u32,
-    pub in_use: u32,
-    pub idle: u32,
 }
 
 impl Db {
@@ -163,7 +159,7 @@ impl Db {
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes would fail
     /// at once with "database is locked" when another writer got there first.
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        let _waiting = crate::metrics::Held::new(&self.writes_waiting);
+        let _waiting = Held::new(&self.writes_waiting);
         self.conn
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),

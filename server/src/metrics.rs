@@ -3,7 +3,8 @@
 //! servers sharing a process (the tests) keep their figures apart.
 //!
 //! Each figure is kept where the work happens (a counter bumped, a gauge set) except
-//! the database pool's, which are read from the pool when scraped.
+//! the database pool's, which the scrape reads from the pool and hands in. The database
+//! module records into this one, never the other way round.
 
 use std::{
     collections::HashSet,
@@ -21,8 +22,6 @@ use prometheus_client::{
     },
     registry::{Registry, Unit},
 };
-
-use crate::db::Db;
 
 /// Distinct operation names given their own series; later ones count as `other`, so a
 /// client inventing names cannot grow the scrape without bound.
@@ -53,9 +52,15 @@ pub struct PoolLabels {
     pub state: String,
 }
 
+/// The pool's connections as of now.
+pub struct PoolStatus {
+    pub max: u32,
+    pub in_use: u32,
+    pub idle: u32,
+}
+
 pub struct Metrics {
     registry: Registry,
-    db: Db,
     pub http_requests: Family<RequestLabels, Histogram>,
     pub graphql_errors: Family<CodeLabels, Counter>,
     pub websocket_connections: Gauge,
@@ -78,7 +83,8 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(db: Db) -> Metrics {
+    /// The registry, with the database's own counters (kept by `Db`) in it.
+    pub fn new(sql_statements: Counter, writes_waiting: Gauge) -> Metrics {
         let mut registry = Registry::with_prefix("switchboard");
         let http_requests = Family::<RequestLabels, Histogram>::new_with_constructor(|| {
             // 1 ms to about 16 s.
@@ -99,12 +105,12 @@ impl Metrics {
         registry.register(
             "sql_statements",
             "SQL statements executed by this process",
-            db.statements_counter(),
+            sql_statements,
         );
         registry.register(
             "db_write_transactions_waiting",
             "Write transactions waiting to begin (for a connection, or SQLite's write lock)",
-            db.writes_waiting(),
+            writes_waiting,
         );
         let db_pool = Family::<PoolLabels, Gauge>::default();
         registry.register(
@@ -177,7 +183,6 @@ impl Metrics {
         );
         Metrics {
             registry,
-            db,
             http_requests,
             graphql_errors,
             websocket_connections,
@@ -237,9 +242,8 @@ impl Metrics {
         }
     }
 
-    /// The scrape: the pool read now, everything else as last recorded.
-    pub fn render(&self) -> String {
-        let pool = self.db.pool_status();
+    /// The scrape: the pool as read now, everything else as last recorded.
+    pub fn render(&self, pool: PoolStatus) -> String {
         self.db_pool_max.set(i64::from(pool.max));
         for (state, count) in [("in_use", pool.in_use), ("idle", pool.idle)] {
             self.db_pool

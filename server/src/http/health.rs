@@ -60,6 +60,6 @@ pub async fn metrics(State(server): State<Server>) -> impl IntoResponse {
             axum::http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        server.state.metrics.render(),
+        server.state.metrics.render(server.state.db.pool_status()),
     )
 }

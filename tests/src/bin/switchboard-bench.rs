@@ -277,7 +277,8 @@ async fn seed(database: &DatabaseConfig, tickets: u64) -> Seeded {
         conn.execute_unprepared("ANALYZE").await.unwrap();
     }
     // The newest page's tickets: who and what pgbench looks up for them.
-    let newest: Vec<(Option<i64>, Option<i64>, Option<i64>, Option<i64>, String)> = {
+    type Row = (Option<i64>, Option<i64>, Option<i64>, Option<i64>, String);
+    let newest: Vec<Row> = {
         use entity::ticket::{Column, Entity};
         use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
         Entity::find()
