@@ -47,6 +47,9 @@ const MIGRATION_LOCK: i64 = 0x5357_4954_4348;
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// Where write transactions begin: on SQLite a pool of one connection, on
+    /// PostgreSQL the same pool as `conn`.
+    writer: DatabaseConnection,
     /// SQL statements run so far, for /metrics: what "no N+1" is checked against.
     statements: Counter,
     /// Write transactions asked for and not yet begun.
@@ -55,28 +58,39 @@ pub struct Db {
 
 impl Db {
     pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbErr> {
-        let conn = match config {
+        let (mut conn, mut writer) = match config {
             DatabaseConfig::Sqlite { path } => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| {
                         DbErr::Custom(format!("cannot create {}: {e}", dir.display()))
                     })?;
                 }
-                let mut options = ConnectOptions::new(format!("sqlite://{}", path.display()));
-                options
-                    .max_connections(8)
-                    .sqlx_logging(false)
-                    .map_sqlx_sqlite_opts(|o| {
-                        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-                        // WAL lets readers run beside the one writer; the busy timeout makes
-                        // a second writer wait for the lock instead of failing at once.
-                        o.create_if_missing(true)
-                            .journal_mode(SqliteJournalMode::Wal)
-                            .synchronous(SqliteSynchronous::Normal)
-                            .busy_timeout(Duration::from_secs(10))
-                            .foreign_keys(true)
-                    });
-                Database::connect(options).await?
+                let sqlite = |connections: u32| {
+                    let mut options = ConnectOptions::new(format!("sqlite://{}", path.display()));
+                    options
+                        .max_connections(connections)
+                        .acquire_timeout(Duration::from_secs(30))
+                        .sqlx_logging(false)
+                        .map_sqlx_sqlite_opts(|o| {
+                            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+                            // WAL lets readers run beside the one writer; the busy timeout
+                            // makes a writer outside the write pool wait for the lock
+                            // instead of failing at once.
+                            o.create_if_missing(true)
+                                .journal_mode(SqliteJournalMode::Wal)
+                                .synchronous(SqliteSynchronous::Normal)
+                                .busy_timeout(Duration::from_secs(10))
+                                .foreign_keys(true)
+                        });
+                    options
+                };
+                // SQLite has one writer at a time. Write transactions take the one
+                // connection of their own pool, so that waiting writers queue in order
+                // for it, holding nothing, instead of each holding a reader's connection
+                // and sleeping in SQLite's busy handler until the lock happens to be free.
+                let readers = Database::connect(sqlite(8)).await?;
+                let writer = Database::connect(sqlite(1)).await?;
+                (readers, writer)
             }
             DatabaseConfig::Postgres { url } => {
                 let mut options = ConnectOptions::new(url.clone());
@@ -86,18 +100,22 @@ impl Db {
                     .connect_timeout(Duration::from_secs(5))
                     .acquire_timeout(Duration::from_secs(5))
                     .sqlx_logging(false);
-                Database::connect(options).await?
+                let conn = Database::connect(options).await?;
+                (conn.clone(), conn)
             }
         };
-        let mut conn = conn;
         let statements = Counter::default();
-        let counter = statements.clone();
-        conn.set_metric_callback(move |_| {
-            counter.inc();
-            let _ = REQUEST_STATEMENTS.try_with(|request| request.fetch_add(1, Ordering::Relaxed));
-        });
+        for connection in [&mut conn, &mut writer] {
+            let counter = statements.clone();
+            connection.set_metric_callback(move |_| {
+                counter.inc();
+                let _ =
+                    REQUEST_STATEMENTS.try_with(|request| request.fetch_add(1, Ordering::Relaxed));
+            });
+        }
         Ok(Db {
             conn,
+            writer,
             statements,
             writes_waiting: Gauge::default(),
         })
@@ -160,7 +178,7 @@ impl Db {
     /// at once with "database is locked" when another writer got there first.
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
         let _waiting = Held::new(&self.writes_waiting);
-        self.conn
+        self.writer
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
