@@ -2,8 +2,6 @@
 //! rather than async-graphql's, so that its description speaks to the person building a
 //! frontend and its `@specifiedBy` names the format exactly.
 
-use std::fmt;
-
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{DateTime, Utc};
 
@@ -35,20 +33,9 @@ impl ScalarType for Instant {
     }
 }
 
-impl From<DateTime<Utc>> for Instant {
-    fn from(at: DateTime<Utc>) -> Self {
-        Instant(at)
-    }
-}
-
+/// What the domain takes: `domain::input::instant` checks the year range on the way in.
 impl From<Instant> for DateTime<Utc> {
     fn from(at: Instant) -> Self {
         at.0
-    }
-}
-
-impl fmt::Display for Instant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.to_rfc3339().fmt(f)
     }
 }

@@ -22,7 +22,6 @@ pub const DEFAULT_PAGE_SIZE: i32 = 20;
 pub const MAX_PAGE_SIZE: i32 = 100;
 
 /// The four Relay arguments of a connection field, as the client sent them.
-#[derive(Default)]
 pub struct PageArgs {
     pub first: Option<i32>,
     pub after: Option<String>,
