@@ -76,6 +76,10 @@ pub struct Settings {
     /// Subscriptions one WebSocket connection may run at once.
     #[arg(long, global = true, env = "SWITCHBOARD_WS_MAX_SUBSCRIPTIONS")]
     pub ws_max_subscriptions: Option<String>,
+    /// Messages a WebSocket client may leave unread before its subscriptions are told
+    /// they fell behind (RATE_LIMITED with resumeAfter) and the socket is closed with 1013.
+    #[arg(long, global = true, env = "SWITCHBOARD_WS_QUEUE")]
+    pub ws_queue: Option<String>,
     /// Seconds between runs of the background jobs (closing resolved tickets).
     #[arg(long, global = true, env = "SWITCHBOARD_JOB_INTERVAL_SECONDS")]
     pub job_interval_seconds: Option<String>,
@@ -98,6 +102,7 @@ pub struct Config {
     pub ws_keepalive: Duration,
     pub ws_max_connections: usize,
     pub ws_max_subscriptions: usize,
+    pub ws_queue: usize,
     pub shutdown_grace: Duration,
     pub job_interval: Duration,
 }
@@ -307,6 +312,7 @@ impl Config {
                 100,
                 1,
             )?,
+            ws_queue: number(s.ws_queue.as_deref(), "SWITCHBOARD_WS_QUEUE", 256, 1)?,
             job_interval: seconds(
                 s.job_interval_seconds.as_deref(),
                 "SWITCHBOARD_JOB_INTERVAL_SECONDS",

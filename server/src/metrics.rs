@@ -65,6 +65,8 @@ pub struct Metrics {
     pub graphql_errors: Family<CodeLabels, Counter>,
     pub websocket_connections: Gauge,
     pub subscriptions: Gauge,
+    /// Subscription renderings running, each shared by the sockets that ask the same.
+    pub renderings: Gauge,
     pub events_relayed: Counter,
     /// Events committed that the relay has not published yet, as of its last round.
     pub relay_backlog: Gauge,
@@ -136,6 +138,12 @@ impl Metrics {
             "GraphQL subscriptions running on this replica",
             subscriptions.clone(),
         );
+        let renderings = Gauge::default();
+        registry.register(
+            "subscription_renderings",
+            "Subscription renderings running on this replica: each runs once per event for every socket that asked the same thing and may see the same",
+            renderings.clone(),
+        );
         let events_relayed = Counter::default();
         registry.register(
             "events_relayed",
@@ -187,6 +195,7 @@ impl Metrics {
             graphql_errors,
             websocket_connections,
             subscriptions,
+            renderings,
             events_relayed,
             relay_backlog,
             relay_lag,

@@ -39,6 +39,37 @@ impl WsClient {
         WsClient { socket }
     }
 
+    /// Connects with a small receive window, as a phone on a poor network has, so that a
+    /// client that stops reading fills the server's queue after a few messages rather
+    /// than after the megabytes loopback would otherwise buffer.
+    pub async fn connect_with_small_window(url: &str, token: &str) -> WsClient {
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let host = request.uri().host().unwrap().to_string();
+        let port = request.uri().port_u16().unwrap();
+        let address = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .unwrap()
+            .next()
+            .unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = socket
+            .connect(address)
+            .await
+            .expect("the TCP connection opens");
+        let (socket, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
+            .await
+            .expect("the WebSocket opens");
+        let mut client = WsClient { socket };
+        client.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+        assert_eq!(client.next_message().await["type"], "connection_ack");
+        client
+    }
+
     /// Connects and completes the handshake with this bearer token.
     pub async fn connect_with_token(url: &str, token: &str) -> WsClient {
         let mut client = WsClient::connect(url).await;

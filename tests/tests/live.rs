@@ -191,6 +191,8 @@ async fn a_requester_never_hears_of_others_tickets_or_internal_notes(backend: Ba
 }
 
 on_both_backends!(
+    shared_renderings_show_each_subscriber_what_it_would_see_alone,
+    a_subscriber_that_stops_reading_falls_behind_alone_and_resumes,
     a_queue_and_a_dashboard_follow_their_tickets,
     sla_alerts_reach_their_subscribers_with_the_clock,
     a_subscriber_receives_a_change_within_a_second,
@@ -417,4 +419,246 @@ async fn sla_alerts_reach_their_subscribers_with_the_clock(backend: Backend) {
         (170..=181).contains(&remaining),
         "about three minutes left: {remaining}"
     );
+}
+
+/// A subscriber that stops reading falls behind on its own: the other subscribers of the
+/// same ticket, sharing its rendering, keep receiving; it is told where to resume, is
+/// closed with 1013, and resuming from there gives it exactly what it missed.
+async fn a_subscriber_that_stops_reading_falls_behind_alone_and_resumes(backend: Backend) {
+    let server = TestServer::start_with(backend, |s| s.ws_queue = Some("4".into())).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    // A long description, asked for three times, makes every message large (60 KB), so
+    // that the queue fills well before the change is over, whatever the kernel buffers.
+    let input = json!({ "kind": "INCIDENT", "title": "Wifi down", "description": "x".repeat(20_000), "groupId": desk.network_group_id, "requesterId": desk.requester.id });
+    let t = server.must(&ada, CREATE, json!({ "input": input })).await["createTicket"]["ticket"]
+        .clone();
+    let follow = "subscription($id: ID!, $after: Int) { ticketUpdated(id: $id, after: $after) { seq action ticket { description d2: description d3: description } } }";
+    let mut stalled = WsClient::connect_with_small_window(&server.ws_url(), &ada).await;
+    stalled
+        .subscribe("s", follow, json!({ "id": t["id"] }))
+        .await;
+    let mut reading = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+    reading
+        .subscribe("r", follow, json!({ "id": t["id"] }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // The reading subscriber takes every change as it comes, while the other reads nothing.
+    const CHANGES: usize = 300;
+    let reader = tokio::spawn(async move {
+        let mut seqs = vec![];
+        while seqs.len() < CHANGES {
+            let message = reading.next_message().await;
+            assert_eq!(message["type"], "next", "{message}");
+            let event = &message["payload"]["data"]["ticketUpdated"];
+            assert_eq!(
+                event["ticket"]["description"].as_str().unwrap().len(),
+                20_000
+            );
+            if event["action"] == "ticket.updated" {
+                seqs.push(event["seq"].as_i64().unwrap());
+            }
+        }
+        seqs
+    });
+    rename(&server, &ada, &t, 1, CHANGES, "busy").await;
+    let all = tokio::time::timeout(Duration::from_secs(60), reader)
+        .await
+        .expect("the reading subscriber is never held up by the stalled one")
+        .unwrap();
+
+    // Now the stalled client reads: what was queued, then the notice, then the close.
+    let mut received = vec![];
+    let resume_after = loop {
+        let message = stalled.next_message().await;
+        assert_eq!(message["type"], "next", "{message}");
+        if let Some(error) = message["payload"]["errors"].get(0) {
+            assert_eq!(error["extensions"]["code"], "RATE_LIMITED", "{message}");
+            break error["extensions"]["resumeAfter"]
+                .as_i64()
+                .expect("resumeAfter");
+        }
+        let event = &message["payload"]["data"]["ticketUpdated"];
+        if event["action"] == "ticket.updated" {
+            received.push(event["seq"].as_i64().unwrap());
+        }
+    };
+    let closed = stalled.closed(Duration::from_secs(10)).await;
+    assert_eq!(closed.code, 1013, "{closed:?}");
+    assert!(
+        received.len() < CHANGES,
+        "the stalled client fell behind: {received:?}"
+    );
+    assert_eq!(received, all[..received.len()], "what it got came in order");
+    assert!(resume_after >= received.last().copied().unwrap_or(0));
+
+    // Resuming from where it was told gives it exactly what it missed.
+    let missed: Vec<i64> = all.iter().copied().filter(|&s| s > resume_after).collect();
+    assert!(!missed.is_empty());
+    let mut resumed = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+    resumed
+        .subscribe(
+            "again",
+            follow,
+            json!({ "id": t["id"], "after": resume_after }),
+        )
+        .await;
+    let mut replayed = vec![];
+    while replayed.len() < missed.len() {
+        let message = resumed.next_message().await;
+        assert_eq!(message["type"], "next", "{message}");
+        replayed.push(
+            message["payload"]["data"]["ticketUpdated"]["seq"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    assert_eq!(replayed, missed);
+}
+
+/// The subscription renderings running on the server, as /metrics reports them.
+async fn renderings(server: &TestServer) -> (i64, i64) {
+    let text = server
+        .http()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let gauge = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(-1)
+    };
+    (
+        gauge("switchboard_subscription_renderings"),
+        gauge("switchboard_subscriptions"),
+    )
+}
+
+/// Reads one socket's messages until `done` says it has what it waited for.
+async fn read_until(ws: &mut WsClient, mut done: impl FnMut(&Value) -> bool) -> Vec<Value> {
+    let mut messages = vec![];
+    loop {
+        let message = ws.next_message().await;
+        messages.push(message.clone());
+        if done(&message) {
+            return messages;
+        }
+    }
+}
+
+fn total(message: &Value) -> Option<i64> {
+    message["payload"]["data"]["dashboard"]["total"].as_i64()
+}
+
+fn action(message: &Value) -> Option<&str> {
+    message["payload"]["data"]["ticketUpdated"]["action"].as_str()
+}
+
+/// Sockets asking the same thing, who may see the same, share one rendering, and each
+/// still receives exactly what it would alone: Ada's two sockets share hers and match
+/// one of hers rendered apart; Rita's two share hers, and never hear of the internal
+/// note Ada's hear of, nor count Otto's ticket, which Ada's and Otto's own do.
+async fn shared_renderings_show_each_subscriber_what_it_would_see_alone(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    let t = ticket(&server, &ada, &desk).await;
+    let counts = "subscription { dashboard { total } }";
+    let events = "subscription($id: ID!) { ticketUpdated(id: $id) { action changes { field } } }";
+    let mut sockets = vec![];
+    for (who, token, counts) in [
+        ("ada", &ada, counts.to_string()),
+        ("ada", &ada, counts.to_string()),
+        // The same question spelled differently is rendered apart: the control.
+        ("ada apart", &ada, format!("{counts} ")),
+        ("rita", &desk.requester.token, counts.to_string()),
+        ("rita", &desk.requester.token, counts.to_string()),
+        ("otto", &desk.other_requester.token, counts.to_string()),
+    ] {
+        let mut ws = WsClient::connect_with_token(&server.ws_url(), token).await;
+        ws.subscribe("counts", &counts, Value::Null).await;
+        ws.subscribe("events", events, json!({ "id": t["id"] }))
+            .await;
+        sockets.push((who, ws));
+    }
+    // Everyone's dashboard starts from what they see now; Otto may not follow Rita's
+    // ticket, and is told so, as he would be alone.
+    for (who, ws) in &mut sockets {
+        let (mut first, mut refused) = (None, *who != "otto");
+        while first.is_none() || !refused {
+            let message = ws.next_message().await;
+            if message["id"] == "counts" {
+                first = total(&message);
+            } else {
+                let text = message.to_string();
+                assert!(
+                    *who == "otto" && text.contains("NOT_FOUND"),
+                    "{who}: {text}"
+                );
+                refused = true;
+            }
+        }
+        let expected = if *who == "otto" { 0 } else { 1 };
+        assert_eq!(first, Some(expected), "{who}");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Ada's sockets share two renderings and her apart one more, Rita's two, Otto one.
+    assert_eq!(renderings(&server).await, (6, 11));
+
+    // An internal note, then a public rename, then a ticket of Otto's in the same queue.
+    server.must(&ada, COMMENT, json!({ "input": { "ticketId": t["id"], "body": "VIP, handle with care", "internal": true } })).await;
+    let version = server
+        .must(
+            &ada,
+            "query($id: ID!) { node(id: $id) { ... on Ticket { version } } }",
+            json!({ "id": t["id"] }),
+        )
+        .await["node"]["version"]
+        .as_i64()
+        .unwrap();
+    let version = rename(&server, &ada, &t, version, 1, "Wifi down again").await;
+    let input = json!({ "kind": "INCIDENT", "title": "Printer", "groupId": desk.network_group_id, "requesterId": desk.other_requester.id });
+    server.must(&ada, CREATE, json!({ "input": input })).await;
+
+    for (who, ws) in &mut sockets {
+        let (mut actions, mut totals) = (vec![], vec![]);
+        let (wanted_actions, wanted_total): (&[&str], i64) = match *who {
+            "rita" => (&["ticket.updated"], 1),
+            "otto" => (&[], 1),
+            _ => (&["ticket.commented", "ticket.updated"], 2),
+        };
+        // Rita's count never moves: she is done once she has heard of the rename.
+        while actions.len() < wanted_actions.len()
+            || (*who != "rita" && totals.last() != Some(&wanted_total))
+        {
+            let message = ws.next_message().await;
+            // The creation may come first: the hub may not have passed it on yet when
+            // the subscription started, alone or shared.
+            if let Some(action) = action(&message).filter(|&a| a != "ticket.created") {
+                actions.push(action.to_string());
+            }
+            if let Some(total) = total(&message) {
+                totals.push(total);
+            }
+        }
+        assert_eq!(actions, wanted_actions, "{who}");
+        assert!(
+            totals.iter().all(|&t| t <= wanted_total),
+            "{who}: {totals:?}"
+        );
+    }
+    // One more public change: it is the very next thing Rita's sockets hear, so no
+    // count of Otto's ticket reached them in between.
+    rename(&server, &ada, &t, version, 1, "Wifi fixed").await;
+    for (who, ws) in &mut sockets {
+        if *who == "rita" {
+            let message = ws.next_message().await;
+            assert_eq!(action(&message), Some("ticket.updated"), "{who}: {message}");
+        }
+    }
 }

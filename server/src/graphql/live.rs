@@ -2,7 +2,10 @@
 //! the event log what the subscriber missed (`after: <seq>`) and then continues live
 //! from this replica's hub, with no gap and no duplicate.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicI64, Ordering},
+};
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Subscription};
 use chrono::{DateTime, Utc};
@@ -27,15 +30,37 @@ use crate::{
 /// Events a slow subscriber may have waiting before it is told to resume with `after`.
 const SUBSCRIBER_QUEUE: usize = 256;
 
+/// Where a live subscription has got to: the `seq` of the event its resolver took last.
+/// The socket reads it after each response, so that it can tell a subscriber that falls
+/// behind exactly where to resume from, whatever fields the subscriber asked for.
+#[derive(Default)]
+pub struct Position(AtomicI64);
+
+impl Position {
+    /// The event behind the latest response; none before the first, and for streams of
+    /// states (a dashboard's counts) rather than events.
+    pub fn get(&self) -> Option<i64> {
+        Some(self.0.load(Ordering::Acquire)).filter(|&seq| seq > 0)
+    }
+
+    fn set(&self, seq: i64) {
+        self.0.store(seq, Ordering::Release);
+    }
+}
+
 /// Replays `seq > after` from the log, then follows the hub, passing on what `wanted`
 /// accepts. A subscriber that falls too far behind gets an error naming the `after` to
 /// resume from, and the stream ends.
-pub fn follow(
+pub fn follow<F>(
     ctx: &Context<'_>,
     after: Option<i64>,
-    wanted: impl Fn(&Envelope) -> bool + Send + Sync + 'static,
-) -> ReceiverStream<AppResult<Shared>> {
+    wanted: F,
+) -> impl Stream<Item = AppResult<Shared>> + Send + use<F>
+where
+    F: Fn(&Envelope) -> bool + Send + Sync + 'static,
+{
     let app = state(ctx).clone();
+    let position = ctx.data_opt::<Arc<Position>>().cloned();
     // Subscribe before replaying, so that nothing published meanwhile is lost.
     let mut live = app.hub.subscribe();
     let (out, receiver) = mpsc::channel::<AppResult<Shared>>(SUBSCRIBER_QUEUE);
@@ -100,7 +125,12 @@ pub fn follow(
             }
         }
     });
-    ReceiverStream::new(receiver)
+    // The position moves when the resolver takes an event, not when it is queued.
+    futures::StreamExt::inspect(ReceiverStream::new(receiver), move |item| {
+        if let (Some(position), Ok(envelope)) = (&position, item) {
+            position.set(envelope.seq);
+        }
+    })
 }
 
 /// The notice for a subscriber that fell behind: RATE_LIMITED with

@@ -1,6 +1,7 @@
 //! The GraphQL schema: thin resolvers, one module per area, assembled here.
 
 pub mod api_tokens;
+pub mod audience;
 pub mod catalog;
 pub mod changes;
 pub mod cmdb;

@@ -5,6 +5,7 @@ mod graphiql;
 mod graphql_http;
 mod health;
 mod observe;
+mod renderings;
 pub mod ws;
 
 use std::time::Duration;
@@ -30,13 +31,19 @@ use crate::{app::AppState, config::CorsOrigins, graphql::AppSchema};
 pub struct Server {
     pub state: AppState,
     pub schema: AppSchema,
+    /// The subscriptions rendered on this replica, shared where they may be.
+    renderings: std::sync::Arc<renderings::Renderings>,
 }
 
 pub fn router(state: AppState, schema: AppSchema) -> Router {
     let limits = state.config.limits;
     let cors = cors_layer(&state.config.cors_origins);
     let request_id_header = HeaderName::from_static("x-request-id");
-    let server = Server { state, schema };
+    let server = Server {
+        state,
+        schema,
+        renderings: Default::default(),
+    };
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .route("/graphql/ws", get(ws::upgrade))

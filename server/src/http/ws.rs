@@ -18,23 +18,32 @@ use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::{
-    sync::{broadcast::error::RecvError, mpsc},
+    sync::{
+        broadcast::error::RecvError,
+        mpsc::{self, OwnedPermit, error::TrySendError},
+    },
     task::AbortHandle,
     time::Instant,
 };
 use tower_http::request_id::RequestId;
 use tracing::Instrument;
 
-use super::{Server, execute};
+use super::{
+    Server, execute,
+    renderings::{Frame, Source, Taken},
+};
 use crate::{
     auth::{Caller, Scope},
+    error::{AppError, app_error_to_client},
+    graphql::audience::{Sharing, sharing},
     metrics::Held,
 };
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
-/// Messages waiting for a slow client, per connection. When full, subscriptions wait.
-const OUTBOX: usize = 256;
+/// How long a client that has stopped reading gets to take what is queued for it and
+/// the close; after that its connection is dropped without one.
+const CLOSE_GRACE: Duration = Duration::from_secs(30);
 
 /// The largest message a socket may send before `connection_init` is acknowledged: a
 /// handshake carries a token, not megabytes. Past it the socket is closed with 4400.
@@ -107,7 +116,12 @@ pub async fn upgrade(
         )
             .into_response();
     }
+    // Sized for an idle dashboard, not for throughput: axum's defaults (128 KiB each way)
+    // cost more than the rest of a subscriber put together. Client messages are small,
+    // and each server message is written out whole as it is sent.
     let ws = ws
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .protocols([PROTOCOL])
         .max_message_size(max_bytes)
         .max_frame_size(max_bytes);
@@ -164,8 +178,12 @@ impl Connection {
         let opened = Instant::now();
         let _open = Held::new(&self.server.state.metrics.websocket_connections);
         let (mut sink, mut incoming) = socket.split();
-        let (out, mut outbox) = mpsc::channel::<Message>(OUTBOX);
-        let writer = tokio::spawn(async move {
+        // The queue a client must keep reading from (SWITCHBOARD_WS_QUEUE), with room
+        // kept besides for each subscription's last message, a ping and the close.
+        let config = self.server.state.config.clone();
+        let room = config.ws_queue + config.ws_max_subscriptions + 2;
+        let (out, mut outbox) = mpsc::channel::<Message>(room);
+        let mut writer = tokio::spawn(async move {
             while let Some(message) = outbox.recv().await {
                 let closing = matches!(message, Message::Close(_));
                 if sink.send(message).await.is_err() || closing {
@@ -174,7 +192,6 @@ impl Connection {
             }
         });
         let (finished_tx, mut finished) = mpsc::unbounded_channel::<Finished>();
-        let config = self.server.state.config.clone();
         let mut init_deadline = pin!(tokio::time::sleep(config.ws_init_timeout));
         let mut expiry = pin!(tokio::time::sleep(Duration::from_secs(86_400 * 365)));
         let mut keepalive =
@@ -253,10 +270,17 @@ impl Connection {
             None => tracing::info!(seconds, "websocket closed by the client"),
         }
         if let Some(Close(code, reason)) = close {
-            let _ = out.send(close_message(code, &reason)).await;
+            let close = out.send(close_message(code, &reason));
+            let _ = tokio::time::timeout(CLOSE_GRACE, close).await;
         }
         drop(out);
-        let _ = writer.await;
+        if tokio::time::timeout(CLOSE_GRACE, &mut writer)
+            .await
+            .is_err()
+        {
+            tracing::info!("the client took nothing for {CLOSE_GRACE:?}; dropped its connection");
+            writer.abort();
+        }
     }
 
     /// Authenticates the handshake's credential again: a revoked or expired token is
@@ -407,28 +431,32 @@ impl Connection {
         out: mpsc::Sender<Message>,
         finished: mpsc::UnboundedSender<Finished>,
     ) -> AbortHandle {
-        let schema = self.server.schema.clone();
-        let state = self.server.state.clone();
-        let limits = state.config.limits;
+        let server = self.server.clone();
         let request_id = self.request_id.clone();
         let span = tracing::Span::current();
         let task = tokio::spawn(
             async move {
+                let metrics = &server.state.metrics;
                 // Counted while the task lives, however it ends (completed or aborted).
-                let _running = Held::new(&state.metrics.subscriptions);
-                let count_errors = |errors: &[async_graphql::ServerError]| {
-                    let codes = execute::error_codes(errors);
-                    state.metrics.count_errors(codes.iter().map(String::as_str));
+                let _running = Held::new(&metrics.subscriptions);
+                // Room for this subscription's last message, kept from the start: a queue
+                // filled by a client that stopped reading must not swallow the notice
+                // that tells it where to resume.
+                let Ok(last) = out.clone().reserve_owned().await else {
+                    return;
                 };
-                let prepared = match execute::prepare(request, &limits, &request_id) {
+                let limits = server.state.config.limits;
+                let mut prepared = match execute::prepare(request, &limits, &request_id) {
                     Ok(prepared) => prepared,
                     Err(error) => {
-                        count_errors(std::slice::from_ref(&error));
-                        let _ = out
-                            .send(text(
-                                json!({ "type": "error", "id": id, "payload": [error] }),
-                            ))
-                            .await;
+                        metrics.count_errors(
+                            execute::error_codes(std::slice::from_ref(&error))
+                                .iter()
+                                .map(String::as_str),
+                        );
+                        last.send(text(
+                            json!({ "type": "error", "id": id, "payload": [error] }),
+                        ));
                         let _ = finished.send(Finished {
                             id,
                             fell_behind: false,
@@ -436,48 +464,95 @@ impl Connection {
                         return;
                     }
                 };
-                let mut responses = schema.execute_stream(crate::graphql::attach(
-                    prepared.request,
-                    caller,
-                    &state,
-                    // Counted for nothing: a stream has no response header to report it in.
-                    &Default::default(),
-                ));
-                let mut first = true;
-                while let Some(response) = responses.next().await {
-                    let (response, request_error) = execute::finish(response, &limits, &request_id);
-                    count_errors(&response.errors);
-                    let fell_behind = response.errors.iter().any(|e| {
-                        e.extensions
-                            .as_ref()
-                            .is_some_and(|x| x.get("resumeAfter").is_some())
-                    });
-                    let message = if first && request_error {
-                        json!({ "type": "error", "id": id, "payload": response.errors })
-                    } else {
-                        json!({ "type": "next", "id": id, "payload": response })
-                    };
-                    if out.send(text(message)).await.is_err()
-                        || (first && request_error)
-                        || fell_behind
-                    {
-                        let _ = finished.send(Finished { id, fell_behind });
-                        return;
-                    }
-                    first = false;
-                }
-                let _ = out
-                    .send(text(json!({ "type": "complete", "id": id })))
+                let name = prepared.request.operation_name.clone();
+                let sharing = match prepared.request.parsed_query() {
+                    Ok(doc) => sharing(doc, name.as_deref()),
+                    Err(_) => Sharing::Alone,
+                };
+                let mut source = server
+                    .renderings
+                    .source(&server, prepared.request, sharing, caller, &request_id)
                     .await;
-                let _ = finished.send(Finished {
-                    id,
-                    fell_behind: false,
-                });
+                let fell_behind = deliver(&id, &mut source, &out, last, &request_id).await;
+                if fell_behind {
+                    metrics.count_errors(["RATE_LIMITED"]);
+                }
+                let _ = finished.send(Finished { id, fell_behind });
             }
             .instrument(span),
         );
         task.abort_handle()
     }
+}
+
+/// Sends a subscription's frames to its socket, ending with `last`, the message whose
+/// room was kept. Says whether the subscriber fell behind: its queue was full (it is not
+/// reading), or a shared rendering moved on without it. Either way it is told the last
+/// event it was sent, to resume after, and the others sharing the rendering never wait.
+async fn deliver(
+    id: &str,
+    source: &mut Source,
+    out: &mpsc::Sender<Message>,
+    last: OwnedPermit<Message>,
+    request_id: &str,
+) -> bool {
+    let id = serde_json::to_string(id).expect("ids serialize");
+    let next = |payload: &str| {
+        Message::Text(format!(r#"{{"type":"next","id":{id},"payload":{payload}}}"#).into())
+    };
+    let behind = |after: i64| {
+        let error = app_error_to_client(AppError::FellBehind(after), request_id);
+        next(&json!({ "data": null, "errors": [error] }).to_string())
+    };
+    // The last event sent, once there is one.
+    let mut sent: Option<i64> = None;
+    while let Some(taken) = source.next().await {
+        let frame = match taken {
+            Taken::Frame(frame) => frame,
+            Taken::Missed => {
+                last.send(behind(sent.or(source.joined_after()).unwrap_or(0)));
+                return true;
+            }
+        };
+        match &*frame {
+            Frame::Next {
+                seq: Some(seq),
+                payload,
+            } => match out.try_send(next(payload)) {
+                Ok(()) => sent = Some(*seq),
+                // Nothing of this subscription's after `seq - 1` reached the queue.
+                Err(TrySendError::Full(_)) => {
+                    last.send(behind(seq - 1));
+                    return true;
+                }
+                Err(TrySendError::Closed(_)) => return false,
+            },
+            // A state (a dashboard's counts): waiting is safe, as the rendering skips to
+            // the newest for a socket that is slow.
+            Frame::Next { seq: None, payload } => {
+                if out.send(next(payload)).await.is_err() {
+                    return false;
+                }
+            }
+            Frame::Behind { payload } => {
+                last.send(next(payload));
+                return true;
+            }
+            Frame::Refused { errors } => {
+                last.send(Message::Text(
+                    format!(r#"{{"type":"error","id":{id},"payload":{errors}}}"#).into(),
+                ));
+                return false;
+            }
+            Frame::Complete => {
+                last.send(Message::Text(
+                    format!(r#"{{"type":"complete","id":{id}}}"#).into(),
+                ));
+                return false;
+            }
+        }
+    }
+    false
 }
 
 async fn stopping(mut shutting_down: tokio::sync::watch::Receiver<bool>) {

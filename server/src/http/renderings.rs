@@ -1,0 +1,307 @@
+//! Subscriptions rendered once for everyone who asked the same thing and may see the
+//! same. A thousand dashboards watching one queue need one filter, one ticket read and
+//! one JSON rendering per event, not a thousand: sockets whose subscriptions have the
+//! same document, operation, variables and [`Audience`] share one rendering, and each
+//! socket is handed its bytes. A subscription that cannot be shared (one replaying from
+//! `after`, say) is rendered the same way, for itself alone.
+
+use std::{
+    collections::HashMap,
+    pin::Pin,
+    sync::{Arc, Mutex, Weak},
+};
+
+use async_graphql::Request;
+use futures::{Stream, StreamExt};
+use tokio::{
+    sync::broadcast::{self, error::RecvError},
+    task::AbortHandle,
+};
+
+use super::{Server, execute};
+use crate::{
+    auth::Caller,
+    graphql::{
+        audience::{Audience, Sharing},
+        live::Position,
+    },
+    metrics::Held,
+};
+
+/// Rendered frames a shared rendering keeps for sockets that are a little slow. A
+/// socket further behind than this is told to resume with `after` (events), or skips to
+/// the newest (states).
+const SHARED_BACKLOG: usize = 256;
+
+/// One response of a subscription, rendered once.
+pub enum Frame {
+    /// A response. `seq` is the event behind it; none for a state (a dashboard's counts).
+    Next { seq: Option<i64>, payload: String },
+    /// The last response: the stream fell behind, and the response says where to resume.
+    Behind { payload: String },
+    /// The operation was refused before it produced anything: the errors, as JSON.
+    Refused { errors: String },
+    /// The stream ended.
+    Complete,
+}
+
+impl Frame {
+    fn is_last(&self) -> bool {
+        !matches!(self, Frame::Next { .. })
+    }
+}
+
+/// What a shared rendering is known by.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Key {
+    query: String,
+    operation_name: Option<String>,
+    variables: String,
+    audience: Audience,
+    sharing: Sharing,
+}
+
+/// The renderings running on this replica, by what they render.
+#[derive(Default)]
+pub struct Renderings(Mutex<HashMap<Key, Weak<Rendering>>>);
+
+/// One operation running for everyone who shares it; it stops when the last leaves.
+pub struct Rendering {
+    key: Key,
+    registry: Weak<Renderings>,
+    frames: broadcast::Sender<Arc<Frame>>,
+    /// For a stream of states, the newest, which a newcomer starts from.
+    latest: Arc<Mutex<Option<Arc<Frame>>>>,
+    /// Set, under the registry's lock, once the last frame is sent: nobody joins after.
+    ended: Arc<std::sync::atomic::AtomicBool>,
+    task: AbortHandle,
+}
+
+impl Drop for Rendering {
+    fn drop(&mut self) {
+        self.task.abort();
+        if let Some(registry) = self.registry.upgrade() {
+            let mut shared = registry.0.lock().expect("renderings poisoned");
+            // A newer rendering may have taken the key since; leave that one be.
+            if shared.get(&self.key).is_some_and(|r| r.strong_count() == 0) {
+                shared.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Where one subscription's frames come from.
+pub enum Source {
+    Alone(Pin<Box<dyn Stream<Item = Arc<Frame>> + Send>>),
+    Shared {
+        /// Held so that the rendering runs while anyone wants it.
+        _rendering: Arc<Rendering>,
+        frames: broadcast::Receiver<Arc<Frame>>,
+        /// A state to start from, sent before anything received.
+        first: Option<Arc<Frame>>,
+        /// Events up to this one had been passed on when the socket joined: alone, it
+        /// would not have been sent them.
+        joined_after: i64,
+        sharing: Sharing,
+    },
+}
+
+/// What a source has next.
+pub enum Taken {
+    Frame(Arc<Frame>),
+    /// The socket fell too far behind the shared rendering; frames were lost to it.
+    Missed,
+}
+
+impl Source {
+    pub async fn next(&mut self) -> Option<Taken> {
+        match self {
+            Source::Alone(frames) => frames.next().await.map(Taken::Frame),
+            Source::Shared {
+                frames,
+                first,
+                joined_after,
+                sharing,
+                ..
+            } => {
+                if let Some(frame) = first.clone() {
+                    *first = None;
+                    return Some(Taken::Frame(frame));
+                }
+                loop {
+                    match frames.recv().await {
+                        Ok(frame) => match &*frame {
+                            Frame::Next { seq: Some(seq), .. } if *seq <= *joined_after => {}
+                            _ => return Some(Taken::Frame(frame)),
+                        },
+                        // A newer state follows: a dashboard misses nothing by skipping.
+                        Err(RecvError::Lagged(_)) if *sharing == Sharing::Latest => {}
+                        Err(RecvError::Lagged(_)) => return Some(Taken::Missed),
+                        Err(RecvError::Closed) => return None,
+                    }
+                }
+            }
+        }
+    }
+
+    /// The event a subscriber that has been sent nothing yet would resume after.
+    pub fn joined_after(&self) -> Option<i64> {
+        match self {
+            Source::Alone(_) => None,
+            Source::Shared { joined_after, .. } => Some(*joined_after),
+        }
+    }
+}
+
+impl Renderings {
+    /// The frames of `request` for `caller`: from a rendering shared with the sockets
+    /// that ask the same and may see the same, or from one of its own.
+    pub async fn source(
+        self: &Arc<Self>,
+        server: &Server,
+        request: Request,
+        sharing: Sharing,
+        caller: Caller,
+        request_id: &str,
+    ) -> Source {
+        let state = &server.state;
+        let audience = match sharing {
+            Sharing::Alone => None,
+            // Could not tell who this is: render alone, and let the operation say why.
+            _ => Audience::of(state.db.conn(), &caller).await.ok().flatten(),
+        };
+        let Some(audience) = audience else {
+            return Source::Alone(Box::pin(frames(server, request, caller, request_id)));
+        };
+        let key = Key {
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+            audience,
+            sharing,
+        };
+        let (rendering, receiver, first) = {
+            let mut shared = self.0.lock().expect("renderings poisoned");
+            let running = shared
+                .get(&key)
+                .and_then(Weak::upgrade)
+                .filter(|rendering| !rendering.ended.load(std::sync::atomic::Ordering::Acquire));
+            let rendering = match running {
+                Some(rendering) => rendering,
+                None => {
+                    let rendering = self.start(server, key.clone(), request, caller, request_id);
+                    shared.insert(key, Arc::downgrade(&rendering));
+                    rendering
+                }
+            };
+            let receiver = rendering.frames.subscribe();
+            let first = match sharing {
+                Sharing::Latest => rendering.latest.lock().expect("latest poisoned").clone(),
+                _ => None,
+            };
+            (rendering, receiver, first)
+        };
+        Source::Shared {
+            frames: receiver,
+            first,
+            joined_after: state.hub.last_seq().await,
+            sharing,
+            _rendering: rendering,
+        }
+    }
+
+    fn start(
+        self: &Arc<Self>,
+        server: &Server,
+        key: Key,
+        request: Request,
+        caller: Caller,
+        request_id: &str,
+    ) -> Arc<Rendering> {
+        let (sender, _) = broadcast::channel(SHARED_BACKLOG);
+        let latest = Arc::new(Mutex::new(None));
+        let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut rendered = Box::pin(frames(server, request, caller, request_id));
+        let registry = Arc::downgrade(self);
+        let (frames_tx, latest_tx, ended_tx) = (sender.clone(), latest.clone(), ended.clone());
+        let live = server.state.metrics.renderings.clone();
+        let task = tokio::spawn(async move {
+            let _running = Held::new(&live);
+            while let Some(frame) = rendered.next().await {
+                if frame.is_last() {
+                    // Under the registry's lock, so that nobody joins between this last
+                    // frame and the rendering's end, and misses it.
+                    let Some(registry) = registry.upgrade() else {
+                        return;
+                    };
+                    let _joining = registry.0.lock().expect("renderings poisoned");
+                    ended_tx.store(true, std::sync::atomic::Ordering::Release);
+                    let _ = frames_tx.send(frame);
+                    return;
+                }
+                *latest_tx.lock().expect("latest poisoned") = Some(frame.clone());
+                // Nobody listening is fine: the last socket has just left.
+                let _ = frames_tx.send(frame);
+            }
+        });
+        Arc::new(Rendering {
+            key,
+            registry: Arc::downgrade(self),
+            frames: sender,
+            latest,
+            ended,
+            task: task.abort_handle(),
+        })
+    }
+}
+
+/// Runs `request` for `caller` and renders each response once, ending with a last frame.
+fn frames(
+    server: &Server,
+    request: Request,
+    caller: Caller,
+    request_id: &str,
+) -> impl Stream<Item = Arc<Frame>> + Send + 'static {
+    let state = server.state.clone();
+    let limits = state.config.limits;
+    let request_id = request_id.to_string();
+    let position = Arc::new(Position::default());
+    let request = crate::graphql::attach(
+        request.data(position.clone()),
+        caller,
+        &state,
+        // Counted for nothing: a stream has no response header to report it in.
+        &Default::default(),
+    );
+    let responses = server.schema.execute_stream(request);
+    futures::stream::unfold(Some((responses, true)), move |running| {
+        let (state, position, request_id) = (state.clone(), position.clone(), request_id.clone());
+        async move {
+            let (mut responses, first) = running?;
+            let Some(response) = responses.next().await else {
+                return Some((Arc::new(Frame::Complete), None));
+            };
+            let (response, request_error) = execute::finish(response, &limits, &request_id);
+            let codes = execute::error_codes(&response.errors);
+            state.metrics.count_errors(codes.iter().map(String::as_str));
+            if first && request_error {
+                let errors = serde_json::to_string(&response.errors).expect("errors serialize");
+                return Some((Arc::new(Frame::Refused { errors }), None));
+            }
+            let behind = response.errors.iter().any(|e| {
+                e.extensions
+                    .as_ref()
+                    .is_some_and(|x| x.get("resumeAfter").is_some())
+            });
+            let payload = serde_json::to_string(&response).expect("responses serialize");
+            if behind {
+                return Some((Arc::new(Frame::Behind { payload }), None));
+            }
+            let frame = Frame::Next {
+                seq: position.get(),
+                payload,
+            };
+            Some((Arc::new(frame), Some((responses, false))))
+        }
+    })
+}
