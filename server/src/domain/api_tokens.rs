@@ -8,6 +8,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use crate::domain::events::Topic;
 use crate::{
     auth::{Partner, Scope, api_token as secrets},
     db::Db,
@@ -63,7 +64,7 @@ pub fn parse_scopes(names: &[String]) -> AppResult<Vec<Scope>> {
 async fn record(
     txn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
-    topic: &str,
+    topic: Topic,
     row: &api_token::Model,
 ) -> AppResult<()> {
     let payload = json!({ "name": row.name, "prefix": row.prefix });
@@ -112,7 +113,7 @@ pub async fn create(db: &Db, actor: &Actor, new: NewToken) -> AppResult<CreatedT
     }
     .insert(&txn)
     .await?;
-    record(&txn, actor, "api_token.created", &row).await?;
+    record(&txn, actor, Topic::ApiTokenCreated, &row).await?;
     txn.commit().await?;
     Ok(CreatedToken {
         row,
@@ -153,7 +154,7 @@ pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> AppResult<api_token::Mod
     let mut active: api_token::ActiveModel = row.into();
     active.revoked_at = Set(Some(Utc::now()));
     let row = active.update(&txn).await?;
-    record(&txn, actor, "api_token.revoked", &row).await?;
+    record(&txn, actor, Topic::ApiTokenRevoked, &row).await?;
     txn.commit().await?;
     Ok(row)
 }

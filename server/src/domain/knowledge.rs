@@ -26,6 +26,7 @@ use super::{
     page::Window,
     workflow::Machine,
 };
+use crate::domain::events::Topic;
 use crate::domain::input::one_of;
 use crate::{
     auth::{Caller, Role, Scope},
@@ -97,7 +98,7 @@ async fn record(
     txn: &DatabaseTransaction,
     actor: &Actor,
     now: DateTime<Utc>,
-    topic: &str,
+    topic: Topic,
     row: &article::Model,
     payload: serde_json::Value,
 ) -> AppResult<()> {
@@ -195,7 +196,7 @@ async fn insert(
         txn,
         actor,
         now,
-        "article.created",
+        Topic::ArticleCreated,
         &row,
         json!({ "title": row.title }),
     )
@@ -271,7 +272,7 @@ pub async fn save(
         &txn,
         &actor,
         now,
-        "article.updated",
+        Topic::ArticleUpdated,
         &saved,
         json!({ "changes": changes }),
     )
@@ -350,7 +351,15 @@ pub async fn transition(
         payload["publishedVersion"] = json!(number);
     }
     let saved = changed.update(&txn).await?;
-    record(&txn, &actor, now, "article.status_changed", &saved, payload).await?;
+    record(
+        &txn,
+        &actor,
+        now,
+        Topic::ArticleStatusChanged,
+        &saved,
+        payload,
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved)
 }

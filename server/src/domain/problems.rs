@@ -27,6 +27,7 @@ use super::{
     tickets::{commands, types::Kind, visibility::Scope as TicketScope},
     workflow::Machine,
 };
+use crate::domain::events::Topic;
 use crate::domain::input::text;
 use crate::{
     auth::{Caller, Role, Scope},
@@ -75,7 +76,7 @@ async fn record(
     txn: &DatabaseTransaction,
     actor: &Actor,
     now: DateTime<Utc>,
-    topic: &str,
+    topic: Topic,
     row: &problem::Model,
     payload: Value,
 ) -> AppResult<()> {
@@ -160,7 +161,7 @@ async fn insert(
         txn,
         &actor,
         now,
-        "problem.created",
+        Topic::ProblemCreated,
         &row,
         json!({ "title": row.title }),
     )
@@ -230,7 +231,7 @@ async fn link(
             txn,
             actor,
             now,
-            "problem.incidents_linked",
+            Topic::ProblemIncidentsLinked,
             row,
             json!({ "incidents": numbers }),
         )
@@ -429,7 +430,7 @@ pub async fn update(
         &txn,
         &Actor::of(caller),
         now,
-        "problem.updated",
+        Topic::ProblemUpdated,
         &saved,
         json!({ "changes": changes }),
     )
@@ -503,7 +504,7 @@ pub async fn transition(
         &txn,
         &actor,
         now,
-        "problem.status_changed",
+        Topic::ProblemStatusChanged,
         &saved,
         json!({ "changes": [change("status", row.status.clone(), saved.status.clone())] }),
     )
@@ -742,7 +743,7 @@ pub async fn incident_recorded(
             &Actor::system(),
             now,
             NewEvent {
-                topic: "problem.proposed",
+                topic: Topic::ProblemProposed,
                 entity_type: "problem_candidate",
                 entity_id: candidate.id,
                 internal: true,

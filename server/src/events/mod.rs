@@ -14,6 +14,8 @@ use serde_json::Value;
 
 pub use hub::Hub;
 
+use crate::domain::events::{TicketSnapshot, Topic};
+
 /// The Redis channel every replica publishes to and listens on.
 pub const CHANNEL: &str = "switchboard:events";
 
@@ -21,13 +23,16 @@ pub const CHANNEL: &str = "switchboard:events";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Envelope {
     pub seq: i64,
-    pub topic: String,
+    pub topic: Topic,
     pub entity_type: String,
     pub entity_id: i64,
     pub actor_id: Option<i64>,
     pub actor_name: String,
     pub internal: bool,
     pub payload: Value,
+    /// The ticket as of the event, for events about a ticket: read once, here, for
+    /// every subscriber to match on.
+    pub ticket: Option<TicketSnapshot>,
     pub at: DateTime<Utc>,
 }
 
@@ -35,12 +40,13 @@ impl Envelope {
     pub fn of(row: &event::Model) -> Option<Envelope> {
         Some(Envelope {
             seq: row.seq?,
-            topic: row.topic.clone(),
+            topic: Topic::parse(&row.topic),
             entity_type: row.entity_type.clone(),
             entity_id: row.entity_id,
             actor_id: row.actor_id,
             actor_name: row.actor_name.clone(),
             internal: row.internal,
+            ticket: TicketSnapshot::in_payload(&row.payload),
             payload: row.payload.clone(),
             at: row.created_at,
         })

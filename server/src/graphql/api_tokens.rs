@@ -3,6 +3,7 @@ use chrono::Utc;
 use entity::api_token;
 use futures::{Stream, StreamExt};
 
+use crate::domain::events::Topic;
 use crate::graphql::instant::Instant;
 use crate::{
     auth::Role,
@@ -224,7 +225,7 @@ impl ApiTokenSubscription {
             let db = db.clone();
             async move {
                 let event = event?;
-                let kind = if event.topic == "api_token.revoked" {
+                let kind = if event.topic == Topic::ApiTokenRevoked {
                     ApiTokenChangeKind::Revoked
                 } else {
                     ApiTokenChangeKind::Created

@@ -18,7 +18,10 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::graphql::instant::Instant;
 use crate::{
-    domain::tickets::{queries, visibility::Scope},
+    domain::{
+        events::Topic,
+        tickets::{queries, visibility::Scope},
+    },
     error::{AppError, AppResult},
     events::{Envelope, Shared},
     graphql::{
@@ -144,7 +147,10 @@ fn behind(delivered: i64) -> AppError {
 fn visible_to(scope: &Scope, envelope: &Envelope) -> bool {
     envelope.entity_type == "ticket"
         && (!envelope.internal || scope.sees_internal())
-        && scope.allows_snapshot(&envelope.payload["ticket"])
+        && envelope
+            .ticket
+            .as_ref()
+            .is_some_and(|ticket| scope.allows_snapshot(ticket))
 }
 
 /// Something that happened to a ticket.
@@ -159,7 +165,7 @@ impl TicketEvent {
     }
     /// `ticket.created`, `ticket.updated`, `ticket.status_changed`, `sla.warning`, …
     async fn action(&self) -> &str {
-        &self.0.topic
+        self.0.topic.as_str()
     }
     /// When it happened.
     async fn at(&self) -> Instant {
@@ -175,7 +181,7 @@ impl TicketEvent {
     }
     /// The ticket's number.
     async fn ticket_number(&self) -> Option<&str> {
-        self.0.payload["ticket"]["number"].as_str()
+        self.0.ticket.as_ref().map(|ticket| ticket.number.as_str())
     }
     /// The fields it changed, before and after.
     async fn changes(&self) -> Vec<FieldChange> {
@@ -232,11 +238,11 @@ impl QueueChange {
         if self.kind == QueueChangeKind::Left {
             return Ok(None);
         }
-        let ticket = &self.event.0.payload["ticket"];
-        let (Some(priority), id) = (ticket["priority"].as_i64(), self.event.0.entity_id) else {
+        let Some(ticket) = &self.event.0.ticket else {
             return Ok(None);
         };
-        queries::queue_position(state(ctx).db.conn(), self.group, priority as i16, id).await
+        let id = self.event.0.entity_id;
+        queries::queue_position(state(ctx).db.conn(), self.group, ticket.priority, id).await
     }
 }
 
@@ -249,11 +255,14 @@ fn group_change(envelope: &Envelope) -> Option<(Option<i64>, Option<i64>)> {
 }
 
 fn queue_change(group: i64, envelope: &Envelope) -> Option<QueueChangeKind> {
-    let now_in = envelope.payload["ticket"]["groupId"].as_i64() == Some(group);
+    let now_in = envelope
+        .ticket
+        .as_ref()
+        .is_some_and(|ticket| ticket.group_id == Some(group));
     match group_change(envelope) {
         Some((old, _)) if !now_in && old == Some(group) => Some(QueueChangeKind::Left),
         Some((old, _)) if now_in && old != Some(group) => Some(QueueChangeKind::Entered),
-        None if now_in && envelope.topic == "ticket.created" => Some(QueueChangeKind::Entered),
+        None if now_in && envelope.topic == Topic::TicketCreated => Some(QueueChangeKind::Entered),
         _ if now_in => Some(QueueChangeKind::Changed),
         _ => None,
     }
@@ -293,7 +302,7 @@ impl SlaAlert {
     }
     /// A warning (a threshold passed) or a breach.
     async fn kind(&self) -> SlaAlertKind {
-        if self.0.0.topic == "sla.breached" {
+        if self.0.0.topic == Topic::SlaBreached {
             SlaAlertKind::Breached
         } else {
             SlaAlertKind::Warning
@@ -414,7 +423,7 @@ impl LiveSubscription {
             loop {
                 tokio::select! {
                     event = events.recv() => match event {
-                        Ok(event) => changed |= event.entity_type == "ticket" && !event.topic.starts_with("sla."),
+                        Ok(event) => changed |= event.ticket.is_some() && !event.topic.is_about_sla(),
                         // Missed some: recount to be sure.
                         Err(RecvError::Lagged(_)) => changed = true,
                         Err(RecvError::Closed) => return,
@@ -458,17 +467,18 @@ impl LiveSubscription {
         let priority = filter.priority.map(Priority::number);
         let scope = Scope::of(state(ctx).db.conn(), caller(ctx)).await?;
         let stream = follow(ctx, after, move |e| {
-            let ticket = &e.payload["ticket"];
-            let is = |key: &str, wanted: Option<i64>| {
-                wanted.is_none_or(|w| ticket[key].as_i64() == Some(w))
+            let Some(ticket) = &e.ticket else {
+                return false;
             };
-            e.topic.starts_with("sla.")
-                && e.topic != "sla.policy_changed"
+            let is = |value: Option<i64>, wanted: Option<i64>| {
+                wanted.is_none_or(|wanted| value == Some(wanted))
+            };
+            e.topic.is_sla_alert()
                 && visible_to(&scope, e)
-                && is("groupId", group)
-                && is("serviceId", service)
-                && is("organizationId", organization)
-                && is("priority", priority.map(i64::from))
+                && is(ticket.group_id, group)
+                && is(ticket.service_id, service)
+                && is(ticket.organization_id, organization)
+                && is(Some(ticket.priority.into()), priority.map(i64::from))
         });
         Ok(futures::StreamExt::map(stream, |e| {
             e.map(|e| SlaAlert(TicketEvent(e)))

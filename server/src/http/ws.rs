@@ -34,6 +34,7 @@ use super::{
 };
 use crate::{
     auth::{Caller, Scope},
+    domain::events::Topic,
     error::{AppError, app_error_to_client},
     graphql::audience::{Sharing, sharing},
     metrics::Held,
@@ -239,7 +240,7 @@ impl Connection {
                     }
                 }
                 event = revocations.recv(), if self.partner_token().is_some() => match event {
-                    Ok(event) if event.topic == "api_token.revoked"
+                    Ok(event) if event.topic == Topic::ApiTokenRevoked
                         && Some(event.entity_id) == self.partner_token() => {
                         break Some(Close(4403, "Forbidden: the API token was revoked".into()));
                     }

@@ -18,10 +18,11 @@ use super::{
     events::{self, Actor, NewEvent},
     lookup::referenced,
     tickets::{
-        commands::{self, NewTicket, snapshot},
+        commands::{self, NewTicket},
         types::{Kind, Level, PendingReason, Status},
     },
 };
+use crate::domain::events::{TicketSnapshot, Topic};
 use crate::domain::input::{one_of, text};
 use crate::{
     auth::{Caller, Role, not_signed_in},
@@ -286,13 +287,13 @@ pub async fn order(
     }
     .insert(&txn)
     .await?;
-    let payload = json!({ "itemId": item.id, "itemName": item.name, "approval": approval_state, "ticket": snapshot(&row) });
+    let payload = json!({ "itemId": item.id, "itemName": item.name, "approval": approval_state, "ticket": TicketSnapshot::of(&row).to_json() });
     events::append(
         &txn,
         &Actor::of(caller),
         now,
         NewEvent {
-            topic: "catalog.ordered",
+            topic: Topic::CatalogOrdered,
             entity_type: "ticket",
             entity_id: row.id,
             internal: false,
@@ -409,11 +410,11 @@ pub async fn decide(
     };
     let saved = commands::release_held(&txn, caller, now, &row, to).await?;
     let topic = if approve {
-        "catalog.order_approved"
+        Topic::CatalogOrderApproved
     } else {
-        "catalog.order_rejected"
+        Topic::CatalogOrderRejected
     };
-    let payload = json!({ "decision": state, "comment": comment, "ticket": snapshot(&saved) });
+    let payload = json!({ "decision": state, "comment": comment, "ticket": TicketSnapshot::of(&saved).to_json() });
     events::append(
         &txn,
         &Actor::of(caller),

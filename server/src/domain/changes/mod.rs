@@ -27,6 +27,7 @@ use super::{
     page::Window,
     workflow::Machine,
 };
+use crate::domain::events::Topic;
 use crate::domain::input::{one_of, text};
 use crate::{
     auth::{Caller, Role, Scope},
@@ -70,7 +71,7 @@ async fn record(
     txn: &DatabaseTransaction,
     actor: &Actor,
     now: DateTime<Utc>,
-    topic: &str,
+    topic: Topic,
     row: &change::Model,
     mut payload: Value,
 ) -> AppResult<()> {
@@ -305,7 +306,7 @@ pub async fn create(
         &txn,
         &actor,
         now,
-        "change.created",
+        Topic::ChangeCreated,
         &row,
         json!({ "type": row.change_type, "configurationItemIds": items }),
     )
@@ -472,7 +473,7 @@ pub async fn update(
         &txn,
         &Actor::of(caller),
         now,
-        "change.updated",
+        Topic::ChangeUpdated,
         &saved,
         json!({ "changes": changes }),
     )
@@ -634,7 +635,7 @@ pub async fn transition(
         &txn,
         &Actor::of(caller),
         now,
-        "change.status_changed",
+        Topic::ChangeStatusChanged,
         &saved,
         payload,
     )
@@ -717,7 +718,7 @@ pub async fn assess(
         &txn,
         &Actor::of(caller),
         now,
-        "change.assessed",
+        Topic::ChangeAssessed,
         &saved,
         payload,
     )
@@ -822,13 +823,13 @@ pub async fn vote(
                 ..Default::default()
             };
             let saved = save(&txn, &row, changed, now).await?;
-            record(&txn, &actor, now, "change.voted", &saved, payload).await?;
+            record(&txn, &actor, now, Topic::ChangeVoted, &saved, payload).await?;
             let status_change = json!({ "changes": [field_change("status", "ASSESSED", status)] });
             record(
                 &txn,
                 &actor,
                 now,
-                "change.status_changed",
+                Topic::ChangeStatusChanged,
                 &saved,
                 status_change,
             )
@@ -836,7 +837,7 @@ pub async fn vote(
             saved
         }
         None => {
-            record(&txn, &actor, now, "change.voted", &row, payload).await?;
+            record(&txn, &actor, now, Topic::ChangeVoted, &row, payload).await?;
             row
         }
     };

@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use super::{
     Draft, index_attributes, record_all, relationship_event, require_writer, save_changed,
 };
+use crate::domain::events::Topic;
 use crate::{
     auth::Caller,
     db::Db,
@@ -426,7 +427,7 @@ pub async fn apply(
     }
 
     let mut written: Vec<ci::Model> = Vec::new();
-    let mut events: Vec<(&str, i64, Value)> = Vec::new();
+    let mut events: Vec<(Topic, i64, Value)> = Vec::new();
     let creates: Vec<&Draft> = plans
         .iter()
         .filter_map(|p| match p {
@@ -446,7 +447,7 @@ pub async fn apply(
             .await?;
         for (row, draft) in inserted.iter().zip(batch) {
             events.push((
-                "ci.created",
+                Topic::CiCreated,
                 row.id,
                 json!({ "name": row.name, "changes": draft.changes(None), "import": true }),
             ));
@@ -459,7 +460,7 @@ pub async fn apply(
             let changes = draft.changes(Some(&Draft::of(row)));
             let saved = save_changed(&txn, row, draft, now).await?;
             events.push((
-                "ci.updated",
+                Topic::CiUpdated,
                 saved.id,
                 json!({ "name": saved.name, "changes": changes, "import": true }),
             ));
@@ -515,7 +516,7 @@ pub async fn apply(
             .exec_with_returning(&txn)
             .await?;
         for (edge, (_, kind)) in inserted.iter().zip(batch) {
-            events.extend(relationship_event("ci.related", edge, kind));
+            events.extend(relationship_event(Topic::CiRelated, edge, kind));
         }
     }
     record_all(&txn, actor, now, events).await?;

@@ -28,6 +28,7 @@ use super::{
     page::Window,
     tickets::types::Status,
 };
+use crate::domain::events::Topic;
 use crate::domain::input::{one_of, text};
 use crate::{
     auth::{Caller, Role, Scope},
@@ -389,7 +390,7 @@ async fn record_all(
     txn: &DatabaseTransaction,
     actor: &Actor,
     now: DateTime<Utc>,
-    events: Vec<(&str, i64, Value)>,
+    events: Vec<(Topic, i64, Value)>,
 ) -> AppResult<()> {
     let rows: Vec<entity::event::ActiveModel> = events
         .into_iter()
@@ -437,7 +438,7 @@ pub async fn create_item(
         &txn,
         &Actor::of(caller),
         now,
-        vec![("ci.created", row.id, payload)],
+        vec![(Topic::CiCreated, row.id, payload)],
     )
     .await?;
     txn.commit().await?;
@@ -504,7 +505,7 @@ pub async fn update_item(
         &txn,
         &Actor::of(caller),
         now,
-        vec![("ci.updated", saved.id, payload)],
+        vec![(Topic::CiUpdated, saved.id, payload)],
     )
     .await?;
     txn.commit().await?;
@@ -564,10 +565,10 @@ pub async fn relationship_type_named(
 }
 
 fn relationship_event(
-    topic: &'static str,
+    topic: Topic,
     relationship: &ci_relationship::Model,
     kind: &relationship_type::Model,
-) -> Vec<(&'static str, i64, Value)> {
+) -> Vec<(Topic, i64, Value)> {
     let payload = json!({
         "relationshipId": relationship.id,
         "type": kind.name,
@@ -621,7 +622,7 @@ pub async fn relate(
     }
     .insert(&txn)
     .await?;
-    let events = relationship_event("ci.related", &row, &kind);
+    let events = relationship_event(Topic::CiRelated, &row, &kind);
     record_all(&txn, &Actor::of(caller), now, events).await?;
     txn.commit().await?;
     Ok(row)
@@ -643,7 +644,7 @@ pub async fn unrelate(
     ci_relationship::Entity::delete_by_id(row.id)
         .exec(&txn)
         .await?;
-    let events = relationship_event("ci.unrelated", &row, &kind);
+    let events = relationship_event(Topic::CiUnrelated, &row, &kind);
     record_all(&txn, &Actor::of(caller), now, events).await?;
     txn.commit().await?;
     Ok(row)

@@ -14,6 +14,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::{Facts, Metric, first_match, pauses_for, thresholds};
+use crate::domain::events::{TicketSnapshot, Topic};
 use crate::{
     domain::{
         calendar::Calendar,
@@ -494,14 +495,14 @@ async fn rematch_policy(
         "fromPolicyId": old_policy_id,
         "toPolicyId": policy.as_ref().map(|p| p.id),
         "reason": reason,
-        "ticket": crate::domain::tickets::commands::snapshot(after),
+        "ticket": TicketSnapshot::of(after).to_json(),
     });
     events::append(
         conn,
         actor,
         now,
         NewEvent {
-            topic: "sla.policy_changed",
+            topic: Topic::SlaPolicyChanged,
             entity_type: "ticket",
             entity_id: after.id,
             internal: false,

@@ -13,13 +13,11 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use super::clocks::{self, calendar_of, due_alert};
+use crate::domain::events::{TicketSnapshot, Topic};
 use crate::{
     clock::SharedClock,
     db::Db,
-    domain::{
-        events::{self, Actor, NewEvent},
-        tickets::commands::snapshot,
-    },
+    domain::events::{self, Actor, NewEvent},
     error::AppResult,
     metrics::Seconds,
 };
@@ -100,9 +98,9 @@ async fn send_for_clock(db: &Db, clock_id: i64, now: DateTime<Utc>) -> AppResult
     let elapsed = clocks::elapsed(&next, &cal, now);
     for (percent, at) in &alerts {
         let topic = if *percent == 100 {
-            "sla.breached"
+            Topic::SlaBreached
         } else {
-            "sla.warning"
+            Topic::SlaWarning
         };
         let payload = json!({
             "clockId": clock.id,
@@ -112,7 +110,7 @@ async fn send_for_clock(db: &Db, clock_id: i64, now: DateTime<Utc>) -> AppResult
             "dueAt": next.due_at.or(clock.due_at),
             "elapsedSeconds": elapsed.num_seconds(),
             "remainingSeconds": next.target_seconds - elapsed.num_seconds(),
-            "ticket": snapshot(&ticket),
+            "ticket": TicketSnapshot::of(&ticket).to_json(),
         });
         let event = NewEvent {
             topic,

@@ -19,6 +19,7 @@ use super::{
     types::{AgentStrategy, Channel, Kind, Level, PendingReason, Status},
     visibility::Scope,
 };
+use crate::domain::events::{TicketSnapshot, Topic};
 use crate::{
     auth::{Caller, Role, Scope as TokenScope},
     db::Db,
@@ -94,32 +95,16 @@ fn searchable(parts: &[&str]) -> String {
         .join("\n")
 }
 
-/// Fields every ticket event carries, so that subscribers can be matched without a query.
-pub fn snapshot(row: &ticket::Model) -> Value {
-    json!({
-        "number": row.number,
-        "kind": row.kind,
-        "status": row.status,
-        "priority": row.priority,
-        "groupId": row.group_id,
-        "assigneeId": row.assignee_id,
-        "requesterId": row.requester_id,
-        "organizationId": row.organization_id,
-        "serviceId": row.service_id,
-        "version": row.version,
-    })
-}
-
 async fn record(
     txn: &DatabaseTransaction,
     actor: &Actor,
     now: DateTime<Utc>,
-    topic: &str,
+    topic: Topic,
     row: &ticket::Model,
     internal: bool,
     mut payload: Value,
 ) -> AppResult<()> {
-    payload["ticket"] = snapshot(row);
+    payload["ticket"] = TicketSnapshot::of(row).to_json();
     events::append(
         txn,
         actor,
@@ -379,7 +364,7 @@ pub async fn insert(
         txn,
         &actor,
         now,
-        "ticket.created",
+        Topic::TicketCreated,
         &row,
         false,
         json!({ "changes": created }),
@@ -399,7 +384,7 @@ pub async fn insert(
             txn,
             &Actor::system(),
             now,
-            "ticket.routed",
+            Topic::TicketRouted,
             &row,
             false,
             payload,
@@ -417,7 +402,7 @@ pub async fn insert(
             txn,
             &Actor::system(),
             now,
-            "ticket.escalated",
+            Topic::TicketEscalated,
             &row,
             false,
             payload,
@@ -475,7 +460,7 @@ async fn commit_change(
     txn: DatabaseTransaction,
     caller: &Caller,
     now: DateTime<Utc>,
-    topic: &str,
+    topic: Topic,
     row: &ticket::Model,
     changed: ticket::ActiveModel,
     payload: Value,
@@ -623,7 +608,7 @@ pub async fn update(
         txn,
         caller,
         now,
-        "ticket.updated",
+        Topic::TicketUpdated,
         &row,
         changed,
         json!({ "changes": changes }),
@@ -711,7 +696,7 @@ pub async fn link_configuration_items(
         txn,
         caller,
         now,
-        "ticket.updated",
+        Topic::TicketUpdated,
         &row,
         Default::default(),
         json!({ "changes": changes }),
@@ -744,7 +729,7 @@ pub async fn release_held(
         txn,
         &actor,
         now,
-        "ticket.status_changed",
+        Topic::TicketStatusChanged,
         &saved,
         false,
         json!({ "changes": changes }),
@@ -872,9 +857,9 @@ pub async fn transition(
         _ => {}
     }
     let topic = if from == Status::Resolved && to == Status::InProgress {
-        "ticket.reopened"
+        Topic::TicketReopened
     } else {
-        "ticket.status_changed"
+        Topic::TicketStatusChanged
     };
     commit_change(
         txn,
@@ -942,7 +927,7 @@ pub async fn assign(
         txn,
         caller,
         now,
-        "ticket.assigned",
+        Topic::TicketAssigned,
         &row,
         changed,
         json!({ "changes": changes }),
@@ -1031,7 +1016,16 @@ pub async fn escalate(
     };
     let mut payload = payload;
     payload["changes"] = json!(changes);
-    commit_change(txn, caller, now, "ticket.escalated", &row, changed, payload).await
+    commit_change(
+        txn,
+        caller,
+        now,
+        Topic::TicketEscalated,
+        &row,
+        changed,
+        payload,
+    )
+    .await
 }
 
 pub async fn add_comment(
@@ -1102,7 +1096,7 @@ pub async fn add_comment(
         &txn,
         &actor,
         now,
-        "ticket.commented",
+        Topic::TicketCommented,
         &saved,
         internal,
         payload,
@@ -1145,7 +1139,7 @@ pub async fn close_resolved(db: &Db, now: DateTime<Utc>) -> AppResult<usize> {
                 &txn,
                 &Actor::system(),
                 now,
-                "ticket.status_changed",
+                Topic::TicketStatusChanged,
                 &saved,
                 false,
                 payload,
@@ -1206,7 +1200,7 @@ pub async fn resolve_by_problem(
         txn,
         &actor,
         now,
-        "ticket.commented",
+        Topic::TicketCommented,
         &saved,
         false,
         comment_payload,
@@ -1220,7 +1214,7 @@ pub async fn resolve_by_problem(
         txn,
         &actor,
         now,
-        "ticket.status_changed",
+        Topic::TicketStatusChanged,
         &saved,
         false,
         json!({ "changes": changes }),
@@ -1269,7 +1263,7 @@ pub async fn link_cause(
         txn,
         caller,
         now,
-        "ticket.updated",
+        Topic::TicketUpdated,
         &row,
         changed,
         json!({ "changes": changes }),

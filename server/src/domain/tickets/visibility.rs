@@ -6,6 +6,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 
 use crate::{
     auth::{Caller, Role, Scope as TokenScope, not_signed_in},
+    domain::events::TicketSnapshot,
     error::{AppError, AppResult},
 };
 
@@ -121,13 +122,13 @@ impl Scope {
     }
 
     /// The same rule for the ticket snapshot an event carries (`payload.ticket`).
-    pub fn allows_snapshot(&self, ticket: &serde_json::Value) -> bool {
-        let id = |key: &str| ticket[key].as_i64();
+    /// The rule applied to the ticket an event carries, as it was then.
+    pub fn allows_snapshot(&self, ticket: &TicketSnapshot) -> bool {
         self.permits(
-            id("requesterId"),
-            id("organizationId"),
-            id("assigneeId"),
-            id("groupId"),
+            ticket.requester_id,
+            ticket.organization_id,
+            ticket.assignee_id,
+            ticket.group_id,
         )
     }
 
@@ -316,12 +317,7 @@ mod tests {
                 let by_snapshot: BTreeSet<i64> = all
                     .iter()
                     .filter(|t| {
-                        scope.allows_snapshot(&serde_json::json!({
-                            "requesterId": t.requester_id,
-                            "organizationId": t.organization_id,
-                            "assigneeId": t.assignee_id,
-                            "groupId": t.group_id,
-                        }))
+                        scope.allows_snapshot(&TicketSnapshot::of(t))
                     })
                     .map(|t| t.id)
                     .collect();

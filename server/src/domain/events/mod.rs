@@ -1,4 +1,12 @@
-//! Appending to the event log, inside the transaction of the change it records.
+//! Appending to the event log, inside the transaction of the change it records, and
+//! the contract every reader of the log relies on: the [`Topic`] of each event and the
+//! [`TicketSnapshot`] ticket events carry.
+
+pub mod snapshot;
+pub mod topic;
+
+pub use snapshot::TicketSnapshot;
+pub use topic::Topic;
 
 use chrono::{DateTime, Utc};
 use entity::event;
@@ -47,7 +55,7 @@ pub fn change(field: &str, old: impl Into<Value>, new: impl Into<Value>) -> Valu
 }
 
 pub struct NewEvent<'a> {
-    pub topic: &'a str,
+    pub topic: Topic,
     pub entity_type: &'a str,
     pub entity_id: i64,
     pub internal: bool,
@@ -82,7 +90,7 @@ pub async fn history_of(
 /// The row for an event, for callers that insert many at once.
 pub fn active(actor: &Actor, at: DateTime<Utc>, event: NewEvent<'_>) -> event::ActiveModel {
     event::ActiveModel {
-        topic: Set(event.topic.to_string()),
+        topic: Set(event.topic.as_str().to_string()),
         entity_type: Set(event.entity_type.to_string()),
         entity_id: Set(event.entity_id),
         actor_id: Set(actor.user_id),

@@ -1,0 +1,126 @@
+//! What an event records, one name per kind of change: written to the log, published,
+//! filtered on and shown to subscribers as `action`, always through this one enum.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Declares the topics with the name each is stored and sent as.
+macro_rules! topics {
+    ($($(#[$meta:meta])* $variant:ident = $text:literal),+ $(,)?) => {
+        /// What happened: `area.change`, as stored in the event log.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Topic {
+            $($(#[$meta])* $variant,)+
+            /// A topic this version does not know: written by a newer replica sharing
+            /// the database during a rolling upgrade. Passed on, matched by nothing.
+            Unknown,
+        }
+
+        impl Topic {
+            pub const ALL: &'static [Topic] = &[$(Topic::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Topic::$variant => $text,)+
+                    Topic::Unknown => "unknown",
+                }
+            }
+
+            /// The topic a stored name stands for.
+            pub fn parse(text: &str) -> Topic {
+                match text {
+                    $($text => Topic::$variant,)+
+                    _ => Topic::Unknown,
+                }
+            }
+        }
+    };
+}
+
+topics! {
+    TicketCreated = "ticket.created",
+    TicketUpdated = "ticket.updated",
+    TicketStatusChanged = "ticket.status_changed",
+    TicketReopened = "ticket.reopened",
+    TicketAssigned = "ticket.assigned",
+    TicketRouted = "ticket.routed",
+    TicketEscalated = "ticket.escalated",
+    TicketCommented = "ticket.commented",
+    /// An SLA clock passed a warning threshold.
+    SlaWarning = "sla.warning",
+    /// An SLA clock passed its target.
+    SlaBreached = "sla.breached",
+    /// A ticket's clocks were recomputed under another policy.
+    SlaPolicyChanged = "sla.policy_changed",
+    CatalogOrdered = "catalog.ordered",
+    CatalogOrderApproved = "catalog.order_approved",
+    CatalogOrderRejected = "catalog.order_rejected",
+    ProblemCreated = "problem.created",
+    ProblemUpdated = "problem.updated",
+    ProblemStatusChanged = "problem.status_changed",
+    ProblemIncidentsLinked = "problem.incidents_linked",
+    /// Incidents that look alike suggest a problem to investigate.
+    ProblemProposed = "problem.proposed",
+    ChangeCreated = "change.created",
+    ChangeUpdated = "change.updated",
+    ChangeStatusChanged = "change.status_changed",
+    ChangeAssessed = "change.assessed",
+    ChangeVoted = "change.voted",
+    ArticleCreated = "article.created",
+    ArticleUpdated = "article.updated",
+    ArticleStatusChanged = "article.status_changed",
+    CiCreated = "ci.created",
+    CiUpdated = "ci.updated",
+    CiRelated = "ci.related",
+    CiUnrelated = "ci.unrelated",
+    ApiTokenCreated = "api_token.created",
+    ApiTokenRevoked = "api_token.revoked",
+}
+
+impl Topic {
+    /// An SLA warning or breach: what `slaAlerts` carries.
+    pub fn is_sla_alert(self) -> bool {
+        matches!(self, Topic::SlaWarning | Topic::SlaBreached)
+    }
+
+    /// An event about a ticket's SLA clocks, which changes nothing else of it.
+    pub fn is_about_sla(self) -> bool {
+        matches!(
+            self,
+            Topic::SlaWarning | Topic::SlaBreached | Topic::SlaPolicyChanged
+        )
+    }
+}
+
+impl std::fmt::Display for Topic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Topic {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Topic {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Topic, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        Ok(Topic::parse(&text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_topic_reads_back_as_itself() {
+        for &topic in Topic::ALL {
+            assert_eq!(Topic::parse(topic.as_str()), topic);
+            let json = serde_json::to_string(&topic).unwrap();
+            assert_eq!(serde_json::from_str::<Topic>(&json).unwrap(), topic);
+        }
+        assert_eq!(Topic::parse("ticket.teleported"), Topic::Unknown);
+    }
+}
