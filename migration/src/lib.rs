@@ -10,6 +10,7 @@ mod m20261121_000005_event_sequence;
 mod m20261121_000006_cmdb;
 mod m20261121_000007_problems_changes_knowledge;
 mod m20261122_000008_published_visibility;
+pub mod m20261122_000009_events_notify;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_cmdb::Migration),
             Box::new(m20261121_000007_problems_changes_knowledge::Migration),
             Box::new(m20261122_000008_published_visibility::Migration),
+            Box::new(m20261122_000009_events_notify::Migration),
         ]
     }
 }

@@ -126,6 +126,7 @@ pub async fn start_with_clock(
         bus,
         hub.clone(),
         metrics.clone(),
+        config.relay_poll,
         shutdown_rx.clone(),
     );
     let state = AppState {

@@ -80,6 +80,10 @@ pub struct Settings {
     /// they fell behind (RATE_LIMITED with resumeAfter) and the socket is closed with 1013.
     #[arg(long, global = true, env = "SWITCHBOARD_WS_QUEUE")]
     pub ws_queue: Option<String>,
+    /// Seconds between the event relay's rounds when no commit wakes it (a safety net:
+    /// commits wake it at once).
+    #[arg(long, global = true, env = "SWITCHBOARD_RELAY_POLL_SECONDS")]
+    pub relay_poll_seconds: Option<String>,
     /// Seconds between runs of the background jobs (closing resolved tickets).
     #[arg(long, global = true, env = "SWITCHBOARD_JOB_INTERVAL_SECONDS")]
     pub job_interval_seconds: Option<String>,
@@ -103,6 +107,7 @@ pub struct Config {
     pub ws_max_connections: usize,
     pub ws_max_subscriptions: usize,
     pub ws_queue: usize,
+    pub relay_poll: Duration,
     pub shutdown_grace: Duration,
     pub job_interval: Duration,
 }
@@ -313,6 +318,11 @@ impl Config {
                 1,
             )?,
             ws_queue: number(s.ws_queue.as_deref(), "SWITCHBOARD_WS_QUEUE", 256, 1)?,
+            relay_poll: seconds(
+                s.relay_poll_seconds.as_deref(),
+                "SWITCHBOARD_RELAY_POLL_SECONDS",
+                2,
+            )?,
             job_interval: seconds(
                 s.job_interval_seconds.as_deref(),
                 "SWITCHBOARD_JOB_INTERVAL_SECONDS",

@@ -15,6 +15,7 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use tokio::sync::Notify;
 
 use crate::{
     config::DatabaseConfig,
@@ -54,10 +55,13 @@ pub struct Db {
     statements: Counter,
     /// Write transactions asked for and not yet begun.
     writes_waiting: Gauge,
+    /// Woken when a write transaction may have committed events: what the relay waits on.
+    committed: Arc<Notify>,
 }
 
 impl Db {
     pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbErr> {
+        let committed = Arc::new(Notify::new());
         let (mut conn, mut writer) = match config {
             DatabaseConfig::Sqlite { path } => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -89,7 +93,18 @@ impl Db {
                 // for it, holding nothing, instead of each holding a reader's connection
                 // and sleeping in SQLite's busy handler until the lock happens to be free.
                 let readers = Database::connect(sqlite(8)).await?;
-                let writer = Database::connect(sqlite(1)).await?;
+                // The writer's connection comes back after each commit: that wakes the
+                // relay, with no poll (SQLite cannot notify another connection).
+                let woken = committed.clone();
+                let mut writer = sqlite(1);
+                writer.map_sqlx_sqlite_pool_opts(move |options| {
+                    let woken = woken.clone();
+                    options.after_release(move |_, _| {
+                        woken.notify_one();
+                        Box::pin(async { Ok(true) })
+                    })
+                });
+                let writer = Database::connect(writer).await?;
                 (readers, writer)
             }
             DatabaseConfig::Postgres { url } => {
@@ -118,6 +133,7 @@ impl Db {
             writer,
             statements,
             writes_waiting: Gauge::default(),
+            committed,
         })
     }
 
@@ -158,6 +174,18 @@ impl Db {
 
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// Notified when a write may have committed events (on PostgreSQL, by whoever
+    /// listens for the database's notifications: see `events::wake`).
+    pub fn committed(&self) -> Arc<Notify> {
+        self.committed.clone()
+    }
+
+    /// The PostgreSQL pool, to listen for notifications on; none on SQLite.
+    pub fn postgres_pool(&self) -> Option<sea_orm::sqlx::PgPool> {
+        (self.conn.get_database_backend() == DbBackend::Postgres)
+            .then(|| self.conn.get_postgres_connection_pool().clone())
     }
 
     /// Applies pending migrations. On PostgreSQL, replicas starting together take turns:

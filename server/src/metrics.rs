@@ -47,6 +47,12 @@ pub struct CodeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WakeLabels {
+    /// `commit` (a commit woke it) or `poll` (its safety-net timer did).
+    pub woken_by: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PoolLabels {
     /// `in_use` or `idle`.
     pub state: String,
@@ -68,6 +74,7 @@ pub struct Metrics {
     /// Subscription renderings running, each shared by the sockets that ask the same.
     pub renderings: Gauge,
     pub events_relayed: Counter,
+    relay_rounds: Family<WakeLabels, Counter>,
     /// Events committed that the relay has not published yet, as of its last round.
     pub relay_backlog: Gauge,
     /// How long the oldest event the relay found unpublished had waited, at its last round.
@@ -144,6 +151,12 @@ impl Metrics {
             "Subscription renderings running on this replica: each runs once per event for every socket that asked the same thing and may see the same",
             renderings.clone(),
         );
+        let relay_rounds = Family::<WakeLabels, Counter>::default();
+        registry.register(
+            "relay_rounds",
+            "Rounds of the event relay, by what woke it: a commit, or the poll that catches anything a wake missed",
+            relay_rounds.clone(),
+        );
         let events_relayed = Counter::default();
         registry.register(
             "events_relayed",
@@ -197,6 +210,7 @@ impl Metrics {
             subscriptions,
             renderings,
             events_relayed,
+            relay_rounds,
             relay_backlog,
             relay_lag,
             hub_last_seq,
@@ -210,6 +224,15 @@ impl Metrics {
     }
 
     /// Times one HTTP request.
+    /// The counter of the relay's rounds woken by `woken_by` (`commit` or `poll`).
+    pub fn relay_rounds(&self, woken_by: &str) -> Counter {
+        self.relay_rounds
+            .get_or_create(&WakeLabels {
+                woken_by: woken_by.to_string(),
+            })
+            .clone()
+    }
+
     pub fn observe_request(
         &self,
         route: &str,

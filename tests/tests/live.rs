@@ -191,6 +191,7 @@ async fn a_requester_never_hears_of_others_tickets_or_internal_notes(backend: Ba
 }
 
 on_both_backends!(
+    a_commit_wakes_the_relay_without_waiting_for_a_poll,
     shared_renderings_show_each_subscriber_what_it_would_see_alone,
     a_subscriber_that_stops_reading_falls_behind_alone_and_resumes,
     a_queue_and_a_dashboard_follow_their_tickets,
@@ -539,18 +540,6 @@ async fn renderings(server: &TestServer) -> (i64, i64) {
     )
 }
 
-/// Reads one socket's messages until `done` says it has what it waited for.
-async fn read_until(ws: &mut WsClient, mut done: impl FnMut(&Value) -> bool) -> Vec<Value> {
-    let mut messages = vec![];
-    loop {
-        let message = ws.next_message().await;
-        messages.push(message.clone());
-        if done(&message) {
-            return messages;
-        }
-    }
-}
-
 fn total(message: &Value) -> Option<i64> {
     message["payload"]["data"]["dashboard"]["total"].as_i64()
 }
@@ -661,4 +650,38 @@ async fn shared_renderings_show_each_subscriber_what_it_would_see_alone(backend:
             assert_eq!(action(&message), Some("ticket.updated"), "{who}: {message}");
         }
     }
+}
+
+/// A commit wakes the relay: with its safety-net poll an hour apart, a change still
+/// reaches its subscriber, and the relay's counters say a commit woke it.
+async fn a_commit_wakes_the_relay_without_waiting_for_a_poll(backend: Backend) {
+    let server =
+        TestServer::start_with(backend, |s| s.relay_poll_seconds = Some("3600".into())).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    let t = ticket(&server, &ada, &desk).await;
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+    ws.subscribe("1", FOLLOW, json!({ "id": t["id"] })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    rename(&server, &ada, &t, 1, 1, "woken").await;
+    let event = next_event(&mut ws).await;
+    assert_eq!(event["changes"][0]["newValue"], "woken 0");
+    let metrics = server
+        .http()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rounds = |woken_by: &str| -> f64 {
+        let prefix = format!("switchboard_relay_rounds_total{{woken_by=\"{woken_by}\"}} ");
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix)?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    assert!(rounds("commit") >= 1.0, "{metrics}");
+    assert_eq!(rounds("poll"), 0.0, "{metrics}");
 }

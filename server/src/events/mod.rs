@@ -4,6 +4,7 @@
 
 pub mod hub;
 pub mod relay;
+pub mod wake;
 
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! The relay: numbers committed events in the order it finds them (a gap-free sequence)
 //! and publishes them. One replica at a time does it (a PostgreSQL advisory lock held by
 //! its transaction); events committed while Redis is down are published when it returns.
+//! A commit wakes it (see `wake`); it also looks every few seconds, should a wake be lost.
 
 use std::{sync::Arc, time::Duration};
 
@@ -20,7 +21,6 @@ use crate::{
 };
 
 const BATCH: u64 = 1000;
-const INTERVAL: Duration = Duration::from_millis(50);
 /// Any number, the same for every replica: the key of the relay's lock.
 const RELAY_LOCK: i64 = 0x5357_4552_4c59;
 
@@ -83,8 +83,30 @@ pub struct Round {
     pub oldest: Option<DateTime<Utc>>,
 }
 
+/// Whether a round has anything to do: events not numbered yet, or numbered and not
+/// published yet. Read before taking the write lock, so that a relay woken for nothing
+/// (a commit that appended no event, or its own) costs one read.
+async fn pending(db: &Db) -> AppResult<bool> {
+    let unnumbered: Option<i64> = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
+        .filter(event::Column::Seq.is_null())
+        .limit(1)
+        .into_tuple()
+        .one(db.conn())
+        .await?;
+    if unnumbered.is_some() {
+        return Ok(true);
+    }
+    let state = relay_state::Entity::find_by_id(1).one(db.conn()).await?;
+    Ok(state.is_some_and(|state| state.published_seq < state.last_seq))
+}
+
 /// One round: number what is new, publish what is unpublished.
 pub async fn relay_once(db: &Db, bus: &mut Bus, hub: &Hub) -> AppResult<Round> {
+    if !pending(db).await? {
+        return Ok(Round::default());
+    }
     let txn = db.begin_write().await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         let row = txn
@@ -163,20 +185,28 @@ pub async fn relay_once(db: &Db, bus: &mut Bus, hub: &Hub) -> AppResult<Round> {
     })
 }
 
+/// Runs the relay: a round whenever a commit wakes it, and every `poll` regardless.
 pub fn spawn(
     db: Db,
     mut bus: Bus,
     hub: Arc<Hub>,
     metrics: Arc<Metrics>,
+    poll: Duration,
     mut stopping: watch::Receiver<bool>,
 ) {
+    let committed = db.committed();
+    if let Some(pool) = db.postgres_pool() {
+        super::wake::listen(pool, committed.clone(), stopping.clone());
+    }
     tokio::spawn(async move {
-        let mut pause = INTERVAL;
+        let mut pause = poll;
         loop {
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
+            let woken_by = tokio::select! {
+                _ = committed.notified() => "commit",
+                _ = tokio::time::sleep(pause) => "poll",
                 _ = stopping.wait_for(|s| *s) => return,
-            }
+            };
+            metrics.relay_rounds(woken_by).inc();
             pause = match relay_once(&db, &mut bus, &hub).await {
                 Ok(round) => {
                     metrics.events_relayed.inc_by(round.published as u64);
@@ -185,7 +215,7 @@ pub fn spawn(
                         (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
                     });
                     metrics.relay_lag.set(waited);
-                    INTERVAL
+                    poll
                 }
                 Err(error) => {
                     tracing::warn!(%error, "the event relay failed; retrying");
