@@ -121,6 +121,7 @@ pub async fn start_with_clock(
         None => events::relay::Bus::InProcess,
     };
     events::hub::spawn(hub.clone(), redis.clone(), shutdown_rx.clone());
+    events::wake::listen(db.clone(), shutdown_rx.clone());
     events::relay::spawn(
         db.clone(),
         bus,

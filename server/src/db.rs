@@ -15,7 +15,7 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 use crate::{
     config::DatabaseConfig,
@@ -55,13 +55,14 @@ pub struct Db {
     statements: Counter,
     /// Write transactions asked for and not yet begun.
     writes_waiting: Gauge,
-    /// Woken when a write transaction may have committed events: what the relay waits on.
-    committed: Arc<Notify>,
+    /// Counts the commits that may have written events or SLA clocks: what the relay
+    /// and the SLA engine wait on instead of polling.
+    committed: Arc<watch::Sender<u64>>,
 }
 
 impl Db {
     pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbErr> {
-        let committed = Arc::new(Notify::new());
+        let committed = Arc::new(watch::Sender::new(0u64));
         let (mut conn, mut writer) = match config {
             DatabaseConfig::Sqlite { path } => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -100,7 +101,7 @@ impl Db {
                 writer.map_sqlx_sqlite_pool_opts(move |options| {
                     let woken = woken.clone();
                     options.after_release(move |_, _| {
-                        woken.notify_one();
+                        woken.send_modify(|commits| *commits = commits.wrapping_add(1));
                         Box::pin(async { Ok(true) })
                     })
                 });
@@ -176,10 +177,16 @@ impl Db {
         &self.conn
     }
 
-    /// Notified when a write may have committed events (on PostgreSQL, by whoever
-    /// listens for the database's notifications: see `events::wake`).
-    pub fn committed(&self) -> Arc<Notify> {
-        self.committed.clone()
+    /// Changes when a write may have committed events or clocks (on PostgreSQL, when
+    /// `events::wake` hears the database's notification).
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.committed.subscribe()
+    }
+
+    /// Says that a write may have committed, to whoever waits on [`Db::commits`].
+    pub fn note_commit(&self) {
+        self.committed
+            .send_modify(|commits| *commits = commits.wrapping_add(1));
     }
 
     /// The PostgreSQL pool, to listen for notifications on; none on SQLite.

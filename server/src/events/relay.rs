@@ -194,15 +194,12 @@ pub fn spawn(
     poll: Duration,
     mut stopping: watch::Receiver<bool>,
 ) {
-    let committed = db.committed();
-    if let Some(pool) = db.postgres_pool() {
-        super::wake::listen(pool, committed.clone(), stopping.clone());
-    }
+    let mut commits = db.commits();
     tokio::spawn(async move {
         let mut pause = poll;
         loop {
             let woken_by = tokio::select! {
-                _ = committed.notified() => "commit",
+                _ = commits.changed() => "commit",
                 _ = tokio::time::sleep(pause) => "poll",
                 _ = stopping.wait_for(|s| *s) => return,
             };

@@ -1,32 +1,39 @@
-//! What wakes the relay: a commit that may have appended events. The relay used to poll
-//! every 50 ms; now a commit wakes it at once, and the poll is only a safety net.
+//! What wakes the relay and the SLA engine: a commit that may have appended events (and
+//! with them, SLA clocks). Both used to poll (50 ms, 250 ms); now a commit wakes them at
+//! once, and their timers are only a safety net. `Db::commits` is what they wait on.
 //!
 //! - SQLite (one process): every write transaction runs on the one writer connection,
-//!   and giving that connection back to its pool (after the commit) wakes the relay.
+//!   and giving that connection back to its pool (after the commit) notes a commit.
 //! - PostgreSQL (any number of replicas): a trigger notifies `switchboard_events` on
-//!   every commit that appends events, and each replica listens, so that whichever
+//!   every commit that appends events, and each replica listens here, so that whichever
 //!   relay holds the lock publishes at once, wherever the change was made.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use sea_orm::sqlx::postgres::{PgListener, PgPool};
-use tokio::sync::{Notify, watch};
+use sea_orm::sqlx::postgres::PgListener;
+use tokio::sync::watch;
+
+use crate::db::Db;
 
 pub use migration::m20261122_000009_events_notify::CHANNEL;
 
-/// Listens for PostgreSQL's notifications and wakes `wake` with each, reconnecting with
-/// backoff; after every (re)connection it wakes once, for whatever committed meanwhile.
-pub fn listen(pool: PgPool, wake: Arc<Notify>, mut stopping: watch::Receiver<bool>) {
+/// On PostgreSQL, listens for the database's notifications and notes each as a commit,
+/// reconnecting with backoff; after every (re)connection it notes one, for whatever
+/// committed meanwhile. On SQLite there is nothing to listen to.
+pub fn listen(db: Db, mut stopping: watch::Receiver<bool>) {
+    let Some(pool) = db.postgres_pool() else {
+        return;
+    };
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         loop {
             let listening = async {
                 let mut listener = PgListener::connect_with(&pool).await?;
                 listener.listen(CHANNEL).await?;
-                wake.notify_one();
+                db.note_commit();
                 loop {
                     listener.recv().await?;
-                    wake.notify_one();
+                    db.note_commit();
                 }
                 #[allow(unreachable_code)]
                 Ok::<(), sea_orm::sqlx::Error>(())

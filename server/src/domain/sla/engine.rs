@@ -3,6 +3,9 @@
 //! cost follows the number due, not the number open. Any number of replicas may run
 //! it: each alert is claimed with a conditional update on `alerts_sent`, so exactly one
 //! of them sends it, and one that was down catches up on whatever fell due meanwhile.
+//!
+//! Between looks it sleeps until the next stored alert instant, and a commit (which may
+//! have written an earlier one) wakes it to read that instant again.
 
 use std::time::Duration;
 
@@ -22,10 +25,16 @@ use crate::{
     metrics::Seconds,
 };
 
-/// How often the engine looks for due alerts: alerts go out within this of their instant.
-pub const POLL: Duration = Duration::from_millis(250);
+/// The longest the engine sleeps without looking: a safety net for a lost wake, and for
+/// a clock that jumps (an operator's, or the tests').
+const LONGEST_SLEEP: Duration = Duration::from_secs(1);
 
-/// Clocks handled per look; more wait for the next one, a quarter of a second later.
+/// After a commit wakes it, how long the engine lets further commits gather before it
+/// looks: under a busy desk it reads the next instant a few dozen times a second, not
+/// once per commit.
+const GATHER: Duration = Duration::from_millis(20);
+
+/// Clocks handled per look; more are handled by the next look, at once.
 const BATCH: u64 = 500;
 
 /// What one look of the engine found and did.
@@ -34,6 +43,8 @@ pub struct Sweep {
     pub sent: usize,
     /// The instant of the oldest alert that was due: how late the engine is running.
     pub oldest_due: Option<DateTime<Utc>>,
+    /// When the next alert falls due, as far as the clocks stored now say.
+    pub next: Option<DateTime<Utc>>,
 }
 
 /// Sends every alert due at `now`.
@@ -49,11 +60,35 @@ pub async fn send_due(db: &Db, now: DateTime<Utc>) -> AppResult<Sweep> {
         .all(db.conn())
         .await?;
     let oldest_due = due.first().and_then(|(_, at)| *at);
+    let full = due.len() as u64 == BATCH;
     let mut sent = 0;
     for (clock_id, _) in due {
         sent += send_for_clock(db, clock_id, now).await?;
     }
-    Ok(Sweep { sent, oldest_due })
+    let next = if full {
+        Some(now)
+    } else {
+        next_alert(db).await?
+    };
+    Ok(Sweep {
+        sent,
+        oldest_due,
+        next,
+    })
+}
+
+/// The earliest alert instant stored: one read of the index.
+async fn next_alert(db: &Db) -> AppResult<Option<DateTime<Utc>>> {
+    Ok(sla_clock::Entity::find()
+        .select_only()
+        .column(sla_clock::Column::NextAlertAt)
+        .filter(sla_clock::Column::NextAlertAt.is_not_null())
+        .order_by_asc(sla_clock::Column::NextAlertAt)
+        .limit(1)
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(db.conn())
+        .await?
+        .flatten())
 }
 
 async fn send_for_clock(db: &Db, clock_id: i64, now: DateTime<Utc>) -> AppResult<usize> {
@@ -128,24 +163,31 @@ async fn send_for_clock(db: &Db, clock_id: i64, now: DateTime<Utc>) -> AppResult
 /// Runs the engine until the server shuts down, noting in `lag` how late the oldest
 /// due alert was at each look (for /metrics).
 pub fn spawn(db: Db, clock: SharedClock, lag: Seconds, mut stopping: watch::Receiver<bool>) {
+    let mut commits = db.commits();
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(POLL);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                _ = stopping.wait_for(|s| *s) => return,
-            }
             let now = clock.now();
-            match send_due(&db, now).await {
+            let sleep = match send_due(&db, now).await {
                 Ok(sweep) => {
                     lag.set(sweep.oldest_due.map_or(0.0, |at| {
                         (now - at).num_milliseconds().max(0) as f64 / 1000.0
                     }));
+                    sweep.next.map_or(LONGEST_SLEEP, |next| {
+                        (next - clock.now()).to_std().unwrap_or(Duration::ZERO)
+                    })
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "the SLA engine could not send due alerts; trying again")
+                    tracing::warn!(%error, "the SLA engine could not send due alerts; trying again");
+                    LONGEST_SLEEP
                 }
+            };
+            let woken_by_commit = tokio::select! {
+                _ = tokio::time::sleep(sleep.min(LONGEST_SLEEP)) => false,
+                Ok(()) = commits.changed() => true,
+                _ = stopping.wait_for(|s| *s) => return,
+            };
+            if woken_by_commit {
+                tokio::time::sleep(GATHER).await;
             }
         }
     });
