@@ -224,6 +224,7 @@ impl Renderings {
         let mut rendered = Box::pin(frames(server, request, caller, request_id));
         let registry = Arc::downgrade(self);
         let (frames_tx, latest_tx, ended_tx) = (sender.clone(), latest.clone(), ended.clone());
+        let keeps_latest = key.sharing == Sharing::Latest;
         let live = server.state.metrics.renderings.clone();
         let task = tokio::spawn(async move {
             let _running = Held::new(&live);
@@ -239,7 +240,9 @@ impl Renderings {
                     let _ = frames_tx.send(frame);
                     return;
                 }
-                *latest_tx.lock().expect("latest poisoned") = Some(frame.clone());
+                if keeps_latest {
+                    *latest_tx.lock().expect("latest poisoned") = Some(frame.clone());
+                }
                 // Nobody listening is fine: the last socket has just left.
                 let _ = frames_tx.send(frame);
             }

@@ -118,10 +118,11 @@ pub async fn upgrade(
             .into_response();
     }
     // Sized for an idle dashboard, not for throughput: axum's defaults (128 KiB each way)
-    // cost more than the rest of a subscriber put together. Client messages are small,
-    // and each server message is written out whole as it is sent.
+    // cost more than the rest of a subscriber put together. Client messages are small
+    // (the buffer grows for a large one), and each server message is written out whole
+    // as it is sent.
     let ws = ws
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .protocols([PROTOCOL])
         .max_message_size(max_bytes)
@@ -209,7 +210,10 @@ impl Connection {
                         break Some(Close(4400, format!("Send connection_init first; before it a message may hold at most {PRE_INIT_MAX_BYTES} bytes")));
                     }
                     Some(Ok(Message::Text(text))) => {
-                        match self.handle(&text, &out, &finished_tx).await {
+                        // Boxed: handling a message (authenticating, checking a token) holds
+                        // database futures several kilobytes large, which would otherwise
+                        // be part of every idle connection's state.
+                        match Box::pin(self.handle(&text, &out, &finished_tx)).await {
                             Ok(Some(expires_at)) => expiry.as_mut().reset(expires_at),
                             Ok(None) => {}
                             Err(close) => break Some(close),
@@ -248,7 +252,7 @@ impl Connection {
                     // Events passed while this loop was busy: one of them may have been
                     // the revocation. Never guess: ask again whether the token holds.
                     Err(RecvError::Lagged(_)) => {
-                        if let Err(close) = self.recheck().await {
+                        if let Err(close) = Box::pin(self.recheck()).await {
                             break Some(close);
                         }
                     }
@@ -470,10 +474,16 @@ impl Connection {
                     Ok(doc) => sharing(doc, name.as_deref()),
                     Err(_) => Sharing::Alone,
                 };
-                let mut source = server
-                    .renderings
-                    .source(&server, prepared.request, sharing, caller, &request_id)
-                    .await;
+                // Boxed, like the connection's message handling: finding the caller's
+                // audience is a database read whose future need not outlive it.
+                let mut source = Box::pin(server.renderings.source(
+                    &server,
+                    prepared.request,
+                    sharing,
+                    caller,
+                    &request_id,
+                ))
+                .await;
                 let fell_behind = deliver(&id, &mut source, &out, last, &request_id).await;
                 if fell_behind {
                     metrics.count_errors(["RATE_LIMITED"]);

@@ -8,6 +8,10 @@
 //! p50/p99 latency and the server's resident memory after the scenario; on PostgreSQL
 //! it also runs the page's SQL through `pgbench` with prepared statements, the floor
 //! the page is measured against.
+//!
+//! With `--live` it runs the live scenarios instead (see `fanout`).
+
+mod fanout;
 
 use std::{
     path::{Path, PathBuf},
@@ -49,6 +53,10 @@ struct Options {
     tickets: u64,
     seconds: u64,
     server: PathBuf,
+    /// Run the live scenarios instead of the request ones.
+    live: bool,
+    /// How many subscribers the fan-out scenario holds, one size after another.
+    subscribers: Vec<usize>,
 }
 
 fn options() -> Options {
@@ -57,6 +65,8 @@ fn options() -> Options {
         tickets: 100_000,
         seconds: 10,
         server: Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/switchboard"),
+        live: false,
+        subscribers: vec![1_000, 5_000, 10_000],
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -66,8 +76,19 @@ fn options() -> Options {
             "--tickets" => options.tickets = value().parse().expect("--tickets is a number"),
             "--seconds" => options.seconds = value().parse().expect("--seconds is a number"),
             "--server" => options.server = value().into(),
+            "--live" => options.live = true,
+            "--subscribers" => {
+                options.subscribers = value()
+                    .split(',')
+                    .map(|n| {
+                        n.trim()
+                            .parse()
+                            .expect("--subscribers is a list of numbers")
+                    })
+                    .collect()
+            }
             other => panic!(
-                "unknown argument {other}: use --backend postgres|sqlite, --tickets N, --seconds S, --server PATH"
+                "unknown argument {other}: use --backend postgres|sqlite, --tickets N, --seconds S, --server PATH, --live, --subscribers N,N"
             ),
         }
     }
@@ -89,7 +110,11 @@ async fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     for backend in &options.backends {
-        run_backend(backend, &options).await;
+        if options.live {
+            fanout::run(backend, &options).await;
+        } else {
+            run_backend(backend, &options).await;
+        }
     }
 }
 
@@ -116,7 +141,7 @@ async fn run_backend(backend: &str, options: &Options) {
     );
 
     let port = free_port();
-    let mut server = start_server(options, &settings, port);
+    let mut server = start_server(options, &settings, port, &[]);
     let base = format!("http://127.0.0.1:{port}/graphql");
     wait_until_up(&base).await;
     let client = reqwest::Client::builder()
@@ -314,8 +339,14 @@ async fn seed(database: &DatabaseConfig, tickets: u64) -> Seeded {
     }
 }
 
-fn start_server(options: &Options, settings: &Settings, port: u16) -> Child {
+fn start_server(
+    options: &Options,
+    settings: &Settings,
+    port: u16,
+    env: &[(&str, String)],
+) -> Child {
     let mut command = Command::new(&options.server);
+    command.envs(env.iter().map(|(name, value)| (name, value)));
     command
         .env("SWITCHBOARD_BIND", format!("127.0.0.1:{port}"))
         .env("SWITCHBOARD_JWT_SECRET", JWT_SECRET)
