@@ -26,24 +26,36 @@ use tower_http::{
 
 use crate::{app::AppState, config::CorsOrigins, graphql::AppSchema};
 
-/// What every handler gets: the shared state and the executable schema.
+/// What every handler gets: the shared state and the executable schema. A pointer, so
+/// that every connection and subscription holding it costs eight bytes, not three
+/// hundred and fifty.
 #[derive(Clone)]
-pub struct Server {
+pub struct Server(std::sync::Arc<Parts>);
+
+pub struct Parts {
     pub state: AppState,
     pub schema: AppSchema,
     /// The subscriptions rendered on this replica, shared where they may be.
     renderings: std::sync::Arc<renderings::Renderings>,
 }
 
+impl std::ops::Deref for Server {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
 pub fn router(state: AppState, schema: AppSchema) -> Router {
     let limits = state.config.limits;
     let cors = cors_layer(&state.config.cors_origins);
     let request_id_header = HeaderName::from_static("x-request-id");
-    let server = Server {
+    let server = Server(std::sync::Arc::new(Parts {
         state,
         schema,
         renderings: Default::default(),
-    };
+    }));
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .route("/graphql/ws", get(ws::upgrade))

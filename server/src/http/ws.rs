@@ -14,7 +14,7 @@ use axum::{
     http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
-use futures::{SinkExt, StreamExt};
+use futures::{SinkExt, StreamExt, stream::FuturesUnordered};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::{
@@ -22,7 +22,7 @@ use tokio::{
         broadcast::error::RecvError,
         mpsc::{self, OwnedPermit, error::TrySendError},
     },
-    task::AbortHandle,
+    task::{AbortHandle, JoinHandle},
     time::Instant,
 };
 use tower_http::request_id::RequestId;
@@ -193,7 +193,8 @@ impl Connection {
                 }
             }
         });
-        let (finished_tx, mut finished) = mpsc::unbounded_channel::<Finished>();
+        // The subscriptions' tasks, to hear as each ends (aborted ones end too, unheard).
+        let mut running = FuturesUnordered::<JoinHandle<Finished>>::new();
         let mut init_deadline = pin!(tokio::time::sleep(config.ws_init_timeout));
         let mut expiry = pin!(tokio::time::sleep(Duration::from_secs(86_400 * 365)));
         let mut keepalive =
@@ -213,7 +214,7 @@ impl Connection {
                         // Boxed: handling a message (authenticating, checking a token) holds
                         // database futures several kilobytes large, which would otherwise
                         // be part of every idle connection's state.
-                        match Box::pin(self.handle(&text, &out, &finished_tx)).await {
+                        match Box::pin(self.handle(&text, &out, &mut running)).await {
                             Ok(Some(expires_at)) => expiry.as_mut().reset(expires_at),
                             Ok(None) => {}
                             Err(close) => break Some(close),
@@ -236,7 +237,7 @@ impl Connection {
                         tracing::debug!("client is not reading; skipped a keep-alive ping");
                     }
                 }
-                Some(Finished { id, fell_behind }) = finished.recv() => {
+                Some(Ok(Finished { id, fell_behind })) = running.next(), if !running.is_empty() => {
                     self.subscriptions.remove(&id);
                     if fell_behind {
                         // Told in the subscription's last message; the client resumes with `after`.
@@ -319,7 +320,7 @@ impl Connection {
         &mut self,
         raw: &str,
         out: &mpsc::Sender<Message>,
-        finished: &mpsc::UnboundedSender<Finished>,
+        running: &mut FuturesUnordered<JoinHandle<Finished>>,
     ) -> Result<Option<Instant>, Close> {
         let message: ClientMessage = serde_json::from_str(raw)
             .map_err(|e| Close(4400, format!("Invalid message received: {e}")))?;
@@ -385,8 +386,9 @@ impl Connection {
                     ));
                     return Ok(None);
                 }
-                let task = self.start(id.clone(), payload, caller, out.clone(), finished.clone());
-                self.subscriptions.insert(id, task);
+                let task = self.start(id.clone(), payload, caller, out.clone());
+                self.subscriptions.insert(id, task.abort_handle());
+                running.push(task);
                 Ok(None)
             }
             ClientMessage::Complete { id } => {
@@ -434,8 +436,7 @@ impl Connection {
         request: async_graphql::Request,
         caller: Caller,
         out: mpsc::Sender<Message>,
-        finished: mpsc::UnboundedSender<Finished>,
-    ) -> AbortHandle {
+    ) -> JoinHandle<Finished> {
         let server = self.server.clone();
         let request_id = self.request_id.clone();
         let span = tracing::Span::current();
@@ -448,7 +449,10 @@ impl Connection {
                 // filled by a client that stopped reading must not swallow the notice
                 // that tells it where to resume.
                 let Ok(last) = out.clone().reserve_owned().await else {
-                    return;
+                    return Finished {
+                        id,
+                        fell_behind: false,
+                    };
                 };
                 let limits = server.state.config.limits;
                 let mut prepared = match execute::prepare(request, &limits, &request_id) {
@@ -462,11 +466,10 @@ impl Connection {
                         last.send(text(
                             json!({ "type": "error", "id": id, "payload": [error] }),
                         ));
-                        let _ = finished.send(Finished {
+                        return Finished {
                             id,
                             fell_behind: false,
-                        });
-                        return;
+                        };
                     }
                 };
                 let name = prepared.request.operation_name.clone();
@@ -488,11 +491,11 @@ impl Connection {
                 if fell_behind {
                     metrics.count_errors(["RATE_LIMITED"]);
                 }
-                let _ = finished.send(Finished { id, fell_behind });
+                Finished { id, fell_behind }
             }
             .instrument(span),
         );
-        task.abort_handle()
+        task
     }
 }
 
