@@ -442,54 +442,20 @@ impl Connection {
         let span = tracing::Span::current();
         let task = tokio::spawn(
             async move {
-                let metrics = &server.state.metrics;
                 // Counted while the task lives, however it ends (completed or aborted).
-                let _running = Held::new(&metrics.subscriptions);
-                // Room for this subscription's last message, kept from the start: a queue
-                // filled by a client that stopped reading must not swallow the notice
-                // that tells it where to resume.
-                let Ok(last) = out.clone().reserve_owned().await else {
+                let _running = Held::new(&server.state.metrics.subscriptions);
+                // Opening is boxed: it parses the operation and reads the caller's
+                // audience, state that need not stay in every idle subscription's task.
+                let opened = Box::pin(open(&server, &id, request, caller, &out, &request_id));
+                let Some((mut source, last)) = opened.await else {
                     return Finished {
                         id,
                         fell_behind: false,
                     };
                 };
-                let limits = server.state.config.limits;
-                let mut prepared = match execute::prepare(request, &limits, &request_id) {
-                    Ok(prepared) => prepared,
-                    Err(error) => {
-                        metrics.count_errors(
-                            execute::error_codes(std::slice::from_ref(&error))
-                                .iter()
-                                .map(String::as_str),
-                        );
-                        last.send(text(
-                            json!({ "type": "error", "id": id, "payload": [error] }),
-                        ));
-                        return Finished {
-                            id,
-                            fell_behind: false,
-                        };
-                    }
-                };
-                let name = prepared.request.operation_name.clone();
-                let sharing = match prepared.request.parsed_query() {
-                    Ok(doc) => sharing(doc, name.as_deref()),
-                    Err(_) => Sharing::Alone,
-                };
-                // Boxed, like the connection's message handling: finding the caller's
-                // audience is a database read whose future need not outlive it.
-                let mut source = Box::pin(server.renderings.source(
-                    &server,
-                    prepared.request,
-                    sharing,
-                    caller,
-                    &request_id,
-                ))
-                .await;
                 let fell_behind = deliver(&id, &mut source, &out, last, &request_id).await;
                 if fell_behind {
-                    metrics.count_errors(["RATE_LIMITED"]);
+                    server.state.metrics.count_errors(["RATE_LIMITED"]);
                 }
                 Finished { id, fell_behind }
             }
@@ -497,6 +463,48 @@ impl Connection {
         );
         task
     }
+}
+
+/// Prepares a subscription and finds where its frames come from, with room kept in the
+/// socket's queue for its last message; none when the operation is refused (it has been
+/// told why) or the socket is gone.
+async fn open(
+    server: &Server,
+    id: &str,
+    request: async_graphql::Request,
+    caller: Caller,
+    out: &mpsc::Sender<Message>,
+    request_id: &str,
+) -> Option<(Source, OwnedPermit<Message>)> {
+    // Room for this subscription's last message, kept from the start: a queue filled by
+    // a client that stopped reading must not swallow the notice that tells it where to
+    // resume.
+    let last = out.clone().reserve_owned().await.ok()?;
+    let limits = server.state.config.limits;
+    let mut prepared = match execute::prepare(request, &limits, request_id) {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            let codes = execute::error_codes(std::slice::from_ref(&error));
+            server
+                .state
+                .metrics
+                .count_errors(codes.iter().map(String::as_str));
+            last.send(text(
+                json!({ "type": "error", "id": id, "payload": [error] }),
+            ));
+            return None;
+        }
+    };
+    let name = prepared.request.operation_name.clone();
+    let sharing = match prepared.request.parsed_query() {
+        Ok(doc) => sharing(doc, name.as_deref()),
+        Err(_) => Sharing::Alone,
+    };
+    let source = server
+        .renderings
+        .source(server, prepared.request, sharing, caller, request_id)
+        .await;
+    Some((source, last))
 }
 
 /// Sends a subscription's frames to its socket, ending with `last`, the message whose
