@@ -30,9 +30,6 @@ use crate::{
     },
 };
 
-/// Events a slow subscriber may have waiting before it is told to resume with `after`.
-const SUBSCRIBER_QUEUE: usize = 256;
-
 /// Where a live subscription has got to: the `seq` of the event its resolver took last.
 /// The socket reads it after each response, so that it can tell a subscriber that falls
 /// behind exactly where to resume from, whatever fields the subscriber asked for.
@@ -66,7 +63,9 @@ where
     let position = ctx.data_opt::<Arc<Position>>().cloned();
     // Subscribe before replaying, so that nothing published meanwhile is lost.
     let mut live = app.hub.subscribe();
-    let (out, receiver) = mpsc::channel::<AppResult<Shared>>(SUBSCRIBER_QUEUE);
+    // Events a slow subscriber may have waiting before it is told to resume with `after`
+    // (SWITCHBOARD_WS_QUEUE), and room for that notice.
+    let (out, receiver) = mpsc::channel::<AppResult<Shared>>(app.config.ws_queue + 1);
     tokio::spawn(async move {
         let mut last = match after {
             Some(after) => after,

@@ -1,5 +1,6 @@
 //! The HTTP surface: /graphql (HTTP and GraphiQL), /graphql/ws, /healthz, /readyz.
 
+mod delivery;
 mod execute;
 mod graphiql;
 mod graphql_http;

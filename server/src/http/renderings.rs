@@ -28,11 +28,6 @@ use crate::{
     metrics::Held,
 };
 
-/// Rendered frames a shared rendering keeps for sockets that are a little slow. A
-/// socket further behind than this is told to resume with `after` (events), or skips to
-/// the newest (states).
-const SHARED_BACKLOG: usize = 256;
-
 /// One response of a subscription, rendered once.
 pub enum Frame {
     /// A response. `seq` is the event behind it; none for a state (a dashboard's counts).
@@ -218,7 +213,10 @@ impl Renderings {
         caller: Caller,
         request_id: &str,
     ) -> Arc<Rendering> {
-        let (sender, _) = broadcast::channel(SHARED_BACKLOG);
+        // The frames kept for sockets that are a little slow (SWITCHBOARD_WS_QUEUE): a
+        // socket further behind is told to resume with `after` (events), or skips to the
+        // newest (states).
+        let (sender, _) = broadcast::channel(server.state.config.ws_queue);
         let latest = Arc::new(Mutex::new(None));
         let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut rendered = Box::pin(frames(server, request, caller, request_id));

@@ -9,34 +9,28 @@ use axum::{
     Extension,
     extract::{
         State, WebSocketUpgrade,
-        ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
+        ws::{Message, Utf8Bytes, WebSocket},
     },
     http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
-use futures::{SinkExt, StreamExt, stream::FuturesUnordered};
+use futures::{StreamExt, stream::AbortHandle};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::{
-    sync::{
-        broadcast::error::RecvError,
-        mpsc::{self, OwnedPermit, error::TrySendError},
-    },
-    task::{AbortHandle, JoinHandle},
+    sync::{broadcast::error::RecvError, mpsc},
     time::Instant,
 };
 use tower_http::request_id::RequestId;
 use tracing::Instrument;
 
 use super::{
-    Server, execute,
-    renderings::{Frame, Source, Taken},
+    Server,
+    delivery::{self, Out, Running, close_message},
 };
 use crate::{
     auth::{Caller, Scope},
     domain::events::Topic,
-    error::{AppError, app_error_to_client},
-    graphql::audience::{Sharing, sharing},
     metrics::Held,
 };
 
@@ -70,12 +64,6 @@ enum ClientMessage {
 }
 
 struct Close(u16, String);
-
-/// A subscription that ended, and whether it ended because its client fell behind.
-struct Finished {
-    id: String,
-    fell_behind: bool,
-}
 
 pub async fn upgrade(
     State(server): State<Server>,
@@ -158,7 +146,8 @@ struct Connection {
     /// The credential the handshake presented, to check again when the connection may
     /// have missed its revocation.
     credential: Option<String>,
-    subscriptions: HashMap<String, AbortHandle>,
+    /// The subscriptions running, shared with the writer, which ends them.
+    subscriptions: Running,
     /// This connection's place among its holder's connections; freed when dropped.
     seat: Option<Seat>,
 }
@@ -171,7 +160,7 @@ impl Connection {
             header_auth,
             caller: None,
             credential: None,
-            subscriptions: HashMap::new(),
+            subscriptions: Running::default(),
             seat: None,
         }
     }
@@ -179,22 +168,11 @@ impl Connection {
     async fn run(mut self, socket: WebSocket) {
         let opened = Instant::now();
         let _open = Held::new(&self.server.state.metrics.websocket_connections);
-        let (mut sink, mut incoming) = socket.split();
-        // The queue a client must keep reading from (SWITCHBOARD_WS_QUEUE), with room
-        // kept besides for each subscription's last message, a ping and the close.
+        let (sink, mut incoming) = socket.split();
+        // The connection's own messages wait here for the writer: a handful at most.
         let config = self.server.state.config.clone();
-        let room = config.ws_queue + config.ws_max_subscriptions + 2;
-        let (out, mut outbox) = mpsc::channel::<Message>(room);
-        let mut writer = tokio::spawn(async move {
-            while let Some(message) = outbox.recv().await {
-                let closing = matches!(message, Message::Close(_));
-                if sink.send(message).await.is_err() || closing {
-                    break;
-                }
-            }
-        });
-        // The subscriptions' tasks, to hear as each ends (aborted ones end too, unheard).
-        let mut running = FuturesUnordered::<JoinHandle<Finished>>::new();
+        let (out, asked) = mpsc::channel::<Out>(8);
+        let mut writer = tokio::spawn(delivery::write(sink, asked, self.subscriptions.clone()));
         let mut init_deadline = pin!(tokio::time::sleep(config.ws_init_timeout));
         let mut expiry = pin!(tokio::time::sleep(Duration::from_secs(86_400 * 365)));
         let mut keepalive =
@@ -214,7 +192,7 @@ impl Connection {
                         // Boxed: handling a message (authenticating, checking a token) holds
                         // database futures several kilobytes large, which would otherwise
                         // be part of every idle connection's state.
-                        match Box::pin(self.handle(&text, &out, &mut running)).await {
+                        match Box::pin(self.handle(&text, &out)).await {
                             Ok(Some(expires_at)) => expiry.as_mut().reset(expires_at),
                             Ok(None) => {}
                             Err(close) => break Some(close),
@@ -233,17 +211,12 @@ impl Connection {
                 }
                 _ = &mut expiry => break Some(Close(4403, "Forbidden: the credential has expired".into())),
                 _ = keepalive.tick() => {
-                    if out.try_send(text(json!({ "type": "ping" }))).is_err() {
+                    if out.try_send(Out::Send(text(json!({ "type": "ping" })))).is_err() {
                         tracing::debug!("client is not reading; skipped a keep-alive ping");
                     }
                 }
-                Some(Ok(Finished { id, fell_behind })) = running.next(), if !running.is_empty() => {
-                    self.subscriptions.remove(&id);
-                    if fell_behind {
-                        // Told in the subscription's last message; the client resumes with `after`.
-                        break Some(Close(1013, "Fell too far behind: reconnect and resume with after".into()));
-                    }
-                }
+                // The writer ended: the client went, or fell behind and was closed (1013).
+                _ = &mut writer => break None,
                 event = revocations.recv(), if self.partner_token().is_some() => match event {
                     Ok(event) if event.topic == Topic::ApiTokenRevoked
                         && Some(event.entity_id) == self.partner_token() => {
@@ -264,8 +237,13 @@ impl Connection {
                 }
             }
         };
-        for (_, task) in self.subscriptions.drain() {
-            task.abort();
+        for (_, subscription) in self
+            .subscriptions
+            .lock()
+            .expect("subscriptions poisoned")
+            .drain()
+        {
+            subscription.abort();
         }
         // One line per connection at its end, under the upgrade's request id.
         let seconds = opened.elapsed().as_secs_f64();
@@ -275,8 +253,11 @@ impl Connection {
             }
             None => tracing::info!(seconds, "websocket closed by the client"),
         }
+        if writer.is_finished() {
+            return;
+        }
         if let Some(Close(code, reason)) = close {
-            let close = out.send(close_message(code, &reason));
+            let close = out.send(Out::Send(close_message(code, &reason)));
             let _ = tokio::time::timeout(CLOSE_GRACE, close).await;
         }
         drop(out);
@@ -319,8 +300,7 @@ impl Connection {
     async fn handle(
         &mut self,
         raw: &str,
-        out: &mpsc::Sender<Message>,
-        running: &mut FuturesUnordered<JoinHandle<Finished>>,
+        out: &mpsc::Sender<Out>,
     ) -> Result<Option<Instant>, Close> {
         let message: ClientMessage = serde_json::from_str(raw)
             .map_err(|e| Close(4400, format!("Invalid message received: {e}")))?;
@@ -345,7 +325,9 @@ impl Connection {
                     Close(4429, format!("Too many connections: {limit} per person or token (SWITCHBOARD_WS_MAX_CONNECTIONS)"))
                 })?);
                 self.caller = Some(caller);
-                let _ = out.send(text(json!({ "type": "connection_ack" }))).await;
+                let _ = out
+                    .send(Out::Send(text(json!({ "type": "connection_ack" }))))
+                    .await;
                 Ok(expires_at.map(instant_at))
             }
             ClientMessage::Ping { payload } => {
@@ -355,7 +337,7 @@ impl Connection {
                 };
                 // Never wait on a client that is not reading: this loop must stay free to
                 // hear revocations and shutdown.
-                let _ = out.try_send(text(pong));
+                let _ = out.try_send(Out::Send(text(pong)));
                 Ok(None)
             }
             ClientMessage::Pong {} => Ok(None),
@@ -368,11 +350,12 @@ impl Connection {
                 if matches!(caller, Caller::Partner(_)) {
                     self.recheck().await?;
                 }
-                if self.subscriptions.contains_key(&id) {
+                let mut subscriptions = self.subscriptions.lock().expect("subscriptions poisoned");
+                if subscriptions.contains_key(&id) {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
                 }
                 let limit = self.server.state.config.ws_max_subscriptions;
-                if self.subscriptions.len() >= limit {
+                if subscriptions.len() >= limit {
                     let error = crate::error::edge_error(
                         format!(
                             "This connection runs {limit} subscriptions already (SWITCHBOARD_WS_MAX_SUBSCRIPTIONS): complete one first"
@@ -381,19 +364,37 @@ impl Connection {
                         &self.request_id,
                     );
                     self.server.state.metrics.count_errors(["RATE_LIMITED"]);
-                    let _ = out.try_send(text(
+                    let _ = out.try_send(Out::Send(text(
                         json!({ "type": "error", "id": id, "payload": [error] }),
-                    ));
+                    )));
                     return Ok(None);
                 }
-                let task = self.start(id.clone(), payload, caller, out.clone());
-                self.subscriptions.insert(id, task.abort_handle());
-                running.push(task);
+                // Opened in a task of its own, which ends once the writer has the
+                // subscription: preparing it reads the database, and this loop must
+                // stay free meanwhile.
+                let (stop, registration) = AbortHandle::new_pair();
+                subscriptions.insert(id.clone(), stop);
+                drop(subscriptions);
+                let opening = delivery::open(
+                    self.server.clone(),
+                    id,
+                    payload,
+                    caller,
+                    out.clone(),
+                    registration,
+                    self.request_id.clone(),
+                );
+                tokio::spawn(opening.instrument(tracing::Span::current()));
                 Ok(None)
             }
             ClientMessage::Complete { id } => {
-                if let Some(task) = self.subscriptions.remove(&id) {
-                    task.abort();
+                let stopped = self
+                    .subscriptions
+                    .lock()
+                    .expect("subscriptions poisoned")
+                    .remove(&id);
+                if let Some(subscription) = stopped {
+                    subscription.abort();
                 }
                 Ok(None)
             }
@@ -428,153 +429,6 @@ impl Connection {
             Caller::Person(_) => Ok(caller),
         }
     }
-
-    /// Runs one operation, sending its results until it ends or the client completes it.
-    fn start(
-        &self,
-        id: String,
-        request: async_graphql::Request,
-        caller: Caller,
-        out: mpsc::Sender<Message>,
-    ) -> JoinHandle<Finished> {
-        let server = self.server.clone();
-        let request_id = self.request_id.clone();
-        let span = tracing::Span::current();
-        let task = tokio::spawn(
-            async move {
-                // Counted while the task lives, however it ends (completed or aborted).
-                let _running = Held::new(&server.state.metrics.subscriptions);
-                // Opening is boxed: it parses the operation and reads the caller's
-                // audience, state that need not stay in every idle subscription's task.
-                let opened = Box::pin(open(&server, &id, request, caller, &out, &request_id));
-                let Some((mut source, last)) = opened.await else {
-                    return Finished {
-                        id,
-                        fell_behind: false,
-                    };
-                };
-                let fell_behind = deliver(&id, &mut source, &out, last, &request_id).await;
-                if fell_behind {
-                    server.state.metrics.count_errors(["RATE_LIMITED"]);
-                }
-                Finished { id, fell_behind }
-            }
-            .instrument(span),
-        );
-        task
-    }
-}
-
-/// Prepares a subscription and finds where its frames come from, with room kept in the
-/// socket's queue for its last message; none when the operation is refused (it has been
-/// told why) or the socket is gone.
-async fn open(
-    server: &Server,
-    id: &str,
-    request: async_graphql::Request,
-    caller: Caller,
-    out: &mpsc::Sender<Message>,
-    request_id: &str,
-) -> Option<(Source, OwnedPermit<Message>)> {
-    // Room for this subscription's last message, kept from the start: a queue filled by
-    // a client that stopped reading must not swallow the notice that tells it where to
-    // resume.
-    let last = out.clone().reserve_owned().await.ok()?;
-    let limits = server.state.config.limits;
-    let mut prepared = match execute::prepare(request, &limits, request_id) {
-        Ok(prepared) => prepared,
-        Err(error) => {
-            let codes = execute::error_codes(std::slice::from_ref(&error));
-            server
-                .state
-                .metrics
-                .count_errors(codes.iter().map(String::as_str));
-            last.send(text(
-                json!({ "type": "error", "id": id, "payload": [error] }),
-            ));
-            return None;
-        }
-    };
-    let name = prepared.request.operation_name.clone();
-    let sharing = match prepared.request.parsed_query() {
-        Ok(doc) => sharing(doc, name.as_deref()),
-        Err(_) => Sharing::Alone,
-    };
-    let source = server
-        .renderings
-        .source(server, prepared.request, sharing, caller, request_id)
-        .await;
-    Some((source, last))
-}
-
-/// Sends a subscription's frames to its socket, ending with `last`, the message whose
-/// room was kept. Says whether the subscriber fell behind: its queue was full (it is not
-/// reading), or a shared rendering moved on without it. Either way it is told the last
-/// event it was sent, to resume after, and the others sharing the rendering never wait.
-async fn deliver(
-    id: &str,
-    source: &mut Source,
-    out: &mpsc::Sender<Message>,
-    last: OwnedPermit<Message>,
-    request_id: &str,
-) -> bool {
-    let id = serde_json::to_string(id).expect("ids serialize");
-    let next = |payload: &str| {
-        Message::Text(format!(r#"{{"type":"next","id":{id},"payload":{payload}}}"#).into())
-    };
-    let behind = |after: i64| {
-        let error = app_error_to_client(AppError::FellBehind(after), request_id);
-        next(&json!({ "data": null, "errors": [error] }).to_string())
-    };
-    // The last event sent, once there is one.
-    let mut sent: Option<i64> = None;
-    while let Some(taken) = source.next().await {
-        let frame = match taken {
-            Taken::Frame(frame) => frame,
-            Taken::Missed => {
-                last.send(behind(sent.or(source.joined_after()).unwrap_or(0)));
-                return true;
-            }
-        };
-        match &*frame {
-            Frame::Next {
-                seq: Some(seq),
-                payload,
-            } => match out.try_send(next(payload)) {
-                Ok(()) => sent = Some(*seq),
-                // Nothing of this subscription's after `seq - 1` reached the queue.
-                Err(TrySendError::Full(_)) => {
-                    last.send(behind(seq - 1));
-                    return true;
-                }
-                Err(TrySendError::Closed(_)) => return false,
-            },
-            // A state (a dashboard's counts): waiting is safe, as the rendering skips to
-            // the newest for a socket that is slow.
-            Frame::Next { seq: None, payload } => {
-                if out.send(next(payload)).await.is_err() {
-                    return false;
-                }
-            }
-            Frame::Behind { payload } => {
-                last.send(next(payload));
-                return true;
-            }
-            Frame::Refused { errors } => {
-                last.send(Message::Text(
-                    format!(r#"{{"type":"error","id":{id},"payload":{errors}}}"#).into(),
-                ));
-                return false;
-            }
-            Frame::Complete => {
-                last.send(Message::Text(
-                    format!(r#"{{"type":"complete","id":{id}}}"#).into(),
-                ));
-                return false;
-            }
-        }
-    }
-    false
 }
 
 async fn stopping(mut shutting_down: tokio::sync::watch::Receiver<bool>) {
@@ -588,18 +442,6 @@ fn instant_at(at: chrono::DateTime<chrono::Utc>) -> Instant {
 
 fn text(value: Value) -> Message {
     Message::Text(Utf8Bytes::from(value.to_string()))
-}
-
-fn close_message(code: u16, reason: &str) -> Message {
-    // A close frame's reason may hold at most 123 bytes.
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from(&reason[..end]),
-    }))
 }
 
 /// Open WebSocket connections per person or API token, on this replica.
