@@ -35,10 +35,17 @@ use crate::{
 
 /// What the connection asks its writer to do.
 pub enum Out {
-    /// Send this message; a close frame is the last.
-    Send(Message),
+    /// Send this message; a close frame is the last. Boxed: the queue's first block holds
+    /// 32 of these in every connection, and the connection's own messages are rare.
+    Send(Box<Message>),
     /// Start sending this subscription's frames.
     Start(Subscription),
+}
+
+impl Out {
+    pub fn send(message: Message) -> Out {
+        Out::Send(Box::new(message))
+    }
 }
 
 /// The subscriptions a connection runs, by id, each with the handle that stops it.
@@ -74,8 +81,8 @@ pub async fn write(
             biased;
             out = asked.recv() => match out {
                 Some(Out::Send(message)) => {
-                    let closing = matches!(message, Message::Close(_));
-                    if sink.send(message).await.is_err() || closing {
+                    let closing = matches!(*message, Message::Close(_));
+                    if sink.send(*message).await.is_err() || closing {
                         return;
                     }
                 }

@@ -110,7 +110,7 @@ pub async fn upgrade(
     // (the buffer grows for a large one), and each server message is written out whole
     // as it is sent.
     let ws = ws
-        .read_buffer_size(1024)
+        .read_buffer_size(512)
         .write_buffer_size(0)
         .protocols([PROTOCOL])
         .max_message_size(max_bytes)
@@ -211,7 +211,7 @@ impl Connection {
                 }
                 _ = &mut expiry => break Some(Close(4403, "Forbidden: the credential has expired".into())),
                 _ = keepalive.tick() => {
-                    if out.try_send(Out::Send(text(json!({ "type": "ping" })))).is_err() {
+                    if out.try_send(Out::send(text(json!({ "type": "ping" })))).is_err() {
                         tracing::debug!("client is not reading; skipped a keep-alive ping");
                     }
                 }
@@ -257,7 +257,7 @@ impl Connection {
             return;
         }
         if let Some(Close(code, reason)) = close {
-            let close = out.send(Out::Send(close_message(code, &reason)));
+            let close = out.send(Out::send(close_message(code, &reason)));
             let _ = tokio::time::timeout(CLOSE_GRACE, close).await;
         }
         drop(out);
@@ -326,7 +326,7 @@ impl Connection {
                 })?);
                 self.caller = Some(caller);
                 let _ = out
-                    .send(Out::Send(text(json!({ "type": "connection_ack" }))))
+                    .send(Out::send(text(json!({ "type": "connection_ack" }))))
                     .await;
                 Ok(expires_at.map(instant_at))
             }
@@ -337,7 +337,7 @@ impl Connection {
                 };
                 // Never wait on a client that is not reading: this loop must stay free to
                 // hear revocations and shutdown.
-                let _ = out.try_send(Out::Send(text(pong)));
+                let _ = out.try_send(Out::send(text(pong)));
                 Ok(None)
             }
             ClientMessage::Pong {} => Ok(None),
@@ -364,7 +364,7 @@ impl Connection {
                         &self.request_id,
                     );
                     self.server.state.metrics.count_errors(["RATE_LIMITED"]);
-                    let _ = out.try_send(Out::Send(text(
+                    let _ = out.try_send(Out::send(text(
                         json!({ "type": "error", "id": id, "payload": [error] }),
                     )));
                     return Ok(None);

@@ -7,6 +7,8 @@
 //!   sending the mutation to each socket's message (p50, p99, max) and the sockets that
 //!   got nothing within ten seconds. The server's memory is read idle and with the N
 //!   subscribers held, and their difference divided by N is the cost of a subscriber.
+//!   Each round also prints the CPU time the server spent on it: the generator shares
+//!   the machine's two cores, and receiving the messages costs it CPU too.
 //!   The sockets belong to twenty managers: people who may see the same, sharing one
 //!   rendering, as a desk's wallboards and supervisors do.
 //! - Across replicas (PostgreSQL and Redis): fifty subscribers on replica B, a ticket
@@ -60,8 +62,8 @@ pub async fn run(backend: &str, options: &Options) {
     let with_redis = redis.as_ref().map(Redis::url);
     println!("\n== {backend}: live, one queue, {ROUNDS} rounds of one createTicket");
     println!(
-        "{:<28} {:>7} {:>9} {:>9} {:>9} {:>7} {:>10}",
-        "subscribers", "round", "p50 ms", "p99 ms", "max ms", "missed", "RSS MiB"
+        "{:<28} {:>7} {:>9} {:>9} {:>9} {:>7} {:>10} {:>8}",
+        "subscribers", "round", "p50 ms", "p99 ms", "max ms", "missed", "RSS MiB", "CPU ms"
     );
     for &n in &options.subscribers {
         let port = free_port();
@@ -112,6 +114,7 @@ pub async fn run(backend: &str, options: &Options) {
         );
         for round in 1..=ROUNDS {
             let input = json!({ "kind": "INCIDENT", "title": format!("Fan-out {round}"), "groupId": group, "impact": "LOW", "urgency": "LOW" });
+            let cpu = cpu_ms(&server);
             let sent = Instant::now();
             let created = post(
                 &client,
@@ -133,14 +136,15 @@ pub async fn run(backend: &str, options: &Options) {
                     .map_or(f64::NAN, |&us| us as f64 / 1000.0)
             };
             println!(
-                "{:<28} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>10.1}",
+                "{:<28} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>10.1} {:>8.0}",
                 format!("{n} subscribers"),
                 round,
                 at(0.5),
                 at(0.99),
                 at(1.0),
                 n - latencies.len(),
-                rss_mib(&server)
+                rss_mib(&server),
+                cpu_ms(&server) - cpu
             );
         }
         println!(
@@ -287,6 +291,24 @@ async fn subscribe(
         }
     });
     true
+}
+
+/// The CPU time the server has used so far, user and system, in milliseconds: what a
+/// round cost the server itself, apart from the generator sharing its cores.
+fn cpu_ms(server: &std::process::Child) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.id())).unwrap_or_default();
+    // Fields after the command name, which is in parentheses: utime is the 12th, stime
+    // the 13th, in clock ticks of 10 ms.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) * 10.0
 }
 
 /// The `ticketNumber` a queue message carries.
