@@ -21,6 +21,10 @@ use crate::{
 };
 
 const BATCH: u64 = 1000;
+/// After a commit wakes it, how long the relay lets further commits gather: one round
+/// then numbers and publishes them together, instead of taking the write lock once per
+/// commit (on SQLite, from the writers themselves).
+const GATHER: Duration = Duration::from_millis(5);
 /// Any number, the same for every replica: the key of the relay's lock.
 const RELAY_LOCK: i64 = 0x5357_4552_4c59;
 
@@ -203,6 +207,11 @@ pub fn spawn(
                 _ = tokio::time::sleep(pause) => "poll",
                 _ = stopping.wait_for(|s| *s) => return,
             };
+            if woken_by == "commit" {
+                tokio::time::sleep(GATHER).await;
+                // Commits meanwhile are this round's too.
+                let _ = commits.borrow_and_update();
+            }
             metrics.relay_rounds(woken_by).inc();
             pause = match relay_once(&db, &mut bus, &hub).await {
                 Ok(round) => {
