@@ -9,8 +9,10 @@
 //! it also runs the page's SQL through `pgbench` with prepared statements, the floor
 //! the page is measured against.
 //!
-//! With `--live` it runs the live scenarios instead (see `fanout`).
+//! With `--live` it runs the live scenarios instead (see `fanout`, and `alerts` for
+//! the SLA engine on PostgreSQL).
 
+mod alerts;
 mod fanout;
 
 use std::{
@@ -112,6 +114,9 @@ async fn main() {
     for backend in &options.backends {
         if options.live {
             fanout::run(backend, &options).await;
+            if backend == "postgres" {
+                alerts::run(&options).await;
+            }
         } else {
             run_backend(backend, &options).await;
         }
