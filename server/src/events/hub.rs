@@ -6,11 +6,11 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
 use entity::event;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QuerySelect};
 use tokio::sync::{Mutex, broadcast, watch};
 
 use super::{CHANNEL, Envelope, Shared};
-use crate::{db::Db, error::AppResult, metrics::Metrics};
+use crate::{db::Db, domain::events, error::AppResult, metrics::Metrics};
 
 /// Events a subscriber may be behind before it is told to resume with `after`.
 const SUBSCRIBER_BUFFER: usize = 1024;
@@ -84,14 +84,7 @@ impl Hub {
 
     async fn fill(&self, last: &mut i64, up_to: Option<i64>) -> AppResult<()> {
         loop {
-            let mut query = event::Entity::find()
-                .filter(event::Column::Seq.gt(*last))
-                .order_by_asc(event::Column::Seq)
-                .limit(500);
-            if let Some(up_to) = up_to {
-                query = query.filter(event::Column::Seq.lte(up_to));
-            }
-            let rows = query.all(self.db.conn()).await?;
+            let rows = events::published_after(self.db.conn(), *last, up_to).await?;
             let count = rows.len();
             for row in rows {
                 let Some(envelope) = Envelope::of(&row) else {
@@ -104,7 +97,7 @@ impl Hub {
                 self.passed_on(&envelope);
                 let _ = self.sender.send(Arc::new(envelope));
             }
-            if count < 500 {
+            if (count as u64) < events::PAGE {
                 return Ok(());
             }
         }

@@ -9,9 +9,7 @@ use std::sync::{
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Subscription};
 use chrono::{DateTime, Utc};
-use entity::event;
 use futures::Stream;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 use tokio::sync::{broadcast::error::RecvError, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
@@ -19,7 +17,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::graphql::instant::Instant;
 use crate::{
     domain::{
-        events::Topic,
+        events::{self, Topic},
         tickets::{queries, visibility::Scope},
     },
     error::{AppError, AppResult},
@@ -73,16 +71,10 @@ where
         };
         if after.is_some() {
             loop {
-                let rows = event::Entity::find()
-                    .filter(event::Column::Seq.gt(last))
-                    .order_by_asc(event::Column::Seq)
-                    .limit(500)
-                    .all(app.db.conn())
-                    .await;
-                let rows = match rows {
+                let rows = match events::published_after(app.db.conn(), last, None).await {
                     Ok(rows) => rows,
                     Err(error) => {
-                        let _ = out.send(Err(error.into())).await;
+                        let _ = out.send(Err(error)).await;
                         return;
                     }
                 };
@@ -93,7 +85,7 @@ where
                         return;
                     }
                 }
-                if count < 500 {
+                if (count as u64) < events::PAGE {
                     break;
                 }
             }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use entity::event;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
-    QueryFilter,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -85,6 +85,26 @@ pub async fn history_of(
         .apply(query, event::Column::Id, Order::Asc)
         .all(conn)
         .await?)
+}
+
+/// Events in the log are read back in pages of this many.
+pub const PAGE: u64 = 500;
+
+/// The published events after `after` (and up to `up_to`, when given), in sequence
+/// order, a page at a time: what a subscriber replays and a hub fills gaps from.
+pub async fn published_after(
+    conn: &impl ConnectionTrait,
+    after: i64,
+    up_to: Option<i64>,
+) -> AppResult<Vec<event::Model>> {
+    let mut query = event::Entity::find()
+        .filter(event::Column::Seq.gt(after))
+        .order_by_asc(event::Column::Seq)
+        .limit(PAGE);
+    if let Some(up_to) = up_to {
+        query = query.filter(event::Column::Seq.lte(up_to));
+    }
+    Ok(query.all(conn).await?)
 }
 
 /// The row for an event, for callers that insert many at once.
