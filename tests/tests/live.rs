@@ -191,6 +191,7 @@ async fn a_requester_never_hears_of_others_tickets_or_internal_notes(backend: Ba
 }
 
 on_both_backends!(
+    each_event_shows_the_relations_as_they_are_then,
     a_commit_wakes_the_relay_without_waiting_for_a_poll,
     shared_renderings_show_each_subscriber_what_it_would_see_alone,
     a_subscriber_that_stops_reading_falls_behind_alone_and_resumes,
@@ -687,4 +688,53 @@ async fn a_commit_wakes_the_relay_without_waiting_for_a_poll(backend: Backend) {
     };
     assert!(rounds("commit") >= 1.0, "{metrics}");
     assert_eq!(rounds("poll"), 0.0, "{metrics}");
+}
+
+/// A subscription lasts: each event shows the ticket's relations as they are then, not
+/// as the first event found them (its loaders remember nothing between events).
+async fn each_event_shows_the_relations_as_they_are_then(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    let t = ticket(&server, &ada, &desk).await;
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+    ws.subscribe(
+        "1",
+        "subscription($id: ID!) { ticketUpdated(id: $id) { changes { newValue } ticket { problems { title } } } }",
+        json!({ "id": t["id"] }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let renamed_to = |event: &Value, title: &str| event["changes"][0]["newValue"] == title;
+    let mut version = rename(&server, &ada, &t, 1, 1, "first").await;
+    let first = loop {
+        let event = ws.next_message().await["payload"]["data"]["ticketUpdated"].clone();
+        if renamed_to(&event, "first 0") {
+            break event;
+        }
+    };
+    assert_eq!(first["ticket"]["problems"], json!([]));
+
+    server
+        .must(&ada, "mutation($i: ID!) { createProblem(input: { title: \"Wifi drops hourly\", incidentIds: [$i] }) { problem { id } } }", json!({ "i": t["id"] }))
+        .await;
+    let now = server
+        .must(
+            &ada,
+            "query($id: ID!) { node(id: $id) { ... on Ticket { version } } }",
+            json!({ "id": t["id"] }),
+        )
+        .await;
+    version = now["node"]["version"].as_i64().unwrap_or(version);
+    rename(&server, &ada, &t, version, 1, "second").await;
+    let second = loop {
+        let event = ws.next_message().await["payload"]["data"]["ticketUpdated"].clone();
+        if renamed_to(&event, "second 0") {
+            break event;
+        }
+    };
+    assert_eq!(
+        second["ticket"]["problems"],
+        json!([{ "title": "Wifi drops hourly" }])
+    );
 }

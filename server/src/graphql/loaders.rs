@@ -164,30 +164,58 @@ pub fn attach(
     request: async_graphql::Request,
     db: &Db,
     statements: &Arc<AtomicU64>,
+    lasting: Lasting,
 ) -> async_graphql::Request {
     request
-        .data::<Users>(loader(db, statements))
-        .data::<Groups>(loader(db, statements))
-        .data::<Organizations>(loader(db, statements))
-        .data::<Categories>(loader(db, statements))
-        .data::<Calendars>(loader(db, statements))
-        .data::<SlaPolicies>(loader(db, statements))
-        .data::<Services>(loader(db, statements))
-        .data::<CiClasses>(loader(db, statements))
-        .data::<ConfigurationItems>(loader(db, statements))
-        .data::<RelationshipTypes>(loader(db, statements))
-        .data::<TicketProblems>(grouped(ProblemsByTicket(db.clone()), statements))
-        .data::<TicketItems>(grouped(ItemsByTicket(db.clone()), statements))
-        .data::<ItemRelationships>(grouped(RelationshipsByItem(db.clone()), statements))
-        .data::<ItemOpenTickets>(grouped(OpenTicketsByItem(db.clone()), statements))
-        .data::<ItemChanges>(grouped(ChangesByItem(db.clone()), statements))
-        .data::<ProblemIncidents>(grouped(IncidentsByProblem(db.clone()), statements))
-        .data::<ChangeItems>(grouped(ItemsByChange(db.clone()), statements))
-        .data::<ChangeVotes>(grouped(VotesByChange(db.clone()), statements))
-        .data::<crate::graphql::sla::Clocks>(grouped(
+        .data::<Users>(lasting.applied(loader(db, statements)))
+        .data::<Groups>(lasting.applied(loader(db, statements)))
+        .data::<Organizations>(lasting.applied(loader(db, statements)))
+        .data::<Categories>(lasting.applied(loader(db, statements)))
+        .data::<Calendars>(lasting.applied(loader(db, statements)))
+        .data::<SlaPolicies>(lasting.applied(loader(db, statements)))
+        .data::<Services>(lasting.applied(loader(db, statements)))
+        .data::<CiClasses>(lasting.applied(loader(db, statements)))
+        .data::<ConfigurationItems>(lasting.applied(loader(db, statements)))
+        .data::<RelationshipTypes>(lasting.applied(loader(db, statements)))
+        .data::<TicketProblems>(lasting.applied(grouped(ProblemsByTicket(db.clone()), statements)))
+        .data::<TicketItems>(lasting.applied(grouped(ItemsByTicket(db.clone()), statements)))
+        .data::<ItemRelationships>(
+            lasting.applied(grouped(RelationshipsByItem(db.clone()), statements)),
+        )
+        .data::<ItemOpenTickets>(
+            lasting.applied(grouped(OpenTicketsByItem(db.clone()), statements)),
+        )
+        .data::<ItemChanges>(lasting.applied(grouped(ChangesByItem(db.clone()), statements)))
+        .data::<ProblemIncidents>(
+            lasting.applied(grouped(IncidentsByProblem(db.clone()), statements)),
+        )
+        .data::<ChangeItems>(lasting.applied(grouped(ItemsByChange(db.clone()), statements)))
+        .data::<ChangeVotes>(lasting.applied(grouped(VotesByChange(db.clone()), statements)))
+        .data::<crate::graphql::sla::Clocks>(lasting.applied(grouped(
             crate::graphql::sla::ClocksByTicket(db.clone()),
             statements,
-        ))
+        )))
+}
+
+/// How long the operation the loaders serve lasts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Lasting {
+    /// One response: the loaders cache what they load for it.
+    Once,
+    /// A subscription, answering event after event: the loaders still batch what one
+    /// response asks for, but remember nothing between responses, which would show a
+    /// ticket's clocks or problems as they were at the first event.
+    Stream,
+}
+
+impl Lasting {
+    fn applied<L: Send + Sync + 'static>(
+        self,
+        loader: DataLoader<L, HashMapCache>,
+    ) -> DataLoader<L, HashMapCache> {
+        loader.enable_all_cache(self == Lasting::Once);
+        loader
+    }
 }
 
 /// The group with this id, if there is an id, through the request's loader.

@@ -155,10 +155,12 @@ pub fn attach(
     caller: Caller,
     state: &AppState,
     statements: &Arc<AtomicU64>,
+    lasting: loaders::Lasting,
 ) -> async_graphql::Request {
     loaders::attach(
         request.data(caller).data(ScopeCell::default()),
         &state.db,
         statements,
+        lasting,
     )
 }

@@ -20,6 +20,7 @@ use std::sync::{
 use crate::{
     db,
     error::{AppError, app_error_to_client, edge_error},
+    graphql::loaders::Lasting,
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -260,7 +261,13 @@ async fn run(
         Err(error) => return unauthenticated(media, error, request_id),
     };
     let statements = Arc::new(AtomicU64::new(0));
-    let request = crate::graphql::attach(prepared.request, caller, &server.state, &statements);
+    let request = crate::graphql::attach(
+        prepared.request,
+        caller,
+        &server.state,
+        &statements,
+        Lasting::Once,
+    );
     let executed = db::counted(statements.clone(), server.schema.execute(request)).await;
     let (response, request_error) = execute::finish(executed, &limits, request_id);
     execute::record_errors(&span, &response.errors);

@@ -24,6 +24,7 @@ use crate::{
     graphql::{
         audience::{Audience, Sharing},
         live::Position,
+        loaders::Lasting,
     },
     metrics::Held,
 };
@@ -273,6 +274,7 @@ fn frames(
         &state,
         // Counted for nothing: a stream has no response header to report it in.
         &Default::default(),
+        Lasting::Stream,
     );
     let responses = server.schema.execute_stream(request);
     futures::stream::unfold(Some((responses, true)), move |running| {
