@@ -169,6 +169,15 @@ impl TestServer {
 
     /// SQL statements the server has run so far, from /metrics.
     pub async fn statements_run(&self) -> u64 {
+        self.metric("switchboard_sql_statements_total")
+            .await
+            .expect("/metrics reports switchboard_sql_statements_total") as u64
+    }
+
+    /// One series' value as /metrics reports it now, named with its labels as they are
+    /// written there (`switchboard_relay_rounds_total{woken_by="commit"}`); none when
+    /// the scrape does not have it.
+    pub async fn metric(&self, series: &str) -> Option<f64> {
         let text = self
             .http
             .get(self.url("/metrics"))
@@ -179,9 +188,8 @@ impl TestServer {
             .await
             .unwrap();
         text.lines()
-            .find_map(|line| line.strip_prefix("switchboard_sql_statements_total "))
-            .and_then(|n| n.trim().parse().ok())
-            .expect("/metrics reports switchboard_sql_statements_total")
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|value| value.trim().parse().ok())
     }
 
     /// Stops the server (as a signal does) but keeps its data directory, so that

@@ -131,7 +131,7 @@ pub async fn open(
                 .state
                 .metrics
                 .count_errors(codes.iter().map(String::as_str));
-            let refused = error_message(&id, &json!([error]).to_string());
+            let refused = error_message(&quoted(&id), &json!([error]).to_string());
             let last = futures::stream::once(async move {
                 Outgoing {
                     id,
@@ -165,6 +165,8 @@ pub async fn open(
 /// event it was sent (where it would resume from).
 struct Delivering {
     id: Arc<str>,
+    /// The id as JSON, written once: every message to the socket carries it.
+    quoted_id: String,
     source: Source,
     sent: Option<i64>,
     /// Counts it among the running subscriptions until it ends or is dropped.
@@ -182,6 +184,7 @@ fn messages(
     request_id: String,
 ) -> impl Stream<Item = Outgoing> + Send + 'static {
     let state = Delivering {
+        quoted_id: quoted(&id),
         id,
         source,
         sent: None,
@@ -192,8 +195,9 @@ fn messages(
     futures::stream::unfold(Some(state), |state| async move {
         let mut state = state?;
         let id = state.id.clone();
+        let quoted_id = &state.quoted_id;
         let (message, last) = match state.source.next().await {
-            None => (complete_message(&id), Some(Ending::Done)),
+            None => (complete_message(quoted_id), Some(Ending::Done)),
             Some(Taken::Missed) => {
                 let after = state.sent.or(state.source.joined_after()).unwrap_or(0);
                 (behind(&state, after), Some(Ending::FellBehind))
@@ -203,11 +207,13 @@ fn messages(
                     if seq.is_some() {
                         state.sent = *seq;
                     }
-                    (next_message(&id, payload), None)
+                    (next_message(quoted_id, payload), None)
                 }
-                Frame::Behind { payload } => (next_message(&id, payload), Some(Ending::FellBehind)),
-                Frame::Refused { errors } => (error_message(&id, errors), Some(Ending::Done)),
-                Frame::Complete => (complete_message(&id), Some(Ending::Done)),
+                Frame::Behind { payload } => {
+                    (next_message(quoted_id, payload), Some(Ending::FellBehind))
+                }
+                Frame::Refused { errors } => (error_message(quoted_id, errors), Some(Ending::Done)),
+                Frame::Complete => (complete_message(quoted_id), Some(Ending::Done)),
             },
         };
         if last == Some(Ending::FellBehind) {
@@ -222,7 +228,7 @@ fn messages(
 fn behind(state: &Delivering, after: i64) -> Message {
     let error = app_error_to_client(AppError::FellBehind(after), &state.request_id);
     next_message(
-        &state.id,
+        &state.quoted_id,
         &json!({ "data": null, "errors": [error] }).to_string(),
     )
 }
@@ -231,18 +237,17 @@ fn quoted(id: &str) -> String {
     serde_json::to_string(id).expect("ids serialize")
 }
 
+// Each takes the subscription's id already quoted as JSON.
+
 fn next_message(id: &str, payload: &str) -> Message {
-    let id = quoted(id);
     Message::Text(format!(r#"{{"type":"next","id":{id},"payload":{payload}}}"#).into())
 }
 
 fn error_message(id: &str, errors: &str) -> Message {
-    let id = quoted(id);
     Message::Text(format!(r#"{{"type":"error","id":{id},"payload":{errors}}}"#).into())
 }
 
 fn complete_message(id: &str) -> Message {
-    let id = quoted(id);
     Message::Text(format!(r#"{{"type":"complete","id":{id}}}"#).into())
 }
 

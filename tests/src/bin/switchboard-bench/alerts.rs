@@ -18,7 +18,7 @@ use switchboard::{config::Settings, db::Db};
 use switchboard_tests::services::{Postgres, free_port};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
-use super::{Options, seed, start_server, token, wait_until_up};
+use super::{Options, percentile_ms, seed, start_server, token, wait_until_up};
 
 const TICKETS: u64 = 500_000;
 /// A month: the clocks' target, so that the seeded ones stay quiet.
@@ -142,7 +142,8 @@ pub async fn run(options: &Options) {
         delays.push((arrived - instant).num_microseconds().unwrap_or(0).max(0));
     }
     delays.sort_unstable();
-    let at = |p: f64| delays[((delays.len() as f64 - 1.0) * p).round() as usize] as f64 / 1000.0;
+    let delays: Vec<u64> = delays.into_iter().map(|us| us as u64).collect();
+    let at = |p: f64| percentile_ms(&delays, p);
     println!(
         "from a warning's instant to its subscriber: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         at(0.5),

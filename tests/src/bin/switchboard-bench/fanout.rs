@@ -29,7 +29,7 @@ use tokio_tungstenite::tungstenite::{
     Message, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig,
 };
 
-use super::{Options, post, rss_mib, seed, start_server, token, wait_until_up};
+use super::{Options, percentile_ms, post, rss_mib, seed, start_server, token, wait_until_up};
 
 const QUEUE: &str =
     "subscription($g: ID!) { queueChanged(groupId: $g) { kind event { seq ticketNumber } } }";
@@ -113,28 +113,19 @@ pub async fn run(backend: &str, options: &Options) {
             idle
         );
         for round in 1..=ROUNDS {
-            let input = json!({ "kind": "INCIDENT", "title": format!("Fan-out {round}"), "groupId": group, "impact": "LOW", "urgency": "LOW" });
             let cpu = cpu_ms(&server);
             let sent = Instant::now();
-            let created = post(
+            let number = create_in_queue(
                 &client,
                 &base,
                 &manager,
-                &json!({ "query": CREATE, "variables": { "input": input } }),
+                &group,
+                &format!("Fan-out {round}"),
             )
-            .await
-            .expect("the ticket is created");
-            let number = created["createTicket"]["ticket"]["number"]
-                .as_str()
-                .unwrap()
-                .to_string();
+            .await;
             let mut latencies = collect(&mut arrived, &number, n, sent).await;
             latencies.sort_unstable();
-            let at = |p: f64| {
-                latencies
-                    .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
-                    .map_or(f64::NAN, |&us| us as f64 / 1000.0)
-            };
+            let at = |p: f64| percentile_ms(&latencies, p);
             println!(
                 "{:<28} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>10.1} {:>8.0}",
                 format!("{n} subscribers"),
@@ -190,26 +181,14 @@ async fn across_replicas(options: &Options, settings: &Settings, group: &str, re
     wait_for_subscriptions(&client, port_b, SUBSCRIBERS).await;
     let mut latencies = vec![];
     for round in 0..ROUNDS {
-        let input = json!({ "kind": "INCIDENT", "title": format!("Across {round}"), "groupId": group, "impact": "LOW", "urgency": "LOW" });
         let sent = Instant::now();
-        let created = post(
-            &client,
-            &base_a,
-            &manager,
-            &json!({ "query": CREATE, "variables": { "input": input } }),
-        )
-        .await
-        .expect("the ticket is created on A");
-        let number = created["createTicket"]["ticket"]["number"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let title = format!("Across {round}");
+        let number = create_in_queue(&client, &base_a, &manager, group, &title).await;
         latencies.extend(collect(&mut arrived, &number, SUBSCRIBERS, sent).await);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     latencies.sort_unstable();
-    let at =
-        |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize] as f64 / 1000.0;
+    let at = |p: f64| percentile_ms(&latencies, p);
     println!(
         "\n== postgres + Redis: created on replica A, {SUBSCRIBERS} subscribers on B, {ROUNDS} rounds"
     );
@@ -225,6 +204,29 @@ async fn across_replicas(options: &Options, settings: &Settings, group: &str, re
         let _ = server.kill();
         let _ = server.wait();
     }
+}
+
+/// Creates a ticket in the queue through `base`; its number.
+async fn create_in_queue(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    group: &str,
+    title: &str,
+) -> String {
+    let input = json!({ "kind": "INCIDENT", "title": title, "groupId": group, "impact": "LOW", "urgency": "LOW" });
+    let created = post(
+        client,
+        base,
+        token,
+        &json!({ "query": CREATE, "variables": { "input": input } }),
+    )
+    .await
+    .expect("the ticket is created");
+    created["createTicket"]["ticket"]["number"]
+        .as_str()
+        .expect("the ticket has a number")
+        .to_string()
 }
 
 /// Opens a socket, subscribes to the queue, and reports every message's arrival until

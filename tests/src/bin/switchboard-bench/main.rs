@@ -422,11 +422,7 @@ impl Outcome {
     }
 
     fn percentile(&self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return f64::NAN;
-        }
-        let index = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies_us[index] as f64 / 1000.0
+        percentile_ms(&self.latencies_us, p)
     }
 
     fn print(&self, name: &str, connections: usize, rss: f64) {
@@ -447,6 +443,16 @@ impl Outcome {
             );
         }
     }
+}
+
+/// The `p` quantile (0 to 1) of sorted latencies in microseconds, in milliseconds; NaN
+/// when there are none.
+fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted_us.len() as f64 - 1.0) * p).round() as usize;
+    sorted_us[index] as f64 / 1000.0
 }
 
 /// Runs `connections` workers for `duration`, each sending what `request` makes for its
