@@ -3,34 +3,22 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
-use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+use tokio::{
+    net::TcpListener,
+    sync::watch,
+    task::{JoinHandle, JoinSet},
+};
 
 use crate::{
-    auth::{Authenticator, jwt},
+    auth::jwt,
+    authenticator::Authenticator,
     clock::{SharedClock, SystemClock},
     config::{Config, JwtKeyConfig},
     db::Db,
     domain, events, graphql, http, jobs,
     metrics::Metrics,
+    state::AppState,
 };
-
-/// Everything a request handler needs; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub db: Db,
-    pub auth: Arc<Authenticator>,
-    pub redis: Option<redis::Client>,
-    pub clock: SharedClock,
-    /// This replica's share of the live pipeline: subscriptions listen here.
-    pub hub: Arc<events::Hub>,
-    /// What /metrics reports, recorded where the work happens.
-    pub metrics: Arc<Metrics>,
-    /// WebSocket connections held per person or token on this replica.
-    pub ws_seats: Arc<http::ws::Seats>,
-    /// Flips to true when the server begins to shut down; long-lived sockets watch it.
-    pub shutting_down: watch::Receiver<bool>,
-}
 
 /// Connects to the database, applies migrations and prepares the HS256 secret.
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
@@ -120,16 +108,41 @@ pub async fn start_with_clock(
         },
         None => events::relay::Bus::InProcess,
     };
-    events::hub::spawn(hub.clone(), redis.clone(), shutdown_rx.clone());
-    events::wake::listen(db.clone(), shutdown_rx.clone());
-    events::relay::spawn(
+    // The background tasks: each runs until the shutdown flag flips, finishing the round
+    // it is in, and the server's task waits for them before it reports stopped.
+    let mut background = JoinSet::new();
+    background.spawn(events::hub::catch_up_every_second(
+        hub.clone(),
+        shutdown_rx.clone(),
+    ));
+    if let Some(client) = &redis {
+        background.spawn(events::hub::follow_redis(
+            hub.clone(),
+            client.clone(),
+            shutdown_rx.clone(),
+        ));
+    }
+    background.spawn(events::wake::listen(db.clone(), shutdown_rx.clone()));
+    background.spawn(events::relay::run(
         db.clone(),
         bus,
         hub.clone(),
         metrics.clone(),
         config.relay_poll,
         shutdown_rx.clone(),
-    );
+    ));
+    background.spawn(domain::sla::engine::run(
+        db.clone(),
+        clock.clone(),
+        metrics.sla_engine_lag.clone(),
+        shutdown_rx.clone(),
+    ));
+    background.spawn(jobs::auto_close(
+        db.clone(),
+        clock.clone(),
+        config.job_interval,
+        shutdown_rx.clone(),
+    ));
     let state = AppState {
         hub,
         metrics,
@@ -141,23 +154,12 @@ pub async fn start_with_clock(
         clock,
         shutting_down: shutdown_rx.clone(),
     };
-    domain::sla::engine::spawn(
-        state.db.clone(),
-        state.clock.clone(),
-        state.metrics.sla_engine_lag.clone(),
-        shutdown_rx.clone(),
-    );
-    jobs::spawn_auto_close(
-        state.db.clone(),
-        state.clock.clone(),
-        state.config.job_interval,
-        shutdown_rx.clone(),
-    );
     let schema = graphql::build_schema(&state.config.limits, Some(state.clone()));
     let addr = listener.local_addr()?;
     let grace = state.config.shutdown_grace;
     let router = http::router(state, schema);
     let (mut stop_serving, mut stop_waiting) = (shutdown_rx.clone(), shutdown_rx);
+    let stop_background = shutdown_tx.clone();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
             let _ = stop_serving.wait_for(|stopping| *stopping).await;
@@ -166,13 +168,23 @@ pub async fn start_with_clock(
             let _ = stop_waiting.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(grace).await;
         };
-        tokio::select! {
+        let served = tokio::select! {
             result = std::future::IntoFuture::into_future(serve) => result,
             _ = deadline => {
                 tracing::warn!(grace_seconds = grace.as_secs(), "in-flight requests did not finish in time; stopping anyway");
                 Ok(())
             }
+        };
+        // Serving can also end by itself (a listener error): the tasks must stop then too.
+        let _ = stop_background.send(true);
+        let finished = async { while background.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, finished).await.is_err() {
+            tracing::warn!(
+                grace_seconds = grace.as_secs(),
+                "background tasks did not finish in time; stopping anyway"
+            );
         }
+        served
     });
     tracing::info!(%addr, "Switchboard is listening: GraphQL at /graphql, WebSocket at /graphql/ws");
     Ok(RunningServer {

@@ -7,26 +7,24 @@ use tokio::sync::watch;
 use crate::{clock::SharedClock, db::Db, domain::tickets::commands};
 
 /// Runs until the server shuts down, checking every `interval`.
-pub fn spawn_auto_close(
+pub async fn auto_close(
     db: Db,
     clock: SharedClock,
     interval: Duration,
     mut stopping: watch::Receiver<bool>,
 ) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                _ = stopping.wait_for(|s| *s) => return,
-            }
-            match commands::close_resolved(&db, clock.now()).await {
-                Ok(0) => {}
-                Ok(closed) => {
-                    tracing::info!(closed, "closed resolved tickets past the auto-close period")
-                }
-                Err(error) => tracing::warn!(%error, "auto-close failed; will try again"),
-            }
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stopping.wait_for(|s| *s) => return,
         }
-    });
+        match commands::close_resolved(&db, clock.now()).await {
+            Ok(0) => {}
+            Ok(closed) => {
+                tracing::info!(closed, "closed resolved tickets past the auto-close period")
+            }
+            Err(error) => tracing::warn!(%error, "auto-close failed; will try again"),
+        }
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod authenticator;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod state;
 pub mod telemetry;
 
 pub use app::{RunningServer, start};

@@ -1,12 +1,9 @@
 //! Who is calling: people with JWTs, partner systems with API tokens, and what each may do.
 
 pub mod api_token;
-pub mod authenticator;
 pub mod jwt;
 
 use chrono::{DateTime, Utc};
-
-pub use authenticator::Authenticator;
 
 use crate::error::{AppError, AppResult};
 

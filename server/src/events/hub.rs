@@ -104,47 +104,50 @@ impl Hub {
     }
 }
 
-/// Keeps the hub whole: every second it catches up from the log (a safety net for
-/// anything a bus dropped), and with Redis it listens on the channel, re-subscribing
-/// with backoff after a disconnect.
-pub fn spawn(hub: Arc<Hub>, redis: Option<redis::Client>, stopping: watch::Receiver<bool>) {
-    let mut stop = stopping.clone();
-    let catch_up_hub = hub.clone();
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                _ = stop.wait_for(|s| *s) => return,
-            }
-            if let Err(error) = catch_up_hub.catch_up().await {
-                tracing::warn!(%error, "the event hub could not catch up from the log");
-            }
+/// Keeps the hub whole until the server stops: every second it catches up from the
+/// log, a safety net for anything a bus dropped.
+pub async fn catch_up_every_second(hub: Arc<Hub>, mut stopping: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stopping.wait_for(|s| *s) => return,
         }
-    });
-    let Some(client) = redis else { return };
-    let mut stop = stopping;
-    tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(100);
-        let mut first = true;
-        loop {
-            if !std::mem::take(&mut first) {
-                hub.metrics.redis_reconnects.inc();
-            }
-            let listen = listen(&hub, &client);
-            tokio::select! {
-                result = listen => {
-                    match result {
-                        Ok(()) => tracing::warn!("the Redis event subscription ended; re-subscribing"),
-                        Err(error) => tracing::warn!(%error, retry_in_ms = backoff.as_millis() as u64, "cannot listen to Redis for events; retrying"),
-                    }
+        if let Err(error) = hub.catch_up().await {
+            tracing::warn!(%error, "the event hub could not catch up from the log");
+        }
+    }
+}
+
+/// Listens on the Redis channel until the server stops, re-subscribing with backoff
+/// after a disconnect.
+pub async fn follow_redis(
+    hub: Arc<Hub>,
+    client: redis::Client,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    let mut first = true;
+    loop {
+        if !std::mem::take(&mut first) {
+            hub.metrics.redis_reconnects.inc();
+        }
+        let listen = listen(&hub, &client);
+        tokio::select! {
+            result = listen => {
+                match result {
+                    Ok(()) => tracing::warn!("the Redis event subscription ended; re-subscribing"),
+                    Err(error) => tracing::warn!(%error, retry_in_ms = backoff.as_millis() as u64, "cannot listen to Redis for events; retrying"),
                 }
-                _ = stop.wait_for(|s| *s) => return,
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
+            _ = stopping.wait_for(|s| *s) => return,
         }
-    });
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
 }
 
 async fn listen(hub: &Hub, client: &redis::Client) -> Result<(), String> {

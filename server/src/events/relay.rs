@@ -189,8 +189,9 @@ pub async fn relay_once(db: &Db, bus: &mut Bus, hub: &Hub) -> AppResult<Round> {
     })
 }
 
-/// Runs the relay: a round whenever a commit wakes it, and every `poll` regardless.
-pub fn spawn(
+/// Runs the relay until the server stops: a round whenever a commit wakes it, and
+/// every `poll` regardless. A round under way when the server stops is finished.
+pub async fn run(
     db: Db,
     mut bus: Bus,
     hub: Arc<Hub>,
@@ -199,35 +200,33 @@ pub fn spawn(
     mut stopping: watch::Receiver<bool>,
 ) {
     let mut commits = db.commits();
-    tokio::spawn(async move {
-        let mut pause = poll;
-        loop {
-            let woken_by = tokio::select! {
-                _ = commits.changed() => "commit",
-                _ = tokio::time::sleep(pause) => "poll",
-                _ = stopping.wait_for(|s| *s) => return,
-            };
-            if woken_by == "commit" {
-                tokio::time::sleep(GATHER).await;
-                // Commits meanwhile are this round's too.
-                let _ = commits.borrow_and_update();
-            }
-            metrics.relay_rounds(woken_by).inc();
-            pause = match relay_once(&db, &mut bus, &hub).await {
-                Ok(round) => {
-                    metrics.events_relayed.inc_by(round.published as u64);
-                    metrics.relay_backlog.set(round.left as i64);
-                    let waited = round.oldest.map_or(0.0, |at| {
-                        (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
-                    });
-                    metrics.relay_lag.set(waited);
-                    poll
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "the event relay failed; retrying");
-                    (pause * 2).min(Duration::from_secs(5))
-                }
-            };
+    let mut pause = poll;
+    loop {
+        let woken_by = tokio::select! {
+            _ = commits.changed() => "commit",
+            _ = tokio::time::sleep(pause) => "poll",
+            _ = stopping.wait_for(|s| *s) => return,
+        };
+        if woken_by == "commit" {
+            tokio::time::sleep(GATHER).await;
+            // Commits meanwhile are this round's too.
+            let _ = commits.borrow_and_update();
         }
-    });
+        metrics.relay_rounds(woken_by).inc();
+        pause = match relay_once(&db, &mut bus, &hub).await {
+            Ok(round) => {
+                metrics.events_relayed.inc_by(round.published as u64);
+                metrics.relay_backlog.set(round.left as i64);
+                let waited = round.oldest.map_or(0.0, |at| {
+                    (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+                });
+                metrics.relay_lag.set(waited);
+                poll
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the event relay failed; retrying");
+                (pause * 2).min(Duration::from_secs(5))
+            }
+        };
+    }
 }

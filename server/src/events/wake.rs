@@ -20,34 +20,35 @@ pub use migration::m20261122_000009_events_notify::CHANNEL;
 /// On PostgreSQL, listens for the database's notifications and notes each as a commit,
 /// reconnecting with backoff; after every (re)connection it notes one, for whatever
 /// committed meanwhile. On SQLite there is nothing to listen to.
-pub fn listen(db: Db, mut stopping: watch::Receiver<bool>) {
+pub async fn listen(db: Db, mut stopping: watch::Receiver<bool>) {
     let Some(pool) = db.postgres_pool() else {
         return;
     };
-    tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let listening = async {
-                let mut listener = PgListener::connect_with(&pool).await?;
-                listener.listen(CHANNEL).await?;
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let listening = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            db.note_commit();
+            loop {
+                listener.recv().await?;
                 db.note_commit();
-                loop {
-                    listener.recv().await?;
-                    db.note_commit();
-                }
-                #[allow(unreachable_code)]
-                Ok::<(), sea_orm::sqlx::Error>(())
-            };
-            tokio::select! {
-                result = listening => {
-                    if let Err(error) = result {
-                        tracing::warn!(%error, retry_in_ms = backoff.as_millis() as u64, "cannot listen for commits on PostgreSQL; the relay polls until it can");
-                    }
-                }
-                _ = stopping.wait_for(|s| *s) => return,
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
+            #[allow(unreachable_code)]
+            Ok::<(), sea_orm::sqlx::Error>(())
+        };
+        tokio::select! {
+            result = listening => {
+                if let Err(error) = result {
+                    tracing::warn!(%error, retry_in_ms = backoff.as_millis() as u64, "cannot listen for commits on PostgreSQL; the relay polls until it can");
+                }
+            }
+            _ = stopping.wait_for(|s| *s) => return,
         }
-    });
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
 }

@@ -537,6 +537,7 @@ impl CatalogMutation {
             item_id,
             &input.answers.0,
             input.note,
+            &|id, field| ids::decode_as(&ID(id.to_string()), "User", field),
         )
         .await?;
         Ok(OrderPayload {

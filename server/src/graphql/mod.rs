@@ -26,11 +26,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
 use crate::{
-    app::AppState,
     auth::Caller,
     config::Limits,
     domain::tickets::visibility::Scope,
     error::{AppError, AppResult},
+    state::AppState,
 };
 
 /// Everything that reads the desk. Each field shows only what the caller may see.

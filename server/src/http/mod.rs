@@ -7,6 +7,7 @@ mod graphql_http;
 mod health;
 mod observe;
 mod renderings;
+pub mod seats;
 pub mod ws;
 
 use std::time::Duration;
@@ -25,7 +26,7 @@ use tower_http::{
     trace::{DefaultOnResponse, TraceLayer},
 };
 
-use crate::{app::AppState, config::CorsOrigins, graphql::AppSchema};
+use crate::{config::CorsOrigins, graphql::AppSchema, state::AppState};
 
 /// What every handler gets: the shared state and the executable schema. A pointer, so
 /// that every connection and subscription holding it costs eight bytes, not three

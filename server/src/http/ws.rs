@@ -3,7 +3,7 @@
 //! message, 4401 subscribe before the handshake, 4403 refused, 4408 no handshake in time,
 //! 4409 duplicate subscription id, 4429 a second handshake.
 
-use std::{collections::HashMap, pin::pin, time::Duration};
+use std::{pin::pin, time::Duration};
 
 use axum::{
     Extension,
@@ -27,6 +27,7 @@ use tracing::Instrument;
 use super::{
     Server,
     delivery::{self, Out, Running, close_message},
+    seats::Seat,
 };
 use crate::{
     auth::{Caller, Scope},
@@ -442,41 +443,4 @@ fn instant_at(at: chrono::DateTime<chrono::Utc>) -> Instant {
 
 fn text(value: Value) -> Message {
     Message::Text(Utf8Bytes::from(value.to_string()))
-}
-
-/// Open WebSocket connections per person or API token, on this replica.
-#[derive(Default)]
-pub struct Seats(std::sync::Mutex<HashMap<String, usize>>);
-
-/// One connection's seat, given back when the connection ends.
-pub struct Seat {
-    seats: std::sync::Arc<Seats>,
-    holder: String,
-}
-
-impl Seats {
-    pub fn take(self: &std::sync::Arc<Self>, holder: String, limit: usize) -> Option<Seat> {
-        let mut held = self.0.lock().expect("seats poisoned");
-        let count = held.entry(holder.clone()).or_default();
-        if *count >= limit {
-            return None;
-        }
-        *count += 1;
-        Some(Seat {
-            seats: self.clone(),
-            holder,
-        })
-    }
-}
-
-impl Drop for Seat {
-    fn drop(&mut self) {
-        let mut held = self.seats.0.lock().expect("seats poisoned");
-        if let Some(count) = held.get_mut(&self.holder) {
-            *count -= 1;
-            if *count == 0 {
-                held.remove(&self.holder);
-            }
-        }
-    }
 }

@@ -211,8 +211,17 @@ pub fn form_of(item: &catalog_item::Model) -> AppResult<Vec<Variable>> {
     })
 }
 
+/// How the edge reads a person named in an answer: the id as the client wrote it and
+/// the answer's field, to the user's row id (or a BAD_USER_INPUT naming the field).
+pub type PersonId<'a> = &'a (dyn Fn(&str, &str) -> AppResult<i64> + Sync);
+
 /// Orders an item: checks the answers, and records a SERVICE_REQUEST for the item's
 /// fulfillment group, held for approval when the item needs it.
+///
+/// # Errors
+/// BAD_USER_INPUT when the item cannot be ordered now, an answer does not fit its form
+/// (a person answer naming nobody included), or approval is needed from a manager the
+/// requester does not have.
 pub async fn order(
     db: &Db,
     caller: &Caller,
@@ -220,6 +229,7 @@ pub async fn order(
     item_id: i64,
     answers: &Map<String, Value>,
     note: Option<String>,
+    person_id: PersonId<'_>,
 ) -> AppResult<(ticket::Model, catalog_request::Model)> {
     let me = caller.person()?;
     let txn = db.begin_write().await?;
@@ -233,7 +243,7 @@ pub async fn order(
     }
     let (answers, people) = check_answers(&form_of(&item)?, answers)?;
     for (field, id) in people {
-        let user_id = crate::graphql::ids::decode_as(&async_graphql::ID(id), "User", &field)?;
+        let user_id = person_id(&id, &field)?;
         referenced::<user::Entity>(&txn, user_id, &field, "person").await?;
     }
     let requester = referenced::<user::Entity>(&txn, me.user_id, "requesterId", "user").await?;

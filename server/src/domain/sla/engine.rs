@@ -161,34 +161,33 @@ async fn send_for_clock(db: &Db, clock_id: i64, now: DateTime<Utc>) -> AppResult
 }
 
 /// Runs the engine until the server shuts down, noting in `lag` how late the oldest
-/// due alert was at each look (for /metrics).
-pub fn spawn(db: Db, clock: SharedClock, lag: Seconds, mut stopping: watch::Receiver<bool>) {
+/// due alert was at each look (for /metrics). A look under way when the server stops
+/// is finished.
+pub async fn run(db: Db, clock: SharedClock, lag: Seconds, mut stopping: watch::Receiver<bool>) {
     let mut commits = db.commits();
-    tokio::spawn(async move {
-        loop {
-            let now = clock.now();
-            let sleep = match send_due(&db, now).await {
-                Ok(sweep) => {
-                    lag.set(sweep.oldest_due.map_or(0.0, |at| {
-                        (now - at).num_milliseconds().max(0) as f64 / 1000.0
-                    }));
-                    sweep.next.map_or(LONGEST_SLEEP, |next| {
-                        (next - clock.now()).to_std().unwrap_or(Duration::ZERO)
-                    })
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "the SLA engine could not send due alerts; trying again");
-                    LONGEST_SLEEP
-                }
-            };
-            let woken_by_commit = tokio::select! {
-                _ = tokio::time::sleep(sleep.min(LONGEST_SLEEP)) => false,
-                Ok(()) = commits.changed() => true,
-                _ = stopping.wait_for(|s| *s) => return,
-            };
-            if woken_by_commit {
-                tokio::time::sleep(GATHER).await;
+    loop {
+        let now = clock.now();
+        let sleep = match send_due(&db, now).await {
+            Ok(sweep) => {
+                lag.set(sweep.oldest_due.map_or(0.0, |at| {
+                    (now - at).num_milliseconds().max(0) as f64 / 1000.0
+                }));
+                sweep.next.map_or(LONGEST_SLEEP, |next| {
+                    (next - clock.now()).to_std().unwrap_or(Duration::ZERO)
+                })
             }
+            Err(error) => {
+                tracing::warn!(%error, "the SLA engine could not send due alerts; trying again");
+                LONGEST_SLEEP
+            }
+        };
+        let woken_by_commit = tokio::select! {
+            _ = tokio::time::sleep(sleep.min(LONGEST_SLEEP)) => false,
+            Ok(()) = commits.changed() => true,
+            _ = stopping.wait_for(|s| *s) => return,
+        };
+        if woken_by_commit {
+            tokio::time::sleep(GATHER).await;
         }
-    });
+    }
 }

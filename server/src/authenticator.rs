@@ -1,4 +1,6 @@
-//! Turns the credential a request presents into a `Caller`.
+//! Turns the credential a request presents into a `Caller`. It sits above `domain`
+//! (it looks up API tokens and records people), while `auth` below it only names who
+//! calls and what they may do.
 
 use std::{collections::HashMap, sync::Mutex};
 

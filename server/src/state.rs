@@ -1,0 +1,30 @@
+//! What every request handler and resolver shares: the running service's parts, built
+//! once by `app::start` and handed to the HTTP layer and the GraphQL schema. Its own
+//! module so that the layers that use it need not know how the service is started.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::{
+    authenticator::Authenticator, clock::SharedClock, config::Config, db::Db, events,
+    http::seats::Seats, metrics::Metrics,
+};
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub auth: Arc<Authenticator>,
+    pub redis: Option<redis::Client>,
+    pub clock: SharedClock,
+    /// This replica's share of the live pipeline: subscriptions listen here.
+    pub hub: Arc<events::Hub>,
+    /// What /metrics reports, recorded where the work happens.
+    pub metrics: Arc<Metrics>,
+    /// WebSocket connections held per person or token on this replica.
+    pub ws_seats: Arc<Seats>,
+    /// Flips to true when the server begins to shut down; long-lived sockets watch it.
+    pub shutting_down: watch::Receiver<bool>,
+}
