@@ -5,11 +5,12 @@ use crate::error::{AppError, AppResult};
 /// `value` trimmed, if it has at most `max` characters (and at least one if required).
 pub fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<String> {
     let value = value.trim();
-    if (required && value.is_empty()) || value.chars().count() > max {
+    let chars = value.chars().count();
+    if (required && chars == 0) || chars > max {
         let least = if required { 1 } else { 0 };
         return Err(AppError::bad_input(
             field,
-            format!("give {least} to {max} characters"),
+            format!("give {least} to {max} characters (this has {chars})"),
         ));
     }
     Ok(value.to_string())

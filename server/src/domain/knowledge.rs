@@ -28,6 +28,7 @@ use super::{
 };
 use crate::domain::events::Topic;
 use crate::domain::input::one_of;
+use crate::domain::versioned;
 use crate::{
     auth::{Caller, Role, Scope},
     db::Db,
@@ -220,13 +221,7 @@ pub async fn save(
         txn.commit().await?;
         return Ok(row);
     };
-    let row = find(&txn, id).await?;
-    if row.version != version {
-        return Err(AppError::Conflict(format!(
-            "{} was changed by someone else since you read it (you sent version {version}, it is now {}); reload it and try again",
-            row.number, row.version
-        )));
-    }
+    let row = versioned::current::<article::Entity>(&txn, id, version).await?;
     let fields = clean(fields)?;
     if let Some(id) = fields.category_id {
         referenced::<category::Entity>(&txn, id, "categoryId", "category").await?;
@@ -254,20 +249,16 @@ pub async fn save(
     if changes.is_empty() {
         return Ok(row);
     }
-    let saved = article::ActiveModel {
-        id: Set(row.id),
+    let changed = article::ActiveModel {
         search_text: Set(searchable(&fields.title, &fields.body, &fields.tags)),
         title: Set(fields.title),
         body: Set(fields.body),
         category_id: Set(fields.category_id),
         tags: Set(json!(fields.tags)),
         visibility: Set(fields.visibility),
-        updated_at: Set(now),
-        version: Set(row.version + 1),
         ..Default::default()
-    }
-    .update(&txn)
-    .await?;
+    };
+    let saved = versioned::save::<article::Entity>(&txn, &row, changed, now).await?;
     record(
         &txn,
         &actor,
@@ -282,10 +273,7 @@ pub async fn save(
 }
 
 pub async fn find(conn: &impl ConnectionTrait, id: i64) -> AppResult<article::Model> {
-    article::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("there is no article with that id".into()))
+    versioned::find::<article::Entity>(conn, id).await
 }
 
 /// The article if this caller may read it; NOT_FOUND otherwise, as if it were not there.
@@ -316,19 +304,10 @@ pub async fn transition(
     require_author(caller)?;
     let actor = Actor::of(caller);
     let txn = db.begin_write().await?;
-    let row = find(&txn, id).await?;
-    if row.version != version {
-        return Err(AppError::Conflict(format!(
-            "{} was changed by someone else since you read it; reload it and try again",
-            row.number
-        )));
-    }
+    let row = versioned::current::<article::Entity>(&txn, id, version).await?;
     LIFECYCLE.check(&row.status, to)?;
     let mut changed = article::ActiveModel {
-        id: Set(row.id),
         status: Set(to.to_string()),
-        updated_at: Set(now),
-        version: Set(row.version + 1),
         ..Default::default()
     };
     let mut payload = json!({ "changes": [change("status", row.status.clone(), to)] });
@@ -350,7 +329,7 @@ pub async fn transition(
         changed.published_visibility = Set(Some(row.visibility.clone()));
         payload["publishedVersion"] = json!(number);
     }
-    let saved = changed.update(&txn).await?;
+    let saved = versioned::save::<article::Entity>(&txn, &row, changed, now).await?;
     record(
         &txn,
         &actor,

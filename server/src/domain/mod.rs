@@ -18,4 +18,5 @@ pub mod settings;
 pub mod sla;
 pub mod tickets;
 pub mod users;
+pub mod versioned;
 pub mod workflow;

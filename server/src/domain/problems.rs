@@ -29,6 +29,7 @@ use super::{
 };
 use crate::domain::events::Topic;
 use crate::domain::input::text;
+use crate::domain::versioned;
 use crate::{
     auth::{Caller, Role, Scope},
     db::Db,
@@ -299,10 +300,7 @@ pub async fn link_incidents(
 }
 
 pub async fn find(conn: &impl ConnectionTrait, id: i64) -> AppResult<problem::Model> {
-    problem::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("there is no problem with that id".into()))
+    versioned::find::<problem::Entity>(conn, id).await
 }
 
 pub async fn find_many(conn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<problem::Model>> {
@@ -311,34 +309,6 @@ pub async fn find_many(conn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Ve
         .order_by_asc(problem::Column::Id)
         .all(conn)
         .await?)
-}
-
-fn stale(row: &problem::Model, version: i32) -> AppError {
-    AppError::Conflict(format!(
-        "{} was changed by someone else since you read it (you sent version {version}, it is now {}); reload it and try again",
-        row.number, row.version
-    ))
-}
-
-/// Writes `changed` over `row` if nobody changed it meanwhile, with a new version.
-async fn save(
-    txn: &DatabaseTransaction,
-    row: &problem::Model,
-    mut changed: problem::ActiveModel,
-    now: DateTime<Utc>,
-) -> AppResult<problem::Model> {
-    changed.version = Set(row.version + 1);
-    changed.updated_at = Set(now);
-    let result = problem::Entity::update_many()
-        .set(changed)
-        .filter(problem::Column::Id.eq(row.id))
-        .filter(problem::Column::Version.eq(row.version))
-        .exec(txn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(stale(row, row.version));
-    }
-    find(txn, row.id).await
 }
 
 #[derive(Default)]
@@ -362,10 +332,7 @@ pub async fn update(
 ) -> AppResult<problem::Model> {
     require_worker(caller)?;
     let txn = db.begin_write().await?;
-    let row = find(&txn, id).await?;
-    if row.version != version {
-        return Err(stale(&row, version));
-    }
+    let row = versioned::current::<problem::Entity>(&txn, id, version).await?;
     if row.status == "CLOSED" {
         return Err(AppError::InvalidTransition {
             message: format!("{} is closed: it cannot be changed", row.number),
@@ -425,7 +392,7 @@ pub async fn update(
             "a known error keeps its workaround: move it back to UNDER_INVESTIGATION first",
         ));
     }
-    let saved = save(&txn, &row, changed, now).await?;
+    let saved = versioned::save::<problem::Entity>(&txn, &row, changed, now).await?;
     record(
         &txn,
         &Actor::of(caller),
@@ -461,10 +428,7 @@ pub async fn transition(
 ) -> AppResult<Transitioned> {
     require_worker(caller)?;
     let txn = db.begin_write().await?;
-    let row = find(&txn, id).await?;
-    if row.version != version {
-        return Err(stale(&row, version));
-    }
+    let row = versioned::current::<problem::Entity>(&txn, id, version).await?;
     LIFECYCLE.check(&row.status, &input.to)?;
     let mut changed = problem::ActiveModel {
         status: Set(input.to.clone()),
@@ -498,7 +462,7 @@ pub async fn transition(
         "CLOSED" => changed.closed_at = Set(Some(now)),
         _ => {}
     }
-    let saved = save(&txn, &row, changed, now).await?;
+    let saved = versioned::save::<problem::Entity>(&txn, &row, changed, now).await?;
     let actor = Actor::of(caller);
     record(
         &txn,

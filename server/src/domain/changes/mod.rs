@@ -29,6 +29,7 @@ use super::{
 };
 use crate::domain::events::Topic;
 use crate::domain::input::{one_of, text};
+use crate::domain::versioned;
 use crate::{
     auth::{Caller, Role, Scope},
     db::Db,
@@ -93,49 +94,7 @@ async fn record(
 }
 
 pub async fn find(conn: &impl ConnectionTrait, id: i64) -> AppResult<change::Model> {
-    change::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("there is no change with that id".into()))
-}
-
-async fn load_current(
-    txn: &DatabaseTransaction,
-    id: i64,
-    version: i32,
-) -> AppResult<change::Model> {
-    let row = find(txn, id).await?;
-    if row.version != version {
-        return Err(AppError::Conflict(format!(
-            "{} was changed by someone else since you read it (you sent version {version}, it is now {}); reload it and try again",
-            row.number, row.version
-        )));
-    }
-    Ok(row)
-}
-
-/// Writes `changed` over `row` if nobody changed it meanwhile, with a new version.
-async fn save(
-    txn: &DatabaseTransaction,
-    row: &change::Model,
-    mut changed: change::ActiveModel,
-    now: DateTime<Utc>,
-) -> AppResult<change::Model> {
-    changed.version = Set(row.version + 1);
-    changed.updated_at = Set(now);
-    let result = change::Entity::update_many()
-        .set(changed)
-        .filter(change::Column::Id.eq(row.id))
-        .filter(change::Column::Version.eq(row.version))
-        .exec(txn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "{} was changed by someone else meanwhile; reload it and try again",
-            row.number
-        )));
-    }
-    find(txn, row.id).await
+    versioned::find::<change::Entity>(conn, id).await
 }
 
 pub async fn item_ids(conn: &impl ConnectionTrait, change_id: i64) -> AppResult<Vec<i64>> {
@@ -353,7 +312,7 @@ pub async fn update(
 ) -> AppResult<change::Model> {
     require_worker(caller)?;
     let txn = db.begin_write().await?;
-    let row = load_current(&txn, id, version).await?;
+    let row = versioned::current::<change::Entity>(&txn, id, version).await?;
     let words_editable = row.status == "DRAFT";
     let slot_editable = matches!(
         row.status.as_str(),
@@ -468,7 +427,7 @@ pub async fn update(
     if changes.is_empty() {
         return Ok(row);
     }
-    let saved = save(&txn, &row, changed, now).await?;
+    let saved = versioned::save::<change::Entity>(&txn, &row, changed, now).await?;
     record(
         &txn,
         &Actor::of(caller),
@@ -500,7 +459,7 @@ pub async fn transition(
 ) -> AppResult<change::Model> {
     require_worker(caller)?;
     let txn = db.begin_write().await?;
-    let row = load_current(&txn, id, version).await?;
+    let row = versioned::current::<change::Entity>(&txn, id, version).await?;
     let to = input.to.as_str();
     match to {
         "ASSESSED" if row.status == "SUBMITTED" => {
@@ -630,7 +589,7 @@ pub async fn transition(
         "CANCELLED" => changed.closed_at = Set(Some(now)),
         _ => {}
     }
-    let saved = save(&txn, &row, changed, now).await?;
+    let saved = versioned::save::<change::Entity>(&txn, &row, changed, now).await?;
     record(
         &txn,
         &Actor::of(caller),
@@ -674,7 +633,7 @@ pub async fn assess(
 ) -> AppResult<change::Model> {
     require_worker(caller)?;
     let txn = db.begin_write().await?;
-    let row = load_current(&txn, id, version).await?;
+    let row = versioned::current::<change::Entity>(&txn, id, version).await?;
     LIFECYCLE.check(&row.status, "ASSESSED")?;
     let items = item_ids(&txn, row.id).await?;
     let services = schedule::services_at_risk(&txn, &items).await?;
@@ -707,7 +666,7 @@ pub async fn assess(
         quorum: Set(Some(quorum)),
         ..Default::default()
     };
-    let saved = save(&txn, &row, changed, now).await?;
+    let saved = versioned::save::<change::Entity>(&txn, &row, changed, now).await?;
     let payload = json!({
         "changes": [field_change("status", row.status.clone(), "ASSESSED"), field_change("risk", row.risk.clone(), level.as_str())],
         "riskReasons": reasons,
@@ -822,7 +781,7 @@ pub async fn vote(
                 closed_at: Set((status == "REJECTED").then_some(now)),
                 ..Default::default()
             };
-            let saved = save(&txn, &row, changed, now).await?;
+            let saved = versioned::save::<change::Entity>(&txn, &row, changed, now).await?;
             record(&txn, &actor, now, Topic::ChangeVoted, &saved, payload).await?;
             let status_change = json!({ "changes": [field_change("status", "ASSESSED", status)] });
             record(

@@ -30,6 +30,7 @@ use super::{
 };
 use crate::domain::events::Topic;
 use crate::domain::input::{one_of, text};
+use crate::domain::versioned;
 use crate::{
     auth::{Caller, Role, Scope},
     db::Db,
@@ -470,13 +471,7 @@ pub async fn update_item(
 ) -> AppResult<ci::Model> {
     require_writer(caller)?;
     let txn = db.begin_write().await?;
-    let row = find(&txn, id).await?;
-    if row.version != version {
-        return Err(AppError::Conflict(format!(
-            "'{}' was changed by someone else since you read it (you sent version {version}, it is now {}); reload it and try again",
-            row.name, row.version
-        )));
-    }
+    let row = versioned::current::<ci::Entity>(&txn, id, version).await?;
     let old = Draft::of(&row);
     let wanted = Draft {
         class_id: input.class_id.unwrap_or(old.class_id),
@@ -519,30 +514,13 @@ async fn save_changed(
     draft: &Draft,
     now: DateTime<Utc>,
 ) -> AppResult<ci::Model> {
-    let mut active = draft.active(now);
-    active.version = Set(row.version + 1);
-    let updated = ci::Entity::update_many()
-        .set(active)
-        .filter(ci::Column::Id.eq(row.id))
-        .filter(ci::Column::Version.eq(row.version))
-        .exec(txn)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "'{}' was changed by someone else meanwhile; reload it and try again",
-            row.name
-        )));
-    }
-    let saved = find(txn, row.id).await?;
+    let saved = versioned::save::<ci::Entity>(txn, row, draft.active(now), now).await?;
     index_attributes(txn, std::slice::from_ref(&saved)).await?;
     Ok(saved)
 }
 
 pub async fn find(conn: &impl ConnectionTrait, id: i64) -> AppResult<ci::Model> {
-    ci::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("there is no configuration item with that id".into()))
+    versioned::find::<ci::Entity>(conn, id).await
 }
 
 // ---- relationships ----------------------------------------------------------------

@@ -20,11 +20,13 @@ use super::{
     visibility::Scope,
 };
 use crate::domain::events::{TicketSnapshot, Topic};
+use crate::domain::versioned;
 use crate::{
     auth::{Caller, Role, Scope as TokenScope},
     db::Db,
     domain::{
         events::{self, Actor, NewEvent, change},
+        input::text,
         lookup::referenced,
         routing, settings, sla,
         users::roles_of,
@@ -58,31 +60,6 @@ fn standing_of(caller: &Caller) -> AppResult<Standing> {
 
 fn agents_only(field: &str) -> AppError {
     AppError::bad_input(field, format!("only agents may set {field}"))
-}
-
-fn clean_title(title: &str) -> AppResult<String> {
-    let title = title.trim();
-    let chars = title.chars().count();
-    if chars == 0 || chars > MAX_TITLE_CHARS {
-        return Err(AppError::bad_input(
-            "title",
-            format!("give a title of 1 to {MAX_TITLE_CHARS} characters (this one has {chars})"),
-        ));
-    }
-    Ok(title.to_string())
-}
-
-fn clean_text(field: &str, text: &str, required: bool) -> AppResult<String> {
-    let text = text.trim();
-    let chars = text.chars().count();
-    if chars > MAX_TEXT_CHARS || (required && chars == 0) {
-        let least = if required { 1 } else { 0 };
-        return Err(AppError::bad_input(
-            field,
-            format!("give {least} to {MAX_TEXT_CHARS} characters (this has {chars})"),
-        ));
-    }
-    Ok(text.to_string())
 }
 
 /// The lower-cased text searched by `tickets(filter: { text })`.
@@ -228,8 +205,8 @@ pub async fn insert(
     requester_id: Option<i64>,
     input: NewTicket,
 ) -> AppResult<ticket::Model> {
-    let title = clean_title(&input.title)?;
-    let description = clean_text("description", &input.description, false)?;
+    let title = text("title", &input.title, MAX_TITLE_CHARS, true)?;
+    let description = text("description", &input.description, MAX_TEXT_CHARS, false)?;
     let channel = input.channel.unwrap_or(match caller {
         Caller::Partner(_) => Channel::Api,
         _ => Channel::Portal,
@@ -424,19 +401,10 @@ async fn load_for_change(
         ticket::Entity::find_by_id(ticket_id).one(txn).await?,
         "with that id",
     )?;
-    if let Some(version) = version
-        && row.version != version
-    {
-        return Err(stale(&row, version));
+    if let Some(version) = version {
+        versioned::check::<ticket::Entity>(&row, version)?;
     }
     Ok(row)
-}
-
-fn stale(row: &ticket::Model, version: i32) -> AppError {
-    AppError::Conflict(format!(
-        "{} was changed by someone else since you read it (you sent version {version}, it is now {}); reload it and try again",
-        row.number, row.version
-    ))
 }
 
 /// The ticket's status, if it is still being worked; otherwise INVALID_TRANSITION
@@ -465,41 +433,12 @@ async fn commit_change(
     changed: ticket::ActiveModel,
     payload: Value,
 ) -> AppResult<ticket::Model> {
-    let saved = save(&txn, row, changed, now).await?;
+    let saved = versioned::save::<ticket::Entity>(&txn, row, changed, now).await?;
     let actor = Actor::of(caller);
     record(&txn, &actor, now, topic, &saved, false, payload).await?;
     sla::clocks::ticket_changed(&txn, &actor, row, &saved, now).await?;
     txn.commit().await?;
     Ok(saved)
-}
-
-/// Writes `changed` if the row is still at `row.version`, bumping the version.
-async fn save(
-    txn: &DatabaseTransaction,
-    row: &ticket::Model,
-    mut changed: ticket::ActiveModel,
-    now: DateTime<Utc>,
-) -> AppResult<ticket::Model> {
-    changed.version = Set(row.version + 1);
-    changed.updated_at = Set(now);
-    let result = ticket::Entity::update_many()
-        .set(changed)
-        .filter(ticket::Column::Id.eq(row.id))
-        .filter(ticket::Column::Version.eq(row.version))
-        .exec(txn)
-        .await?;
-    if result.rows_affected == 0 {
-        // Someone committed first (PostgreSQL re-checks the version after waiting on the row).
-        let now_row = ticket::Entity::find_by_id(row.id)
-            .one(txn)
-            .await?
-            .unwrap_or_else(|| row.clone());
-        return Err(stale(&now_row, row.version));
-    }
-    ticket::Entity::find_by_id(row.id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::Internal(format!("ticket {} vanished while saving", row.id)))
 }
 
 #[derive(Default)]
@@ -534,11 +473,15 @@ pub async fn update(
             }
         }
     }
-    let title = input.title.as_deref().map(clean_title).transpose()?;
+    let title = input
+        .title
+        .as_deref()
+        .map(|t| text("title", t, MAX_TITLE_CHARS, true))
+        .transpose()?;
     let description = input
         .description
         .as_deref()
-        .map(|d| clean_text("description", d, false))
+        .map(|d| text("description", d, MAX_TEXT_CHARS, false))
         .transpose()?;
     let txn = db.begin_write().await?;
     let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
@@ -723,7 +666,7 @@ pub async fn release_held(
         change("status", row.status.clone(), to.as_str()),
         change("pendingReason", row.pending_reason.clone(), Value::Null),
     ]);
-    let saved = save(txn, row, changed, now).await?;
+    let saved = versioned::save::<ticket::Entity>(txn, row, changed, now).await?;
     let actor = Actor::of(caller);
     record(
         txn,
@@ -833,7 +776,7 @@ pub async fn transition(
             let notes = input
                 .resolution_notes
                 .as_deref()
-                .map(|n| clean_text("resolutionNotes", n, false))
+                .map(|n| text("resolutionNotes", n, MAX_TEXT_CHARS, false))
                 .transpose()?;
             changes.push(change("resolutionCode", row.resolution_code.clone(), code));
             changes.push(change(
@@ -955,7 +898,7 @@ pub async fn escalate(
     if let Standing::Requester(_) = standing_of(caller)? {
         return Err(AppError::Forbidden("only agents escalate tickets".into()));
     }
-    let reason = clean_text("reason", reason, true)?;
+    let reason = text("reason", reason, MAX_TEXT_CHARS, true)?;
     let txn = db.begin_write().await?;
     let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
     let status = require_open(&row, "only open tickets are escalated")?;
@@ -1043,7 +986,7 @@ pub async fn add_comment(
             "only agents may write internal work notes",
         ));
     }
-    let body = clean_text("body", body, true)?;
+    let body = text("body", body, MAX_TEXT_CHARS, true)?;
     let actor = Actor::of(caller);
     let txn = db.begin_write().await?;
     let row = load_for_change(&txn, caller, ticket_id, None).await?;
@@ -1130,7 +1073,7 @@ pub async fn close_resolved(db: &Db, now: DateTime<Utc>) -> AppResult<usize> {
                 closed_at: Set(Some(now)),
                 ..Default::default()
             };
-            let saved = save(&txn, &row, changed, now).await?;
+            let saved = versioned::save::<ticket::Entity>(&txn, &row, changed, now).await?;
             let payload = json!({
                 "changes": [change("status", Status::Resolved.as_str(), Status::Closed.as_str())],
                 "reason": format!("closed automatically {} days after resolution", desk.auto_close_days),
@@ -1194,7 +1137,7 @@ pub async fn resolve_by_problem(
         search_text: Set(format!("{}\n{}", row.search_text, note.to_lowercase())),
         ..Default::default()
     };
-    let saved = save(txn, &row, changed, now).await?;
+    let saved = versioned::save::<ticket::Entity>(txn, &row, changed, now).await?;
     let comment_payload = json!({ "commentId": comment.id, "internal": false, "firstResponse": row.first_response_at.is_none() });
     record(
         txn,
