@@ -16,18 +16,6 @@ pub fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<S
     Ok(value.to_string())
 }
 
-/// `value`, if it is one of `allowed`.
-pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<String> {
-    if allowed.contains(&value) {
-        Ok(value.to_string())
-    } else {
-        Err(AppError::bad_input(
-            field,
-            format!("'{value}' is not one of {}", allowed.join(", ")),
-        ))
-    }
-}
-
 /// `value`, if it lies in the years 0001 to 9999: what RFC 3339 can write and both
 /// databases can compare. GraphQL's `DateTime` accepts years far beyond (`+99999-…`),
 /// which SQLite would compare as text and get wrong.

@@ -5,7 +5,7 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::page::Window,
+    domain::{named::Named, page::Window},
     error::{AppError, AppResult},
 };
 
@@ -27,15 +27,15 @@ where
 
 /// A page of `query`'s rows in a list newest first (by id), optionally in some
 /// statuses, in fetch order (see `Window::settle`).
-pub async fn newest_first<E: EntityTrait>(
+pub async fn newest_first<E: EntityTrait, S: Named>(
     conn: &impl ConnectionTrait,
     mut query: Select<E>,
     (id, status): (E::Column, E::Column),
-    statuses: &[String],
+    statuses: &[S],
     window: &Window,
 ) -> AppResult<Vec<E::Model>> {
     if !statuses.is_empty() {
-        query = query.filter(status.is_in(statuses.iter().cloned()));
+        query = query.filter(status.is_in(statuses.iter().map(|s| s.as_str())));
     }
     Ok(window.apply(query, id, Order::Desc).all(conn).await?)
 }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod input;
 pub mod knowledge;
 pub mod lookup;
+pub mod named;
 pub mod numbers;
 pub mod page;
 pub mod problems;

@@ -4,6 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use entity::{catalog_item, catalog_request, service};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::domain::catalog::types as vocabulary;
 use crate::graphql::instant::Instant;
 use crate::{
     auth::Role,
@@ -15,14 +16,12 @@ use crate::{
         desk::require_admin,
     },
     error::{AppError, AppResult},
-    graphql::{
-        caller, desk::Group, from_stored_name, ids, loaders, now, state, stored_name,
-        tickets::Ticket,
-    },
+    graphql::{caller, desk::Group, ids, loaders, now, state, tickets::Ticket},
 };
 
 /// The lifecycle of a service.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::ServiceLifecycle")]
 pub enum ServiceLifecycle {
     /// Planned, not yet delivered.
     Pipeline,
@@ -34,6 +33,7 @@ pub enum ServiceLifecycle {
 
 /// How much the business depends on a service.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::Criticality")]
 pub enum Criticality {
     /// Little harm without it.
     Low,
@@ -47,6 +47,7 @@ pub enum Criticality {
 
 /// Whether ordering a catalog item needs someone's approval first.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::Approval")]
 pub enum Approval {
     /// Orders go straight to fulfillment.
     None,
@@ -101,11 +102,11 @@ impl Service {
     }
     /// Whether it is planned, live or retired.
     async fn lifecycle(&self) -> AppResult<ServiceLifecycle> {
-        from_stored_name(&self.0.lifecycle)
+        vocabulary::ServiceLifecycle::stored(&self.0.lifecycle).map(Into::into)
     }
     /// How much the business depends on it.
     async fn criticality(&self) -> AppResult<Criticality> {
-        from_stored_name(&self.0.criticality)
+        vocabulary::Criticality::stored(&self.0.criticality).map(Into::into)
     }
     /// Price or cost, as text.
     async fn price(&self) -> &str {
@@ -248,7 +249,7 @@ impl CatalogItem {
     }
     /// Whether an order waits for approval before it is fulfilled.
     async fn approval(&self) -> AppResult<Approval> {
-        from_stored_name(&self.0.approval)
+        vocabulary::Approval::stored(&self.0.approval).map(Into::into)
     }
     /// The questions the order form asks, in order.
     async fn variables(&self) -> AppResult<Vec<CatalogVariable>> {
@@ -272,6 +273,7 @@ impl CatalogItem {
 
 /// Where an order's approval stands.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::ApprovalState")]
 pub enum ApprovalState {
     /// The item needs no approval.
     NotRequired,
@@ -302,7 +304,7 @@ impl CatalogRequest {
     }
     /// Where the order's approval stands.
     async fn approval_state(&self) -> AppResult<ApprovalState> {
-        from_stored_name(&self.0.approval_state)
+        vocabulary::ApprovalState::stored(&self.0.approval_state).map(Into::into)
     }
     /// When it was approved or rejected; null while pending or when no approval is needed.
     async fn decided_at(&self) -> Option<Instant> {
@@ -471,8 +473,8 @@ impl CatalogMutation {
             category: input.category,
             owner_group_id: ids::decode_opt(input.owner_group_id, "Group", "ownerGroupId")?,
             support_group_id: ids::decode_opt(input.support_group_id, "Group", "supportGroupId")?,
-            lifecycle: stored_name(input.lifecycle),
-            criticality: stored_name(input.criticality),
+            lifecycle: input.lifecycle.into(),
+            criticality: input.criticality.into(),
             calendar_id: ids::decode_opt(input.calendar_id, "Calendar", "calendarId")?,
             change_calendar_id: ids::decode_opt(
                 input.change_calendar_id,
@@ -504,7 +506,7 @@ impl CatalogMutation {
                 "Group",
                 "fulfillmentGroupId",
             )?,
-            approval: stored_name(input.approval),
+            approval: input.approval.into(),
             approval_group_id: ids::decode_opt(
                 input.approval_group_id,
                 "Group",
@@ -580,7 +582,9 @@ pub async fn load_node(
     let agent = caller(ctx).person()?.has_role(Role::Agent);
     let db = state(ctx).db.conn();
     let not_found = || AppError::NotFound(format!("there is no {type_name} with that id"));
-    let live = |service: &service::Model| agent || service.lifecycle == "LIVE";
+    let live = |service: &service::Model| {
+        agent || service.lifecycle == vocabulary::ServiceLifecycle::Live.as_str()
+    };
     if type_name == "Service" {
         let row = service::Entity::find_by_id(id)
             .one(db)

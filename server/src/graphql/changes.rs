@@ -12,7 +12,7 @@ use crate::{
         changes::{
             self, ChangeFields, PolicyFields, TemplateFields, Transition,
             risk::{Answers, Grade},
-            schedule,
+            schedule, types as vocabulary,
         },
         desk::require_admin,
         events,
@@ -24,9 +24,9 @@ use crate::{
         catalog::Service,
         cmdb::ConfigurationItem,
         desk::Group,
-        from_stored_name, ids, loaders, now,
+        ids, loaders, now,
         pagination::{self, Page, PageArgs},
-        state, stored_name,
+        state,
         tickets::{HistoryEntry, Ticket, TicketPayload},
         users::User,
     },
@@ -34,6 +34,7 @@ use crate::{
 
 /// How a change is approved.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::ChangeType")]
 pub enum ChangeType {
     /// From a pre-approved template: no CAB.
     Standard,
@@ -45,6 +46,7 @@ pub enum ChangeType {
 
 /// The change lifecycle; `transitionChange` moves along it.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::ChangeStatus")]
 pub enum ChangeStatus {
     /// Being written by its requester.
     Draft,
@@ -82,6 +84,7 @@ pub enum RiskGrade {
 
 /// How an implemented change went.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::Outcome")]
 pub enum ChangeOutcome {
     /// It did what was planned.
     Successful,
@@ -116,11 +119,11 @@ impl Change {
     }
     /// Standard, normal or emergency: decides the approvals it needs.
     async fn r#type(&self) -> AppResult<ChangeType> {
-        from_stored_name(&self.0.change_type)
+        vocabulary::ChangeType::stored(&self.0.change_type).map(Into::into)
     }
     /// Where it is in the change lifecycle.
     async fn status(&self) -> AppResult<ChangeStatus> {
-        from_stored_name(&self.0.status)
+        vocabulary::ChangeStatus::stored(&self.0.status).map(Into::into)
     }
     /// The business reason for the change.
     async fn reason(&self) -> &str {
@@ -148,7 +151,11 @@ impl Change {
     }
     /// Once assessed.
     async fn risk(&self) -> AppResult<Option<RiskGrade>> {
-        self.0.risk.as_deref().map(from_stored_name).transpose()
+        self.0
+            .risk
+            .as_deref()
+            .map(|r| Grade::stored(r).map(Into::into))
+            .transpose()
     }
     /// How the risk was reached: each factor's points and the rule applied.
     async fn risk_reasons(&self) -> Vec<String> {
@@ -226,7 +233,11 @@ impl Change {
     }
     /// How the implementation went, once it is reviewed; null before.
     async fn outcome(&self) -> AppResult<Option<ChangeOutcome>> {
-        self.0.outcome.as_deref().map(from_stored_name).transpose()
+        self.0
+            .outcome
+            .as_deref()
+            .map(|o| vocabulary::Outcome::stored(o).map(Into::into))
+            .transpose()
     }
     /// The post-implementation review.
     async fn review(&self) -> Option<&str> {
@@ -412,11 +423,15 @@ impl ChangeApprovalPolicy {
     }
     /// The change type it applies to.
     async fn change_type(&self) -> AppResult<ChangeType> {
-        from_stored_name(&self.0.change_type)
+        vocabulary::ChangeType::stored(&self.0.change_type).map(Into::into)
     }
     /// None: any risk.
     async fn risk(&self) -> AppResult<Option<RiskGrade>> {
-        self.0.risk.as_deref().map(from_stored_name).transpose()
+        self.0
+            .risk
+            .as_deref()
+            .map(|r| Grade::stored(r).map(Into::into))
+            .transpose()
     }
     /// The group whose members vote, if approvers are a group.
     async fn approver_group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {
@@ -510,7 +525,7 @@ impl ChangeQuery {
     ) -> AppResult<Page<Change>> {
         changes::require_reader(caller(ctx))?;
         let page = PageArgs::new(first, after, last, before).keyed()?;
-        let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
+        let statuses: Vec<vocabulary::ChangeStatus> = status.into_iter().map(Into::into).collect();
         let rows = changes::list(state(ctx).db.conn(), &statuses, &page).await?;
         Ok(pagination::connection(&page, rows, |c| c.id, Change))
     }
@@ -818,7 +833,7 @@ impl ChangeMutation {
                 &state(ctx).db,
                 caller(ctx),
                 now(ctx),
-                &stored_name(input.r#type),
+                input.r#type.into(),
                 template,
                 fields,
             )
@@ -878,8 +893,8 @@ impl ChangeMutation {
     ) -> AppResult<ChangePayload> {
         let id = ids::decode_as(&input.id, "Change", "id")?;
         let transition = Transition {
-            to: stored_name(input.to),
-            outcome: input.outcome.map(stored_name),
+            to: input.to.into(),
+            outcome: input.outcome.map(Into::into),
             review: input.review,
         };
         Ok(payload(
@@ -989,8 +1004,8 @@ impl ChangeMutation {
         require_admin(caller(ctx))?;
         let id = ids::decode_opt(input.id, "ChangeApprovalPolicy", "id")?;
         let fields = PolicyFields {
-            change_type: stored_name(input.change_type),
-            risk: input.risk.map(stored_name),
+            change_type: input.change_type.into(),
+            risk: input.risk.map(Into::into),
             approver_group_id: ids::decode_opt(
                 input.approver_group_id,
                 "Group",

@@ -7,6 +7,7 @@ use entity::{ci_class, ci_relationship, configuration_item as ci, relationship_t
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Map, Value};
 
+use crate::domain::cmdb::types as vocabulary;
 use crate::graphql::instant::Instant;
 use crate::{
     domain::{
@@ -29,15 +30,16 @@ use crate::{
         caller,
         catalog::Service,
         desk::{Group, Organization},
-        from_stored_name, ids, loaders, now,
+        ids, loaders, now,
         pagination::{self, Page, PageArgs},
-        state, stored_name, ticket_scope,
+        state, ticket_scope,
         tickets::{HistoryEntry, Ticket, TicketOrder, TicketPayload},
     },
 };
 
 /// The lifecycle of a configuration item.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::CiStatus")]
 pub enum CiStatus {
     /// Not yet in service.
     Planned,
@@ -69,6 +71,7 @@ pub enum CiAttributeKind {
 
 /// Whose failure reaches whom along a relationship.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::ImpactDirection")]
 pub enum ImpactDirection {
     /// The source suffers when the target fails (an application depends on its database).
     ToSource,
@@ -166,7 +169,7 @@ impl RelationshipType {
     }
     /// Which way failure spreads along relationships of this type.
     async fn impact(&self) -> AppResult<ImpactDirection> {
-        from_stored_name(&self.0.impact)
+        vocabulary::ImpactDirection::stored(&self.0.impact).map(Into::into)
     }
 }
 
@@ -196,7 +199,7 @@ impl ConfigurationItem {
     }
     /// Its lifecycle status.
     async fn status(&self) -> AppResult<CiStatus> {
-        from_stored_name(&self.0.status)
+        vocabulary::CiStatus::stored(&self.0.status).map(Into::into)
     }
     /// PRODUCTION, STAGING, TEST… as free text.
     async fn environment(&self) -> &str {
@@ -764,7 +767,7 @@ impl CmdbQuery {
         let page = PageArgs::new(first, after, last, before).keyed()?;
         let filter = ItemFilter {
             class_id: ids::decode_opt(filter.class_id, "CiClass", "filter.classId")?,
-            status: filter.status.map(stored_name),
+            status: filter.status.map(Into::into),
             organization_id: ids::decode_opt(
                 filter.organization_id,
                 "Organization",
@@ -1112,7 +1115,7 @@ impl CmdbMutation {
             name: input.name,
             forward_label: input.forward_label,
             reverse_label: input.reverse_label,
-            impact: stored_name(input.impact),
+            impact: input.impact.into(),
         };
         let id = ids::decode_opt(input.id, "RelationshipType", "id")?;
         Ok(RelationshipTypePayload {
@@ -1132,7 +1135,7 @@ impl CmdbMutation {
         let draft = Draft {
             class_id: ids::decode_as(&input.class_id, "CiClass", "classId")?,
             name: input.name,
-            status: stored_name(input.status),
+            status: input.status.into(),
             environment: input.environment,
             owner_group_id: ids::decode_opt(input.owner_group_id, "Group", "ownerGroupId")?,
             organization_id: ids::decode_opt(
@@ -1161,7 +1164,7 @@ impl CmdbMutation {
         let changes = ItemChanges {
             class_id: ids::decode_opt(input.class_id, "CiClass", "classId")?,
             name: input.name,
-            status: input.status.map(stored_name),
+            status: input.status.map(Into::into),
             environment: input.environment,
             owner_group_id: ids::decode_maybe(input.owner_group_id, "Group", "ownerGroupId")?,
             organization_id: ids::decode_maybe(
@@ -1240,7 +1243,7 @@ impl CmdbMutation {
                     external_key: row.external_key,
                     class: row.class,
                     name: row.name,
-                    status: stored_name(row.status),
+                    status: vocabulary::CiStatus::from(row.status).into(),
                     environment: row.environment,
                     owner_group: row.owner_group,
                     organization: row.organization,

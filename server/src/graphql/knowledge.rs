@@ -3,6 +3,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::{article, article_version};
 
+use crate::domain::knowledge::types as vocabulary;
 use crate::graphql::instant::Instant;
 use crate::{
     domain::{
@@ -11,16 +12,17 @@ use crate::{
     },
     error::{AppError, AppResult},
     graphql::{
-        caller, from_stored_name, ids, loaders, now,
+        caller, ids, loaders, now,
         pagination::{self, Page, PageArgs},
         problems::Problem,
-        state, stored_name, ticket_scope,
+        state, ticket_scope,
         tickets::Ticket,
     },
 };
 
 /// The review cycle of a knowledge article.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::ArticleStatus")]
 pub enum ArticleStatus {
     /// Being written; only the knowledge team sees it.
     Draft,
@@ -34,6 +36,7 @@ pub enum ArticleStatus {
 
 /// Who may read an article once it is published.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::Visibility")]
 pub enum ArticleVisibility {
     /// Agents only.
     Internal,
@@ -80,23 +83,27 @@ impl Article {
     }
     /// Where the article is in its review cycle.
     async fn status(&self) -> AppResult<ArticleStatus> {
-        from_stored_name(&self.0.status)
+        vocabulary::ArticleStatus::stored(&self.0.status).map(Into::into)
     }
     /// Who may read it: the working copy's for the desk, the published version's for
     /// requesters (the one that decides what they read).
     async fn visibility(&self, ctx: &Context<'_>) -> AppResult<ArticleVisibility> {
         let shown = match Reader::of(caller(ctx))? {
             Reader::Desk => self.0.visibility.as_str(),
-            Reader::Public => self.0.published_visibility.as_deref().unwrap_or("INTERNAL"),
+            Reader::Public => self
+                .0
+                .published_visibility
+                .as_deref()
+                .unwrap_or(vocabulary::Visibility::Internal.as_str()),
         };
-        from_stored_name(shown)
+        vocabulary::Visibility::stored(shown).map(Into::into)
     }
     /// The visibility the version readers see was published with; null until published.
     async fn published_visibility(&self) -> AppResult<Option<ArticleVisibility>> {
         self.0
             .published_visibility
             .as_deref()
-            .map(from_stored_name)
+            .map(|v| vocabulary::Visibility::stored(v).map(Into::into))
             .transpose()
     }
     /// Free-text tags, for search.
@@ -202,7 +209,7 @@ impl ArticleVersion {
     }
     /// Who could read this version: the visibility it was published with.
     async fn visibility(&self) -> AppResult<ArticleVisibility> {
-        from_stored_name(&self.0.visibility)
+        vocabulary::Visibility::stored(&self.0.visibility).map(Into::into)
     }
 }
 
@@ -286,7 +293,7 @@ impl KnowledgeQuery {
     ) -> AppResult<Page<Article>> {
         let reader = Reader::of(caller(ctx))?;
         let page = PageArgs::new(first, after, last, before).keyed()?;
-        let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
+        let statuses: Vec<vocabulary::ArticleStatus> = status.into_iter().map(Into::into).collect();
         let rows = knowledge::list(state(ctx).db.conn(), reader, &statuses, &page).await?;
         Ok(pagination::connection(&page, rows, |a| a.id, Article))
     }
@@ -366,7 +373,7 @@ impl KnowledgeMutation {
             body: input.body,
             category_id: ids::decode_opt(input.category_id, "Category", "categoryId")?,
             tags: input.tags,
-            visibility: stored_name(input.visibility),
+            visibility: input.visibility.into(),
         };
         let row = knowledge::save(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?;
         Ok(ArticlePayload {
@@ -388,7 +395,7 @@ impl KnowledgeMutation {
             now(ctx),
             id,
             input.version,
-            &stored_name(input.to),
+            input.to.into(),
         )
         .await?;
         Ok(ArticlePayload {

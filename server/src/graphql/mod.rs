@@ -21,15 +21,12 @@ pub mod viewer;
 
 use std::sync::{Arc, atomic::AtomicU64};
 
-use async_graphql::{Context, MergedObject, MergedSubscription, Schema, resolver_utils::EnumType};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
 use crate::{
-    auth::Caller,
-    config::Limits,
-    domain::tickets::visibility::Scope,
-    error::{AppError, AppResult},
+    auth::Caller, config::Limits, domain::tickets::visibility::Scope, error::AppResult,
     state::AppState,
 };
 
@@ -111,29 +108,6 @@ pub fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
 
 pub fn now(ctx: &Context<'_>) -> DateTime<Utc> {
     state(ctx).clock.now()
-}
-
-/// Catalog, CMDB, problem, change and knowledge enumerations are stored by their
-/// GraphQL names: the value's name, for writing.
-pub fn stored_name<T: EnumType>(value: T) -> String {
-    T::items()
-        .iter()
-        .find(|i| i.value == value)
-        .map(|i| i.name.to_string())
-        .unwrap_or_default()
-}
-
-/// The value a stored name stands for.
-pub fn from_stored_name<T: EnumType>(text: &str) -> AppResult<T> {
-    T::items()
-        .iter()
-        .find(|i| i.name == text)
-        .map(|i| i.value)
-        .ok_or_else(|| {
-            AppError::Internal(format!(
-                "stored value '{text}' is not one of its enumeration"
-            ))
-        })
 }
 
 /// Which tickets the caller may see, worked out once per request.

@@ -4,6 +4,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use entity::{problem, problem_candidate};
 
+use crate::domain::problems::types as vocabulary;
 use crate::graphql::instant::Instant;
 use crate::{
     domain::{
@@ -15,11 +16,11 @@ use crate::{
         caller,
         cmdb::ConfigurationItem,
         desk::Group,
-        from_stored_name, ids,
+        ids,
         knowledge::Article,
         loaders, now,
         pagination::{self, Page, PageArgs},
-        state, stored_name, ticket_scope,
+        state, ticket_scope,
         tickets::{HistoryEntry, Priority, Ticket},
         users::User,
     },
@@ -27,6 +28,7 @@ use crate::{
 
 /// The problem lifecycle.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::ProblemStatus")]
 pub enum ProblemStatus {
     /// Recorded, not yet investigated.
     New,
@@ -65,7 +67,7 @@ impl Problem {
     }
     /// Where it is in the problem lifecycle.
     async fn status(&self) -> AppResult<ProblemStatus> {
-        from_stored_name(&self.0.status)
+        vocabulary::ProblemStatus::stored(&self.0.status).map(Into::into)
     }
     /// P1 is the most urgent, as for tickets.
     async fn priority(&self) -> Priority {
@@ -186,7 +188,7 @@ pub async fn workarounds_of_ticket(
         .unwrap_or_default();
     Ok(rows
         .into_iter()
-        .filter(|p| p.status == "KNOWN_ERROR")
+        .filter(|p| p.status == vocabulary::ProblemStatus::KnownError.as_str())
         .map(|p| Workaround {
             problem_number: p.number,
             problem_title: p.title,
@@ -197,6 +199,7 @@ pub async fn workarounds_of_ticket(
 
 /// What the incidents of a problem candidate share.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "vocabulary::TrendBasis")]
 pub enum TrendBasis {
     /// A configuration item.
     ConfigurationItem,
@@ -218,11 +221,11 @@ impl ProblemCandidate {
     }
     /// What the incidents share.
     async fn basis(&self) -> AppResult<TrendBasis> {
-        from_stored_name(&self.0.basis)
+        vocabulary::TrendBasis::stored(&self.0.basis).map(Into::into)
     }
     /// The item the incidents share, when that is the basis.
     async fn configuration_item(&self, ctx: &Context<'_>) -> AppResult<Option<ConfigurationItem>> {
-        if self.0.basis != "CONFIGURATION_ITEM" {
+        if self.0.basis != vocabulary::TrendBasis::ConfigurationItem.as_str() {
             return Ok(None);
         }
         Ok(ctx
@@ -236,7 +239,7 @@ impl ProblemCandidate {
         &self,
         ctx: &Context<'_>,
     ) -> AppResult<Option<crate::graphql::desk::Category>> {
-        if self.0.basis != "CATEGORY" {
+        if self.0.basis != vocabulary::TrendBasis::Category.as_str() {
             return Ok(None);
         }
         Ok(ctx
@@ -291,7 +294,7 @@ impl ProblemQuery {
     ) -> AppResult<Page<Problem>> {
         problems::require_reader(caller(ctx))?;
         let page = PageArgs::new(first, after, last, before).keyed()?;
-        let statuses: Vec<String> = status.into_iter().map(stored_name).collect();
+        let statuses: Vec<vocabulary::ProblemStatus> = status.into_iter().map(Into::into).collect();
         let rows = problems::list(state(ctx).db.conn(), &statuses, &page).await?;
         Ok(pagination::connection(&page, rows, |p| p.id, Problem))
     }
@@ -472,7 +475,7 @@ impl ProblemMutation {
             id,
             input.version,
             Transition {
-                to: stored_name(input.to),
+                to: input.to.into(),
                 resolve_incidents: input.resolve_incidents,
             },
         )

@@ -2,6 +2,7 @@
 //! service requests, and approvals that hold an order until someone decides.
 
 pub mod forms;
+pub mod types;
 
 use chrono::{DateTime, Utc};
 use entity::{calendar, catalog_item, catalog_request, group, group_member, service, ticket, user};
@@ -13,7 +14,10 @@ use sea_orm::{
 };
 use serde_json::{Map, Value, json};
 
-use self::forms::{Variable, check_answers, check_form};
+use self::{
+    forms::{Variable, check_answers, check_form},
+    types::{Approval, ApprovalState, Criticality, ServiceLifecycle},
+};
 use super::{
     events::{self, Actor, NewEvent},
     lookup::referenced,
@@ -23,16 +27,12 @@ use super::{
     },
 };
 use crate::domain::events::{TicketSnapshot, Topic};
-use crate::domain::input::{one_of, text};
+use crate::domain::input::text;
 use crate::{
     auth::{Caller, Role, not_signed_in},
     db::Db,
     error::{AppError, AppResult},
 };
-
-pub const LIFECYCLES: [&str; 3] = ["PIPELINE", "LIVE", "RETIRED"];
-pub const CRITICALITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
-pub const APPROVALS: [&str; 3] = ["NONE", "MANAGER", "GROUP"];
 
 pub struct ServiceFields {
     pub name: String,
@@ -40,8 +40,8 @@ pub struct ServiceFields {
     pub category: String,
     pub owner_group_id: Option<i64>,
     pub support_group_id: Option<i64>,
-    pub lifecycle: String,
-    pub criticality: String,
+    pub lifecycle: ServiceLifecycle,
+    pub criticality: Criticality,
     pub calendar_id: Option<i64>,
     /// Its change window: changes to what delivers it are scheduled in these hours.
     pub change_calendar_id: Option<i64>,
@@ -55,8 +55,6 @@ pub async fn save_service(
     fields: ServiceFields,
 ) -> AppResult<service::Model> {
     let service_name = text("name", &fields.name, 100, true)?;
-    let lifecycle = one_of("lifecycle", &fields.lifecycle, &LIFECYCLES)?;
-    let criticality = one_of("criticality", &fields.criticality, &CRITICALITIES)?;
     let txn = db.begin_write().await?;
     for (field, group) in [
         ("ownerGroupId", fields.owner_group_id),
@@ -96,8 +94,8 @@ pub async fn save_service(
     active.category = Set(fields.category.trim().to_string());
     active.owner_group_id = Set(fields.owner_group_id);
     active.support_group_id = Set(fields.support_group_id);
-    active.lifecycle = Set(lifecycle);
-    active.criticality = Set(criticality);
+    active.lifecycle = Set(fields.lifecycle.into());
+    active.criticality = Set(fields.criticality.into());
     active.calendar_id = Set(fields.calendar_id);
     active.change_calendar_id = Set(fields.change_calendar_id);
     active.price = Set(fields.price.trim().to_string());
@@ -118,7 +116,7 @@ pub async fn services(
     let person = caller.person()?;
     let mut query = service::Entity::find().order_by_asc(service::Column::Name);
     if !person.has_role(Role::Agent) {
-        query = query.filter(service::Column::Lifecycle.eq("LIVE"));
+        query = query.filter(service::Column::Lifecycle.eq(ServiceLifecycle::Live));
     }
     if let Some(words) = search.map(str::trim).filter(|s| !s.is_empty()) {
         for word in words.split_whitespace().take(10) {
@@ -144,7 +142,7 @@ pub struct ItemFields {
     pub name: String,
     pub description: String,
     pub fulfillment_group_id: i64,
-    pub approval: String,
+    pub approval: Approval,
     pub approval_group_id: Option<i64>,
     pub variables: Vec<Variable>,
     pub active: bool,
@@ -157,8 +155,7 @@ pub async fn save_item(
     fields: ItemFields,
 ) -> AppResult<catalog_item::Model> {
     let item_name = text("name", &fields.name, 100, true)?;
-    let approval = one_of("approval", &fields.approval, &APPROVALS)?;
-    if approval == "GROUP" && fields.approval_group_id.is_none() {
+    if fields.approval == Approval::Group && fields.approval_group_id.is_none() {
         return Err(AppError::bad_input(
             "approvalGroupId",
             "GROUP approval needs the approving group",
@@ -190,7 +187,7 @@ pub async fn save_item(
     active.name = Set(item_name);
     active.description = Set(fields.description.trim().to_string());
     active.fulfillment_group_id = Set(fields.fulfillment_group_id);
-    active.approval = Set(approval);
+    active.approval = Set(fields.approval.into());
     active.approval_group_id = Set(fields.approval_group_id);
     active.variables = Set(serde_json::to_value(&fields.variables).expect("forms serialize"));
     active.active = Set(fields.active);
@@ -235,7 +232,7 @@ pub async fn order(
     let txn = db.begin_write().await?;
     let item = referenced::<catalog_item::Entity>(&txn, item_id, "itemId", "catalog item").await?;
     let service = referenced::<service::Entity>(&txn, item.service_id, "itemId", "service").await?;
-    if !item.active || service.lifecycle != "LIVE" {
+    if !item.active || ServiceLifecycle::stored(&service.lifecycle)? != ServiceLifecycle::Live {
         return Err(AppError::bad_input(
             "itemId",
             format!("'{}' cannot be ordered now", item.name),
@@ -247,23 +244,24 @@ pub async fn order(
         referenced::<user::Entity>(&txn, user_id, &field, "person").await?;
     }
     let requester = referenced::<user::Entity>(&txn, me.user_id, "requesterId", "user").await?;
-    let (approval_state, approver_user_id, approver_group_id) = match item.approval.as_str() {
-        "MANAGER" => {
-            let manager = requester.manager_id.ok_or_else(|| {
-                AppError::bad_input(
-                    "itemId",
-                    format!(
-                        "'{}' needs your manager's approval, and no manager is set for you",
-                        item.name
-                    ),
-                )
-            })?;
-            ("PENDING", Some(manager), None)
-        }
-        "GROUP" => ("PENDING", None, item.approval_group_id),
-        _ => ("NOT_REQUIRED", None, None),
-    };
-    let held = approval_state == "PENDING";
+    let (approval_state, approver_user_id, approver_group_id) =
+        match Approval::stored(&item.approval)? {
+            Approval::Manager => {
+                let manager = requester.manager_id.ok_or_else(|| {
+                    AppError::bad_input(
+                        "itemId",
+                        format!(
+                            "'{}' needs your manager's approval, and no manager is set for you",
+                            item.name
+                        ),
+                    )
+                })?;
+                (ApprovalState::Pending, Some(manager), None)
+            }
+            Approval::Group => (ApprovalState::Pending, None, item.approval_group_id),
+            Approval::None => (ApprovalState::NotRequired, None, None),
+        };
+    let held = approval_state == ApprovalState::Pending;
     let new = NewTicket {
         kind: Kind::ServiceRequest,
         title: format!("{}: {}", item.name, requester.name)
@@ -288,7 +286,7 @@ pub async fn order(
         ticket_id: Set(row.id),
         item_id: Set(item.id),
         answers: Set(Value::Object(answers)),
-        approval_state: Set(approval_state.to_string()),
+        approval_state: Set(approval_state.into()),
         approver_user_id: Set(approver_user_id),
         approver_group_id: Set(approver_group_id),
         decided_by: Set(None),
@@ -351,7 +349,7 @@ pub async fn awaiting(
         whose = whose.add(catalog_request::Column::ApproverGroupId.is_in(groups));
     }
     Ok(catalog_request::Entity::find()
-        .filter(catalog_request::Column::ApprovalState.eq("PENDING"))
+        .filter(catalog_request::Column::ApprovalState.eq(ApprovalState::Pending))
         .filter(whose)
         .order_by_asc(catalog_request::Column::TicketId)
         .all(conn)
@@ -399,16 +397,20 @@ pub async fn decide(
             "you are not an approver of this order".into(),
         ));
     }
-    if request.approval_state != "PENDING" {
+    if ApprovalState::stored(&request.approval_state)? != ApprovalState::Pending {
         return Err(AppError::Conflict(format!(
             "this order was already {}",
             request.approval_state.to_lowercase()
         )));
     }
     let row = referenced::<ticket::Entity>(&txn, ticket_id, "ticketId", "ticket").await?;
-    let state = if approve { "APPROVED" } else { "REJECTED" };
+    let state = if approve {
+        ApprovalState::Approved
+    } else {
+        ApprovalState::Rejected
+    };
     let mut active: catalog_request::ActiveModel = request.into();
-    active.approval_state = Set(state.to_string());
+    active.approval_state = Set(state.into());
     active.decided_by = Set(Some(me.user_id));
     active.decided_at = Set(Some(now));
     active.decision = Set(comment.clone());

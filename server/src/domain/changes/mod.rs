@@ -5,6 +5,7 @@
 
 pub mod risk;
 pub mod schedule;
+pub mod types;
 
 use std::collections::HashMap;
 
@@ -19,7 +20,13 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use self::risk::{Answers, ServiceAtRisk};
+use self::{
+    risk::{Answers, Grade, ServiceAtRisk},
+    types::{
+        ChangeStatus::{self, *},
+        ChangeType, Outcome,
+    },
+};
 use super::{
     events::{self, Actor, NewEvent, change as field_change},
     lookup::{newest_first, referenced},
@@ -27,8 +34,9 @@ use super::{
     page::Window,
     workflow::Machine,
 };
+use crate::domain::catalog::types::Criticality;
 use crate::domain::events::Topic;
-use crate::domain::input::{one_of, text};
+use crate::domain::input::text;
 use crate::domain::versioned;
 use crate::{
     auth::{Caller, Role, Scope},
@@ -36,28 +44,25 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-pub const LIFECYCLE: Machine = Machine {
+/// The change's table of moves.
+pub const LIFECYCLE: Machine<ChangeStatus> = Machine {
     subject: "change",
     moves: &[
-        ("DRAFT", &["SUBMITTED", "CANCELLED"]),
+        (Draft, &[Submitted, Cancelled]),
         // Back to DRAFT: sent back to the requester for more detail.
-        ("SUBMITTED", &["ASSESSED", "DRAFT", "CANCELLED"]),
+        (Submitted, &[Assessed, Draft, Cancelled]),
         // AUTHORIZED and REJECTED come from the approvers' votes.
-        ("ASSESSED", &["AUTHORIZED", "REJECTED", "CANCELLED"]),
-        ("AUTHORIZED", &["SCHEDULED", "CANCELLED"]),
-        ("REJECTED", &[]),
+        (Assessed, &[Authorized, Rejected, Cancelled]),
+        (Authorized, &[Scheduled, Cancelled]),
+        (Rejected, &[]),
         // Back to AUTHORIZED: unscheduled, to pick another slot.
-        ("SCHEDULED", &["IMPLEMENTING", "AUTHORIZED", "CANCELLED"]),
-        ("IMPLEMENTING", &["REVIEW"]),
-        ("REVIEW", &["CLOSED"]),
-        ("CLOSED", &[]),
-        ("CANCELLED", &[]),
+        (Scheduled, &[Implementing, Authorized, Cancelled]),
+        (Implementing, &[Review]),
+        (Review, &[Closed]),
+        (Closed, &[]),
+        (Cancelled, &[]),
     ],
 };
-
-pub const TYPES: [&str; 3] = ["STANDARD", "NORMAL", "EMERGENCY"];
-pub const OUTCOMES: [&str; 3] = ["SUCCESSFUL", "FAILED", "BACKED_OUT"];
-pub const RISKS: [&str; 3] = ["LOW", "MEDIUM", "HIGH"];
 
 /// Agents raise and work changes, and partner tokens with `tickets:write`.
 fn require_worker(caller: &Caller) -> AppResult<()> {
@@ -155,12 +160,11 @@ pub async fn create(
     db: &Db,
     caller: &Caller,
     now: DateTime<Utc>,
-    change_type: &str,
+    change_type: ChangeType,
     template_id: Option<i64>,
     fields: ChangeFields,
 ) -> AppResult<change::Model> {
     require_worker(caller)?;
-    let change_type = one_of("type", change_type, &TYPES)?;
     let txn = db.begin_write().await?;
     let template = match template_id {
         Some(id) => {
@@ -175,7 +179,7 @@ pub async fn create(
             }
             Some(template)
         }
-        None if change_type == "STANDARD" => {
+        None if change_type == ChangeType::Standard => {
             return Err(AppError::bad_input(
                 "templateId",
                 "a STANDARD change comes from a pre-approved template: name it",
@@ -207,8 +211,8 @@ pub async fn create(
             20_000,
             false,
         )?),
-        change_type: Set(change_type),
-        status: Set("DRAFT".into()),
+        change_type: Set(change_type.into()),
+        status: Set(Draft.into()),
         template_id: Set(template_id),
         reason: Set(text(
             "reason",
@@ -313,11 +317,9 @@ pub async fn update(
     require_worker(caller)?;
     let txn = db.begin_write().await?;
     let row = versioned::current::<change::Entity>(&txn, id, version).await?;
-    let words_editable = row.status == "DRAFT";
-    let slot_editable = matches!(
-        row.status.as_str(),
-        "DRAFT" | "SUBMITTED" | "ASSESSED" | "AUTHORIZED"
-    );
+    let status = ChangeStatus::stored(&row.status)?;
+    let words_editable = status == Draft;
+    let slot_editable = matches!(status, Draft | Submitted | Assessed | Authorized);
     let mut changes = Vec::new();
     let mut changed = <change::ActiveModel as Default>::default();
     macro_rules! words {
@@ -373,7 +375,7 @@ pub async fn update(
                     "{} is {}: unschedule it (back to AUTHORIZED) to move it",
                     row.number, row.status
                 ),
-                allowed: vec!["AUTHORIZED".into()],
+                allowed: vec![Authorized.into()],
             });
         }
         check_period(start, end)?;
@@ -442,8 +444,10 @@ pub async fn update(
 }
 
 pub struct Transition {
-    pub to: String,
-    pub outcome: Option<String>,
+    pub to: ChangeStatus,
+    /// How it went: needed to move to REVIEW.
+    pub outcome: Option<Outcome>,
+    /// The post-implementation review: needed to close, unless recorded before.
     pub review: Option<String>,
 }
 
@@ -460,15 +464,16 @@ pub async fn transition(
     require_worker(caller)?;
     let txn = db.begin_write().await?;
     let row = versioned::current::<change::Entity>(&txn, id, version).await?;
-    let to = input.to.as_str();
+    let (from, to) = (ChangeStatus::stored(&row.status)?, input.to);
+    let change_type = ChangeType::stored(&row.change_type)?;
     match to {
-        "ASSESSED" if row.status == "SUBMITTED" => {
+        Assessed if from == Submitted => {
             return Err(AppError::bad_input(
                 "to",
                 "a change is assessed with assessChange, which computes its risk",
             ));
         }
-        "AUTHORIZED" | "REJECTED" if row.status == "ASSESSED" => {
+        Authorized | Rejected if from == Assessed => {
             return Err(AppError::bad_input(
                 "to",
                 "the approvers authorize or reject a change with voteOnChange",
@@ -477,19 +482,19 @@ pub async fn transition(
         _ => {}
     }
     // A standard change is pre-approved: submitting it authorizes it.
-    let target = if to == "SUBMITTED" && row.change_type == "STANDARD" {
-        "AUTHORIZED"
+    let target = if to == Submitted && change_type == ChangeType::Standard {
+        Authorized
     } else {
         to
     };
-    LIFECYCLE.check(&row.status, to)?;
+    LIFECYCLE.check(from, to)?;
     let mut changed = change::ActiveModel {
-        status: Set(target.to_string()),
+        status: Set(target.into()),
         ..Default::default()
     };
-    let mut payload = json!({ "changes": [field_change("status", row.status.clone(), target)] });
+    let mut payload = json!({ "changes": [field_change("status", from, target)] });
     match target {
-        "SUBMITTED" => {
+        Submitted => {
             for (field, value) in [
                 ("reason", &row.reason),
                 ("implementationPlan", &row.implementation_plan),
@@ -508,10 +513,10 @@ pub async fn transition(
             }
         }
         // A STANDARD change submitted: pre-approved by its template.
-        "AUTHORIZED" if row.status == "DRAFT" => {
+        Authorized if from == Draft => {
             payload["preApproved"] = json!(true);
         }
-        "SCHEDULED" => {
+        Scheduled => {
             let (Some(start), Some(end)) = (row.planned_start, row.planned_end) else {
                 return Err(AppError::bad_input(
                     "plannedStart",
@@ -519,7 +524,7 @@ pub async fn transition(
                 ));
             };
             let items = item_ids(&txn, row.id).await?;
-            let emergency = row.change_type == "EMERGENCY";
+            let emergency = change_type == ChangeType::Emergency;
             let freezes = schedule::freezes_overlapping(&txn, start, end).await?;
             if let Some(freeze) = freezes.first() {
                 if !emergency {
@@ -550,26 +555,21 @@ pub async fn transition(
             );
         }
         // Unscheduled: it waits for a new slot, and no longer sits in a freeze.
-        "AUTHORIZED" => changed.freeze_override = Set(false),
-        "REVIEW" => {
-            let outcome = input.outcome.as_deref().ok_or_else(|| {
+        Authorized => changed.freeze_override = Set(false),
+        Review => {
+            let outcome = input.outcome.ok_or_else(|| {
                 AppError::bad_input(
                     "outcome",
                     "say how it went: SUCCESSFUL, FAILED or BACKED_OUT",
                 )
             })?;
-            let outcome = one_of("outcome", outcome, &OUTCOMES)?;
             payload["changes"]
                 .as_array_mut()
                 .expect("a list")
-                .push(field_change(
-                    "outcome",
-                    row.outcome.clone(),
-                    outcome.clone(),
-                ));
-            changed.outcome = Set(Some(outcome));
+                .push(field_change("outcome", row.outcome.clone(), outcome));
+            changed.outcome = Set(Some(outcome.into()));
         }
-        "CLOSED" => {
+        Closed => {
             let review = match input.review.as_deref() {
                 Some(review) => text("review", review, 20_000, true)?,
                 None => row
@@ -586,7 +586,7 @@ pub async fn transition(
             changed.review = Set(Some(review));
             changed.closed_at = Set(Some(now));
         }
-        "CANCELLED" => changed.closed_at = Set(Some(now)),
+        Cancelled => changed.closed_at = Set(Some(now)),
         _ => {}
     }
     let saved = versioned::save::<change::Entity>(&txn, &row, changed, now).await?;
@@ -606,8 +606,8 @@ pub async fn transition(
 /// The approval policy for a change: the most specific for its type and risk.
 async fn policy_for(
     conn: &impl ConnectionTrait,
-    change_type: &str,
-    risk: &str,
+    change_type: ChangeType,
+    risk: Grade,
 ) -> AppResult<Option<change_approval_policy::Model>> {
     let policies = change_approval_policy::Entity::find()
         .filter(change_approval_policy::Column::ChangeType.eq(change_type))
@@ -616,7 +616,7 @@ async fn policy_for(
         .await?;
     Ok(policies
         .iter()
-        .find(|p| p.risk.as_deref() == Some(risk))
+        .find(|p| p.risk.as_deref() == Some(risk.as_str()))
         .or_else(|| policies.iter().find(|p| p.risk.is_none()))
         .cloned())
 }
@@ -634,31 +634,28 @@ pub async fn assess(
     require_worker(caller)?;
     let txn = db.begin_write().await?;
     let row = versioned::current::<change::Entity>(&txn, id, version).await?;
-    LIFECYCLE.check(&row.status, "ASSESSED")?;
+    let from = ChangeStatus::stored(&row.status)?;
+    LIFECYCLE.check(from, Assessed)?;
     let items = item_ids(&txn, row.id).await?;
     let services = schedule::services_at_risk(&txn, &items).await?;
-    let rank = |c: &str| {
-        ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
-            .iter()
-            .position(|x| *x == c)
-    };
-    let most_critical = services
-        .iter()
-        .max_by_key(|s| rank(&s.criticality))
-        .map(|s| ServiceAtRisk {
-            name: &s.name,
-            criticality: &s.criticality,
+    let mut at_risk = Vec::with_capacity(services.len());
+    for service in &services {
+        at_risk.push(ServiceAtRisk {
+            name: &service.name,
+            criticality: Criticality::stored(&service.criticality)?,
         });
+    }
+    let most_critical = at_risk.into_iter().max_by_key(|s| s.criticality);
     let (level, reasons) = risk::assess(&answers, most_critical);
-    let policy = policy_for(&txn, &row.change_type, level.as_str()).await?;
+    let policy = policy_for(&txn, ChangeType::stored(&row.change_type)?, level).await?;
     // Without a policy, one manager decides.
     let (group, role, quorum) = match &policy {
         Some(p) => (p.approver_group_id, p.approver_role.clone(), p.quorum),
         None => (None, Some("manager".to_string()), 1),
     };
     let changed = change::ActiveModel {
-        status: Set("ASSESSED".into()),
-        risk: Set(Some(level.as_str().into())),
+        status: Set(Assessed.into()),
+        risk: Set(Some(level.into())),
         risk_answers: Set(Some(json!(answers))),
         risk_reasons: Set(Some(json!(reasons))),
         approval_group_id: Set(group),
@@ -668,7 +665,7 @@ pub async fn assess(
     };
     let saved = versioned::save::<change::Entity>(&txn, &row, changed, now).await?;
     let payload = json!({
-        "changes": [field_change("status", row.status.clone(), "ASSESSED"), field_change("risk", row.risk.clone(), level.as_str())],
+        "changes": [field_change("status", from, Assessed), field_change("risk", row.risk.clone(), level)],
         "riskReasons": reasons,
         "approvers": { "groupId": group, "role": role, "quorum": quorum },
         "servicesAtRisk": services.iter().map(|s| &s.name).collect::<Vec<_>>(),
@@ -702,7 +699,7 @@ pub async fn vote(
     })?;
     let txn = db.begin_write().await?;
     let row = find(&txn, id).await?;
-    if row.status != "ASSESSED" {
+    if ChangeStatus::stored(&row.status)? != Assessed {
         return Err(AppError::InvalidTransition {
             message: format!(
                 "{} is {}: votes are taken while it is ASSESSED",
@@ -765,9 +762,9 @@ pub async fn vote(
         .await? as i32;
     let quorum = row.quorum.unwrap_or(1);
     let decided = if !approve {
-        Some("REJECTED")
+        Some(Rejected)
     } else if approvals >= quorum {
-        Some("AUTHORIZED")
+        Some(Authorized)
     } else {
         None
     };
@@ -778,12 +775,12 @@ pub async fn vote(
         Some(status) => {
             let changed = change::ActiveModel {
                 status: Set(status.into()),
-                closed_at: Set((status == "REJECTED").then_some(now)),
+                closed_at: Set((status == Rejected).then_some(now)),
                 ..Default::default()
             };
             let saved = versioned::save::<change::Entity>(&txn, &row, changed, now).await?;
             record(&txn, &actor, now, Topic::ChangeVoted, &saved, payload).await?;
-            let status_change = json!({ "changes": [field_change("status", "ASSESSED", status)] });
+            let status_change = json!({ "changes": [field_change("status", Assessed, status)] });
             record(
                 &txn,
                 &actor,
@@ -845,7 +842,7 @@ pub async fn votes_by_change(
 /// Changes, newest first, optionally in some statuses.
 pub async fn list(
     conn: &impl ConnectionTrait,
-    statuses: &[String],
+    statuses: &[ChangeStatus],
     window: &Window,
 ) -> AppResult<Vec<change::Model>> {
     let columns = (change::Column::Id, change::Column::Status);
@@ -907,7 +904,7 @@ pub async fn open_changes_touching(
                             .to_owned(),
                     ),
                 )
-                .filter(change::Column::Status.is_not_in(["CLOSED", "CANCELLED", "REJECTED"]))
+                .filter(change::Column::Status.is_not_in(ChangeStatus::ENDED.iter().copied()))
                 .all(conn)
                 .await?,
         );
@@ -934,17 +931,17 @@ pub async fn report(
     to: DateTime<Utc>,
 ) -> AppResult<Report> {
     let in_period = Condition::all()
-        .add(change::Column::Status.eq("CLOSED"))
+        .add(change::Column::Status.eq(Closed))
         .add(change::Column::ClosedAt.gte(from))
         .add(change::Column::ClosedAt.lt(to));
     let closed = change::Entity::find()
         .filter(in_period.clone())
         .all(conn)
         .await?;
-    let count = |outcome: &str| {
+    let count = |outcome: Outcome| {
         closed
             .iter()
-            .filter(|c| c.outcome.as_deref() == Some(outcome))
+            .filter(|c| c.outcome.as_deref() == Some(outcome.as_str()))
             .count() as u64
     };
     let incidents = ticket::Entity::find()
@@ -967,9 +964,9 @@ pub async fn report(
     causing.dedup();
     Ok(Report {
         closed: closed.len() as u64,
-        successful: count("SUCCESSFUL"),
-        failed: count("FAILED"),
-        backed_out: count("BACKED_OUT"),
+        successful: count(Outcome::Successful),
+        failed: count(Outcome::Failed),
+        backed_out: count(Outcome::BackedOut),
         causing_incidents: causing.len() as u64,
         incidents_caused: incidents.len() as u64,
     })
@@ -1027,8 +1024,9 @@ pub async fn save_template(
 }
 
 pub struct PolicyFields {
-    pub change_type: String,
-    pub risk: Option<String>,
+    pub change_type: ChangeType,
+    /// The risk it applies to; none for every risk of its type.
+    pub risk: Option<Grade>,
     pub approver_group_id: Option<i64>,
     pub approver_role: Option<Role>,
     pub quorum: i32,
@@ -1040,12 +1038,6 @@ pub async fn save_policy(
     id: Option<i64>,
     fields: PolicyFields,
 ) -> AppResult<change_approval_policy::Model> {
-    let change_type = one_of("changeType", &fields.change_type, &TYPES)?;
-    let risk = fields
-        .risk
-        .as_deref()
-        .map(|r| one_of("risk", r, &RISKS))
-        .transpose()?;
     if fields.approver_group_id.is_none() && fields.approver_role.is_none() {
         return Err(AppError::bad_input(
             "approverGroupId",
@@ -1071,8 +1063,8 @@ pub async fn save_policy(
             ..Default::default()
         },
     };
-    active.change_type = Set(change_type);
-    active.risk = Set(risk);
+    active.change_type = Set(fields.change_type.into());
+    active.risk = Set(fields.risk.map(Into::into));
     active.approver_group_id = Set(fields.approver_group_id);
     active.approver_role = Set(fields.approver_role.map(|r| r.as_str().to_string()));
     active.quorum = Set(fields.quorum);
@@ -1130,13 +1122,13 @@ mod tests {
         assert_table(
             &LIFECYCLE,
             &[
-                ("DRAFT", &["SUBMITTED", "CANCELLED"]),
-                ("SUBMITTED", &["ASSESSED", "DRAFT", "CANCELLED"]),
-                ("ASSESSED", &["AUTHORIZED", "REJECTED", "CANCELLED"]),
-                ("AUTHORIZED", &["SCHEDULED", "CANCELLED"]),
-                ("SCHEDULED", &["IMPLEMENTING", "AUTHORIZED", "CANCELLED"]),
-                ("IMPLEMENTING", &["REVIEW"]),
-                ("REVIEW", &["CLOSED"]),
+                (Draft, &[Submitted, Cancelled]),
+                (Submitted, &[Assessed, Draft, Cancelled]),
+                (Assessed, &[Authorized, Rejected, Cancelled]),
+                (Authorized, &[Scheduled, Cancelled]),
+                (Scheduled, &[Implementing, Authorized, Cancelled]),
+                (Implementing, &[Review]),
+                (Review, &[Closed]),
             ],
         );
     }

@@ -3,14 +3,18 @@
 
 use serde::{Deserialize, Serialize};
 
-/// LOW, MEDIUM or HIGH, for each question.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Grade {
-    Low,
-    Medium,
-    High,
-}
+use crate::domain::{catalog::types::Criticality, named::named_enum};
+
+named_enum!(
+    /// LOW, MEDIUM or HIGH: each question's answer, and the level a change is assessed at.
+    #[derive(Deserialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    Grade {
+        Low = "LOW",
+        Medium = "MEDIUM",
+        High = "HIGH",
+    }
+);
 
 impl Grade {
     fn points(self) -> u32 {
@@ -18,14 +22,6 @@ impl Grade {
             Grade::Low => 1,
             Grade::Medium => 2,
             Grade::High => 3,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Grade::Low => "LOW",
-            Grade::Medium => "MEDIUM",
-            Grade::High => "HIGH",
         }
     }
 }
@@ -44,16 +40,15 @@ pub struct Answers {
 /// The most critical service at risk, from the CMDB's impact analysis.
 pub struct ServiceAtRisk<'a> {
     pub name: &'a str,
-    /// LOW, MEDIUM, HIGH or CRITICAL.
-    pub criticality: &'a str,
+    pub criticality: Criticality,
 }
 
-fn criticality_points(criticality: &str) -> u32 {
+fn criticality_points(criticality: Criticality) -> u32 {
     match criticality {
-        "CRITICAL" => 4,
-        "HIGH" => 3,
-        "MEDIUM" => 2,
-        _ => 1,
+        Criticality::Critical => 4,
+        Criticality::High => 3,
+        Criticality::Medium => 2,
+        Criticality::Low => 1,
     }
 }
 
@@ -135,7 +130,7 @@ mod tests {
         assert_eq!(assess(&a, None).0, Grade::Low);
         let banking = ServiceAtRisk {
             name: "Online banking",
-            criticality: "CRITICAL",
+            criticality: Criticality::Critical,
         };
         let (level, reasons) = assess(&a, Some(banking));
         assert_eq!(level, Grade::Medium);
@@ -150,7 +145,7 @@ mod tests {
     fn hard_to_undo_on_a_critical_service_is_high_whatever_the_score() {
         let banking = ServiceAtRisk {
             name: "Online banking",
-            criticality: "CRITICAL",
+            criticality: Criticality::Critical,
         };
         let (level, reasons) = assess(&answers(Grade::Low, Grade::Low, Grade::High), Some(banking));
         assert_eq!(level, Grade::High);

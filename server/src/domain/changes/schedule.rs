@@ -7,18 +7,19 @@ use chrono::{DateTime, Utc};
 use entity::{calendar, change, change_configuration_item, change_freeze, service};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use super::types::ChangeStatus;
 use crate::{
     domain::{cmdb::impact, sla::clocks::to_calendar},
     error::{AppError, AppResult},
 };
 
 /// Statuses in which a change holds its slot in the calendar.
-pub const ACTIVE: [&str; 5] = [
-    "SUBMITTED",
-    "ASSESSED",
-    "AUTHORIZED",
-    "SCHEDULED",
-    "IMPLEMENTING",
+pub const ACTIVE: [ChangeStatus; 5] = [
+    ChangeStatus::Submitted,
+    ChangeStatus::Assessed,
+    ChangeStatus::Authorized,
+    ChangeStatus::Scheduled,
+    ChangeStatus::Implementing,
 ];
 
 /// How far the CMDB is walked for services at risk and dependency conflicts.

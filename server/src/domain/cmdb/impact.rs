@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use entity::{ci_relationship, configuration_item as ci, relationship_type};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use super::types::ImpactDirection;
 use crate::error::{AppError, AppResult};
 
 pub const MAX_DEPTH: u32 = 50;
@@ -60,16 +61,16 @@ struct Directions {
 impl Directions {
     async fn load(conn: &impl ConnectionTrait) -> AppResult<Directions> {
         let types = relationship_type::Entity::find().all(conn).await?;
-        let ids = |impacts: &[&str]| {
+        let ids = |impacts: &[ImpactDirection]| {
             types
                 .iter()
-                .filter(|t| impacts.contains(&t.impact.as_str()))
+                .filter(|t| impacts.iter().any(|i| i.as_str() == t.impact))
                 .map(|t| t.id)
                 .collect()
         };
         Ok(Directions {
-            to_source: ids(&["TO_SOURCE", "BOTH"]),
-            to_target: ids(&["BOTH"]),
+            to_source: ids(&[ImpactDirection::ToSource, ImpactDirection::Both]),
+            to_target: ids(&[ImpactDirection::Both]),
             labels: types.iter().map(|t| (t.id, t.clone())).collect(),
         })
     }

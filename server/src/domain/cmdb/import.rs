@@ -14,6 +14,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::types::CiStatus;
 use super::{
     Draft, index_attributes, record_all, relationship_event, require_writer, save_changed,
 };
@@ -58,7 +59,7 @@ pub struct ItemRow {
 }
 
 fn active_status() -> String {
-    "ACTIVE".into()
+    CiStatus::Active.into()
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -177,7 +178,7 @@ impl Names {
         let draft = Draft {
             class_id: class.id,
             name: row.name.clone(),
-            status: row.status.trim().to_uppercase(),
+            status: CiStatus::parse(&row.status.trim().to_uppercase(), "status")?,
             environment: row.environment.clone(),
             owner_group_id: Self::id(
                 &self.groups,
@@ -358,7 +359,7 @@ pub async fn apply(
                 report.created += 1;
                 plans.push(Plan::Create(draft));
             }
-            Some(row) if Draft::of(&row) == draft => report.unchanged += 1,
+            Some(row) if Draft::of(&row)? == draft => report.unchanged += 1,
             Some(row) => {
                 report.updated += 1;
                 plans.push(Plan::Update(row, draft));
@@ -457,7 +458,7 @@ pub async fn apply(
     index_attributes(&txn, &written).await?;
     for plan in &plans {
         if let Plan::Update(row, draft) = plan {
-            let changes = draft.changes(Some(&Draft::of(row)));
+            let changes = draft.changes(Some(&Draft::of(row)?));
             let saved = save_changed(&txn, row, draft, now).await?;
             events.push((
                 Topic::CiUpdated,

@@ -4,6 +4,7 @@
 pub mod attributes;
 pub mod impact;
 pub mod import;
+pub mod types;
 
 use std::collections::HashMap;
 
@@ -22,6 +23,7 @@ use sea_orm::{
 use serde_json::{Map, Value, json};
 
 use self::attributes::{AttributeDefinition, check_definitions, check_values, indexed_text};
+use self::types::{CiStatus, ImpactDirection};
 use super::{
     events::{self, Actor, NewEvent, change},
     lookup::referenced,
@@ -29,16 +31,13 @@ use super::{
     tickets::types::Status,
 };
 use crate::domain::events::Topic;
-use crate::domain::input::{one_of, text};
+use crate::domain::input::text;
 use crate::domain::versioned;
 use crate::{
     auth::{Caller, Role, Scope},
     db::Db,
     error::{AppError, AppResult},
 };
-
-pub const STATUSES: [&str; 4] = ["PLANNED", "ACTIVE", "MAINTENANCE", "RETIRED"];
-pub const IMPACTS: [&str; 3] = ["TO_SOURCE", "BOTH", "NONE"];
 
 /// Agents read the CMDB, and partner tokens with `cmdb:read`.
 pub fn require_reader(caller: &Caller) -> AppResult<()> {
@@ -119,7 +118,7 @@ pub struct RelationshipTypeFields {
     pub name: String,
     pub forward_label: String,
     pub reverse_label: String,
-    pub impact: String,
+    pub impact: ImpactDirection,
 }
 
 pub async fn save_relationship_type(
@@ -133,7 +132,6 @@ pub async fn save_relationship_type(
         .replace(' ', "_");
     let forward = text("forwardLabel", &fields.forward_label, 50, true)?;
     let reverse = text("reverseLabel", &fields.reverse_label, 50, true)?;
-    let impact = one_of("impact", &fields.impact, &IMPACTS)?;
     let txn = db.begin_write().await?;
     let taken = relationship_type::Entity::find()
         .filter(relationship_type::Column::Name.eq(&name))
@@ -157,7 +155,7 @@ pub async fn save_relationship_type(
     active.name = Set(name);
     active.forward_label = Set(forward);
     active.reverse_label = Set(reverse);
-    active.impact = Set(impact);
+    active.impact = Set(fields.impact.into());
     let row = match id {
         Some(_) => active.update(&txn).await?,
         None => active.insert(&txn).await?,
@@ -173,7 +171,7 @@ pub async fn save_relationship_type(
 pub struct Draft {
     pub class_id: i64,
     pub name: String,
-    pub status: String,
+    pub status: CiStatus,
     pub environment: String,
     pub owner_group_id: Option<i64>,
     pub organization_id: Option<i64>,
@@ -183,18 +181,22 @@ pub struct Draft {
 }
 
 impl Draft {
-    pub fn of(row: &ci::Model) -> Draft {
-        Draft {
+    /// The item as stored.
+    ///
+    /// # Errors
+    /// INTERNAL when a stored status is not one of `CiStatus`.
+    pub fn of(row: &ci::Model) -> AppResult<Draft> {
+        Ok(Draft {
             class_id: row.class_id,
             name: row.name.clone(),
-            status: row.status.clone(),
+            status: CiStatus::stored(&row.status)?,
             environment: row.environment.clone(),
             owner_group_id: row.owner_group_id,
             organization_id: row.organization_id,
             service_id: row.service_id,
             attributes: row.attributes.as_object().cloned().unwrap_or_default(),
             external_key: row.external_key.clone(),
-        }
+        })
     }
 
     /// Trims and checks the plain fields, and the attributes against the class.
@@ -204,7 +206,6 @@ impl Draft {
         class: &ci_class::Model,
     ) -> AppResult<(Draft, Vec<attributes::Reference>)> {
         self.name = text("name", &self.name, 200, true)?;
-        self.status = one_of("status", &self.status, &STATUSES)?;
         self.environment = text("environment", &self.environment, 50, false)?;
         self.external_key = match self.external_key.as_deref() {
             Some(key) => Some(text("externalKey", key, 200, true)?),
@@ -269,7 +270,7 @@ impl Draft {
             class_id: Set(self.class_id),
             name: Set(self.name.clone()),
             name_lower: Set(self.name.to_lowercase()),
-            status: Set(self.status.clone()),
+            status: Set(self.status.into()),
             environment: Set(self.environment.clone()),
             owner_group_id: Set(self.owner_group_id),
             organization_id: Set(self.organization_id),
@@ -451,7 +452,7 @@ pub async fn create_item(
 pub struct ItemChanges {
     pub class_id: Option<i64>,
     pub name: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<CiStatus>,
     pub environment: Option<String>,
     pub owner_group_id: Option<Option<i64>>,
     pub organization_id: Option<Option<i64>>,
@@ -472,11 +473,11 @@ pub async fn update_item(
     require_writer(caller)?;
     let txn = db.begin_write().await?;
     let row = versioned::current::<ci::Entity>(&txn, id, version).await?;
-    let old = Draft::of(&row);
+    let old = Draft::of(&row)?;
     let wanted = Draft {
         class_id: input.class_id.unwrap_or(old.class_id),
         name: input.name.unwrap_or_else(|| old.name.clone()),
-        status: input.status.unwrap_or_else(|| old.status.clone()),
+        status: input.status.unwrap_or(old.status),
         environment: input.environment.unwrap_or_else(|| old.environment.clone()),
         owner_group_id: input.owner_group_id.unwrap_or(old.owner_group_id),
         organization_id: input.organization_id.unwrap_or(old.organization_id),
@@ -657,7 +658,7 @@ pub async fn relationships_of(
 #[derive(Default)]
 pub struct ItemFilter {
     pub class_id: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<CiStatus>,
     pub organization_id: Option<i64>,
     pub service_id: Option<i64>,
     /// Every word must appear in the name.
@@ -676,8 +677,8 @@ pub async fn list(
     if let Some(class) = filter.class_id {
         query = query.filter(ci::Column::ClassId.eq(class));
     }
-    if let Some(status) = &filter.status {
-        query = query.filter(ci::Column::Status.eq(status.as_str()));
+    if let Some(status) = filter.status {
+        query = query.filter(ci::Column::Status.eq(status));
     }
     if let Some(organization) = filter.organization_id {
         query = query.filter(ci::Column::OrganizationId.eq(organization));

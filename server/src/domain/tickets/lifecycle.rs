@@ -3,20 +3,29 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::types::Status;
-use crate::error::{AppError, AppResult};
+use super::types::Status::{self, *};
+use crate::{
+    domain::workflow::Machine,
+    error::{AppError, AppResult},
+};
+
+/// The ticket's table of moves.
+pub const LIFECYCLE: Machine<Status> = Machine {
+    subject: "ticket",
+    moves: &[
+        (New, &[Assigned, InProgress, Resolved, Cancelled]),
+        (Assigned, &[InProgress, Pending, Resolved, Cancelled]),
+        (InProgress, &[Pending, Resolved, Cancelled]),
+        (Pending, &[InProgress, Resolved, Cancelled]),
+        // Back to IN_PROGRESS is a reopen.
+        (Resolved, &[Closed, InProgress]),
+        (Closed, &[]),
+        (Cancelled, &[]),
+    ],
+};
 
 pub fn allowed_from(status: Status) -> &'static [Status] {
-    use Status::*;
-    match status {
-        New => &[Assigned, InProgress, Resolved, Cancelled],
-        Assigned => &[InProgress, Pending, Resolved, Cancelled],
-        InProgress => &[Pending, Resolved, Cancelled],
-        Pending => &[InProgress, Resolved, Cancelled],
-        // Back to IN_PROGRESS is a reopen.
-        Resolved => &[Closed, InProgress],
-        Closed | Cancelled => &[],
-    }
+    LIFECYCLE.allowed_from(status)
 }
 
 /// What a transition needs to know about the ticket beyond its status.
@@ -27,23 +36,14 @@ pub struct TransitionFacts {
     pub now: DateTime<Utc>,
 }
 
+/// Whether the ticket may move from `from` to `to`: on the table, with an assignee for
+/// ASSIGNED, and inside the reopen window for a reopen.
+///
+/// # Errors
+/// INVALID_TRANSITION saying what the ticket can become instead.
 pub fn check(from: Status, to: Status, facts: &TransitionFacts) -> AppResult<()> {
+    LIFECYCLE.check(from, to)?;
     let allowed = allowed_from(from);
-    if !allowed.contains(&to) {
-        let names: Vec<String> = allowed.iter().map(|s| s.as_str().to_string()).collect();
-        let message = if names.is_empty() {
-            format!("a {from} ticket cannot change status any more")
-        } else {
-            format!(
-                "a {from} ticket cannot become {to}; it can become {}",
-                names.join(", ")
-            )
-        };
-        return Err(AppError::InvalidTransition {
-            message,
-            allowed: names,
-        });
-    }
     if to == Status::Assigned && !facts.has_assignee {
         return Err(AppError::InvalidTransition {
             message:

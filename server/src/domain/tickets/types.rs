@@ -1,42 +1,6 @@
 //! The vocabulary of tickets. Stored and sent as their upper-case names.
 
-use std::fmt;
-
-use crate::error::{AppError, AppResult};
-
-/// Declares an enumeration with its stored name for each variant.
-macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Parses a stored or client-given name; `field` names the input in the error.
-            pub fn parse(text: &str, field: &str) -> AppResult<$name> {
-                match text {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(AppError::bad_input(field, format!(
-                        "'{text}' is not one of {}",
-                        [$($text),+].join(", ")
-                    ))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+use crate::domain::named::named_enum;
 
 named_enum!(Kind { Incident = "INCIDENT", ServiceRequest = "SERVICE_REQUEST" });
 

@@ -6,6 +6,8 @@
 //! published version (`article_versions`), so a revision under review never shows
 //! half-done.
 
+pub mod types;
+
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -19,6 +21,10 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use self::types::{
+    ArticleStatus::{self, *},
+    Visibility,
+};
 use super::{
     events::{self, Actor, NewEvent, change},
     lookup::{newest_first, referenced},
@@ -27,7 +33,6 @@ use super::{
     workflow::Machine,
 };
 use crate::domain::events::Topic;
-use crate::domain::input::one_of;
 use crate::domain::versioned;
 use crate::{
     auth::{Caller, Role, Scope},
@@ -35,19 +40,18 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-pub const LIFECYCLE: Machine = Machine {
+/// The article's table of moves.
+pub const LIFECYCLE: Machine<ArticleStatus> = Machine {
     subject: "article",
     moves: &[
-        ("DRAFT", &["REVIEW", "RETIRED"]),
+        (Draft, &[Review, Retired]),
         // Back to DRAFT is "needs work"; PUBLISHED makes a new version.
-        ("REVIEW", &["DRAFT", "PUBLISHED"]),
+        (Review, &[Draft, Published]),
         // A revision goes to REVIEW while the published version stays readable.
-        ("PUBLISHED", &["REVIEW", "RETIRED"]),
-        ("RETIRED", &["DRAFT"]),
+        (Published, &[Review, Retired]),
+        (Retired, &[Draft]),
     ],
 };
-
-pub const VISIBILITIES: [&str; 2] = ["INTERNAL", "PUBLIC"];
 
 /// Who reads knowledge, and what of it.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -81,7 +85,8 @@ impl Reader {
         match self {
             Reader::Desk => true,
             Reader::Public => {
-                row.published_visibility.as_deref() == Some("PUBLIC") && row.status != "RETIRED"
+                row.published_visibility.as_deref() == Some(Visibility::Public.as_str())
+                    && row.status != Retired.as_str()
             }
         }
     }
@@ -113,7 +118,7 @@ async fn record(
             topic,
             entity_type: "article",
             entity_id: row.id,
-            internal: row.visibility != "PUBLIC",
+            internal: row.visibility != Visibility::Public.as_str(),
             payload,
         },
     )
@@ -126,7 +131,7 @@ pub struct ArticleFields {
     pub body: String,
     pub category_id: Option<i64>,
     pub tags: Vec<String>,
-    pub visibility: String,
+    pub visibility: Visibility,
 }
 
 fn clean(fields: ArticleFields) -> AppResult<ArticleFields> {
@@ -158,7 +163,7 @@ fn clean(fields: ArticleFields) -> AppResult<ArticleFields> {
         body: fields.body,
         category_id: fields.category_id,
         tags,
-        visibility: one_of("visibility", &fields.visibility, &VISIBILITIES)?,
+        visibility: fields.visibility,
     })
 }
 
@@ -179,8 +184,8 @@ async fn insert(
         body: Set(fields.body),
         category_id: Set(fields.category_id),
         tags: Set(json!(fields.tags)),
-        status: Set("DRAFT".into()),
-        visibility: Set(fields.visibility),
+        status: Set(Draft.into()),
+        visibility: Set(fields.visibility.into()),
         published_version: Set(None),
         published_visibility: Set(None),
         helpful_yes: Set(0),
@@ -233,11 +238,11 @@ pub async fn save(
     if fields.body != row.body {
         changes.push(change("body", json!(null), json!("edited")));
     }
-    if fields.visibility != row.visibility {
+    if fields.visibility.as_str() != row.visibility {
         changes.push(change(
             "visibility",
             row.visibility.clone(),
-            fields.visibility.clone(),
+            fields.visibility,
         ));
     }
     if json!(fields.tags) != row.tags {
@@ -255,7 +260,7 @@ pub async fn save(
         body: Set(fields.body),
         category_id: Set(fields.category_id),
         tags: Set(json!(fields.tags)),
-        visibility: Set(fields.visibility),
+        visibility: Set(fields.visibility.into()),
         ..Default::default()
     };
     let saved = versioned::save::<article::Entity>(&txn, &row, changed, now).await?;
@@ -299,19 +304,20 @@ pub async fn transition(
     now: DateTime<Utc>,
     id: i64,
     version: i32,
-    to: &str,
+    to: ArticleStatus,
 ) -> AppResult<article::Model> {
     require_author(caller)?;
     let actor = Actor::of(caller);
     let txn = db.begin_write().await?;
     let row = versioned::current::<article::Entity>(&txn, id, version).await?;
-    LIFECYCLE.check(&row.status, to)?;
+    let from = ArticleStatus::stored(&row.status)?;
+    LIFECYCLE.check(from, to)?;
     let mut changed = article::ActiveModel {
-        status: Set(to.to_string()),
+        status: Set(to.into()),
         ..Default::default()
     };
-    let mut payload = json!({ "changes": [change("status", row.status.clone(), to)] });
-    if to == "PUBLISHED" {
+    let mut payload = json!({ "changes": [change("status", from, to)] });
+    if to == Published {
         let number = row.published_version.unwrap_or(0) + 1;
         article_version::ActiveModel {
             article_id: Set(row.id),
@@ -489,7 +495,7 @@ pub async fn draft_for_known_error(
             body,
             category_id: None,
             tags: vec!["known-error".into(), problem.number.to_lowercase()],
-            visibility: "INTERNAL".into(),
+            visibility: Visibility::Internal,
         },
     )
     .await?;
@@ -508,14 +514,14 @@ pub async fn draft_for_known_error(
 pub async fn list(
     conn: &impl ConnectionTrait,
     reader: Reader,
-    statuses: &[String],
+    statuses: &[ArticleStatus],
     window: &Window,
 ) -> AppResult<Vec<article::Model>> {
     let mut query = article::Entity::find();
     if reader == Reader::Public {
         query = query
-            .filter(article::Column::PublishedVisibility.eq("PUBLIC"))
-            .filter(article::Column::Status.ne("RETIRED"));
+            .filter(article::Column::PublishedVisibility.eq(Visibility::Public))
+            .filter(article::Column::Status.ne(Retired));
     }
     let columns = (article::Column::Id, article::Column::Status);
     newest_first(conn, query, columns, statuses, window).await
@@ -621,10 +627,10 @@ pub async fn search(
         );
     }
     let mut visible = Condition::all()
-        .add(article::Column::Status.ne("RETIRED"))
+        .add(article::Column::Status.ne(Retired))
         .add(article::Column::PublishedVersion.is_not_null());
     if reader == Reader::Public {
-        visible = visible.add(article::Column::PublishedVisibility.eq("PUBLIC"));
+        visible = visible.add(article::Column::PublishedVisibility.eq(Visibility::Public));
     }
     let readable = sea_orm::sea_query::Query::select()
         .column(article::Column::Id)
@@ -676,10 +682,10 @@ mod tests {
         assert_table(
             &LIFECYCLE,
             &[
-                ("DRAFT", &["REVIEW", "RETIRED"]),
-                ("REVIEW", &["DRAFT", "PUBLISHED"]),
-                ("PUBLISHED", &["REVIEW", "RETIRED"]),
-                ("RETIRED", &["DRAFT"]),
+                (Draft, &[Review, Retired]),
+                (Review, &[Draft, Published]),
+                (Published, &[Review, Retired]),
+                (Retired, &[Draft]),
             ],
         );
     }

@@ -4,6 +4,8 @@
 //! open incidents. Trend detection proposes problems when incidents pile up on one item
 //! or category.
 
+pub mod types;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -17,6 +19,11 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use self::types::{
+    CandidateState,
+    ProblemStatus::{self, *},
+    TrendBasis,
+};
 use super::{
     events::{self, Actor, NewEvent, change},
     knowledge,
@@ -36,22 +43,18 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-pub const LIFECYCLE: Machine = Machine {
+/// The problem's table of moves.
+pub const LIFECYCLE: Machine<ProblemStatus> = Machine {
     subject: "problem",
     moves: &[
-        ("NEW", &["UNDER_INVESTIGATION", "CLOSED"]),
-        (
-            "UNDER_INVESTIGATION",
-            &["KNOWN_ERROR", "RESOLVED", "CLOSED"],
-        ),
-        ("KNOWN_ERROR", &["UNDER_INVESTIGATION", "RESOLVED"]),
+        (New, &[UnderInvestigation, Closed]),
+        (UnderInvestigation, &[KnownError, Resolved, Closed]),
+        (KnownError, &[UnderInvestigation, Resolved]),
         // Back to investigation when the fix did not hold.
-        ("RESOLVED", &["CLOSED", "UNDER_INVESTIGATION"]),
-        ("CLOSED", &[]),
+        (Resolved, &[Closed, UnderInvestigation]),
+        (Closed, &[]),
     ],
 };
-
-const OPEN: [&str; 3] = ["NEW", "UNDER_INVESTIGATION", "KNOWN_ERROR"];
 
 /// Agents work problems, and partner tokens with `tickets:write`.
 fn require_worker(caller: &Caller) -> AppResult<()> {
@@ -333,7 +336,7 @@ pub async fn update(
     require_worker(caller)?;
     let txn = db.begin_write().await?;
     let row = versioned::current::<problem::Entity>(&txn, id, version).await?;
-    if row.status == "CLOSED" {
+    if ProblemStatus::stored(&row.status)? == Closed {
         return Err(AppError::InvalidTransition {
             message: format!("{} is closed: it cannot be changed", row.number),
             allowed: vec![],
@@ -383,7 +386,7 @@ pub async fn update(
     if changes.is_empty() {
         return Ok(row);
     }
-    if row.status == "KNOWN_ERROR"
+    if ProblemStatus::stored(&row.status)? == KnownError
         && let sea_orm::ActiveValue::Set(workaround) = &changed.workaround
         && workaround.is_empty()
     {
@@ -407,7 +410,7 @@ pub async fn update(
 }
 
 pub struct Transition {
-    pub to: String,
+    pub to: ProblemStatus,
     /// Resolving: also resolve the open linked incidents, each with a comment.
     pub resolve_incidents: bool,
 }
@@ -429,13 +432,14 @@ pub async fn transition(
     require_worker(caller)?;
     let txn = db.begin_write().await?;
     let row = versioned::current::<problem::Entity>(&txn, id, version).await?;
-    LIFECYCLE.check(&row.status, &input.to)?;
+    let (from, to) = (ProblemStatus::stored(&row.status)?, input.to);
+    LIFECYCLE.check(from, to)?;
     let mut changed = problem::ActiveModel {
-        status: Set(input.to.clone()),
+        status: Set(to.into()),
         ..Default::default()
     };
-    match input.to.as_str() {
-        "KNOWN_ERROR" => {
+    match to {
+        KnownError => {
             for (field, value) in [
                 ("rootCause", &row.root_cause),
                 ("workaround", &row.workaround),
@@ -449,7 +453,7 @@ pub async fn transition(
             }
             changed.known_error_at = Set(Some(now));
         }
-        "RESOLVED" => {
+        Resolved => {
             if row.root_cause.trim().is_empty() {
                 return Err(AppError::bad_input(
                     "rootCause",
@@ -458,9 +462,9 @@ pub async fn transition(
             }
             changed.resolved_at = Set(Some(now));
         }
-        "UNDER_INVESTIGATION" => changed.resolved_at = Set(None),
-        "CLOSED" => changed.closed_at = Set(Some(now)),
-        _ => {}
+        UnderInvestigation => changed.resolved_at = Set(None),
+        Closed => changed.closed_at = Set(Some(now)),
+        New => {}
     }
     let saved = versioned::save::<problem::Entity>(&txn, &row, changed, now).await?;
     let actor = Actor::of(caller);
@@ -470,14 +474,14 @@ pub async fn transition(
         now,
         Topic::ProblemStatusChanged,
         &saved,
-        json!({ "changes": [change("status", row.status.clone(), saved.status.clone())] }),
+        json!({ "changes": [change("status", from, to)] }),
     )
     .await?;
-    if saved.status == "KNOWN_ERROR" {
+    if to == KnownError {
         knowledge::draft_for_known_error(&txn, &actor, now, &saved).await?;
     }
     let mut resolved_incidents = Vec::new();
-    if saved.status == "RESOLVED" && input.resolve_incidents {
+    if to == Resolved && input.resolve_incidents {
         let note = format!(
             "Resolved with problem {}: {}\n\nRoot cause: {}",
             saved.number, saved.title, saved.root_cause
@@ -611,7 +615,7 @@ pub async fn problems_of_tickets(
 /// Problems, newest first, optionally in some statuses.
 pub async fn list(
     conn: &impl ConnectionTrait,
-    statuses: &[String],
+    statuses: &[ProblemStatus],
     window: &Window,
 ) -> AppResult<Vec<problem::Model>> {
     let columns = (problem::Column::Id, problem::Column::Status);
@@ -634,20 +638,20 @@ pub async fn incident_recorded(
     }
     let desk = settings::load(txn).await?;
     let since = now - Duration::hours(desk.problem_trend_window_hours);
-    let mut subjects: Vec<(&str, i64)> = item_ids
+    let mut subjects: Vec<(TrendBasis, i64)> = item_ids
         .iter()
-        .map(|&id| ("CONFIGURATION_ITEM", id))
+        .map(|&id| (TrendBasis::ConfigurationItem, id))
         .collect();
     if let Some(category) = incident.category_id {
-        subjects.push(("CATEGORY", category));
+        subjects.push((TrendBasis::Category, category));
     }
     for (basis, subject) in subjects {
         let mut recent = ticket::Entity::find()
             .filter(ticket::Column::Kind.eq(Kind::Incident.as_str()))
             .filter(ticket::Column::CreatedAt.gte(since));
         recent = match basis {
-            "CATEGORY" => recent.filter(ticket::Column::CategoryId.eq(subject)),
-            _ => recent.filter(
+            TrendBasis::Category => recent.filter(ticket::Column::CategoryId.eq(subject)),
+            TrendBasis::ConfigurationItem => recent.filter(
                 ticket::Column::Id.in_subquery(
                     sea_orm::sea_query::Query::select()
                         .column(ticket_configuration_item::Column::TicketId)
@@ -669,7 +673,7 @@ pub async fn incident_recorded(
         let open = problem_candidate::Entity::find()
             .filter(problem_candidate::Column::Basis.eq(basis))
             .filter(problem_candidate::Column::SubjectId.eq(subject))
-            .filter(problem_candidate::Column::State.eq("OPEN"))
+            .filter(problem_candidate::Column::State.eq(CandidateState::Open))
             .one(txn)
             .await?;
         if let Some(open) = open {
@@ -695,7 +699,7 @@ pub async fn incident_recorded(
             basis: Set(basis.into()),
             subject_id: Set(subject),
             incident_ids: Set(json!(incidents)),
-            state: Set("OPEN".into()),
+            state: Set(CandidateState::Open.into()),
             detected_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -726,7 +730,7 @@ pub async fn incident_recorded(
 
 pub async fn candidates(conn: &impl ConnectionTrait) -> AppResult<Vec<problem_candidate::Model>> {
     Ok(problem_candidate::Entity::find()
-        .filter(problem_candidate::Column::State.eq("OPEN"))
+        .filter(problem_candidate::Column::State.eq(CandidateState::Open))
         .order_by_desc(problem_candidate::Column::Id)
         .all(conn)
         .await?)
@@ -751,7 +755,7 @@ pub async fn accept_candidate(
         Some(title) => title,
         None => format!(
             "Recurring incidents on {} {}",
-            if candidate.basis == "CATEGORY" {
+            if TrendBasis::stored(&candidate.basis)? == TrendBasis::Category {
                 "category"
             } else {
                 "configuration item"
@@ -778,7 +782,9 @@ pub async fn accept_candidate(
             group_id: None,
             assignee_id: None,
             incident_ids: incidents,
-            configuration_item_ids: if candidate.basis == "CONFIGURATION_ITEM" {
+            configuration_item_ids: if TrendBasis::stored(&candidate.basis)?
+                == TrendBasis::ConfigurationItem
+            {
                 vec![candidate.subject_id]
             } else {
                 vec![]
@@ -788,7 +794,7 @@ pub async fn accept_candidate(
     .await?;
     problem_candidate::ActiveModel {
         id: Set(candidate.id),
-        state: Set("ACCEPTED".into()),
+        state: Set(CandidateState::Accepted.into()),
         problem_id: Set(Some(problem.id)),
         updated_at: Set(now),
         ..Default::default()
@@ -810,7 +816,7 @@ pub async fn dismiss_candidate(
     let candidate = open_candidate(&txn, candidate_id).await?;
     let row = problem_candidate::ActiveModel {
         id: Set(candidate.id),
-        state: Set("DISMISSED".into()),
+        state: Set(CandidateState::Dismissed.into()),
         updated_at: Set(now),
         ..Default::default()
     }
@@ -825,7 +831,7 @@ async fn open_candidate(txn: &DatabaseTransaction, id: i64) -> AppResult<problem
         .one(txn)
         .await?
         .ok_or_else(|| AppError::NotFound("there is no proposed problem with that id".into()))?;
-    if candidate.state != "OPEN" {
+    if CandidateState::stored(&candidate.state)? != CandidateState::Open {
         return Err(AppError::Conflict(format!(
             "this proposal was {} already",
             candidate.state.to_lowercase()
@@ -835,7 +841,7 @@ async fn open_candidate(txn: &DatabaseTransaction, id: i64) -> AppResult<problem
 }
 
 pub fn is_open(row: &problem::Model) -> bool {
-    OPEN.contains(&row.status.as_str())
+    ProblemStatus::stored(&row.status).is_ok_and(|s| ProblemStatus::OPEN.contains(&s))
 }
 
 #[cfg(test)]
@@ -848,20 +854,17 @@ mod tests {
         assert_table(
             &LIFECYCLE,
             &[
-                ("NEW", &["UNDER_INVESTIGATION", "CLOSED"]),
-                (
-                    "UNDER_INVESTIGATION",
-                    &["KNOWN_ERROR", "RESOLVED", "CLOSED"],
-                ),
-                ("KNOWN_ERROR", &["UNDER_INVESTIGATION", "RESOLVED"]),
-                ("RESOLVED", &["CLOSED", "UNDER_INVESTIGATION"]),
+                (New, &[UnderInvestigation, Closed]),
+                (UnderInvestigation, &[KnownError, Resolved, Closed]),
+                (KnownError, &[UnderInvestigation, Resolved]),
+                (Resolved, &[Closed, UnderInvestigation]),
             ],
         );
     }
 
     #[test]
     fn a_refused_move_names_the_allowed_ones() {
-        match LIFECYCLE.check("NEW", "RESOLVED") {
+        match LIFECYCLE.check(New, Resolved) {
             Err(AppError::InvalidTransition { allowed, message }) => {
                 assert_eq!(allowed, ["UNDER_INVESTIGATION", "CLOSED"]);
                 assert!(message.contains("UNDER_INVESTIGATION, CLOSED"), "{message}");
