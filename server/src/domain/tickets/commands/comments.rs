@@ -1,0 +1,100 @@
+//! The ticket's conversation: public replies and internal notes.
+
+use chrono::{DateTime, Utc};
+use entity::{comment, ticket};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, EntityTrait, QueryFilter,
+    sea_query::{BinOper, Expr, ExprTrait},
+};
+use serde_json::json;
+
+use crate::domain::events::Topic;
+use crate::{
+    auth::Caller,
+    db::Db,
+    domain::{events::Actor, input::text, sla},
+    error::{AppError, AppResult},
+};
+
+use super::{MAX_TEXT_CHARS, Standing, load_for_change, record, standing_of};
+
+pub async fn add_comment(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    body: &str,
+    internal: bool,
+) -> AppResult<(ticket::Model, comment::Model)> {
+    let role = standing_of(caller)?;
+    if internal && matches!(role, Standing::Requester(_)) {
+        return Err(AppError::bad_input(
+            "internal",
+            "only agents may write internal work notes",
+        ));
+    }
+    let body = text("body", body, MAX_TEXT_CHARS, true)?;
+    let actor = Actor::of(caller);
+    let txn = db.begin_write().await?;
+    let row = load_for_change(&txn, caller, ticket_id, None).await?;
+    let saved_comment = comment::ActiveModel {
+        ticket_id: Set(row.id),
+        author_id: Set(actor.user_id),
+        author_name: Set(actor.name.clone()),
+        body: Set(body.clone()),
+        internal: Set(internal),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    // A comment is not an edit of the ticket: it does not bump the version, so that
+    // someone editing the ticket meanwhile does not get a conflict.
+    let mut update = ticket::Entity::update_many()
+        .col_expr(ticket::Column::UpdatedAt, Expr::value(now))
+        .filter(ticket::Column::Id.eq(row.id));
+    let text = Expr::value(format!("\n{}", body.to_lowercase()));
+    update = if internal {
+        update.col_expr(
+            ticket::Column::InternalSearchText,
+            Expr::col(ticket::Column::InternalSearchText).binary(BinOper::Custom("||"), text),
+        )
+    } else {
+        update.col_expr(
+            ticket::Column::SearchText,
+            Expr::col(ticket::Column::SearchText).binary(BinOper::Custom("||"), text),
+        )
+    };
+    let is_response = !internal
+        && matches!(role, Standing::Desk)
+        && row.first_response_at.is_none()
+        && (actor.user_id.is_none() || actor.user_id != row.requester_id);
+    if is_response {
+        update = update.col_expr(ticket::Column::FirstResponseAt, Expr::value(now));
+    }
+    update.exec(&txn).await?;
+    let saved = ticket::Entity::find_by_id(row.id)
+        .one(&txn)
+        .await?
+        .unwrap_or_else(|| row.clone());
+    let payload = json!({
+        "commentId": saved_comment.id,
+        "internal": internal,
+        "firstResponse": is_response,
+    });
+    record(
+        &txn,
+        &actor,
+        now,
+        Topic::TicketCommented,
+        &saved,
+        internal,
+        payload,
+    )
+    .await?;
+    sla::clocks::ticket_changed(&txn, &actor, &row, &saved, now).await?;
+    txn.commit().await?;
+    Ok((saved, saved_comment))
+}
