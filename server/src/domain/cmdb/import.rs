@@ -16,7 +16,10 @@ use serde_json::{Map, Value, json};
 
 use super::types::CiStatus;
 use super::{
-    Draft, index_attributes, record_all, relationship_event, require_writer, save_changed,
+    Draft,
+    items::{index_attributes, record_all, save_changed},
+    relationships::relationship_event,
+    require_writer,
 };
 use crate::domain::events::Topic;
 use crate::{

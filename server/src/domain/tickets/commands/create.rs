@@ -205,7 +205,8 @@ pub async fn insert(
     .insert(txn)
     .await?;
     write_links(txn, row.id, &configuration_item_ids).await?;
-    crate::domain::problems::trends::incident_recorded(txn, now, &row, &configuration_item_ids).await?;
+    crate::domain::problems::trends::incident_recorded(txn, now, &row, &configuration_item_ids)
+        .await?;
 
     let created: Vec<Value> = [
         ("title", json!(row.title)),

@@ -1,0 +1,122 @@
+//! The CMDB's model: classes with their typed attributes, and relationship types with
+//! the way failure spreads along them.
+
+use chrono::{DateTime, Utc};
+use entity::{ci_class, relationship_type};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::domain::cmdb::attributes::{AttributeDefinition, check_definitions};
+use crate::domain::cmdb::types::ImpactDirection;
+use crate::domain::input::text;
+use crate::domain::lookup::referenced;
+use crate::{
+    db::Db,
+    error::{AppError, AppResult},
+};
+
+pub struct ClassFields {
+    pub name: String,
+    pub description: String,
+    pub business_service: bool,
+    pub attributes: Vec<AttributeDefinition>,
+}
+
+/// Adds a class, or redefines one. Items already stored keep their values; the new
+/// definitions apply from their next write.
+pub async fn save_class(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: Option<i64>,
+    fields: ClassFields,
+) -> AppResult<ci_class::Model> {
+    let name = text("name", &fields.name, 100, true)?;
+    check_definitions(&fields.attributes)?;
+    let txn = db.begin_write().await?;
+    for (i, definition) in fields.attributes.iter().enumerate() {
+        if let Some(class) = definition.reference_class_id {
+            let field = format!("attributes.{i}.referenceClassId");
+            referenced::<ci_class::Entity>(&txn, class, &field, "class").await?;
+        }
+    }
+    let taken = ci_class::Entity::find()
+        .filter(ci_class::Column::Name.eq(&name))
+        .one(&txn)
+        .await?;
+    if taken.is_some_and(|c| Some(c.id) != id) {
+        return Err(AppError::bad_input(
+            "name",
+            format!("there is already a class named '{name}'"),
+        ));
+    }
+    let mut active: ci_class::ActiveModel = match id {
+        Some(id) => referenced::<ci_class::Entity>(&txn, id, "id", "class")
+            .await?
+            .into(),
+        None => ci_class::ActiveModel {
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    active.name = Set(name);
+    active.description = Set(fields.description.trim().to_string());
+    active.business_service = Set(fields.business_service);
+    active.attributes =
+        Set(serde_json::to_value(&fields.attributes)
+            .map_err(|e| AppError::Internal(e.to_string()))?);
+    let row = match id {
+        Some(_) => active.update(&txn).await?,
+        None => active.insert(&txn).await?,
+    };
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub struct RelationshipTypeFields {
+    pub name: String,
+    pub forward_label: String,
+    pub reverse_label: String,
+    pub impact: ImpactDirection,
+}
+
+pub async fn save_relationship_type(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: Option<i64>,
+    fields: RelationshipTypeFields,
+) -> AppResult<relationship_type::Model> {
+    let name = text("name", &fields.name, 50, true)?
+        .to_uppercase()
+        .replace(' ', "_");
+    let forward = text("forwardLabel", &fields.forward_label, 50, true)?;
+    let reverse = text("reverseLabel", &fields.reverse_label, 50, true)?;
+    let txn = db.begin_write().await?;
+    let taken = relationship_type::Entity::find()
+        .filter(relationship_type::Column::Name.eq(&name))
+        .one(&txn)
+        .await?;
+    if taken.is_some_and(|t| Some(t.id) != id) {
+        return Err(AppError::bad_input(
+            "name",
+            format!("there is already a relationship type named '{name}'"),
+        ));
+    }
+    let mut active: relationship_type::ActiveModel = match id {
+        Some(id) => referenced::<relationship_type::Entity>(&txn, id, "id", "relationship type")
+            .await?
+            .into(),
+        None => relationship_type::ActiveModel {
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    active.name = Set(name);
+    active.forward_label = Set(forward);
+    active.reverse_label = Set(reverse);
+    active.impact = Set(fields.impact.into());
+    let row = match id {
+        Some(_) => active.update(&txn).await?,
+        None => active.insert(&txn).await?,
+    };
+    txn.commit().await?;
+    Ok(row)
+}
