@@ -39,3 +39,27 @@ pub async fn newest_first<E: EntityTrait, S: Named>(
     }
     Ok(window.apply(query, id, Order::Desc).all(conn).await?)
 }
+
+/// The rows of `E` whose `i64` primary key is among `ids`, by id: what a DataLoader
+/// fetches for a page in one statement. Missing ids are simply absent.
+pub async fn by_ids<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, E::Model>> {
+    use sea_orm::{Iterable, PrimaryKeyToColumn};
+    let key = E::PrimaryKey::iter()
+        .next()
+        .expect("every table has a primary key")
+        .into_column();
+    let rows = E::find()
+        .filter(key.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| match sea_orm::ModelTrait::get(&row, key) {
+            sea_orm::Value::BigInt(Some(id)) => Some((id, row)),
+            _ => None,
+        })
+        .collect())
+}

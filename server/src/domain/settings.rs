@@ -108,8 +108,22 @@ pub async fn load(conn: &impl ConnectionTrait) -> AppResult<DeskSettings> {
     })
 }
 
+/// Replaces the desk's settings after checking them (and that the default queue is a
+/// group that exists).
+///
+/// # Errors
+/// BAD_USER_INPUT naming the field that does not fit.
 pub async fn save(db: &Db, settings: &DeskSettings) -> AppResult<()> {
     settings.validate()?;
+    if let Some(group) = settings.default_group_id {
+        crate::domain::lookup::referenced::<entity::group::Entity>(
+            db.conn(),
+            group,
+            "defaultGroupId",
+            "group",
+        )
+        .await?;
+    }
     let row = desk_settings::ActiveModel {
         id: Set(ROW_ID),
         settings: Set(serde_json::to_value(settings).expect("settings serialize")),

@@ -93,8 +93,35 @@ pub fn may_see_details(caller: &crate::auth::Caller, user_id: i64) -> bool {
     }
 }
 
+/// A person's whole record: their own, or anyone's for agents and `users:read` tokens
+/// (the same people [`may_see_details`] shows the details to).
+///
+/// # Errors
+/// FORBIDDEN for anyone else, NOT_FOUND when there is no such person.
+pub async fn find(
+    conn: &impl ConnectionTrait,
+    caller: &crate::auth::Caller,
+    id: i64,
+) -> AppResult<user::Model> {
+    if !may_see_details(caller, id) {
+        caller.require_role_or_scope(Role::Agent, crate::auth::Scope::UsersRead)?;
+    }
+    user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| crate::error::AppError::NotFound(format!("there is no user with id {id}")))
+}
+
 /// A page of everyone who has signed in, a list oldest first, in fetch order.
-pub async fn list(conn: &impl ConnectionTrait, window: &Window) -> AppResult<Vec<user::Model>> {
+///
+/// # Errors
+/// FORBIDDEN for anyone but agents and `users:read` tokens.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    caller: &crate::auth::Caller,
+    window: &Window,
+) -> AppResult<Vec<user::Model>> {
+    caller.require_role_or_scope(Role::Agent, crate::auth::Scope::UsersRead)?;
     Ok(window
         .apply(user::Entity::find(), user::Column::Id, Order::Asc)
         .all(conn)

@@ -2,12 +2,10 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use entity::{catalog_item, catalog_request, service};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::domain::catalog::types as vocabulary;
 use crate::graphql::instant::Instant;
 use crate::{
-    auth::Role,
     domain::{
         catalog::{
             self, ItemFields, ServiceFields,
@@ -126,8 +124,9 @@ impl Service {
         ctx: &Context<'_>,
     ) -> AppResult<Option<crate::graphql::sla::Calendar>> {
         match self.0.calendar_id {
-            Some(id) => Ok(entity::calendar::Entity::find_by_id(id)
-                .one(state(ctx).db.conn())
+            Some(id) => Ok(ctx
+                .data_unchecked::<loaders::Calendars>()
+                .load_one(id)
                 .await?
                 .map(crate::graphql::sla::Calendar)),
             None => Ok(None),
@@ -156,15 +155,7 @@ impl Service {
     }
     /// What can be ordered under it (active items only, for requesters).
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<CatalogItem>> {
-        let mut query =
-            catalog_item::Entity::find().filter(catalog_item::Column::ServiceId.eq(self.0.id));
-        if !caller(ctx).person()?.has_role(Role::Agent) {
-            query = query.filter(catalog_item::Column::Active.eq(true));
-        }
-        let rows = query
-            .order_by_asc(catalog_item::Column::Name)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = catalog::items_of_service(state(ctx).db.conn(), caller(ctx), self.0.id).await?;
         Ok(rows.into_iter().map(CatalogItem).collect())
     }
 }
@@ -260,8 +251,9 @@ impl CatalogItem {
     }
     /// The service it belongs to.
     async fn service(&self, ctx: &Context<'_>) -> AppResult<Option<Service>> {
-        Ok(service::Entity::find_by_id(self.0.service_id)
-            .one(state(ctx).db.conn())
+        Ok(ctx
+            .data_unchecked::<loaders::Services>()
+            .load_one(self.0.service_id)
             .await?
             .map(Service))
     }
@@ -293,8 +285,7 @@ pub struct CatalogRequest(pub catalog_request::Model);
 impl CatalogRequest {
     /// The item ordered.
     async fn item(&self, ctx: &Context<'_>) -> AppResult<Option<CatalogItem>> {
-        Ok(catalog_item::Entity::find_by_id(self.0.item_id)
-            .one(state(ctx).db.conn())
+        Ok(catalog::ordered_item(state(ctx).db.conn(), &self.0)
             .await?
             .map(CatalogItem))
     }
@@ -321,8 +312,7 @@ impl CatalogRequest {
 }
 
 pub async fn request_of(ctx: &Context<'_>, ticket_id: i64) -> AppResult<Option<CatalogRequest>> {
-    Ok(catalog_request::Entity::find_by_id(ticket_id)
-        .one(state(ctx).db.conn())
+    Ok(catalog::request_of(state(ctx).db.conn(), ticket_id)
         .await?
         .map(CatalogRequest))
 }
@@ -579,28 +569,14 @@ pub async fn load_node(
     id: i64,
 ) -> AppResult<crate::graphql::node::Node> {
     use crate::graphql::node::Node;
-    let agent = caller(ctx).person()?.has_role(Role::Agent);
-    let db = state(ctx).db.conn();
+    let (db, caller) = (state(ctx).db.conn(), caller(ctx));
     let not_found = || AppError::NotFound(format!("there is no {type_name} with that id"));
-    let live = |service: &service::Model| {
-        agent || service.lifecycle == vocabulary::ServiceLifecycle::Live.as_str()
-    };
     if type_name == "Service" {
-        let row = service::Entity::find_by_id(id)
-            .one(db)
+        let row = catalog::service(db, caller, id)
             .await?
-            .filter(|s| live(s))
             .ok_or_else(not_found)?;
         return Ok(Node::Service(Service(row)));
     }
-    let item = catalog_item::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .filter(|i| agent || i.active)
-        .ok_or_else(not_found)?;
-    let service = service::Entity::find_by_id(item.service_id).one(db).await?;
-    if !service.as_ref().is_some_and(live) {
-        return Err(not_found());
-    }
+    let item = catalog::item(db, caller, id).await?.ok_or_else(not_found)?;
     Ok(Node::CatalogItem(CatalogItem(item)))
 }

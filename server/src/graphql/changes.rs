@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use entity::{change, change_approval_policy, change_freeze, change_template, change_vote};
-use sea_orm::{EntityTrait, QueryOrder};
 
 use crate::graphql::instant::Instant;
 use crate::{
@@ -586,11 +585,7 @@ impl ChangeQuery {
 
     /// Standard change templates. Agents.
     async fn change_templates(&self, ctx: &Context<'_>) -> AppResult<Vec<ChangeTemplate>> {
-        changes::require_reader(caller(ctx))?;
-        let rows = change_template::Entity::find()
-            .order_by_asc(change_template::Column::Name)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = changes::templates(state(ctx).db.conn(), caller(ctx)).await?;
         Ok(rows.into_iter().map(ChangeTemplate).collect())
     }
 
@@ -599,21 +594,13 @@ impl ChangeQuery {
         &self,
         ctx: &Context<'_>,
     ) -> AppResult<Vec<ChangeApprovalPolicy>> {
-        changes::require_reader(caller(ctx))?;
-        let rows = change_approval_policy::Entity::find()
-            .order_by_asc(change_approval_policy::Column::Id)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = changes::policies(state(ctx).db.conn(), caller(ctx)).await?;
         Ok(rows.into_iter().map(ChangeApprovalPolicy).collect())
     }
 
     /// Periods when changes may not be scheduled. Agents.
     async fn change_freezes(&self, ctx: &Context<'_>) -> AppResult<Vec<ChangeFreeze>> {
-        changes::require_reader(caller(ctx))?;
-        let rows = change_freeze::Entity::find()
-            .order_by_asc(change_freeze::Column::StartsAt)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = changes::freezes(state(ctx).db.conn(), caller(ctx)).await?;
         Ok(rows.into_iter().map(ChangeFreeze).collect())
     }
 }

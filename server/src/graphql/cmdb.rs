@@ -4,7 +4,6 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject};
 use entity::{ci_class, ci_relationship, configuration_item as ci, relationship_type};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Map, Value};
 
 use crate::domain::cmdb::types as vocabulary;
@@ -560,17 +559,14 @@ impl Impact {
     }
     /// The affected items whose class is a business service.
     async fn business_services(&self, ctx: &Context<'_>) -> AppResult<Vec<&ImpactedItem>> {
-        let classes = ci_class::Entity::find()
-            .filter(ci_class::Column::BusinessService.eq(true))
-            .all(state(ctx).db.conn())
-            .await?;
+        let classes = cmdb::business_service_classes(state(ctx).db.conn()).await?;
         Ok(self
             .affected
             .iter()
             .filter(|a| {
                 self.items
                     .get(&a.reached.id)
-                    .is_some_and(|item| classes.iter().any(|c| c.id == item.class_id))
+                    .is_some_and(|item| classes.contains(&item.class_id))
             })
             .collect())
     }
@@ -642,12 +638,7 @@ pub async fn items_of_service(
     ctx: &Context<'_>,
     service_id: i64,
 ) -> AppResult<Vec<ConfigurationItem>> {
-    cmdb::require_reader(caller(ctx))?;
-    let rows = ci::Entity::find()
-        .filter(ci::Column::ServiceId.eq(service_id))
-        .order_by_asc(ci::Column::NameLower)
-        .all(state(ctx).db.conn())
-        .await?;
+    let rows = cmdb::items_delivering(state(ctx).db.conn(), caller(ctx), service_id).await?;
     Ok(rows.into_iter().map(ConfigurationItem).collect())
 }
 
@@ -684,10 +675,7 @@ pub async fn load_node(
             super::node::Node::ConfigurationItem(ConfigurationItem(cmdb::find(conn, id).await?))
         }
         _ => super::node::Node::CiClass(CiClass(
-            ci_class::Entity::find_by_id(id)
-                .one(conn)
-                .await?
-                .ok_or_else(gone)?,
+            cmdb::class(conn, caller(ctx), id).await?.ok_or_else(gone)?,
         )),
     })
 }
@@ -725,21 +713,13 @@ pub struct CmdbQuery;
 impl CmdbQuery {
     /// Configuration item classes with their attributes. Agents.
     async fn ci_classes(&self, ctx: &Context<'_>) -> AppResult<Vec<CiClass>> {
-        cmdb::require_reader(caller(ctx))?;
-        let rows = ci_class::Entity::find()
-            .order_by_asc(ci_class::Column::Name)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = cmdb::classes(state(ctx).db.conn(), caller(ctx)).await?;
         Ok(rows.into_iter().map(CiClass).collect())
     }
 
     /// The kinds of relationship between configuration items. Agents.
     async fn relationship_types(&self, ctx: &Context<'_>) -> AppResult<Vec<RelationshipType>> {
-        cmdb::require_reader(caller(ctx))?;
-        let rows = relationship_type::Entity::find()
-            .order_by_asc(relationship_type::Column::Name)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = cmdb::relationship_types(state(ctx).db.conn(), caller(ctx)).await?;
         Ok(rows.into_iter().map(RelationshipType).collect())
     }
 
@@ -793,12 +773,11 @@ impl CmdbQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The key the item was imported or created with.")] external_key: String,
     ) -> AppResult<Option<ConfigurationItem>> {
-        cmdb::require_reader(caller(ctx))?;
-        Ok(ci::Entity::find()
-            .filter(ci::Column::ExternalKey.eq(external_key.trim()))
-            .one(state(ctx).db.conn())
-            .await?
-            .map(ConfigurationItem))
+        Ok(
+            cmdb::item_by_key(state(ctx).db.conn(), caller(ctx), &external_key)
+                .await?
+                .map(ConfigurationItem),
+        )
     }
 }
 

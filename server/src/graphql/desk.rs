@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use entity::{assignment_rule, category, group, organization};
-use sea_orm::{EntityTrait, QueryOrder};
 
 use crate::graphql::instant::Instant;
 use crate::{
@@ -309,39 +308,22 @@ pub struct DeskQuery;
 impl DeskQuery {
     /// Every customer organization, by name. Agents.
     async fn organizations(&self, ctx: &Context<'_>) -> AppResult<Vec<Organization>> {
-        caller(ctx).require_role(Role::Agent)?;
-        let rows = organization::Entity::find()
-            .order_by_asc(organization::Column::Name)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = desk::organizations(state(ctx).db.conn(), caller(ctx)).await?;
         Ok(rows.into_iter().map(Organization).collect())
     }
     /// Every group, by name.
     async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
-        caller(ctx).person()?;
-        let rows = group::Entity::find()
-            .order_by_asc(group::Column::Name)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = desk::groups(state(ctx).db.conn(), caller(ctx)).await?;
         Ok(rows.into_iter().map(Group).collect())
     }
     /// The category tree, in path order.
     async fn categories(&self, ctx: &Context<'_>) -> AppResult<Vec<Category>> {
-        caller(ctx).person()?;
-        let rows = category::Entity::find()
-            .order_by_asc(category::Column::Path)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = desk::categories(state(ctx).db.conn(), caller(ctx)).await?;
         Ok(rows.into_iter().map(Category).collect())
     }
     /// Routing rules in the order they are tried. Admins only.
     async fn assignment_rules(&self, ctx: &Context<'_>) -> AppResult<Vec<AssignmentRule>> {
-        desk::require_admin(caller(ctx))?;
-        let rows = assignment_rule::Entity::find()
-            .order_by_asc(assignment_rule::Column::Position)
-            .order_by_asc(assignment_rule::Column::Id)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = desk::assignment_rules(state(ctx).db.conn(), caller(ctx)).await?;
         Ok(rows.into_iter().map(AssignmentRule).collect())
     }
     /// The desk's settings (the priority matrix). Agents.
@@ -384,9 +366,7 @@ pub async fn load_node(
                 .ok_or_else(not_found)?,
         )),
         "AssignmentRule" => {
-            desk::require_admin(caller(ctx))?;
-            let row = assignment_rule::Entity::find_by_id(id)
-                .one(state(ctx).db.conn())
+            let row = desk::assignment_rule(state(ctx).db.conn(), caller(ctx), id)
                 .await?
                 .ok_or_else(not_found)?;
             Node::AssignmentRule(AssignmentRule(row))
@@ -781,14 +761,6 @@ impl DeskMutation {
     ) -> AppResult<DeskSettingsView> {
         desk::require_admin(caller(ctx))?;
         let desired = input.into_domain()?;
-        if let Some(group) = desired.default_group_id {
-            group::Entity::find_by_id(group)
-                .one(state(ctx).db.conn())
-                .await?
-                .ok_or_else(|| {
-                    AppError::bad_input("defaultGroupId", "there is no group with that id")
-                })?;
-        }
         settings::save(&state(ctx).db, &desired).await?;
         Ok(DeskSettingsView::of(&desired))
     }

@@ -12,9 +12,9 @@ use entity::{
     calendar, category, change, change_vote, ci_class, ci_relationship, configuration_item, group,
     organization, problem, relationship_type, service, sla_policy, ticket, user,
 };
-use sea_orm::{ColumnTrait, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter, Value};
+use sea_orm::EntityTrait;
 
-use crate::{db::Db, error::AppError};
+use crate::{db::Db, domain::lookup, error::AppError};
 
 /// Loads rows of `E` by their `i64` primary key.
 pub struct ById<E> {
@@ -31,21 +31,7 @@ where
     type Error = AppError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, AppError> {
-        let key = E::PrimaryKey::iter()
-            .next()
-            .expect("every table has a primary key")
-            .into_column();
-        let rows = E::find()
-            .filter(key.is_in(keys.iter().copied()))
-            .all(self.db.conn())
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| match sea_orm::ModelTrait::get(&row, key) {
-                Value::BigInt(Some(id)) => Some((id, row)),
-                _ => None,
-            })
-            .collect())
+        lookup::by_ids::<E>(self.db.conn(), keys).await
     }
 }
 

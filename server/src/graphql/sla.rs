@@ -7,8 +7,7 @@ use async_graphql::{
     dataloader::{DataLoader, HashMapCache, Loader},
 };
 use chrono::{DateTime, Utc};
-use entity::{calendar, sla_clock, sla_clock_segment, sla_policy};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use entity::{calendar, sla_clock, sla_policy};
 
 use crate::graphql::instant::Instant;
 use crate::{
@@ -20,6 +19,7 @@ use crate::{
         sla::{
             Metric,
             clocks::{self, Display},
+            reads,
             setup::{self, CalendarFields, PolicyFields},
         },
         tickets::types,
@@ -40,19 +40,9 @@ impl Loader<i64> for ClocksByTicket {
     type Error = AppError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, AppError> {
-        let rows = sla_clock::Entity::find()
-            .filter(sla_clock::Column::TicketId.is_in(keys.iter().copied()))
-            .order_by_asc(sla_clock::Column::Id)
-            .all(self.0.conn())
-            .await?;
         // Every ticket asked for gets an entry, an empty one too: a ticket without
         // clocks is then known, not loaded again in a second batch.
-        let mut by_ticket: HashMap<i64, Self::Value> =
-            keys.iter().map(|&key| (key, Vec::new())).collect();
-        for row in rows {
-            by_ticket.entry(row.ticket_id).or_default().push(row);
-        }
-        Ok(by_ticket)
+        reads::clocks_of_tickets(self.0.conn(), keys).await
     }
 }
 
@@ -179,11 +169,7 @@ impl SlaClock {
     }
     /// The ledger: when it ran, when it was paused, and why.
     async fn segments(&self, ctx: &Context<'_>) -> AppResult<Vec<SlaClockSegment>> {
-        let rows = sla_clock_segment::Entity::find()
-            .filter(sla_clock_segment::Column::ClockId.eq(self.row.id))
-            .order_by_asc(sla_clock_segment::Column::Id)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = reads::segments(state(ctx).db.conn(), self.row.id).await?;
         Ok(rows
             .into_iter()
             .map(|s| SlaClockSegment {
@@ -281,8 +267,9 @@ impl SlaPolicy {
     /// None: the built-in 24x7 calendar.
     async fn calendar(&self, ctx: &Context<'_>) -> AppResult<Option<Calendar>> {
         match self.0.calendar_id {
-            Some(id) => Ok(calendar::Entity::find_by_id(id)
-                .one(state(ctx).db.conn())
+            Some(id) => Ok(ctx
+                .data_unchecked::<loaders::Calendars>()
+                .load_one(id)
                 .await?
                 .map(Calendar)),
             None => Ok(None),
@@ -320,21 +307,12 @@ pub struct SlaQuery;
 impl SlaQuery {
     /// Business-hour calendars. Agents.
     async fn calendars(&self, ctx: &Context<'_>) -> AppResult<Vec<Calendar>> {
-        caller(ctx).require_role(Role::Agent)?;
-        let rows = calendar::Entity::find()
-            .order_by_asc(calendar::Column::Name)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = reads::calendars(state(ctx).db.conn(), caller(ctx)).await?;
         Ok(rows.into_iter().map(Calendar).collect())
     }
     /// Policies in the order they are tried.
     async fn sla_policies(&self, ctx: &Context<'_>) -> AppResult<Vec<SlaPolicy>> {
-        caller(ctx).require_role(Role::Agent)?;
-        let rows = sla_policy::Entity::find()
-            .order_by_asc(sla_policy::Column::Position)
-            .order_by_asc(sla_policy::Column::Id)
-            .all(state(ctx).db.conn())
-            .await?;
+        let rows = reads::policies(state(ctx).db.conn(), caller(ctx)).await?;
         Ok(rows.into_iter().map(SlaPolicy).collect())
     }
 }
@@ -589,21 +567,16 @@ pub async fn load_node(
     id: i64,
 ) -> AppResult<crate::graphql::node::Node> {
     use crate::graphql::node::Node;
-    caller(ctx).require_role(Role::Agent)?;
-    let db = state(ctx).db.conn();
+    let (db, caller) = (state(ctx).db.conn(), caller(ctx));
     let not_found = || AppError::NotFound(format!("there is no {type_name} with that id"));
     Ok(match type_name {
         "Calendar" => Node::Calendar(Calendar(
-            calendar::Entity::find_by_id(id)
-                .one(db)
+            reads::calendar(db, caller, id)
                 .await?
                 .ok_or_else(not_found)?,
         )),
         _ => Node::SlaPolicy(SlaPolicy(
-            sla_policy::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .ok_or_else(not_found)?,
+            reads::policy(db, caller, id).await?.ok_or_else(not_found)?,
         )),
     })
 }

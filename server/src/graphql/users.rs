@@ -1,12 +1,11 @@
 use async_graphql::{Context, ID, Object};
 use entity::user;
-use sea_orm::EntityTrait;
 
 use crate::graphql::instant::Instant;
 use crate::{
-    auth::{Caller, Role, Scope},
+    auth::Role,
     domain::users::{self, groups_of, may_see_details, roles_of},
-    error::{AppError, AppResult},
+    error::AppResult,
     graphql::{
         caller, ids,
         pagination::{self, Page, PageArgs},
@@ -85,23 +84,10 @@ impl User {
     }
 }
 
-/// People may read their own record; agents, and tokens with `users:read`, anyone's.
-pub fn check_can_read(caller: &Caller, user_id: i64) -> AppResult<()> {
-    if let Caller::Person(person) = caller
-        && person.user_id == user_id
-    {
-        return Ok(());
-    }
-    caller.require_role_or_scope(Role::Agent, Scope::UsersRead)
-}
-
 pub async fn load(ctx: &Context<'_>, id: i64) -> AppResult<User> {
-    check_can_read(caller(ctx), id)?;
-    user::Entity::find_by_id(id)
-        .one(state(ctx).db.conn())
-        .await?
-        .map(User)
-        .ok_or_else(|| AppError::NotFound(format!("there is no user with id {id}")))
+    Ok(User(
+        users::find(state(ctx).db.conn(), caller(ctx), id).await?,
+    ))
 }
 
 #[derive(Default)]
@@ -127,9 +113,8 @@ impl UserQuery {
         #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
     ) -> AppResult<Page<User>> {
-        caller(ctx).require_role_or_scope(Role::Agent, Scope::UsersRead)?;
         let page = PageArgs::new(first, after, last, before).keyed()?;
-        let rows = users::list(state(ctx).db.conn(), &page).await?;
+        let rows = users::list(state(ctx).db.conn(), caller(ctx), &page).await?;
         Ok(pagination::connection(&page, rows, |row| row.id, User))
     }
 }

@@ -2,7 +2,10 @@
 //! service requests, and approvals that hold an order until someone decides.
 
 pub mod forms;
+mod reads;
 pub mod types;
+
+pub use reads::{item, items_of_service, ordered_item, request_of, service};
 
 use chrono::{DateTime, Utc};
 use entity::{calendar, catalog_item, catalog_request, group, group_member, service, ticket, user};

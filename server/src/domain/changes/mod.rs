@@ -43,7 +43,10 @@ pub use approval::{assess, vote};
 pub use authoring::{ChangeFields, create, update};
 pub use queries::{changes_by_item, items_by_change, list, open_changes_touching, votes_by_change};
 pub use report::{Report, report};
-pub use setup::{PolicyFields, TemplateFields, save_freeze, save_policy, save_template};
+pub use setup::{
+    PolicyFields, TemplateFields, freezes, policies, save_freeze, save_policy, save_template,
+    templates,
+};
 pub use transitions::{Transition, transition};
 
 /// The change's table of moves.

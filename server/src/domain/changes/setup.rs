@@ -1,8 +1,10 @@
 //! Administration: pre-approved templates, approval policies and change freezes.
 
+use super::require_reader;
+use crate::auth::Caller;
 use chrono::{DateTime, Utc};
 use entity::{change_approval_policy, change_freeze, change_template, group};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
 
 use crate::domain::changes::{risk::Grade, types::ChangeType};
 use crate::domain::input::text;
@@ -149,4 +151,49 @@ pub async fn save_freeze(
     };
     txn.commit().await?;
     Ok(row)
+}
+
+/// The pre-approved templates, by name.
+///
+/// # Errors
+/// FORBIDDEN for anyone who may not read changes.
+pub async fn templates(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+) -> AppResult<Vec<change_template::Model>> {
+    require_reader(caller)?;
+    Ok(change_template::Entity::find()
+        .order_by_asc(change_template::Column::Name)
+        .all(conn)
+        .await?)
+}
+
+/// The approval policies, oldest first.
+///
+/// # Errors
+/// FORBIDDEN for anyone who may not read changes.
+pub async fn policies(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+) -> AppResult<Vec<change_approval_policy::Model>> {
+    require_reader(caller)?;
+    Ok(change_approval_policy::Entity::find()
+        .order_by_asc(change_approval_policy::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// The change freezes, by start.
+///
+/// # Errors
+/// FORBIDDEN for anyone who may not read changes.
+pub async fn freezes(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+) -> AppResult<Vec<change_freeze::Model>> {
+    require_reader(caller)?;
+    Ok(change_freeze::Entity::find()
+        .order_by_asc(change_freeze::Column::StartsAt)
+        .all(conn)
+        .await?)
 }

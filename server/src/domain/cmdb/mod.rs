@@ -26,8 +26,9 @@ use crate::{
 
 pub use items::{Draft, ItemChanges, create_item, update_item};
 pub use queries::{
-    ItemFilter, items_of_tickets, list, open_tickets_about, open_tickets_by_item,
-    relationships_by_item,
+    ItemFilter, business_service_classes, class, classes, item_by_key,
+    items_of_service as items_delivering, items_of_tickets, list, open_tickets_about,
+    open_tickets_by_item, relationship_types, relationships_by_item,
 };
 pub use relationships::{relate, relationship_type_named, relationships_of, unrelate};
 pub use setup::{ClassFields, RelationshipTypeFields, save_class, save_relationship_type};

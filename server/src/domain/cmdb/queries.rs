@@ -12,11 +12,13 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
 
-use super::relationships::relationships_of;
+use super::{relationships::relationships_of, require_reader};
+use crate::auth::Caller;
 use crate::domain::cmdb::attributes;
 use crate::domain::cmdb::types::CiStatus;
 use crate::domain::{page::Window, tickets::types::Status};
 use crate::error::{AppError, AppResult};
+use entity::{ci_class, relationship_type};
 
 #[derive(Default)]
 pub struct ItemFilter {
@@ -219,4 +221,92 @@ pub async fn items_of_tickets(
         items.sort_by(|a, b| a.name_lower.cmp(&b.name_lower));
     }
     Ok(by_ticket)
+}
+
+/// The classes, by name, with their attribute definitions.
+///
+/// # Errors
+/// FORBIDDEN for anyone who may not read the CMDB.
+pub async fn classes(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+) -> AppResult<Vec<ci_class::Model>> {
+    require_reader(caller)?;
+    Ok(ci_class::Entity::find()
+        .order_by_asc(ci_class::Column::Name)
+        .all(conn)
+        .await?)
+}
+
+/// One class, if there is one with that id.
+///
+/// # Errors
+/// FORBIDDEN for anyone who may not read the CMDB.
+pub async fn class(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<Option<ci_class::Model>> {
+    require_reader(caller)?;
+    Ok(ci_class::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// The ids of the classes whose items are business services: where impact analysis
+/// says what the business feels.
+pub async fn business_service_classes(conn: &impl ConnectionTrait) -> AppResult<Vec<i64>> {
+    Ok(ci_class::Entity::find()
+        .filter(ci_class::Column::BusinessService.eq(true))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
+}
+
+/// The relationship types, by name.
+///
+/// # Errors
+/// FORBIDDEN for anyone who may not read the CMDB.
+pub async fn relationship_types(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+) -> AppResult<Vec<relationship_type::Model>> {
+    require_reader(caller)?;
+    Ok(relationship_type::Entity::find()
+        .order_by_asc(relationship_type::Column::Name)
+        .all(conn)
+        .await?)
+}
+
+/// The items delivering a catalog service, by name.
+///
+/// # Errors
+/// FORBIDDEN for anyone who may not read the CMDB.
+pub async fn items_of_service(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    service_id: i64,
+) -> AppResult<Vec<ci::Model>> {
+    require_reader(caller)?;
+    Ok(ci::Entity::find()
+        .filter(ci::Column::ServiceId.eq(service_id))
+        .order_by_asc(ci::Column::NameLower)
+        .all(conn)
+        .await?)
+}
+
+/// The item a discovery tool or partner system knows by `key`.
+///
+/// # Errors
+/// FORBIDDEN for anyone who may not read the CMDB.
+pub async fn item_by_key(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    key: &str,
+) -> AppResult<Option<ci::Model>> {
+    require_reader(caller)?;
+    Ok(ci::Entity::find()
+        .filter(ci::Column::ExternalKey.eq(key.trim()))
+        .one(conn)
+        .await?)
 }

@@ -3,6 +3,7 @@
 
 pub mod clocks;
 pub mod engine;
+pub mod reads;
 pub mod report;
 pub mod setup;
 

@@ -8,7 +8,11 @@ use sea_orm::{
     QueryFilter,
 };
 
-use super::{
+mod reads;
+
+pub use reads::{assignment_rule, assignment_rules, categories, groups, organizations};
+
+use crate::domain::{
     lookup::referenced,
     page::Window,
     routing,
