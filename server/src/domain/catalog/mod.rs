@@ -21,6 +21,14 @@ use self::{
     forms::{Variable, check_answers, check_form},
     types::{Approval, ApprovalState, Criticality, ServiceLifecycle},
 };
+use crate::domain::events::{TicketSnapshot, Topic};
+use crate::domain::input::text;
+use crate::{
+    auth::{Caller, Role, not_signed_in},
+    db::Db,
+    error::{AppError, AppResult},
+};
+
 use super::{
     events::{self, Actor, NewEvent},
     lookup::referenced,
@@ -28,13 +36,6 @@ use super::{
         commands::{self, NewTicket},
         types::{Kind, Level, PendingReason, Status},
     },
-};
-use crate::domain::events::{TicketSnapshot, Topic};
-use crate::domain::input::text;
-use crate::{
-    auth::{Caller, Role, not_signed_in},
-    db::Db,
-    error::{AppError, AppResult},
 };
 
 pub struct ServiceFields {

@@ -4,11 +4,12 @@
 use entity::{catalog_item, catalog_request, service};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::types::ServiceLifecycle;
 use crate::{
     auth::{Caller, Role},
     error::AppResult,
 };
+
+use super::types::ServiceLifecycle;
 
 /// Whether the caller sees what is not (or no longer) on offer.
 fn sees_everything(caller: &Caller) -> AppResult<bool> {

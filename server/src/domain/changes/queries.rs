@@ -6,7 +6,7 @@ use entity::{change, change_configuration_item, change_vote, configuration_item}
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::domain::changes::schedule;
-use crate::domain::changes::types::ChangeStatus::{self};
+use crate::domain::changes::types::ChangeStatus;
 use crate::domain::{lookup::newest_first, page::Window};
 use crate::error::AppResult;
 

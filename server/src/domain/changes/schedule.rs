@@ -7,11 +7,12 @@ use chrono::{DateTime, Utc};
 use entity::{calendar, change, change_configuration_item, change_freeze, service};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::types::ChangeStatus;
 use crate::{
     domain::{cmdb::impact, sla::clocks::to_calendar},
     error::{AppError, AppResult},
 };
+
+use super::types::ChangeStatus;
 
 /// Statuses in which a change holds its slot in the calendar.
 pub const ACTIVE: [ChangeStatus; 5] = [

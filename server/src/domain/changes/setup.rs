@@ -1,6 +1,5 @@
 //! Administration: pre-approved templates, approval policies and change freezes.
 
-use super::require_reader;
 use crate::auth::Caller;
 use chrono::{DateTime, Utc};
 use entity::{change_approval_policy, change_freeze, change_template, group};
@@ -14,6 +13,8 @@ use crate::{
     db::Db,
     error::{AppError, AppResult},
 };
+
+use super::require_reader;
 
 pub struct TemplateFields {
     pub name: String,

@@ -9,8 +9,9 @@ use std::collections::{HashMap, HashSet};
 use entity::{ci_relationship, configuration_item as ci, relationship_type};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::types::ImpactDirection;
 use crate::error::{AppError, AppResult};
+
+use super::types::ImpactDirection;
 
 pub const MAX_DEPTH: u32 = 50;
 pub const MAX_GRAPH_DEPTH: u32 = 6;

@@ -14,19 +14,20 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::types::CiStatus;
-use super::{
-    Draft,
-    items::{index_attributes, record_all, save_changed},
-    relationships::relationship_event,
-    require_writer,
-};
 use crate::domain::events::Topic;
 use crate::{
     auth::Caller,
     db::Db,
     domain::events::Actor,
     error::{AppError, AppResult},
+};
+
+use super::{
+    Draft,
+    items::{index_attributes, record_all, save_changed},
+    relationships::relationship_event,
+    require_writer,
+    types::CiStatus,
 };
 
 /// Inserts are sent in batches of this many rows: well under SQLite's and PostgreSQL's

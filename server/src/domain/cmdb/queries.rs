@@ -12,13 +12,14 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
 
-use super::{relationships::relationships_of, require_reader};
 use crate::auth::Caller;
 use crate::domain::cmdb::attributes;
 use crate::domain::cmdb::types::CiStatus;
 use crate::domain::{page::Window, tickets::types::Status};
 use crate::error::{AppError, AppResult};
 use entity::{ci_class, relationship_type};
+
+use super::{relationships::relationships_of, require_reader};
 
 #[derive(Default)]
 pub struct ItemFilter {

@@ -3,11 +3,12 @@
 use entity::{assignment_rule, category, group, organization};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
-use super::require_admin;
 use crate::{
     auth::{Caller, Role},
     error::AppResult,
 };
+
+use super::require_admin;
 
 /// Every customer organization, by name.
 ///

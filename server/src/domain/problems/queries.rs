@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use entity::{configuration_item, problem, problem_configuration_item, problem_incident, ticket};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::domain::problems::types::ProblemStatus::{self};
+use crate::domain::problems::types::ProblemStatus;
 use crate::domain::{
     lookup::newest_first, page::Window, tickets::visibility::Scope as TicketScope,
 };

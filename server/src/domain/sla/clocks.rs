@@ -13,7 +13,6 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{Facts, Metric, first_match, pauses_for, thresholds};
 use crate::domain::events::{TicketSnapshot, Topic};
 use crate::{
     domain::{
@@ -24,6 +23,8 @@ use crate::{
     },
     error::{AppError, AppResult},
 };
+
+use super::{Facts, Metric, first_match, pauses_for, thresholds};
 
 pub const RUNNING: &str = "RUNNING";
 pub const PAUSED: &str = "PAUSED";

@@ -9,8 +9,9 @@ use sea_orm::{
     QuerySelect, QueryTrait,
 };
 
-use super::{Metric, clocks::STOPPED};
 use crate::error::{AppError, AppResult};
+
+use super::{Metric, clocks::STOPPED};
 
 #[derive(Clone, Debug, Default)]
 pub struct ReportFilter {

@@ -10,13 +10,14 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{
-    types::{Kind, Status},
-    visibility::Scope,
-};
 use crate::{
     domain::page::Window,
     error::{AppError, AppResult},
+};
+
+use super::{
+    types::{Kind, Status},
+    visibility::Scope,
 };
 
 pub const MAX_SEARCH_WORDS: usize = 10;

@@ -1,0 +1,310 @@
+//! Lists of tickets: the filter and order a client sends, the counts beside a list,
+//! and one page with its relations batched.
+
+use std::collections::BTreeSet;
+
+use async_graphql::{
+    ComplexObject, Context, Enum, ID, InputObject, SimpleObject,
+    dataloader::{DataLoader, HashMapCache, Loader},
+};
+use entity::ticket;
+
+use crate::graphql::instant::Instant;
+use crate::{
+    domain::input::maybe_instant,
+    domain::tickets::{
+        queries::{self, Sort, SortField, TicketFilter},
+        types,
+    },
+    error::{AppError, AppResult},
+    graphql::{
+        ids, loaders,
+        pagination::{self, Page, PageArgs},
+        state, ticket_scope,
+    },
+};
+
+use super::{Priority, Ticket, TicketKind, TicketStatus, stored};
+
+/// What `ticketFilter` takes.
+#[derive(InputObject, Default)]
+pub struct TicketFilterInput {
+    /// Only tickets in these statuses.
+    pub status: Option<Vec<TicketStatus>>,
+    /// Only tickets of these kinds.
+    pub kind: Option<Vec<TicketKind>>,
+    /// Only tickets of these priorities.
+    pub priority: Option<Vec<Priority>>,
+    /// The id of the group.
+    pub group_id: Option<Vec<ID>>,
+    /// The id of the assignee.
+    pub assignee_id: Option<Vec<ID>>,
+    /// Only tickets with (false) or without (true) an assignee.
+    pub unassigned: Option<bool>,
+    /// The id of the requester.
+    pub requester_id: Option<Vec<ID>>,
+    /// The id of the organization.
+    pub organization_id: Option<Vec<ID>>,
+    /// This category and the ones below it.
+    pub category_id: Option<ID>,
+    /// Only tickets created at or after this instant.
+    pub created_after: Option<Instant>,
+    /// Only tickets created before this instant.
+    pub created_before: Option<Instant>,
+    /// Only tickets changed at or after this instant.
+    pub updated_after: Option<Instant>,
+    /// Only tickets changed before this instant.
+    pub updated_before: Option<Instant>,
+    /// Words that must all appear in the title, description or comments (case-insensitive).
+    pub text: Option<String>,
+    /// Only tickets about any of these configuration items.
+    pub configuration_item_id: Option<Vec<ID>>,
+}
+
+fn decode_all(values: Option<Vec<ID>>, type_name: &str, field: &str) -> AppResult<Vec<i64>> {
+    values
+        .unwrap_or_default()
+        .iter()
+        .map(|id| ids::decode_as(id, type_name, field))
+        .collect()
+}
+
+impl TicketFilterInput {
+    pub fn into_domain(self) -> AppResult<TicketFilter> {
+        Ok(TicketFilter {
+            statuses: self
+                .status
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            kinds: self
+                .kind
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            priorities: self
+                .priority
+                .unwrap_or_default()
+                .into_iter()
+                .map(Priority::number)
+                .collect(),
+            group_ids: decode_all(self.group_id, "Group", "groupId")?,
+            assignee_ids: decode_all(self.assignee_id, "User", "assigneeId")?,
+            unassigned: self.unassigned,
+            requester_ids: decode_all(self.requester_id, "User", "requesterId")?,
+            organization_ids: decode_all(self.organization_id, "Organization", "organizationId")?,
+            configuration_item_ids: decode_all(
+                self.configuration_item_id,
+                "ConfigurationItem",
+                "configurationItemId",
+            )?,
+            category_id: ids::decode_opt(self.category_id, "Category", "categoryId")?,
+            created_after: maybe_instant("createdAfter", self.created_after)?,
+            created_before: maybe_instant("createdBefore", self.created_before)?,
+            updated_after: maybe_instant("updatedAfter", self.updated_after)?,
+            updated_before: maybe_instant("updatedBefore", self.updated_before)?,
+            text: self.text.filter(|t| !t.trim().is_empty()),
+        })
+    }
+}
+
+/// What a ticket list sorts by.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TicketOrderField {
+    /// When the ticket was created.
+    #[default]
+    Created,
+    /// When it last changed.
+    Updated,
+    /// Its priority (ASC puts P1 first).
+    Priority,
+}
+
+/// Which way a list runs.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderDirection {
+    /// Smallest or oldest first.
+    Asc,
+    /// Largest or newest first.
+    #[default]
+    Desc,
+}
+
+/// Newest first unless told otherwise. Priority ascending puts P1 first.
+#[derive(InputObject, Default)]
+pub struct TicketOrder {
+    /// What to sort by; CREATED unless given.
+    #[graphql(default)]
+    pub field: TicketOrderField,
+    /// Which way; DESC unless given.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+impl TicketOrder {
+    pub fn into_domain(self) -> Sort {
+        Sort {
+            field: match self.field {
+                TicketOrderField::Created => SortField::Created,
+                TicketOrderField::Updated => SortField::Updated,
+                TicketOrderField::Priority => SortField::Priority,
+            },
+            descending: self.direction == OrderDirection::Desc,
+        }
+    }
+}
+
+/// How many tickets are in a status.
+#[derive(SimpleObject)]
+pub struct StatusCount {
+    /// The status.
+    pub status: TicketStatus,
+    /// How many tickets.
+    pub count: i64,
+}
+
+/// How many tickets have a priority.
+#[derive(SimpleObject)]
+pub struct PriorityCount {
+    /// The priority.
+    pub priority: Priority,
+    /// How many tickets.
+    pub count: i64,
+}
+
+/// Counts for a dashboard, over the tickets a filter selects.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct TicketCounts {
+    /// How many by status.
+    pub by_status: Vec<StatusCount>,
+    /// How many by priority.
+    pub by_priority: Vec<PriorityCount>,
+}
+
+impl TicketCounts {
+    pub fn of(counts: queries::Counts) -> AppResult<TicketCounts> {
+        Ok(TicketCounts {
+            by_status: counts
+                .by_status
+                .into_iter()
+                .map(|(status, count)| {
+                    Ok(StatusCount {
+                        status: stored(types::Status::parse(&status, "status"))?.into(),
+                        count,
+                    })
+                })
+                .collect::<AppResult<_>>()?,
+            by_priority: counts
+                .by_priority
+                .into_iter()
+                .map(|(priority, count)| PriorityCount {
+                    priority: Priority::from_number(priority),
+                    count,
+                })
+                .collect(),
+        })
+    }
+}
+
+#[ComplexObject]
+impl TicketCounts {
+    /// How many in all.
+    async fn total(&self) -> i64 {
+        self.by_status.iter().map(|c| c.count).sum()
+    }
+}
+
+/// Fetches what the page's selected relations will ask for, one query per relation,
+/// so that a page costs the same number of statements whatever its size.
+async fn prime_relations(ctx: &Context<'_>, rows: &[ticket::Model]) -> AppResult<()> {
+    let look = ctx.look_ahead();
+    let selected = |field: &str| {
+        look.field("nodes").field(field).exists()
+            || look.field("edges").field("node").field(field).exists()
+    };
+    let ids = |wanted: bool, of: fn(&ticket::Model) -> Option<i64>| -> BTreeSet<i64> {
+        if wanted {
+            rows.iter().filter_map(of).collect()
+        } else {
+            BTreeSet::new()
+        }
+    };
+    let mut users = ids(selected("requester"), |t| t.requester_id);
+    users.extend(ids(selected("assignee"), |t| t.assignee_id));
+    let groups = ids(selected("group"), |t| t.group_id);
+    let organizations = ids(selected("organization"), |t| t.organization_id);
+    let categories = ids(selected("category"), |t| t.category_id);
+    tokio::try_join!(
+        prime(ctx.data_unchecked::<loaders::Users>(), users),
+        prime(ctx.data_unchecked::<loaders::Groups>(), groups),
+        prime(
+            ctx.data_unchecked::<loaders::Organizations>(),
+            organizations
+        ),
+        prime(ctx.data_unchecked::<loaders::Categories>(), categories),
+    )?;
+    if selected("slaClocks") {
+        // The clocks, then what they point at: their calendars and (when asked) policies.
+        let tickets: BTreeSet<i64> = rows.iter().map(|t| t.id).collect();
+        let clocks = ctx
+            .data_unchecked::<crate::graphql::sla::Clocks>()
+            .load_many(tickets)
+            .await?;
+        let clocks = clocks.values().flatten();
+        let calendars: BTreeSet<i64> = clocks.clone().filter_map(|c| c.calendar_id).collect();
+        let policies_wanted = look
+            .field("nodes")
+            .field("slaClocks")
+            .field("policy")
+            .exists()
+            || look
+                .field("edges")
+                .field("node")
+                .field("slaClocks")
+                .field("policy")
+                .exists();
+        let policies: BTreeSet<i64> = if policies_wanted {
+            clocks.map(|c| c.policy_id).collect()
+        } else {
+            BTreeSet::new()
+        };
+        tokio::try_join!(
+            prime(ctx.data_unchecked::<loaders::Calendars>(), calendars),
+            prime(ctx.data_unchecked::<loaders::SlaPolicies>(), policies),
+        )?;
+    }
+    Ok(())
+}
+
+async fn prime<L>(loader: &DataLoader<L, HashMapCache>, ids: BTreeSet<i64>) -> AppResult<()>
+where
+    L: Loader<i64, Error = AppError>,
+{
+    if !ids.is_empty() {
+        loader.load_many(ids).await?;
+    }
+    Ok(())
+}
+
+/// A page of the tickets `filter` selects that the caller may see, in `order`.
+pub async fn ticket_page(
+    ctx: &Context<'_>,
+    filter: TicketFilter,
+    order: Option<TicketOrder>,
+    page: PageArgs,
+) -> AppResult<Page<Ticket>> {
+    let scope = ticket_scope(ctx).await?;
+    let sort = order.unwrap_or_default().into_domain();
+    let window = page.texts()?;
+    let rows = queries::list(state(ctx).db.conn(), scope, &filter, sort, &window).await?;
+    prime_relations(ctx, &rows).await?;
+    Ok(pagination::connection_with(
+        &window,
+        rows,
+        |row| queries::cursor_of(row, sort),
+        Ticket,
+    ))
+}

@@ -1,0 +1,326 @@
+//! Changing tickets: each mutation decodes its input, calls one domain command and
+//! returns the ticket as written.
+
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+
+use crate::{
+    domain::tickets::commands::{self, Escalation, NewTicket, TicketChanges, Transition},
+    error::AppResult,
+    graphql::{caller, ids, now, state},
+};
+
+use super::{Channel, Comment, Level, PendingReason, Ticket, TicketKind, TicketStatus};
+
+/// What `createTicket` takes.
+#[derive(InputObject)]
+pub struct CreateTicketInput {
+    /// An incident (something broke) or a service request (something wanted).
+    pub kind: TicketKind,
+    /// 1 to 200 characters.
+    pub title: String,
+    /// Up to 20,000 characters.
+    #[graphql(default)]
+    pub description: String,
+    /// How widely it hurts; with urgency it decides the priority.
+    #[graphql(default_with = "Level::Medium")]
+    pub impact: Level,
+    /// How soon it hurts; with impact it decides the priority.
+    #[graphql(default_with = "Level::Medium")]
+    pub urgency: Level,
+    /// The id of the category.
+    pub category_id: Option<ID>,
+    /// The catalog service it concerns: SLA policies and routing rules can match on it.
+    pub service_id: Option<ID>,
+    /// PORTAL for people, API for tokens, unless given.
+    pub channel: Option<Channel>,
+    /// Agents only: whom the ticket is for (default: the caller).
+    pub requester_id: Option<ID>,
+    /// Agents only: default, the requester's organization.
+    pub organization_id: Option<ID>,
+    /// Agents only: skip routing and put it in this group's queue.
+    pub group_id: Option<ID>,
+    /// Agents only, with groupId.
+    pub assignee_id: Option<ID>,
+    /// Agents only: the configuration items it is about. Routing rules can match them,
+    /// and the ticket's impact shows the services that depend on them.
+    #[graphql(default)]
+    pub configuration_item_ids: Vec<ID>,
+}
+
+/// What a mutation on a ticket returns: the ticket as it is after the change.
+#[derive(SimpleObject)]
+pub struct TicketPayload {
+    /// The ticket as it is after the change.
+    pub ticket: Ticket,
+}
+
+/// What `updateTicket` takes.
+#[derive(InputObject)]
+pub struct UpdateTicketInput {
+    /// The id of the ticket.
+    pub id: ID,
+    /// The version you read.
+    pub version: i32,
+    /// A one-line summary.
+    pub title: Option<String>,
+    /// The full account, as the requester or agent wrote it.
+    pub description: Option<String>,
+    /// How widely it hurts.
+    pub impact: Option<Level>,
+    /// How soon it hurts.
+    pub urgency: Option<Level>,
+    /// Null clears it.
+    pub category_id: MaybeUndefined<ID>,
+    /// How it reached the desk.
+    pub channel: Option<Channel>,
+}
+
+/// What `transitionTicket` takes.
+#[derive(InputObject)]
+pub struct TransitionTicketInput {
+    /// The id of the ticket.
+    pub id: ID,
+    /// Send it back with every change; a stale one gets CONFLICT.
+    pub version: i32,
+    /// The status to move to.
+    pub status: TicketStatus,
+    /// Required for PENDING.
+    pub pending_reason: Option<PendingReason>,
+    /// Required for RESOLVED.
+    pub resolution_code: Option<String>,
+    /// What was done, when resolving.
+    pub resolution_notes: Option<String>,
+}
+
+/// What `assignTicket` takes.
+#[derive(InputObject)]
+pub struct AssignTicketInput {
+    /// The id of the ticket.
+    pub id: ID,
+    /// Send it back with every change; a stale one gets CONFLICT.
+    pub version: i32,
+    /// Default: the ticket's current group.
+    pub group_id: Option<ID>,
+    /// None leaves it in the group's queue.
+    pub assignee_id: Option<ID>,
+}
+
+/// How a ticket is escalated.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum EscalationLevel {
+    /// To the group's higher-tier escalation group.
+    Functional,
+    /// Flag the group's manager.
+    Hierarchical,
+}
+
+/// What `escalateTicket` takes.
+#[derive(InputObject)]
+pub struct EscalateTicketInput {
+    /// The id of the ticket.
+    pub id: ID,
+    /// Send it back with every change; a stale one gets CONFLICT.
+    pub version: i32,
+    /// FUNCTIONAL moves it to the escalation group; HIERARCHIC tells the managers.
+    pub level: EscalationLevel,
+    /// Why, recorded in the history.
+    pub reason: String,
+}
+
+/// What `addComment` takes.
+#[derive(InputObject)]
+pub struct AddCommentInput {
+    /// The id of the ticket.
+    pub ticket_id: ID,
+    /// The text of the comment, as the author wrote it.
+    pub body: String,
+    /// An internal work note, hidden from the requester. Agents only.
+    #[graphql(default)]
+    pub internal: bool,
+}
+
+/// What `addComment` returns: the comment, and the ticket as it is after it.
+#[derive(SimpleObject)]
+pub struct AddCommentPayload {
+    /// The ticket as it is after the change.
+    pub ticket: Ticket,
+    /// The comment as it is after the change.
+    pub comment: Comment,
+}
+
+fn ticket_id(id: &ID) -> AppResult<i64> {
+    ids::decode_as(id, "Ticket", "id")
+}
+
+#[derive(Default)]
+pub struct TicketMutation;
+
+#[Object]
+impl TicketMutation {
+    /// Records a ticket. Unless an agent names the group, routing rules pick it.
+    async fn create_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: CreateTicketInput,
+    ) -> AppResult<TicketPayload> {
+        let new = NewTicket {
+            kind: input.kind.into(),
+            title: input.title,
+            description: input.description,
+            impact: input.impact.into(),
+            urgency: input.urgency.into(),
+            category_id: ids::decode_opt(input.category_id, "Category", "categoryId")?,
+            channel: input.channel.map(Into::into),
+            requester_id: ids::decode_opt(input.requester_id, "User", "requesterId")?,
+            organization_id: ids::decode_opt(
+                input.organization_id,
+                "Organization",
+                "organizationId",
+            )?,
+            group_id: ids::decode_opt(input.group_id, "Group", "groupId")?,
+            assignee_id: ids::decode_opt(input.assignee_id, "User", "assigneeId")?,
+            service_id: ids::decode_opt(input.service_id, "Service", "serviceId")?,
+            pending_reason: None,
+            configuration_item_ids: ids::decode_all(
+                &input.configuration_item_ids,
+                "ConfigurationItem",
+                "configurationItemIds",
+            )?,
+        };
+        let row = commands::create(&state(ctx).db, caller(ctx), now(ctx), new).await?;
+        Ok(TicketPayload {
+            ticket: Ticket(row),
+        })
+    }
+
+    /// Changes a ticket's fields. Requesters may change the title and description only.
+    async fn update_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: UpdateTicketInput,
+    ) -> AppResult<TicketPayload> {
+        let category_id = ids::decode_maybe(input.category_id, "Category", "categoryId")?;
+        let changes = TicketChanges {
+            title: input.title,
+            description: input.description,
+            impact: input.impact.map(Into::into),
+            urgency: input.urgency.map(Into::into),
+            category_id,
+            channel: input.channel.map(Into::into),
+        };
+        let id = ticket_id(&input.id)?;
+        let row = commands::update(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            id,
+            input.version,
+            changes,
+        )
+        .await?;
+        Ok(TicketPayload {
+            ticket: Ticket(row),
+        })
+    }
+
+    /// Moves a ticket along its lifecycle. An invalid move gets INVALID_TRANSITION with the allowed ones.
+    async fn transition_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
+        input: TransitionTicketInput,
+    ) -> AppResult<TicketPayload> {
+        let transition = Transition {
+            to: input.status.into(),
+            pending_reason: input.pending_reason.map(Into::into),
+            resolution_code: input.resolution_code,
+            resolution_notes: input.resolution_notes,
+        };
+        let id = ticket_id(&input.id)?;
+        let row = commands::transition(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            id,
+            input.version,
+            transition,
+        )
+        .await?;
+        Ok(TicketPayload {
+            ticket: Ticket(row),
+        })
+    }
+
+    /// Puts a ticket in a group's queue or an agent's hands. Agents only.
+    async fn assign_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: AssignTicketInput,
+    ) -> AppResult<TicketPayload> {
+        let id = ticket_id(&input.id)?;
+        let group_id = ids::decode_opt(input.group_id, "Group", "groupId")?;
+        let assignee_id = ids::decode_opt(input.assignee_id, "User", "assigneeId")?;
+        let row = commands::assign(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            id,
+            input.version,
+            group_id,
+            assignee_id,
+        )
+        .await?;
+        Ok(TicketPayload {
+            ticket: Ticket(row),
+        })
+    }
+
+    /// Escalates a ticket: functionally to the next tier, or hierarchically to the manager. Agents only.
+    async fn escalate_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
+        input: EscalateTicketInput,
+    ) -> AppResult<TicketPayload> {
+        let id = ticket_id(&input.id)?;
+        let level = match input.level {
+            EscalationLevel::Functional => Escalation::Functional,
+            EscalationLevel::Hierarchical => Escalation::Hierarchical,
+        };
+        let row = commands::escalate(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            id,
+            input.version,
+            level,
+            &input.reason,
+        )
+        .await?;
+        Ok(TicketPayload {
+            ticket: Ticket(row),
+        })
+    }
+
+    /// Adds a public comment or an internal work note. Comments do not change the ticket's version.
+    async fn add_comment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")] input: AddCommentInput,
+    ) -> AppResult<AddCommentPayload> {
+        let id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
+        let (row, comment) = commands::add_comment(
+            &state(ctx).db,
+            caller(ctx),
+            now(ctx),
+            id,
+            &input.body,
+            input.internal,
+        )
+        .await?;
+        Ok(AddCommentPayload {
+            ticket: Ticket(row),
+            comment: Comment(comment),
+        })
+    }
+}
