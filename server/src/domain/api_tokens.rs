@@ -18,11 +18,13 @@ use crate::{
     error::{AppError, AppResult},
 };
 
+/// The longest name a token may have, in characters.
 pub const MAX_NAME_LEN: usize = 100;
 
 /// Last-used times are kept to the minute: a write on every call would cost more than it tells.
 const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
 
+/// What an admin asks for when issuing a token.
 pub struct NewToken {
     pub name: String,
     pub scopes: Vec<String>,
@@ -30,12 +32,17 @@ pub struct NewToken {
     pub created_by: Option<i64>,
 }
 
+/// A token just issued: its row, and its secret (which only this moment shows).
 pub struct CreatedToken {
     pub row: api_token::Model,
     /// The secret, to be shown once and never again.
     pub token: String,
 }
 
+/// The scopes named, each known and none repeated.
+///
+/// # Errors
+/// BAD_USER_INPUT when none is given or one is not a scope.
 pub fn parse_scopes(names: &[String]) -> AppResult<Vec<Scope>> {
     if names.is_empty() {
         return Err(AppError::bad_input("scopes", "give at least one scope"));
@@ -79,6 +86,10 @@ async fn record(
     Ok(())
 }
 
+/// Issues a token: stores only its hash, and returns the secret once.
+///
+/// # Errors
+/// BAD_USER_INPUT for a name or scopes that do not fit, or an expiry in the past.
 pub async fn create(db: &Db, actor: &Actor, new: NewToken) -> AppResult<CreatedToken> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
@@ -134,6 +145,10 @@ pub async fn list(db: &Db, window: &Window) -> AppResult<Vec<api_token::Model>> 
         .await?)
 }
 
+/// One token, revoked or not.
+///
+/// # Errors
+/// NOT_FOUND when there is no token with that id.
 pub async fn find(db: &Db, id: i64) -> AppResult<api_token::Model> {
     api_token::Entity::find_by_id(id)
         .one(db.conn())
@@ -159,6 +174,7 @@ pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> AppResult<api_token::Mod
     Ok(row)
 }
 
+/// The scopes a token was issued with (a stored name no longer known is dropped).
 pub fn scopes_of(row: &api_token::Model) -> Vec<Scope> {
     strings(&row.scopes)
         .iter()

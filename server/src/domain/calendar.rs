@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 /// with no open hour in five years never makes anything due.
 const HORIZON_DAYS: i64 = 5 * 366;
 
+/// Business hours in a time zone, with holidays: what SLA clocks count in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Calendar {
     pub time_zone: Tz,
@@ -171,6 +172,7 @@ impl Calendar {
         total
     }
 
+    /// Whether the desk is open at `at`.
     pub fn is_open(&self, at: DateTime<Utc>) -> bool {
         self.intervals_from(at)
             .take_while(|(open, _)| *open <= at)

@@ -27,8 +27,10 @@ macro_rules! named_enum {
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
+            /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// The stored and sent name.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }

@@ -54,6 +54,7 @@ pub fn matches(rule: &assignment_rule::Model, facts: &Facts) -> bool {
             .is_none_or(|words| words.split_whitespace().all(|w| title.contains(w)))
 }
 
+/// The first rule, in order, that matches the ticket.
 pub fn first_match<'r>(
     rules: &'r [assignment_rule::Model],
     facts: &Facts,
@@ -61,6 +62,7 @@ pub fn first_match<'r>(
     rules.iter().find(|rule| matches(rule, facts))
 }
 
+/// The enabled routing rules, in the order they are tried.
 pub async fn active_rules(conn: &impl ConnectionTrait) -> AppResult<Vec<assignment_rule::Model>> {
     Ok(assignment_rule::Entity::find()
         .filter(assignment_rule::Column::Active.eq(true))
@@ -150,6 +152,7 @@ async fn least_open(conn: &impl ConnectionTrait, group_id: i64) -> AppResult<Opt
     Ok(picked.map(|(user_id, _)| user_id))
 }
 
+/// The words a rule looks for in titles, lower case.
 pub fn parse_title_words(words: &str) -> AppResult<Option<String>> {
     let words: Vec<String> = words.split_whitespace().map(str::to_lowercase).collect();
     if words.iter().any(|w| w.chars().count() > 50) {

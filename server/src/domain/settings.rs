@@ -14,6 +14,8 @@ use crate::{
 
 const ROW_ID: i32 = 1;
 
+/// How the desk runs: the priority matrix, the reopen window, the auto-close period,
+/// the default queue and trend detection's thresholds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct DeskSettings {
@@ -50,18 +52,25 @@ impl Default for DeskSettings {
 }
 
 impl DeskSettings {
+    /// The priority (1 to 4) the matrix gives an impact and an urgency.
     pub fn priority(&self, impact: Level, urgency: Level) -> i16 {
         self.priority_matrix[impact.index()][urgency.index()]
     }
 
+    /// How long after resolution a ticket may be reopened.
     pub fn reopen_window(&self) -> Duration {
         Duration::days(self.reopen_window_days)
     }
 
+    /// How long after resolution a ticket closes itself.
     pub fn auto_close_after(&self) -> Duration {
         Duration::days(self.auto_close_days)
     }
 
+    /// Whether the settings hold together.
+    ///
+    /// # Errors
+    /// BAD_USER_INPUT naming the setting that does not fit.
     pub fn validate(&self) -> AppResult<()> {
         if self
             .priority_matrix
@@ -99,6 +108,10 @@ impl DeskSettings {
     }
 }
 
+/// The desk's settings, or the defaults when none were saved.
+///
+/// # Errors
+/// INTERNAL when the stored settings do not read.
 pub async fn load(conn: &impl ConnectionTrait) -> AppResult<DeskSettings> {
     let row = desk_settings::Entity::find_by_id(ROW_ID).one(conn).await?;
     Ok(match row {

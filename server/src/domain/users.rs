@@ -56,6 +56,7 @@ pub async fn upsert(db: &Db, identity: &Identity) -> AppResult<i64> {
     Ok(saved.id)
 }
 
+/// A person's roles as stored.
 pub fn roles_of(row: &user::Model) -> Vec<Role> {
     strings(&row.roles)
         .iter()
@@ -63,10 +64,12 @@ pub fn roles_of(row: &user::Model) -> Vec<Role> {
         .collect()
 }
 
+/// A person's group names from their token, as stored.
 pub fn groups_of(row: &user::Model) -> Vec<String> {
     strings(&row.groups)
 }
 
+/// A stored JSON list of strings (anything else reads as empty).
 pub fn strings(value: &serde_json::Value) -> Vec<String> {
     value
         .as_array()

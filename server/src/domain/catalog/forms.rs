@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{AppError, AppResult};
 
+/// The kind of answer a form question takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VariableKind {

@@ -38,6 +38,7 @@ use super::{
     },
 };
 
+/// What an admin writes for a service.
 pub struct ServiceFields {
     pub name: String,
     pub description: String,
@@ -52,6 +53,10 @@ pub struct ServiceFields {
     pub price: String,
 }
 
+/// Creates a service (no id) or replaces one's fields.
+///
+/// # Errors
+/// BAD_USER_INPUT for a name that does not fit or a group or calendar that does not exist.
 pub async fn save_service(
     db: &Db,
     now: DateTime<Utc>,
@@ -141,6 +146,7 @@ pub async fn services(
     Ok(query.all(conn).await?)
 }
 
+/// What an admin writes for an orderable item.
 pub struct ItemFields {
     pub service_id: i64,
     pub name: String,
@@ -152,6 +158,11 @@ pub struct ItemFields {
     pub active: bool,
 }
 
+/// Creates an item (no id) or replaces one's fields, its form checked.
+///
+/// # Errors
+/// BAD_USER_INPUT for a form that does not hold together, GROUP approval without its
+/// group, or a service or group that does not exist.
 pub async fn save_item(
     db: &Db,
     now: DateTime<Utc>,
@@ -203,6 +214,10 @@ pub async fn save_item(
     Ok(row)
 }
 
+/// An item's order form.
+///
+/// # Errors
+/// INTERNAL when the stored form does not read.
 pub fn form_of(item: &catalog_item::Model) -> AppResult<Vec<Variable>> {
     serde_json::from_value(item.variables.clone()).map_err(|e| {
         AppError::Internal(format!(

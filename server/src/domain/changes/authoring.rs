@@ -42,6 +42,11 @@ pub struct ChangeFields {
     pub assignee_id: Option<Option<i64>>,
 }
 
+/// Raises a change in DRAFT, filled from its template where the author left a field out.
+///
+/// # Errors
+/// BAD_USER_INPUT for a STANDARD change without a template, a retired template, or
+/// fields that do not fit; FORBIDDEN for callers who do not work changes.
 pub async fn create(
     db: &Db,
     caller: &Caller,

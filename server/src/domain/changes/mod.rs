@@ -74,6 +74,7 @@ fn require_worker(caller: &Caller) -> AppResult<()> {
     caller.require_role_or_scope(Role::Agent, Scope::TicketsWrite)
 }
 
+/// Agents read changes, and partner tokens with `tickets:read`.
 pub fn require_reader(caller: &Caller) -> AppResult<()> {
     caller.require_role_or_scope(Role::Agent, Scope::TicketsRead)
 }
@@ -103,10 +104,15 @@ async fn record(
     Ok(())
 }
 
+/// One change, whoever asks: callers check `require_reader` first.
+///
+/// # Errors
+/// NOT_FOUND when there is no change with that id.
 pub async fn find(conn: &impl ConnectionTrait, id: i64) -> AppResult<change::Model> {
     versioned::find::<change::Entity>(conn, id).await
 }
 
+/// The configuration items a change touches, by id.
 pub async fn item_ids(conn: &impl ConnectionTrait, change_id: i64) -> AppResult<Vec<i64>> {
     Ok(schedule::items_of(conn, &[change_id])
         .await?

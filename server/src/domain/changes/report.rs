@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter}
 use crate::domain::changes::types::{ChangeStatus::*, Outcome};
 use crate::error::AppResult;
 
+/// How the changes closed in a period went.
 pub struct Report {
     pub closed: u64,
     pub successful: u64,

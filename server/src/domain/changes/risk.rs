@@ -26,6 +26,7 @@ impl Grade {
     }
 }
 
+/// The risk questionnaire a change is assessed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Answers {

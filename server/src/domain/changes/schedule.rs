@@ -26,6 +26,7 @@ pub const ACTIVE: [ChangeStatus; 5] = [
 /// How far the CMDB is walked for services at risk and dependency conflicts.
 const DEPTH: u32 = 10;
 
+/// The configuration items of each of `change_ids`.
 pub async fn items_of(
     conn: &impl ConnectionTrait,
     change_ids: &[i64],
@@ -102,6 +103,7 @@ pub async fn check_windows(
     Ok(())
 }
 
+/// The change freezes that overlap `[start, end)`, by start.
 pub async fn freezes_overlapping(
     conn: &impl ConnectionTrait,
     start: DateTime<Utc>,
@@ -146,6 +148,8 @@ pub async fn overlapping(
         .await?)
 }
 
+/// The other scheduled changes whose slot overlaps this one's and that touch the same
+/// items or what those items depend on.
 pub async fn conflicts(
     conn: &impl ConnectionTrait,
     row: &change::Model,

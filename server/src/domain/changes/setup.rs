@@ -16,6 +16,7 @@ use crate::{
 
 use super::require_reader;
 
+/// What an admin writes for a pre-approved template.
 pub struct TemplateFields {
     pub name: String,
     pub description: String,
@@ -25,6 +26,10 @@ pub struct TemplateFields {
     pub active: bool,
 }
 
+/// Creates a template (no id) or replaces one's fields.
+///
+/// # Errors
+/// BAD_USER_INPUT for a name or a plan that is missing.
 pub async fn save_template(
     db: &Db,
     now: DateTime<Utc>,
@@ -65,6 +70,7 @@ pub async fn save_template(
     Ok(row)
 }
 
+/// Who approves changes of a type (and, optionally, of a risk).
 pub struct PolicyFields {
     pub change_type: ChangeType,
     /// The risk it applies to; none for every risk of its type.
@@ -74,6 +80,11 @@ pub struct PolicyFields {
     pub quorum: i32,
 }
 
+/// Creates a policy (no id) or replaces one.
+///
+/// # Errors
+/// BAD_USER_INPUT for a policy naming neither group nor role, a quorum outside 1 to
+/// 50, or a group that does not exist.
 pub async fn save_policy(
     db: &Db,
     now: DateTime<Utc>,
@@ -118,6 +129,10 @@ pub async fn save_policy(
     Ok(row)
 }
 
+/// Creates a freeze (no id) or moves one.
+///
+/// # Errors
+/// BAD_USER_INPUT for a name that does not fit or an end before the start.
 pub async fn save_freeze(
     db: &Db,
     now: DateTime<Utc>,

@@ -23,6 +23,7 @@ use crate::{
 
 use super::{LIFECYCLE, item_ids, record, require_worker};
 
+/// Where a change is moved to, with what that move needs.
 pub struct Transition {
     pub to: ChangeStatus,
     /// How it went: needed to move to REVIEW.

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{AppError, AppResult};
 
+/// The kind of value an attribute of a class holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AttributeKind {
@@ -22,6 +23,7 @@ pub enum AttributeKind {
     Reference,
 }
 
+/// One attribute a class gives its items.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttributeDefinition {

@@ -13,7 +13,9 @@ use crate::error::{AppError, AppResult};
 
 use super::types::ImpactDirection;
 
+/// How many relationships impact analysis follows at most.
 pub const MAX_DEPTH: u32 = 50;
+/// How many relationships a drawn graph reaches out at most.
 pub const MAX_GRAPH_DEPTH: u32 = 6;
 /// A drawing with more nodes than this helps nobody; the graph says it was cut.
 pub const MAX_GRAPH_NODES: usize = 1000;
@@ -29,6 +31,7 @@ pub struct Reached {
     pub via: Vec<String>,
 }
 
+/// What a failure of some items reaches, and through what.
 pub struct Impact {
     /// In order of depth, then of discovery.
     pub reached: Vec<Reached>,
@@ -37,6 +40,10 @@ pub struct Impact {
     pub truncated: bool,
 }
 
+/// A depth a client asked for, if it is 1 to `max`.
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field` otherwise.
 pub fn check_depth(field: &str, depth: i32, max: u32) -> AppResult<u32> {
     if depth < 1 || depth as u32 > max {
         return Err(AppError::bad_input(
@@ -179,6 +186,7 @@ pub async fn analyse(
     })
 }
 
+/// Items by id, in chunks the databases accept.
 pub async fn load(conn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap<i64, ci::Model>> {
     let mut items = HashMap::new();
     for chunk in ids.chunks(500) {
@@ -193,6 +201,7 @@ pub async fn load(conn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap
     Ok(items)
 }
 
+/// The items around one item and the relationships between them.
 pub struct Graph {
     /// Item and its distance from the centre.
     pub nodes: Vec<(ci::Model, u32)>,

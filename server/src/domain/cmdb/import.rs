@@ -34,6 +34,7 @@ use super::{
 /// limits on bound parameters.
 const BATCH: usize = 500;
 
+/// A discovery tool's file: items and relationships, by external key.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ImportFile {
@@ -66,6 +67,7 @@ fn active_status() -> String {
     CiStatus::Active.into()
 }
 
+/// One relationship of an import.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelationshipRow {
@@ -77,6 +79,7 @@ pub struct RelationshipRow {
     pub kind: String,
 }
 
+/// Which list of an import a row is in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Section {
     Items,
@@ -94,6 +97,7 @@ pub struct Rejection {
     pub reason: String,
 }
 
+/// What an import did, and the rows it refused with why.
 #[derive(Debug, Default)]
 pub struct Report {
     pub created: usize,

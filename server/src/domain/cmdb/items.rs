@@ -288,6 +288,11 @@ pub(super) async fn record_all(
     Ok(())
 }
 
+/// Records a configuration item.
+///
+/// # Errors
+/// BAD_USER_INPUT for fields or attributes that do not fit its class, references that
+/// do not exist, or an external key in use; FORBIDDEN for callers who may not write.
 pub async fn create_item(
     db: &Db,
     caller: &Caller,
@@ -332,6 +337,10 @@ pub struct ItemChanges {
     pub external_key: Option<Option<String>>,
 }
 
+/// Changes a configuration item read at `version`.
+///
+/// # Errors
+/// As for `create_item`, and CONFLICT when it changed since it was read.
 pub async fn update_item(
     db: &Db,
     caller: &Caller,

@@ -45,12 +45,20 @@ pub fn require_writer(caller: &Caller) -> AppResult<()> {
 
 // ---- classes and relationship types ------------------------------------------------
 
+/// A class's attribute definitions.
+///
+/// # Errors
+/// INTERNAL when the stored definitions do not read.
 pub fn definitions(class: &ci_class::Model) -> AppResult<Vec<AttributeDefinition>> {
     serde_json::from_value(class.attributes.clone()).map_err(|e| {
         AppError::Internal(format!("class {} has unreadable attributes: {e}", class.id))
     })
 }
 
+/// One configuration item, whoever asks: callers check `require_reader` first.
+///
+/// # Errors
+/// NOT_FOUND when there is no item with that id.
 pub async fn find(conn: &impl ConnectionTrait, id: i64) -> AppResult<ci::Model> {
     versioned::find::<ci::Entity>(conn, id).await
 }

@@ -21,6 +21,7 @@ use entity::{ci_class, relationship_type};
 
 use super::{relationships::relationships_of, require_reader};
 
+/// Which items a list shows; every field given must match.
 #[derive(Default)]
 pub struct ItemFilter {
     pub class_id: Option<i64>,

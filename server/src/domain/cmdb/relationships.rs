@@ -18,6 +18,10 @@ use crate::{
 
 use super::{items::record_all, require_writer};
 
+/// The relationship type called `name` (as stored, upper case).
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field` when there is none.
 pub async fn relationship_type_named(
     conn: &impl ConnectionTrait,
     field: &str,
@@ -53,6 +57,11 @@ pub(super) fn relationship_event(
     ]
 }
 
+/// Relates two items by a relationship type.
+///
+/// # Errors
+/// BAD_USER_INPUT for an item related to itself, items already related by that type,
+/// or a type or item that does not exist; FORBIDDEN for callers who may not write.
 pub async fn relate(
     db: &Db,
     caller: &Caller,
@@ -99,6 +108,10 @@ pub async fn relate(
     Ok(row)
 }
 
+/// Removes a relationship.
+///
+/// # Errors
+/// NOT_FOUND when there is no such relationship; FORBIDDEN for callers who may not write.
 pub async fn unrelate(
     db: &Db,
     caller: &Caller,

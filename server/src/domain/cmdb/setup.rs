@@ -14,6 +14,7 @@ use crate::{
     error::{AppError, AppResult},
 };
 
+/// What an admin writes for a class.
 pub struct ClassFields {
     pub name: String,
     pub description: String,
@@ -71,6 +72,7 @@ pub async fn save_class(
     Ok(row)
 }
 
+/// What an admin writes for a relationship type.
 pub struct RelationshipTypeFields {
     pub name: String,
     pub forward_label: String,
@@ -78,6 +80,10 @@ pub struct RelationshipTypeFields {
     pub impact: ImpactDirection,
 }
 
+/// Creates a relationship type (no id) or replaces one.
+///
+/// # Errors
+/// BAD_USER_INPUT for labels that do not fit or a name already taken.
 pub async fn save_relationship_type(
     db: &Db,
     now: DateTime<Utc>,

@@ -60,6 +60,7 @@ where
     }
 }
 
+/// A row's id, for the helpers that list what refers to a row.
 pub trait ModelId {
     fn model_id(&self) -> i64;
 }
@@ -76,10 +77,15 @@ impl ModelId for group::Model {
     }
 }
 
+/// Only admins organise the desk.
 pub fn require_admin(caller: &Caller) -> AppResult<()> {
     caller.require_role(Role::Admin).map(|_| ())
 }
 
+/// Records a customer organization.
+///
+/// # Errors
+/// BAD_USER_INPUT for a name that does not fit or is taken.
 pub async fn create_organization(
     db: &Db,
     now: DateTime<Utc>,
@@ -108,6 +114,10 @@ pub async fn create_organization(
     Ok(row)
 }
 
+/// Renames an organization or changes its details.
+///
+/// # Errors
+/// BAD_USER_INPUT as for `create_organization`, or when there is no such organization.
 pub async fn update_organization(
     db: &Db,
     id: i64,
@@ -179,6 +189,10 @@ pub async fn set_user_manager(
     Ok(row)
 }
 
+/// Says whether routing may hand a person new tickets.
+///
+/// # Errors
+/// BAD_USER_INPUT when there is no such person.
 pub async fn set_availability(db: &Db, user_id: i64, available: bool) -> AppResult<user::Model> {
     let txn = db.begin_write().await?;
     let row = referenced::<user::Entity>(&txn, user_id, "userId", "user").await?;
@@ -189,6 +203,7 @@ pub async fn set_availability(db: &Db, user_id: i64, available: bool) -> AppResu
     Ok(row)
 }
 
+/// What an admin writes for a group; `None` keeps what is there.
 pub struct GroupFields {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -198,6 +213,11 @@ pub struct GroupFields {
     pub escalation_group_id: Option<Option<i64>>,
 }
 
+/// Creates a group (no id) or changes one.
+///
+/// # Errors
+/// BAD_USER_INPUT for a name that does not fit or is taken, an escalation group that
+/// does not exist, or a manager who does not exist or lacks the manager role.
 pub async fn save_group(
     db: &Db,
     now: DateTime<Utc>,
@@ -281,6 +301,10 @@ pub async fn save_group(
     Ok(row)
 }
 
+/// Adds a person to a group.
+///
+/// # Errors
+/// BAD_USER_INPUT when the group or the person does not exist.
 pub async fn add_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<group::Model> {
     let txn = db.begin_write().await?;
     let group = referenced::<group::Entity>(&txn, group_id, "groupId", "group").await?;
@@ -310,6 +334,10 @@ pub async fn add_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<group
     Ok(group)
 }
 
+/// Takes a person out of a group.
+///
+/// # Errors
+/// BAD_USER_INPUT when the group does not exist.
 pub async fn remove_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<group::Model> {
     let txn = db.begin_write().await?;
     let group = referenced::<group::Entity>(&txn, group_id, "groupId", "group").await?;
@@ -341,6 +369,10 @@ pub async fn members(
         .await?)
 }
 
+/// Adds a category under its parent (none: at the top).
+///
+/// # Errors
+/// BAD_USER_INPUT for a name that does not fit or is taken under that parent.
 pub async fn create_category(
     db: &Db,
     name: &str,
@@ -380,6 +412,7 @@ pub async fn create_category(
     Ok(row)
 }
 
+/// What an admin writes for a routing rule.
 pub struct RuleFields {
     pub name: String,
     pub position: i32,
@@ -449,6 +482,10 @@ pub async fn save_rule(
     Ok(row)
 }
 
+/// Deletes a routing rule.
+///
+/// # Errors
+/// NOT_FOUND when there is no such rule.
 pub async fn delete_rule(db: &Db, id: i64) -> AppResult<()> {
     let txn = db.begin_write().await?;
     let result = assignment_rule::Entity::delete_by_id(id).exec(&txn).await?;

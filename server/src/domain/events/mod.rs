@@ -26,6 +26,7 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// Who acted, as the event log records it.
     pub fn of(caller: &Caller) -> Actor {
         match caller {
             Caller::Person(person) => Actor {
@@ -54,6 +55,7 @@ pub fn change(field: &str, old: impl Into<Value>, new: impl Into<Value>) -> Valu
     json!({ "field": field, "old": old.into(), "new": new.into() })
 }
 
+/// An event to append: what happened, to what, and what to say of it.
 pub struct NewEvent<'a> {
     pub topic: Topic,
     pub entity_type: &'a str,
@@ -62,6 +64,8 @@ pub struct NewEvent<'a> {
     pub payload: Value,
 }
 
+/// Appends an event inside the caller's transaction, so it commits with the change it
+/// describes or not at all; the relay publishes it after the commit.
 pub async fn append(
     conn: &impl ConnectionTrait,
     actor: &Actor,

@@ -26,6 +26,7 @@ pub struct TicketSnapshot {
 }
 
 impl TicketSnapshot {
+    /// The snapshot of a ticket as it is now.
     pub fn of(row: &ticket::Model) -> TicketSnapshot {
         TicketSnapshot {
             number: row.number.clone(),

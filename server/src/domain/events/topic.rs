@@ -16,8 +16,10 @@ macro_rules! topics {
         }
 
         impl Topic {
+            /// Every value, in declaration order.
             pub const ALL: &'static [Topic] = &[$(Topic::$variant),+];
 
+            /// The stored and sent name.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(Topic::$variant => $text,)+

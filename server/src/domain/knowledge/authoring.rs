@@ -24,6 +24,7 @@ use crate::{
 
 use super::{record, require_author, searchable};
 
+/// What an author writes for an article.
 pub struct ArticleFields {
     pub title: String,
     pub body: String,

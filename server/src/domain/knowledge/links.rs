@@ -62,6 +62,7 @@ pub async fn link(
     Ok(row)
 }
 
+/// The incidents and problems an article is linked to.
 pub async fn links(
     conn: &impl ConnectionTrait,
     article_id: i64,
@@ -73,6 +74,7 @@ pub async fn links(
         .await?)
 }
 
+/// The articles linked to a problem, oldest first.
 pub async fn articles_of_problem(
     conn: &impl ConnectionTrait,
     problem_id: i64,

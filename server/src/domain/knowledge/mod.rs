@@ -68,6 +68,10 @@ pub enum Reader {
 }
 
 impl Reader {
+    /// The reader a caller is.
+    ///
+    /// # Errors
+    /// UNAUTHENTICATED for an anonymous caller.
     pub fn of(caller: &Caller) -> AppResult<Reader> {
         match caller {
             Caller::Partner(partner) => {
@@ -131,6 +135,10 @@ async fn record(
     Ok(())
 }
 
+/// One article's working copy, whoever asks: readers go through `readable`.
+///
+/// # Errors
+/// NOT_FOUND when there is no article with that id.
 pub async fn find(conn: &impl ConnectionTrait, id: i64) -> AppResult<article::Model> {
     versioned::find::<article::Entity>(conn, id).await
 }

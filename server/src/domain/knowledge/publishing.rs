@@ -69,6 +69,7 @@ pub async fn transition(
     Ok(saved)
 }
 
+/// The version readers see, if the article was ever published.
 pub async fn published(
     conn: &impl ConnectionTrait,
     row: &article::Model,
@@ -81,6 +82,7 @@ pub async fn published(
     }
 }
 
+/// Every published version of an article, oldest first.
 pub async fn versions(
     conn: &impl ConnectionTrait,
     article_id: i64,

@@ -18,6 +18,7 @@ use crate::{
 
 use super::{NewProblem, queries::visible_tickets, require_worker, work::insert};
 
+/// The open proposals of trend detection, newest first.
 pub async fn candidates(conn: &impl ConnectionTrait) -> AppResult<Vec<problem_candidate::Model>> {
     Ok(problem_candidate::Entity::find()
         .filter(problem_candidate::Column::State.eq(CandidateState::Open))
@@ -26,6 +27,7 @@ pub async fn candidates(conn: &impl ConnectionTrait) -> AppResult<Vec<problem_ca
         .await?)
 }
 
+/// The incidents a proposal gathers.
 pub fn candidate_incident_ids(candidate: &problem_candidate::Model) -> Vec<i64> {
     serde_json::from_value(candidate.incident_ids.clone()).unwrap_or_default()
 }
@@ -95,6 +97,10 @@ pub async fn accept_candidate(
     Ok(problem)
 }
 
+/// Sets a proposal aside: it is not a problem.
+///
+/// # Errors
+/// NOT_FOUND when there is none, CONFLICT when it was decided already.
 pub async fn dismiss_candidate(
     db: &Db,
     caller: &Caller,

@@ -60,6 +60,7 @@ fn require_worker(caller: &Caller) -> AppResult<()> {
     caller.require_role_or_scope(Role::Agent, Scope::TicketsWrite)
 }
 
+/// Agents read problems, and partner tokens with `tickets:read`.
 pub fn require_reader(caller: &Caller) -> AppResult<()> {
     caller.require_role_or_scope(Role::Agent, Scope::TicketsRead)
 }
@@ -101,10 +102,15 @@ async fn record(
     Ok(())
 }
 
+/// One problem, whoever asks: callers check `require_reader` first.
+///
+/// # Errors
+/// NOT_FOUND when there is no problem with that id.
 pub async fn find(conn: &impl ConnectionTrait, id: i64) -> AppResult<problem::Model> {
     versioned::find::<problem::Entity>(conn, id).await
 }
 
+/// Problems by id, in id order.
 pub async fn find_many(conn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<problem::Model>> {
     Ok(problem::Entity::find()
         .filter(problem::Column::Id.is_in(ids.iter().copied()))
@@ -113,6 +119,7 @@ pub async fn find_many(conn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Ve
         .await?)
 }
 
+/// Whether a problem is still being worked.
 pub fn is_open(row: &problem::Model) -> bool {
     ProblemStatus::stored(&row.status).is_ok_and(|s| ProblemStatus::OPEN.contains(&s))
 }

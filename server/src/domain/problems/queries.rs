@@ -45,6 +45,7 @@ async fn tickets_by_ids(conn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<V
     visible_tickets(conn, &TicketScope::Everything, ids).await
 }
 
+/// The configuration items of each of `problem_ids`.
 pub async fn items_of(
     conn: &impl ConnectionTrait,
     problem_id: i64,

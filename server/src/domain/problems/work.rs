@@ -34,6 +34,7 @@ use super::{
     record, require_worker,
 };
 
+/// What a new problem starts with.
 pub struct NewProblem {
     pub title: String,
     pub description: String,
@@ -44,6 +45,12 @@ pub struct NewProblem {
     pub configuration_item_ids: Vec<i64>,
 }
 
+/// Records a problem with the incidents (that the caller may see) and items it starts
+/// with.
+///
+/// # Errors
+/// BAD_USER_INPUT for fields that do not fit; NOT_FOUND for an incident that does not
+/// exist or is hidden from the caller; FORBIDDEN for callers who do not work problems.
 pub async fn create(
     db: &Db,
     caller: &Caller,
@@ -208,6 +215,10 @@ pub(super) async fn link(
     Ok(())
 }
 
+/// Links more incidents and items to a problem; those linked already stay.
+///
+/// # Errors
+/// As for `create`; NOT_FOUND when there is no such problem.
 pub async fn link_incidents(
     db: &Db,
     caller: &Caller,
@@ -234,6 +245,7 @@ pub async fn link_incidents(
     Ok(row)
 }
 
+/// What an edit of a problem changes; `None` keeps what is there.
 #[derive(Default)]
 pub struct ProblemChanges {
     pub title: Option<String>,
@@ -245,6 +257,11 @@ pub struct ProblemChanges {
     pub assignee_id: Option<Option<i64>>,
 }
 
+/// Edits a problem read at `version`.
+///
+/// # Errors
+/// BAD_USER_INPUT for fields that do not fit (a known error keeps its workaround),
+/// INVALID_TRANSITION for a closed problem, CONFLICT when it changed since it was read.
 pub async fn update(
     db: &Db,
     caller: &Caller,
@@ -329,18 +346,27 @@ pub async fn update(
     Ok(saved)
 }
 
+/// Where a problem is moved to.
 pub struct Transition {
     pub to: ProblemStatus,
     /// Resolving: also resolve the open linked incidents, each with a comment.
     pub resolve_incidents: bool,
 }
 
+/// A problem moved, with the incidents resolved along with it.
 pub struct Transitioned {
     pub problem: problem::Model,
     /// Incidents resolved along with it.
     pub resolved_incidents: Vec<ticket::Model>,
 }
 
+/// Moves a problem along its lifecycle. A known error needs its root cause and
+/// workaround and drafts its article; resolving needs the root cause and can resolve
+/// the linked incidents the caller may see.
+///
+/// # Errors
+/// INVALID_TRANSITION off the table, BAD_USER_INPUT for what the move needs, CONFLICT
+/// when it changed since it was read.
 pub async fn transition(
     db: &Db,
     caller: &Caller,

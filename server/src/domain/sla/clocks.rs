@@ -26,9 +26,13 @@ use crate::{
 
 use super::{Facts, Metric, first_match, pauses_for, thresholds};
 
+/// A clock counting business time.
 pub const RUNNING: &str = "RUNNING";
+/// A clock stopped for a pending reason that pauses it.
 pub const PAUSED: &str = "PAUSED";
+/// A clock stopped for good: the ticket responded, resolved or closed (breached or not).
 pub const STOPPED: &str = "STOPPED";
+/// A clock that no longer applies: its ticket was cancelled.
 pub const CANCELLED: &str = "CANCELLED";
 
 /// What a dashboard shows for a clock.
@@ -42,6 +46,7 @@ pub enum Display {
     Cancelled,
 }
 
+/// The business calendar a clock counts in (24x7 when its policy names none).
 pub async fn calendar_of(
     conn: &impl ConnectionTrait,
     calendar_id: Option<i64>,
@@ -56,6 +61,10 @@ pub async fn calendar_of(
     to_calendar(&row)
 }
 
+/// A stored calendar row as the calendar arithmetic uses it.
+///
+/// # Errors
+/// INTERNAL when its stored hours or time zone do not read.
 pub fn to_calendar(row: &calendar::Model) -> AppResult<Calendar> {
     let week: Vec<Vec<String>> = row
         .week
@@ -108,6 +117,8 @@ pub fn due_alert(
         .map(|at| (percent, at))
 }
 
+/// What a client shows of a clock now: remaining time, percent used, whether it runs,
+/// and when that will next change, so that it can count down without polling.
 pub fn display(clock: &sla_clock::Model, cal: &Calendar, now: DateTime<Utc>) -> Display {
     match clock.state.as_str() {
         STOPPED if clock.breached_at.is_some() => Display::Breached,

@@ -12,6 +12,7 @@ use entity::sla_policy;
 use super::tickets::types::{Kind, PendingReason};
 use crate::domain::users::strings;
 
+/// What an SLA clock measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Metric {
     Response,
@@ -21,6 +22,8 @@ pub enum Metric {
 impl Metric {
     pub const ALL: [Metric; 2] = [Metric::Response, Metric::Resolution];
 
+    /// The stored and sent name.
+
     pub fn as_str(self) -> &'static str {
         match self {
             Metric::Response => "RESPONSE",
@@ -28,6 +31,7 @@ impl Metric {
         }
     }
 
+    /// The policy's target for this metric, in business minutes, if it sets one.
     pub fn target_minutes(self, policy: &sla_policy::Model) -> Option<i32> {
         match self {
             Metric::Response => policy.response_minutes,
@@ -66,6 +70,7 @@ pub fn matches(policy: &sla_policy::Model, facts: &Facts) -> bool {
             .is_none_or(|o| facts.organization_id == Some(o))
 }
 
+/// The first policy, in order, that matches the ticket.
 pub fn first_match<'p>(
     policies: &'p [sla_policy::Model],
     facts: &Facts,

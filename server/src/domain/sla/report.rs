@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 
 use super::{Metric, clocks::STOPPED};
 
+/// Which tickets an SLA report covers.
 #[derive(Clone, Debug, Default)]
 pub struct ReportFilter {
     pub from: Option<DateTime<Utc>>,
@@ -23,6 +24,7 @@ pub struct ReportFilter {
     pub organization_id: Option<i64>,
 }
 
+/// How one metric fared in the period.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricReport {
     /// Clocks that stopped (met or breached) in the period's tickets.
@@ -35,6 +37,7 @@ pub struct MetricReport {
     pub p90_seconds: Option<f64>,
 }
 
+/// One missed target.
 #[derive(Clone, Debug)]
 pub struct Breach {
     pub ticket_id: i64,
@@ -42,6 +45,7 @@ pub struct Breach {
     pub breached_at: DateTime<Utc>,
 }
 
+/// How the changes closed in a period went.
 #[derive(Clone, Debug)]
 pub struct Report {
     pub tickets: u64,
@@ -70,6 +74,7 @@ pub fn summarize(clocks: &[&sla_clock::Model]) -> MetricReport {
     }
 }
 
+/// The SLA report for the clocks started in `[from, to)` that the filter selects.
 pub async fn report(conn: &impl ConnectionTrait, filter: &ReportFilter) -> AppResult<Report> {
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && from >= to

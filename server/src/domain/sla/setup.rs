@@ -15,6 +15,7 @@ use crate::{
     error::{AppError, AppResult},
 };
 
+/// What an admin writes for a business calendar.
 pub struct CalendarFields {
     pub name: String,
     pub time_zone: String,
@@ -22,6 +23,10 @@ pub struct CalendarFields {
     pub holidays: Vec<String>,
 }
 
+/// Creates a calendar (no id) or replaces one.
+///
+/// # Errors
+/// BAD_USER_INPUT for hours, holidays or a time zone that do not fit.
 pub async fn save_calendar(
     db: &Db,
     now: DateTime<Utc>,
@@ -71,6 +76,7 @@ pub async fn save_calendar(
     Ok(row)
 }
 
+/// What an admin writes for an SLA policy.
 pub struct PolicyFields {
     pub name: String,
     pub position: i32,

@@ -24,6 +24,7 @@ pub const LIFECYCLE: Machine<Status> = Machine {
     ],
 };
 
+/// The statuses a ticket may move to from `status`.
 pub fn allowed_from(status: Status) -> &'static [Status] {
     LIFECYCLE.allowed_from(status)
 }

@@ -20,8 +20,10 @@ use super::{
     visibility::Scope,
 };
 
+/// How many words of a text search are used.
 pub const MAX_SEARCH_WORDS: usize = 10;
 
+/// Which tickets a list shows; every field given must match.
 #[derive(Clone, Debug, Default)]
 pub struct TicketFilter {
     pub statuses: Vec<Status>,
@@ -44,6 +46,7 @@ pub struct TicketFilter {
     pub configuration_item_ids: Vec<i64>,
 }
 
+/// What a list is ordered by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum SortField {
     #[default]
@@ -52,6 +55,7 @@ pub enum SortField {
     Priority,
 }
 
+/// A list's order: a field and a direction, ties broken by id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Sort {
     pub field: SortField,
@@ -68,6 +72,7 @@ struct Cursor {
     id: i64,
 }
 
+/// A row's position in a sorted list, as a page cursor.
 pub fn cursor_of(row: &ticket::Model, sort: Sort) -> String {
     let cursor = Cursor {
         priority: (sort.field == SortField::Priority).then_some(row.priority),
@@ -274,12 +279,14 @@ fn beyond(cursor: Cursor, sort: Sort, descending: bool) -> Condition {
     }
 }
 
+/// How many tickets a filter selects, by status and by priority.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     pub by_status: Vec<(String, i64)>,
     pub by_priority: Vec<(i16, i64)>,
 }
 
+/// The counts of the tickets the filter selects that `scope` may see.
 pub async fn counts(
     conn: &impl ConnectionTrait,
     scope: &Scope,
@@ -311,6 +318,7 @@ pub async fn counts(
     })
 }
 
+/// A ticket by its number, if `scope` may see it.
 pub async fn by_number(
     conn: &impl ConnectionTrait,
     scope: &Scope,
@@ -323,6 +331,7 @@ pub async fn by_number(
     scope.check(row, number)
 }
 
+/// A ticket by id, if `scope` may see it.
 pub async fn by_id(
     conn: &impl ConnectionTrait,
     scope: &Scope,

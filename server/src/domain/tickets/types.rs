@@ -40,6 +40,7 @@ impl Kind {
         }
     }
 
+    /// The ticket number for the `n`th ticket of this kind.
     pub fn format_number(self, n: i64) -> String {
         format!("{}{n:07}", self.prefix())
     }
@@ -54,12 +55,14 @@ impl Status {
         Status::Pending,
     ];
 
+    /// Whether a ticket in this status is still being worked.
     pub fn is_open(self) -> bool {
         Status::OPEN.contains(&self)
     }
 }
 
 impl Level {
+    /// The row or column of the priority matrix.
     pub fn index(self) -> usize {
         match self {
             Level::High => 0,

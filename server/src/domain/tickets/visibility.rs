@@ -10,6 +10,7 @@ use crate::{
     error::{AppError, AppResult},
 };
 
+/// Which tickets a caller may see: the one visibility rule, used by every read.
 #[derive(Clone, Debug)]
 pub enum Scope {
     Everything,
@@ -23,6 +24,10 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The caller's scope, with the groups they belong to.
+    ///
+    /// # Errors
+    /// UNAUTHENTICATED for an anonymous caller; FORBIDDEN for a token without `tickets:read`.
     pub async fn of(conn: &impl ConnectionTrait, caller: &Caller) -> AppResult<Scope> {
         match caller {
             Caller::Anonymous => Err(not_signed_in()),
@@ -73,6 +78,7 @@ impl Scope {
         }
     }
 
+    /// The scope as a SQL condition on tickets.
     pub fn condition(&self) -> Condition {
         match self {
             Scope::Everything => Condition::all(),
@@ -112,6 +118,7 @@ impl Scope {
         }
     }
 
+    /// The scope as a check on one ticket row; selects exactly what `condition` does.
     pub fn allows(&self, row: &ticket::Model) -> bool {
         self.permits(
             row.requester_id,

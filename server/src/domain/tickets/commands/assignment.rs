@@ -19,6 +19,11 @@ use super::{
     standing_of,
 };
 
+/// Gives a ticket to a group and agent (an agent must be a member of the group).
+///
+/// # Errors
+/// BAD_USER_INPUT for a group or agent that does not exist or does not fit,
+/// INVALID_TRANSITION for a ticket no longer open, CONFLICT when it changed since read.
 pub async fn assign(
     db: &Db,
     caller: &Caller,
@@ -81,6 +86,7 @@ pub async fn assign(
     .await
 }
 
+/// How a ticket is escalated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Escalation {
     /// To the group's higher-tier escalation group.
@@ -89,6 +95,12 @@ pub enum Escalation {
     Hierarchical,
 }
 
+/// Escalates a ticket: functionally to the next tier's group, or hierarchically by
+/// flagging the group's manager; either way with the reason in its history.
+///
+/// # Errors
+/// BAD_USER_INPUT without a reason or a next tier, INVALID_TRANSITION for a ticket no
+/// longer open, CONFLICT when it changed since it was read.
 pub async fn escalate(
     db: &Db,
     caller: &Caller,

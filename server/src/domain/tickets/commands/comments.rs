@@ -20,6 +20,11 @@ use crate::{
 
 use super::{MAX_TEXT_CHARS, Standing, load_for_change, record, standing_of};
 
+/// Adds a public reply or (agents only) an internal note to a ticket the caller may see.
+///
+/// # Errors
+/// BAD_USER_INPUT for an empty or too long body, or a requester's internal note;
+/// NOT_FOUND for a ticket the caller may not see.
 pub async fn add_comment(
     db: &Db,
     caller: &Caller,

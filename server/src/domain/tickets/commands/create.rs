@@ -24,6 +24,7 @@ use super::{
     next_number, record, require_member, searchable, standing_of, write_links,
 };
 
+/// What a new ticket starts with; `None` leaves it to routing and the defaults.
 pub struct NewTicket {
     pub kind: Kind,
     pub title: String,
@@ -44,6 +45,11 @@ pub struct NewTicket {
     pub configuration_item_ids: Vec<i64>,
 }
 
+/// Raises a ticket for the caller: routed, under SLA, with its events.
+///
+/// # Errors
+/// BAD_USER_INPUT for fields that do not fit or that only agents may set;
+/// UNAUTHENTICATED for an anonymous caller.
 pub async fn create(
     db: &Db,
     caller: &Caller,

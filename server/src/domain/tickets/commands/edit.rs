@@ -20,6 +20,7 @@ use super::{
     commit_change, load_for_change, require_open, searchable, standing_of, write_links,
 };
 
+/// What an edit changes; `None` keeps what is there.
 #[derive(Default)]
 pub struct TicketChanges {
     pub title: Option<String>,
@@ -31,6 +32,11 @@ pub struct TicketChanges {
     pub channel: Option<Channel>,
 }
 
+/// Edits a ticket read at `version`; a new priority re-targets its clocks.
+///
+/// # Errors
+/// BAD_USER_INPUT for fields that do not fit or that only agents may set,
+/// INVALID_TRANSITION for a ticket no longer open, CONFLICT when it changed since read.
 pub async fn update(
     db: &Db,
     caller: &Caller,

@@ -44,8 +44,11 @@ pub use create::{NewTicket, create, insert};
 pub use edit::{TicketChanges, link_cause, link_configuration_items, update};
 pub use status::{Transition, close_resolved, release_held, resolve_by_problem, transition};
 
+/// The longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
+/// The longest description, comment or note, in characters.
 pub const MAX_TEXT_CHARS: usize = 20_000;
+/// The longest resolution code, in characters.
 pub const MAX_RESOLUTION_CODE_CHARS: usize = 100;
 
 /// What the caller may do to tickets beyond reading them.

@@ -65,6 +65,7 @@ pub async fn release_held(
     Ok(saved)
 }
 
+/// Where a ticket is moved to, with what that move needs.
 pub struct Transition {
     pub to: Status,
     pub pending_reason: Option<PendingReason>,
@@ -72,6 +73,13 @@ pub struct Transition {
     pub resolution_notes: Option<String>,
 }
 
+/// Moves a ticket along its lifecycle; its clocks pause, resume or stop as the
+/// policy says.
+///
+/// # Errors
+/// INVALID_TRANSITION off the table (or a reopen past the window), BAD_USER_INPUT for
+/// what the move needs (a pending reason, resolution notes), CONFLICT when it changed
+/// since it was read.
 pub async fn transition(
     db: &Db,
     caller: &Caller,
