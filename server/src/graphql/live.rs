@@ -281,6 +281,33 @@ pub struct SlaAlertFilter {
     pub organization_id: Option<ID>,
 }
 
+/// An `SlaAlertFilter` with its ids decoded: what `slaAlerts` passes on.
+struct AlertsWanted {
+    group: Option<i64>,
+    service: Option<i64>,
+    organization: Option<i64>,
+    priority: Option<i16>,
+}
+
+impl AlertsWanted {
+    /// An SLA warning or breach about a ticket the scope may see, that every condition
+    /// given holds for.
+    fn matches(&self, scope: &Scope, envelope: &Envelope) -> bool {
+        let Some(ticket) = &envelope.ticket else {
+            return false;
+        };
+        let is = |value: Option<i64>, wanted: Option<i64>| {
+            wanted.is_none_or(|wanted| value == Some(wanted))
+        };
+        envelope.topic.is_sla_alert()
+            && visible_to(scope, envelope)
+            && is(ticket.group_id, self.group)
+            && is(ticket.service_id, self.service)
+            && is(ticket.organization_id, self.organization)
+            && is(Some(ticket.priority.into()), self.priority.map(i64::from))
+    }
+}
+
 /// An SLA warning or breach, with the clock's state when it went out.
 pub struct SlaAlert(TicketEvent);
 
@@ -451,28 +478,180 @@ impl LiveSubscription {
         after: Option<i64>,
     ) -> async_graphql::Result<impl Stream<Item = AppResult<SlaAlert>> + use<>> {
         let filter = filter.unwrap_or_default();
-        let group = ids::decode_opt(filter.group_id, "Group", "groupId")?;
-        let service = ids::decode_opt(filter.service_id, "Service", "serviceId")?;
-        let organization =
-            ids::decode_opt(filter.organization_id, "Organization", "organizationId")?;
-        let priority = filter.priority.map(Priority::number);
+        let wanted = AlertsWanted {
+            group: ids::decode_opt(filter.group_id, "Group", "groupId")?,
+            service: ids::decode_opt(filter.service_id, "Service", "serviceId")?,
+            organization: ids::decode_opt(
+                filter.organization_id,
+                "Organization",
+                "organizationId",
+            )?,
+            priority: filter.priority.map(Priority::number),
+        };
         let scope = Scope::of(state(ctx).db.conn(), caller(ctx)).await?;
-        let stream = follow(ctx, after, move |e| {
-            let Some(ticket) = &e.ticket else {
-                return false;
-            };
-            let is = |value: Option<i64>, wanted: Option<i64>| {
-                wanted.is_none_or(|wanted| value == Some(wanted))
-            };
-            e.topic.is_sla_alert()
-                && visible_to(&scope, e)
-                && is(ticket.group_id, group)
-                && is(ticket.service_id, service)
-                && is(ticket.organization_id, organization)
-                && is(Some(ticket.priority.into()), priority.map(i64::from))
-        });
+        let stream = follow(ctx, after, move |e| wanted.matches(&scope, e));
         Ok(futures::StreamExt::map(stream, |e| {
             e.map(|e| SlaAlert(TicketEvent(e)))
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::events::TicketSnapshot;
+
+    fn ticket(group: Option<i64>) -> TicketSnapshot {
+        TicketSnapshot {
+            number: "INC0000001".into(),
+            kind: "INCIDENT".into(),
+            status: "NEW".into(),
+            priority: 2,
+            group_id: group,
+            assignee_id: None,
+            requester_id: Some(7),
+            organization_id: Some(3),
+            service_id: Some(5),
+            version: 1,
+        }
+    }
+
+    fn event(topic: Topic, ticket: TicketSnapshot, payload: Value) -> Envelope {
+        Envelope {
+            seq: 1,
+            topic,
+            entity_type: "ticket".into(),
+            entity_id: 1,
+            actor_id: None,
+            actor_name: "system".into(),
+            internal: false,
+            payload,
+            ticket: Some(ticket),
+            at: Utc::now(),
+        }
+    }
+
+    fn moved(from: Option<i64>, to: Option<i64>) -> Value {
+        json!({ "changes": [{ "field": "groupId", "old": from, "new": to }] })
+    }
+
+    fn agent_of(groups: Vec<i64>) -> Scope {
+        Scope::Limited {
+            user_id: 1,
+            organization_id: None,
+            group_ids: groups,
+            agent: true,
+        }
+    }
+
+    fn requester(user_id: i64) -> Scope {
+        Scope::Limited {
+            user_id,
+            organization_id: None,
+            group_ids: vec![],
+            agent: false,
+        }
+    }
+
+    #[test]
+    fn a_queue_hears_tickets_entering_changing_and_leaving_it() {
+        let created = event(Topic::TicketCreated, ticket(Some(10)), json!({}));
+        assert!(matches!(
+            queue_change(10, &created),
+            Some(QueueChangeKind::Entered)
+        ));
+        let edited = event(
+            Topic::TicketUpdated,
+            ticket(Some(10)),
+            json!({ "changes": [] }),
+        );
+        assert!(matches!(
+            queue_change(10, &edited),
+            Some(QueueChangeKind::Changed)
+        ));
+        let arrived = event(
+            Topic::TicketAssigned,
+            ticket(Some(10)),
+            moved(Some(20), Some(10)),
+        );
+        assert!(matches!(
+            queue_change(10, &arrived),
+            Some(QueueChangeKind::Entered)
+        ));
+        let gone = event(
+            Topic::TicketAssigned,
+            ticket(Some(20)),
+            moved(Some(10), Some(20)),
+        );
+        assert!(matches!(
+            queue_change(10, &gone),
+            Some(QueueChangeKind::Left)
+        ));
+        assert!(
+            queue_change(30, &gone).is_none(),
+            "a queue the ticket never was in hears nothing"
+        );
+    }
+
+    #[test]
+    fn internal_notes_reach_only_the_desk() {
+        let mut note = event(Topic::TicketCommented, ticket(Some(10)), json!({}));
+        note.internal = true;
+        assert!(visible_to(&agent_of(vec![10]), &note));
+        assert!(
+            !visible_to(&requester(7), &note),
+            "the requester's own ticket, but internal"
+        );
+        note.internal = false;
+        assert!(visible_to(&requester(7), &note));
+        assert!(!visible_to(&requester(8), &note), "someone else's ticket");
+        let mut not_a_ticket = note.clone();
+        not_a_ticket.entity_type = "change".into();
+        assert!(!visible_to(&Scope::Everything, &not_a_ticket));
+    }
+
+    #[test]
+    fn sla_alerts_pass_when_every_condition_given_holds() {
+        let warning = event(Topic::SlaWarning, ticket(Some(10)), json!({}));
+        let everything = AlertsWanted {
+            group: None,
+            service: None,
+            organization: None,
+            priority: None,
+        };
+        assert!(everything.matches(&Scope::Everything, &warning));
+        let narrow = AlertsWanted {
+            group: Some(10),
+            service: Some(5),
+            organization: Some(3),
+            priority: Some(2),
+        };
+        assert!(narrow.matches(&Scope::Everything, &warning));
+        assert!(
+            !AlertsWanted {
+                priority: Some(1),
+                ..narrow
+            }
+            .matches(&Scope::Everything, &warning)
+        );
+        assert!(
+            !everything.matches(&agent_of(vec![20]), &warning),
+            "another group's ticket stays hidden"
+        );
+        let not_an_alert = event(Topic::TicketUpdated, ticket(Some(10)), json!({}));
+        assert!(!everything.matches(&Scope::Everything, &not_an_alert));
+    }
+
+    #[test]
+    fn instants_in_payloads_read_as_rfc_3339_or_not_at_all() {
+        assert_eq!(
+            instant_in(&json!("2026-11-23T09:00:00+01:00")).map(|at| at.to_rfc3339()),
+            Some("2026-11-23T08:00:00+00:00".to_string())
+        );
+        assert_eq!(instant_in(&json!("tomorrow")), None);
+        assert_eq!(instant_in(&json!(42)), None);
     }
 }

@@ -524,3 +524,155 @@ async fn rematch_policy(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    /// Weekdays 09:00 to 17:00 UTC, no holidays.
+    fn office() -> Calendar {
+        let day = vec!["09:00-17:00".to_string()];
+        let mut week = vec![day; 5];
+        week.extend([vec![], vec![]]);
+        Calendar::parse("UTC", &week, &[]).unwrap()
+    }
+
+    /// Monday 2026-11-23 at `h:m` UTC, plus `days`.
+    fn monday(days: i64, h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, h, m, 0).unwrap() + Duration::days(days)
+    }
+
+    /// A resolution clock of `hours` business hours, warning at 50 and 75 percent,
+    /// started at `since`.
+    fn clock(hours: i64, since: DateTime<Utc>) -> sla_clock::Model {
+        sla_clock::Model {
+            id: 1,
+            ticket_id: 1,
+            metric: "RESOLUTION".into(),
+            policy_id: 1,
+            calendar_id: None,
+            target_seconds: hours * 3600,
+            warn_percents: json!([75, 50]),
+            state: RUNNING.into(),
+            elapsed_ms: 0,
+            running_since: Some(since),
+            due_at: None,
+            next_alert_at: None,
+            alerts_sent: 0,
+            breached_at: None,
+            stopped_at: None,
+            created_at: since,
+        }
+    }
+
+    #[test]
+    fn business_time_runs_only_while_the_desk_is_open() {
+        let c = clock(8, monday(0, 16, 0));
+        // 16:00 to 17:00 on Monday, then 09:00 to 10:00 on Tuesday.
+        assert_eq!(elapsed(&c, &office(), monday(1, 10, 0)), Duration::hours(2));
+        let mut paused = c.clone();
+        paused.state = PAUSED.into();
+        paused.elapsed_ms = 3_600_000;
+        assert_eq!(
+            elapsed(&paused, &office(), monday(3, 12, 0)),
+            Duration::hours(1),
+            "a paused clock keeps what it had"
+        );
+    }
+
+    #[test]
+    fn refresh_sets_the_due_instant_and_the_first_warning_in_business_hours() {
+        let mut c = clock(8, monday(0, 13, 0));
+        refresh(&mut c, &office());
+        // Four hours on Monday, four on Tuesday.
+        assert_eq!(c.due_at, Some(monday(1, 13, 0)));
+        // 50 percent is the first threshold, whatever order the policy lists them in.
+        assert_eq!(c.next_alert_at, Some(monday(0, 17, 0)));
+        c.alerts_sent = 2;
+        refresh(&mut c, &office());
+        assert_eq!(
+            c.next_alert_at, c.due_at,
+            "after the warnings comes the breach"
+        );
+    }
+
+    #[test]
+    fn a_due_alert_is_the_next_threshold_once_its_instant_has_passed() {
+        let mut c = clock(8, monday(0, 9, 0));
+        refresh(&mut c, &office());
+        assert_eq!(due_alert(&c, &office(), monday(0, 12, 59)), None);
+        assert_eq!(
+            due_alert(&c, &office(), monday(0, 13, 0)),
+            Some((50, monday(0, 13, 0)))
+        );
+        c.alerts_sent = 1;
+        assert_eq!(
+            due_alert(&c, &office(), monday(0, 16, 0)),
+            Some((75, monday(0, 15, 0)))
+        );
+    }
+
+    #[test]
+    fn what_a_client_is_shown_follows_the_state_and_the_calendar() {
+        // Due on Tuesday at 17:00.
+        let mut c = clock(16, monday(0, 9, 0));
+        refresh(&mut c, &office());
+        assert!(matches!(
+            display(&c, &office(), monday(0, 10, 0)),
+            Display::Running
+        ));
+        assert!(matches!(
+            display(&c, &office(), monday(0, 20, 0)),
+            Display::OutsideBusinessHours
+        ));
+        assert!(matches!(
+            display(&c, &office(), monday(2, 9, 0)),
+            Display::Breached
+        ));
+        let mut stopped = c.clone();
+        stopped.state = STOPPED.into();
+        assert!(matches!(
+            display(&stopped, &office(), monday(0, 10, 0)),
+            Display::Met
+        ));
+        stopped.breached_at = Some(monday(0, 17, 0));
+        assert!(matches!(
+            display(&stopped, &office(), monday(1, 10, 0)),
+            Display::Breached
+        ));
+        stopped.state = CANCELLED.into();
+        assert!(matches!(
+            display(&stopped, &office(), monday(1, 10, 0)),
+            Display::Cancelled
+        ));
+    }
+
+    #[test]
+    fn the_next_change_is_the_next_alert_or_the_desk_opening_or_closing() {
+        let mut c = clock(8, monday(0, 9, 0));
+        refresh(&mut c, &office());
+        assert_eq!(
+            next_change(&c, &office(), monday(0, 10, 0)),
+            Some(monday(0, 13, 0))
+        );
+        // After the first warning, the desk closing at 17:00 comes first.
+        assert_eq!(
+            next_change(&c, &office(), monday(0, 14, 0)),
+            Some(monday(0, 17, 0))
+        );
+        c.state = PAUSED.into();
+        assert_eq!(next_change(&c, &office(), monday(0, 10, 0)), None);
+    }
+
+    #[test]
+    fn settling_a_late_clock_dates_the_breach_at_its_due_instant() {
+        let mut c = clock(1, monday(0, 16, 0));
+        settle(&mut c, &office(), monday(1, 11, 0));
+        assert_eq!(c.breached_at, Some(monday(0, 17, 0)));
+        assert_eq!(c.elapsed_ms, Duration::hours(3).num_milliseconds());
+        assert_eq!(c.running_since, None);
+    }
+}
