@@ -173,7 +173,7 @@ impl SlaClock {
         Ok(rows
             .into_iter()
             .map(|s| SlaClockSegment {
-                running: s.state == clocks::RUNNING,
+                running: s.state == clocks::ClockState::Running.as_str(),
                 reason: s.reason,
                 started_at: Instant(s.started_at),
                 ended_at: s.ended_at.map(Instant),

@@ -25,15 +25,40 @@ use crate::{
 };
 
 use super::{Facts, Metric, first_match, pauses_for, thresholds};
+use crate::domain::{named::named_enum, workflow::Machine};
+use ClockState::*;
 
-/// A clock counting business time.
-pub const RUNNING: &str = "RUNNING";
-/// A clock stopped for a pending reason that pauses it.
-pub const PAUSED: &str = "PAUSED";
-/// A clock stopped for good: the ticket responded, resolved or closed (breached or not).
-pub const STOPPED: &str = "STOPPED";
-/// A clock that no longer applies: its ticket was cancelled.
-pub const CANCELLED: &str = "CANCELLED";
+named_enum!(
+    /// Where an SLA clock stands; `LIFECYCLE` says how it moves.
+    ClockState {
+        /// Counting business time.
+        Running = "RUNNING",
+        /// Held for a pending reason that pauses it.
+        Paused = "PAUSED",
+        /// Done: the ticket responded, resolved or closed (breached or not).
+        Stopped = "STOPPED",
+        /// No longer applies: its ticket was cancelled, or its policy sets no such target.
+        Cancelled = "CANCELLED",
+    }
+);
+
+/// The clock's table of moves.
+pub const LIFECYCLE: Machine<ClockState> = Machine {
+    subject: "SLA clock",
+    moves: &[
+        (Running, &[Paused, Stopped, Cancelled]),
+        (Paused, &[Running, Stopped, Cancelled]),
+        // Running again: its ticket was reopened. Cancelled: a new policy sets no target.
+        (Stopped, &[Running, Cancelled]),
+        // Running again: a reopened ticket whose policy sets the target once more.
+        (Cancelled, &[Running]),
+    ],
+};
+
+/// The state a stored clock is in.
+fn state_of(clock: &sla_clock::Model) -> Option<ClockState> {
+    ClockState::stored(&clock.state).ok()
+}
 
 /// What a dashboard shows for a clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,15 +103,17 @@ pub fn to_calendar(row: &calendar::Model) -> AppResult<Calendar> {
 /// Business time the clock has run, up to `now`.
 pub fn elapsed(clock: &sla_clock::Model, cal: &Calendar, now: DateTime<Utc>) -> Duration {
     let closed = Duration::milliseconds(clock.elapsed_ms);
-    match (clock.state.as_str(), clock.running_since) {
-        (RUNNING, Some(since)) => closed + cal.between(since, now),
+    match (state_of(clock), clock.running_since) {
+        (Some(Running), Some(since)) => closed + cal.between(since, now),
         _ => closed,
     }
 }
 
 /// When a running clock reaches `percent` of its target.
 fn instant_of(clock: &sla_clock::Model, cal: &Calendar, percent: i64) -> Option<DateTime<Utc>> {
-    let since = clock.running_since.filter(|_| clock.state == RUNNING)?;
+    let since = clock
+        .running_since
+        .filter(|_| state_of(clock) == Some(Running))?;
     let needed =
         Duration::milliseconds(clock.target_seconds * 1000 * percent / 100 - clock.elapsed_ms);
     if needed <= Duration::zero() {
@@ -120,11 +147,11 @@ pub fn due_alert(
 /// What a client shows of a clock now: remaining time, percent used, whether it runs,
 /// and when that will next change, so that it can count down without polling.
 pub fn display(clock: &sla_clock::Model, cal: &Calendar, now: DateTime<Utc>) -> Display {
-    match clock.state.as_str() {
-        STOPPED if clock.breached_at.is_some() => Display::Breached,
-        STOPPED => Display::Met,
-        CANCELLED => Display::Cancelled,
-        PAUSED => Display::Paused,
+    match state_of(clock) {
+        Some(Stopped) if clock.breached_at.is_some() => Display::Breached,
+        Some(Stopped) => Display::Met,
+        Some(Cancelled) => Display::Cancelled,
+        Some(Paused) => Display::Paused,
         _ if clock.breached_at.is_some() || clock.due_at.is_some_and(|due| due <= now) => {
             Display::Breached
         }
@@ -140,7 +167,7 @@ pub fn next_change(
     cal: &Calendar,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    if clock.state != RUNNING {
+    if state_of(clock) != Some(Running) {
         return None;
     }
     let alert = clock.next_alert_at.filter(|at| *at > now);
@@ -153,13 +180,13 @@ pub fn next_change(
 async fn open_segment(
     conn: &impl ConnectionTrait,
     clock_id: i64,
-    state: &str,
+    state: ClockState,
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     sla_clock_segment::ActiveModel {
         clock_id: Set(clock_id),
-        state: Set(state.to_string()),
+        state: Set(state.into()),
         reason: Set(reason.to_string()),
         started_at: Set(now),
         ended_at: Set(None),
@@ -187,7 +214,7 @@ async fn close_segment(
 /// Ends the running segment's time into the total; a clock past its target is breached
 /// from the instant it passed it.
 fn settle(clock: &mut sla_clock::Model, cal: &Calendar, now: DateTime<Utc>) {
-    if clock.state == RUNNING {
+    if state_of(clock) == Some(Running) {
         if clock.breached_at.is_none() {
             clock.breached_at = instant_of(clock, cal, 100).filter(|due| *due < now);
         }
@@ -223,24 +250,29 @@ async fn change(
     conn: &impl ConnectionTrait,
     mut clock: sla_clock::Model,
     cal: &Calendar,
-    state: &str,
+    state: ClockState,
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if clock.state == state {
+    let from = ClockState::stored(&clock.state)?;
+    if from == state {
         return Ok(());
     }
+    // The ticket's lifecycle decides the moves; one off the clock's table is our bug.
+    LIFECYCLE
+        .check(from, state)
+        .map_err(|e| AppError::Internal(format!("SLA clock {}: {e}", clock.id)))?;
     settle(&mut clock, cal, now);
     close_segment(conn, clock.id, now).await?;
-    clock.state = state.to_string();
+    clock.state = state.into();
     match state {
-        RUNNING => {
+        Running => {
             clock.running_since = Some(now);
             clock.stopped_at = None;
-            open_segment(conn, clock.id, RUNNING, reason, now).await?;
+            open_segment(conn, clock.id, Running, reason, now).await?;
         }
-        PAUSED => open_segment(conn, clock.id, PAUSED, reason, now).await?,
-        _ => clock.stopped_at = Some(now),
+        Paused => open_segment(conn, clock.id, Paused, reason, now).await?,
+        Stopped | Cancelled => clock.stopped_at = Some(now),
     }
     refresh(&mut clock, cal);
     save(conn, clock).await
@@ -292,9 +324,9 @@ async fn start(
     let paused = ticket.status == Status::Pending.as_str()
         && pauses_for(policy, ticket.pending_reason.as_deref());
     let (state, running_since) = if paused {
-        (PAUSED, None)
+        (Paused, None)
     } else {
-        (RUNNING, Some(now))
+        (Running, Some(now))
     };
     let mut clock = sla_clock::ActiveModel {
         ticket_id: Set(ticket.id),
@@ -303,7 +335,7 @@ async fn start(
         calendar_id: Set(policy.calendar_id),
         target_seconds: Set(i64::from(minutes) * 60),
         warn_percents: Set(policy.warn_percents.clone()),
-        state: Set(state.to_string()),
+        state: Set(state.into()),
         elapsed_ms: Set(0),
         running_since: Set(running_since),
         due_at: Set(None),
@@ -406,16 +438,16 @@ async fn follow_status(
         let cal = calendar_of(conn, clock.calendar_id).await?;
         let is_response = clock.metric == Metric::Response.as_str();
         let (state, reason) = match to {
-            Status::Cancelled => (CANCELLED, "ticket cancelled".to_string()),
+            Status::Cancelled => (Cancelled, "ticket cancelled".to_string()),
             // Resolving answers the requester too: it meets a response clock still running.
             Status::Resolved | Status::Closed => {
-                (STOPPED, format!("ticket {}", to.as_str().to_lowercase()))
+                (Stopped, format!("ticket {}", to.as_str().to_lowercase()))
             }
             _ if is_response && after.first_response_at.is_some() => {
-                (STOPPED, "first response".to_string())
+                (Stopped, "first response".to_string())
             }
             _ if from == Status::Resolved && !is_response => {
-                (RUNNING, "ticket reopened".to_string())
+                (Running, "ticket reopened".to_string())
             }
             Status::Pending if pauses_for(policy, after.pending_reason.as_deref()) => {
                 let why = after
@@ -424,16 +456,16 @@ async fn follow_status(
                     .unwrap_or_default()
                     .to_lowercase()
                     .replace('_', " ");
-                (PAUSED, format!("ticket pending: {why}"))
+                (Paused, format!("ticket pending: {why}"))
             }
             _ => (
-                RUNNING,
+                Running,
                 format!("ticket {}", to.as_str().to_lowercase().replace('_', " ")),
             ),
         };
-        let stopped = matches!(clock.state.as_str(), STOPPED | CANCELLED);
+        let stopped = matches!(state_of(&clock), Some(Stopped | Cancelled));
         // A stopped clock runs again only when its ticket is reopened.
-        if stopped && !(state == RUNNING && from == Status::Resolved) {
+        if stopped && !(state == Running && from == Status::Resolved) {
             continue;
         }
         change(conn, clock, &cal, state, &reason, now).await?;
@@ -471,7 +503,7 @@ async fn rematch_policy(
         match (clock, target) {
             (Some(mut clock), Some((policy, minutes))) => {
                 let old_cal = calendar_of(conn, clock.calendar_id).await?;
-                let was_running = clock.state == RUNNING;
+                let was_running = state_of(&clock) == Some(Running);
                 settle(&mut clock, &old_cal, now);
                 clock.policy_id = policy.id;
                 clock.calendar_id = policy.calendar_id;
@@ -482,10 +514,12 @@ async fn rematch_policy(
                 if was_running {
                     clock.running_since = Some(now);
                     close_segment(conn, clock.id, now).await?;
-                    open_segment(conn, clock.id, RUNNING, &reason, now).await?;
+                    open_segment(conn, clock.id, Running, &reason, now).await?;
                 }
                 let cal = calendar_of(conn, clock.calendar_id).await?;
-                if clock.state != STOPPED && clock.elapsed_ms < clock.target_seconds * 1000 {
+                if state_of(&clock) != Some(Stopped)
+                    && clock.elapsed_ms < clock.target_seconds * 1000
+                {
                     clock.breached_at = None;
                 }
                 refresh(&mut clock, &cal);
@@ -493,7 +527,7 @@ async fn rematch_policy(
             }
             (Some(clock), None) => {
                 let cal = calendar_of(conn, clock.calendar_id).await?;
-                change(conn, clock, &cal, CANCELLED, &reason, now).await?;
+                change(conn, clock, &cal, Cancelled, &reason, now).await?;
             }
             (None, Some((policy, minutes)))
                 if Status::parse(&after.status, "status")?.is_open() =>
@@ -556,7 +590,7 @@ mod tests {
             calendar_id: None,
             target_seconds: hours * 3600,
             warn_percents: json!([75, 50]),
-            state: RUNNING.into(),
+            state: Running.into(),
             elapsed_ms: 0,
             running_since: Some(since),
             due_at: None,
@@ -569,12 +603,25 @@ mod tests {
     }
 
     #[test]
+    fn the_clock_lifecycle_allows_exactly_its_moves() {
+        crate::domain::workflow::assert_table(
+            &LIFECYCLE,
+            &[
+                (Running, &[Paused, Stopped, Cancelled]),
+                (Paused, &[Running, Stopped, Cancelled]),
+                (Stopped, &[Running, Cancelled]),
+                (Cancelled, &[Running]),
+            ],
+        );
+    }
+
+    #[test]
     fn business_time_runs_only_while_the_desk_is_open() {
         let c = clock(8, monday(0, 16, 0));
         // 16:00 to 17:00 on Monday, then 09:00 to 10:00 on Tuesday.
         assert_eq!(elapsed(&c, &office(), monday(1, 10, 0)), Duration::hours(2));
         let mut paused = c.clone();
-        paused.state = PAUSED.into();
+        paused.state = Paused.into();
         paused.elapsed_ms = 3_600_000;
         assert_eq!(
             elapsed(&paused, &office(), monday(3, 12, 0)),
@@ -633,7 +680,7 @@ mod tests {
             Display::Breached
         ));
         let mut stopped = c.clone();
-        stopped.state = STOPPED.into();
+        stopped.state = Stopped.into();
         assert!(matches!(
             display(&stopped, &office(), monday(0, 10, 0)),
             Display::Met
@@ -643,7 +690,7 @@ mod tests {
             display(&stopped, &office(), monday(1, 10, 0)),
             Display::Breached
         ));
-        stopped.state = CANCELLED.into();
+        stopped.state = Cancelled.into();
         assert!(matches!(
             display(&stopped, &office(), monday(1, 10, 0)),
             Display::Cancelled
@@ -663,7 +710,7 @@ mod tests {
             next_change(&c, &office(), monday(0, 14, 0)),
             Some(monday(0, 17, 0))
         );
-        c.state = PAUSED.into();
+        c.state = Paused.into();
         assert_eq!(next_change(&c, &office(), monday(0, 10, 0)), None);
     }
 

@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::error::{AppError, AppResult};
 
-use super::{Metric, clocks::STOPPED};
+use super::{Metric, clocks::ClockState};
 
 /// Which tickets an SLA report covers.
 #[derive(Clone, Debug, Default)]
@@ -120,7 +120,7 @@ pub async fn report(conn: &impl ConnectionTrait, filter: &ReportFilter) -> AppRe
     let stopped = |metric: Metric| -> Vec<&sla_clock::Model> {
         clocks
             .iter()
-            .filter(|c| c.metric == metric.as_str() && c.state == STOPPED)
+            .filter(|c| c.metric == metric.as_str() && c.state == ClockState::Stopped.as_str())
             .collect()
     };
     let mut breaches: Vec<Breach> = clocks
@@ -158,7 +158,7 @@ mod tests {
             calendar_id: None,
             target_seconds: 900,
             warn_percents: json!([]),
-            state: STOPPED.into(),
+            state: ClockState::Stopped.into(),
             elapsed_ms: elapsed_s * 1000,
             running_since: None,
             due_at: None,
