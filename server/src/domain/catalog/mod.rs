@@ -12,7 +12,7 @@ use entity::{calendar, catalog_item, catalog_request, group, group_member, servi
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TryIntoModel,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use serde_json::{Map, Value, json};
@@ -108,10 +108,7 @@ pub async fn save_service(
     active.calendar_id = Set(fields.calendar_id);
     active.change_calendar_id = Set(fields.change_calendar_id);
     active.price = Set(fields.price.trim().to_string());
-    let row = match id {
-        Some(_) => active.update(&txn).await?,
-        None => active.insert(&txn).await?,
-    };
+    let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
 }
@@ -206,10 +203,7 @@ pub async fn save_item(
     active.approval_group_id = Set(fields.approval_group_id);
     active.variables = Set(serde_json::to_value(&fields.variables).expect("forms serialize"));
     active.active = Set(fields.active);
-    let row = match id {
-        Some(_) => active.update(&txn).await?,
-        None => active.insert(&txn).await?,
-    };
+    let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
 }

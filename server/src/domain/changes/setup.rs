@@ -3,7 +3,9 @@
 use crate::auth::Caller;
 use chrono::{DateTime, Utc};
 use entity::{change_approval_policy, change_freeze, change_template, group};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, TryIntoModel,
+};
 
 use crate::domain::changes::{risk::Grade, types::ChangeType};
 use crate::domain::input::text;
@@ -62,10 +64,7 @@ pub async fn save_template(
     active.rollback_plan = Set(fields.rollback_plan.trim().to_string());
     active.test_plan = Set(fields.test_plan.trim().to_string());
     active.active = Set(fields.active);
-    let row = match id {
-        Some(_) => active.update(&txn).await?,
-        None => active.insert(&txn).await?,
-    };
+    let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
 }
@@ -121,10 +120,7 @@ pub async fn save_policy(
     active.approver_group_id = Set(fields.approver_group_id);
     active.approver_role = Set(fields.approver_role.map(|r| r.as_str().to_string()));
     active.quorum = Set(fields.quorum);
-    let row = match id {
-        Some(_) => active.update(&txn).await?,
-        None => active.insert(&txn).await?,
-    };
+    let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
 }
@@ -161,10 +157,7 @@ pub async fn save_freeze(
     active.name = Set(name);
     active.starts_at = Set(starts_at);
     active.ends_at = Set(ends_at);
-    let row = match id {
-        Some(_) => active.update(&txn).await?,
-        None => active.insert(&txn).await?,
-    };
+    let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
 }

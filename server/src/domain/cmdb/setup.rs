@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::{ci_class, relationship_type};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TryIntoModel,
+};
 
 use crate::domain::cmdb::attributes::{AttributeDefinition, check_definitions};
 use crate::domain::cmdb::types::ImpactDirection;
@@ -64,10 +66,7 @@ pub async fn save_class(
     active.attributes =
         Set(serde_json::to_value(&fields.attributes)
             .map_err(|e| AppError::Internal(e.to_string()))?);
-    let row = match id {
-        Some(_) => active.update(&txn).await?,
-        None => active.insert(&txn).await?,
-    };
+    let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
 }
@@ -119,10 +118,7 @@ pub async fn save_relationship_type(
     active.forward_label = Set(forward);
     active.reverse_label = Set(reverse);
     active.impact = Set(fields.impact.into());
-    let row = match id {
-        Some(_) => active.update(&txn).await?,
-        None => active.insert(&txn).await?,
-    };
+    let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{assignment_rule, category, group, group_member, organization, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
-    QueryFilter,
+    QueryFilter, TryIntoModel,
 };
 
 mod reads;
@@ -293,10 +293,7 @@ pub async fn save_group(
         }
         active.escalation_group_id = Set(target);
     }
-    let row = match id {
-        Some(_) => active.update(&txn).await?,
-        None => active.insert(&txn).await?,
-    };
+    let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
 }
@@ -474,10 +471,7 @@ pub async fn save_rule(
     active.group_id = Set(fields.group_id);
     active.agent_strategy = Set(fields.agent_strategy.as_str().to_string());
     active.flag_manager = Set(fields.flag_manager);
-    let row = match id {
-        Some(_) => active.update(&txn).await?,
-        None => active.insert(&txn).await?,
-    };
+    let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
 }

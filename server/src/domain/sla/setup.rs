@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::{calendar, category, organization, sla_policy};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TryIntoModel,
+};
 use serde_json::json;
 
 use crate::{
@@ -68,10 +70,7 @@ pub async fn save_calendar(
     active.holidays = Set(json!(
         fields.holidays.iter().map(|d| d.trim()).collect::<Vec<_>>()
     ));
-    let row = match id {
-        Some(_) => active.update(&txn).await?,
-        None => active.insert(&txn).await?,
-    };
+    let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
 }
@@ -172,10 +171,7 @@ pub async fn save_policy(
             .map(|r| r.as_str())
             .collect::<Vec<_>>()
     ));
-    let row = match id {
-        Some(_) => active.update(&txn).await?,
-        None => active.insert(&txn).await?,
-    };
+    let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
 }
