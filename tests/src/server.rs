@@ -192,6 +192,27 @@ impl TestServer {
             .and_then(|value| value.trim().parse().ok())
     }
 
+    /// Waits until this replica runs at least `count` subscriptions (as
+    /// `switchboard_subscriptions` counts them). From then on every change committed
+    /// reaches them: no sleeping for "the moment it takes".
+    pub async fn subscriptions_running(&self, count: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let running = self
+                .metric("switchboard_subscriptions")
+                .await
+                .unwrap_or(0.0);
+            if running >= count as f64 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{running} subscriptions running after 10 s, expected {count}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     /// Stops the server (as a signal does) but keeps its data directory, so that
     /// another server can start on the same database.
     pub async fn stop(&mut self) {

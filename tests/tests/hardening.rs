@@ -596,7 +596,7 @@ async fn a_stalled_socket_is_closed_when_its_token_is_revoked(backend: Backend) 
         json!({ "g": desk.network_group_id }),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.subscriptions_running(1).await;
     // The client stops reading while the desk keeps working.
     for n in 0..300 {
         network_ticket(&server, &desk, &format!("Noise {n}")).await;

@@ -62,8 +62,8 @@ async fn a_subscriber_receives_a_change_within_a_second(backend: Backend) {
     let t = ticket(&server, &ada, &desk).await;
     let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
     ws.subscribe("1", FOLLOW, json!({ "id": t["id"] })).await;
-    // The subscription is live once the server has taken it; give it that moment.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // From the moment the server counts it, the subscription hears every change.
+    server.subscriptions_running(1).await;
     let sent = Instant::now();
     rename(&server, &ada, &t, 1, 1, "Wifi down on floor").await;
     let event = tokio::time::timeout(Duration::from_secs(1), next_event(&mut ws))
@@ -85,7 +85,7 @@ async fn reconnecting_with_after_gets_exactly_what_was_missed(backend: Backend) 
     let t = ticket(&server, &ada, &desk).await;
     let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
     ws.subscribe("1", FOLLOW, json!({ "id": t["id"] })).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.subscriptions_running(1).await;
     let version = rename(&server, &ada, &t, 1, 1, "seen").await;
     let seen = next_event(&mut ws).await["seq"].as_i64().unwrap();
     drop(ws);
@@ -224,7 +224,7 @@ async fn two_replicas_share_changes_through_redis_and_lose_nothing_when_it_stops
     let t = ticket(&a, &ada, &desk).await;
     let mut ws = WsClient::connect_with_token(&b.ws_url(), &ada).await;
     ws.subscribe("1", FOLLOW, json!({ "id": t["id"] })).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    b.subscriptions_running(1).await;
 
     let sent = Instant::now();
     let version = rename(&a, &ada, &t, 1, 1, "first").await;
@@ -289,7 +289,7 @@ async fn a_thousand_subscribers_each_receive_a_broadcast_change() {
         }
         sockets.push(ws);
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.subscriptions_running(1000).await;
     rename(&server, &ada, &t, 1, 1, "broadcast").await;
     let received = futures::future::join_all(sockets.iter_mut().map(|ws| async move {
         let mut ids = std::collections::BTreeSet::new();
@@ -335,7 +335,7 @@ async fn a_queue_and_a_dashboard_follow_their_tickets(backend: Backend) {
         ),
         (Some("counts"), Some(0))
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.subscriptions_running(2).await;
 
     // A ticket enters the queue: the queue says so, the dashboard counts it.
     let t = ticket(&server, &ada, &desk).await;
@@ -400,7 +400,7 @@ async fn sla_alerts_reach_their_subscribers_with_the_clock(backend: Backend) {
         .await;
     let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
     ws.subscribe("p1", "subscription { slaAlerts(filter: { priority: P1 }) { kind metric percent dueAt remainingSeconds event { ticketNumber } } }", Value::Null).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.subscriptions_running(1).await;
     let input = json!({ "kind": "INCIDENT", "title": "Core switch down", "impact": "HIGH", "urgency": "HIGH", "groupId": desk.network_group_id, "requesterId": desk.requester.id });
     let number = server.must(&ada, CREATE, json!({ "input": input })).await["createTicket"]["ticket"]["number"].clone();
     server.advance(chrono::Duration::minutes(12));
@@ -446,7 +446,7 @@ async fn a_subscriber_that_stops_reading_falls_behind_alone_and_resumes(backend:
     reading
         .subscribe("r", follow, json!({ "id": t["id"] }))
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.subscriptions_running(2).await;
 
     // The reading subscriber takes every change as it comes, while the other reads nothing.
     const CHANGES: usize = 300;
@@ -586,8 +586,12 @@ async fn shared_renderings_show_each_subscriber_what_it_would_see_alone(backend:
         let expected = if *who == "otto" { 0 } else { 1 };
         assert_eq!(first, Some(expected), "{who}");
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
     // Ada's sockets share two renderings and her apart one more, Rita's two, Otto one.
+    server.subscriptions_running(11).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while renderings(&server).await != (Some(6.0), Some(11.0)) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(renderings(&server).await, (Some(6.0), Some(11.0)));
 
     // An internal note, then a public rename, then a ticket of Otto's in the same queue.
@@ -653,7 +657,7 @@ async fn a_commit_wakes_the_relay_without_waiting_for_a_poll(backend: Backend) {
     let t = ticket(&server, &ada, &desk).await;
     let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
     ws.subscribe("1", FOLLOW, json!({ "id": t["id"] })).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.subscriptions_running(1).await;
     rename(&server, &ada, &t, 1, 1, "woken").await;
     let event = next_event(&mut ws).await;
     assert_eq!(event["changes"][0]["newValue"], "woken 0");
@@ -684,7 +688,7 @@ async fn each_event_shows_the_relations_as_they_are_then(backend: Backend) {
         json!({ "id": t["id"] }),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.subscriptions_running(1).await;
     let renamed_to = |event: &Value, title: &str| event["changes"][0]["newValue"] == title;
     let mut version = rename(&server, &ada, &t, 1, 1, "first").await;
     let first = loop {

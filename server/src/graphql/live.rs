@@ -46,6 +46,13 @@ impl Position {
     }
 }
 
+/// Where a subscription that gives no `after` starts: the last event the hub had when
+/// the server accepted the subscribe message. The resolver itself runs a moment later;
+/// events published in between are replayed from the log, so that a change committed
+/// once a client's subscription is running (as `switchboard_subscriptions` counts it)
+/// always reaches it.
+pub struct StartAfter(pub i64);
+
 /// Replays `seq > after` from the log, then follows the hub, passing on what `wanted`
 /// accepts. A subscriber that falls too far behind gets an error naming the `after` to
 /// resume from, and the stream ends.
@@ -59,17 +66,17 @@ where
 {
     let app = state(ctx).clone();
     let position = ctx.data_opt::<Arc<Position>>().cloned();
+    let accepted = ctx.data_opt::<StartAfter>().map(|start| start.0);
     // Subscribe before replaying, so that nothing published meanwhile is lost.
     let mut live = app.hub.subscribe();
     // Events a slow subscriber may have waiting before it is told to resume with `after`
     // (SWITCHBOARD_WS_QUEUE), and room for that notice.
     let (out, receiver) = mpsc::channel::<AppResult<Shared>>(app.config.ws_queue + 1);
     tokio::spawn(async move {
-        let mut last = match after {
-            Some(after) => after,
-            None => app.hub.last_seq().await,
-        };
-        if after.is_some() {
+        let now = app.hub.last_seq().await;
+        let mut last = after.or(accepted).unwrap_or(now);
+        // Replay what the client asked for, or what was published since it subscribed.
+        if after.is_some() || last < now {
             loop {
                 let rows = match events::published_after(app.db.conn(), last, None).await {
                     Ok(rows) => rows,

@@ -23,7 +23,7 @@ use crate::{
     auth::Caller,
     graphql::{
         audience::{Audience, Sharing},
-        live::Position,
+        live::{Position, StartAfter},
         loaders::Lasting,
     },
     metrics::Held,
@@ -161,13 +161,16 @@ impl Renderings {
         request_id: &str,
     ) -> Source {
         let state = &server.state;
+        let accepted = state.hub.last_seq().await;
         let audience = match sharing {
             Sharing::Alone => None,
             // Could not tell who this is: render alone, and let the operation say why.
             _ => Audience::of(state.db.conn(), &caller).await.ok().flatten(),
         };
         let Some(audience) = audience else {
-            return Source::Alone(Box::pin(frames(server, request, caller, request_id)));
+            return Source::Alone(Box::pin(frames(
+                server, request, caller, request_id, accepted,
+            )));
         };
         let key = Key {
             query: request.query.clone(),
@@ -185,7 +188,8 @@ impl Renderings {
             let rendering = match running {
                 Some(rendering) => rendering,
                 None => {
-                    let rendering = self.start(server, key.clone(), request, caller, request_id);
+                    let rendering =
+                        self.start(server, key.clone(), request, caller, request_id, accepted);
                     shared.insert(key, Arc::downgrade(&rendering));
                     rendering
                 }
@@ -213,6 +217,7 @@ impl Renderings {
         request: Request,
         caller: Caller,
         request_id: &str,
+        accepted: i64,
     ) -> Arc<Rendering> {
         // The frames kept for sockets that are a little slow (SWITCHBOARD_WS_QUEUE): a
         // socket further behind is told to resume with `after` (events), or skips to the
@@ -220,7 +225,7 @@ impl Renderings {
         let (sender, _) = broadcast::channel(server.state.config.ws_queue);
         let latest = Arc::new(Mutex::new(None));
         let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut rendered = Box::pin(frames(server, request, caller, request_id));
+        let mut rendered = Box::pin(frames(server, request, caller, request_id, accepted));
         let registry = Arc::downgrade(self);
         let (frames_tx, latest_tx, ended_tx) = (sender.clone(), latest.clone(), ended.clone());
         let keeps_latest = key.sharing == Sharing::Latest;
@@ -263,13 +268,14 @@ fn frames(
     request: Request,
     caller: Caller,
     request_id: &str,
+    accepted: i64,
 ) -> impl Stream<Item = Arc<Frame>> + Send + 'static {
     let state = server.state.clone();
     let limits = state.config.limits;
     let request_id = request_id.to_string();
     let position = Arc::new(Position::default());
     let request = crate::graphql::attach(
-        request.data(position.clone()),
+        request.data(position.clone()).data(StartAfter(accepted)),
         caller,
         &state,
         // Counted for nothing: a stream has no response header to report it in.
