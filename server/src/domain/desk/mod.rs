@@ -1,16 +1,16 @@
 //! How the desk is organised, managed by admins: the organizations it serves, its
 //! assignment groups and their members, the category tree, and the routing rules.
 
+mod reads;
+
+pub use reads::{assignment_rule, assignment_rules, categories, groups, organizations};
+
 use chrono::{DateTime, Utc};
 use entity::{assignment_rule, category, group, group_member, organization, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
     QueryFilter, TryIntoModel,
 };
-
-mod reads;
-
-pub use reads::{assignment_rule, assignment_rules, categories, groups, organizations};
 
 use crate::domain::{
     lookup::referenced,
