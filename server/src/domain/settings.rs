@@ -1,6 +1,8 @@
 //! The desk's own rules, configurable by admins: the priority matrix, the reopen window,
 //! when resolved tickets close themselves, and where unrouted tickets go.
 
+use crate::auth::Caller;
+use crate::domain::desk::require_admin;
 use chrono::Duration;
 use entity::desk_settings;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
@@ -126,7 +128,8 @@ pub async fn load(conn: &impl ConnectionTrait) -> AppResult<DeskSettings> {
 ///
 /// # Errors
 /// BAD_USER_INPUT naming the field that does not fit.
-pub async fn save(db: &Db, settings: &DeskSettings) -> AppResult<()> {
+pub async fn save(db: &Db, caller: &Caller, settings: &DeskSettings) -> AppResult<()> {
+    require_admin(caller)?;
     settings.validate()?;
     if let Some(group) = settings.default_group_id {
         crate::domain::lookup::referenced::<entity::group::Entity>(

@@ -7,6 +7,7 @@ pub mod types;
 
 pub use reads::{item, items_of_service, ordered_item, request_of, service};
 
+use crate::domain::desk::require_admin;
 use chrono::{DateTime, Utc};
 use entity::{calendar, catalog_item, catalog_request, group, group_member, service, ticket, user};
 use sea_orm::{
@@ -59,10 +60,12 @@ pub struct ServiceFields {
 /// BAD_USER_INPUT for a name that does not fit or a group or calendar that does not exist.
 pub async fn save_service(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: Option<i64>,
     fields: ServiceFields,
 ) -> AppResult<service::Model> {
+    require_admin(caller)?;
     let service_name = text("name", &fields.name, 100, true)?;
     let txn = db.begin_write().await?;
     for (field, group) in [
@@ -162,10 +165,12 @@ pub struct ItemFields {
 /// group, or a service or group that does not exist.
 pub async fn save_item(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: Option<i64>,
     fields: ItemFields,
 ) -> AppResult<catalog_item::Model> {
+    require_admin(caller)?;
     let item_name = text("name", &fields.name, 100, true)?;
     if fields.approval == Approval::Group && fields.approval_group_id.is_none() {
         return Err(AppError::bad_input(

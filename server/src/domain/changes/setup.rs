@@ -1,6 +1,7 @@
 //! Administration: pre-approved templates, approval policies and change freezes.
 
 use crate::auth::Caller;
+use crate::domain::desk::require_admin;
 use chrono::{DateTime, Utc};
 use entity::{change_approval_policy, change_freeze, change_template, group};
 use sea_orm::{
@@ -34,10 +35,12 @@ pub struct TemplateFields {
 /// BAD_USER_INPUT for a name or a plan that is missing.
 pub async fn save_template(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: Option<i64>,
     fields: TemplateFields,
 ) -> AppResult<change_template::Model> {
+    require_admin(caller)?;
     let name = text("name", &fields.name, 200, true)?;
     for (field, value) in [
         ("implementationPlan", &fields.implementation_plan),
@@ -86,10 +89,12 @@ pub struct PolicyFields {
 /// 50, or a group that does not exist.
 pub async fn save_policy(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: Option<i64>,
     fields: PolicyFields,
 ) -> AppResult<change_approval_policy::Model> {
+    require_admin(caller)?;
     if fields.approver_group_id.is_none() && fields.approver_role.is_none() {
         return Err(AppError::bad_input(
             "approverGroupId",
@@ -131,12 +136,14 @@ pub async fn save_policy(
 /// BAD_USER_INPUT for a name that does not fit or an end before the start.
 pub async fn save_freeze(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: Option<i64>,
     name: &str,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 ) -> AppResult<change_freeze::Model> {
+    require_admin(caller)?;
     let name = text("name", name, 200, true)?;
     if ends_at <= starts_at {
         return Err(AppError::bad_input(

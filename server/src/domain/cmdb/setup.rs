@@ -1,6 +1,8 @@
 //! The CMDB's model: classes with their typed attributes, and relationship types with
 //! the way failure spreads along them.
 
+use crate::auth::Caller;
+use crate::domain::desk::require_admin;
 use chrono::{DateTime, Utc};
 use entity::{ci_class, relationship_type};
 use sea_orm::{
@@ -28,10 +30,12 @@ pub struct ClassFields {
 /// definitions apply from their next write.
 pub async fn save_class(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: Option<i64>,
     fields: ClassFields,
 ) -> AppResult<ci_class::Model> {
+    require_admin(caller)?;
     let name = text("name", &fields.name, 100, true)?;
     check_definitions(&fields.attributes)?;
     let txn = db.begin_write().await?;
@@ -85,10 +89,12 @@ pub struct RelationshipTypeFields {
 /// BAD_USER_INPUT for labels that do not fit or a name already taken.
 pub async fn save_relationship_type(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: Option<i64>,
     fields: RelationshipTypeFields,
 ) -> AppResult<relationship_type::Model> {
+    require_admin(caller)?;
     let name = text("name", &fields.name, 50, true)?
         .to_uppercase()
         .replace(' ', "_");

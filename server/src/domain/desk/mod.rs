@@ -88,10 +88,12 @@ pub fn require_admin(caller: &Caller) -> AppResult<()> {
 /// BAD_USER_INPUT for a name that does not fit or is taken.
 pub async fn create_organization(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     name: &str,
     requesters_see_all_tickets: bool,
 ) -> AppResult<organization::Model> {
+    require_admin(caller)?;
     let name = clean_name("name", name)?;
     let txn = db.begin_write().await?;
     name_free::<organization::Entity>(
@@ -120,10 +122,12 @@ pub async fn create_organization(
 /// BAD_USER_INPUT as for `create_organization`, or when there is no such organization.
 pub async fn update_organization(
     db: &Db,
+    caller: &Caller,
     id: i64,
     name: Option<&str>,
     requesters_see_all_tickets: Option<bool>,
 ) -> AppResult<organization::Model> {
+    require_admin(caller)?;
     let txn = db.begin_write().await?;
     let row = referenced::<organization::Entity>(&txn, id, "id", "organization").await?;
     let mut active: organization::ActiveModel = row.into();
@@ -150,9 +154,11 @@ pub async fn update_organization(
 /// Puts a person in an organization (or none).
 pub async fn set_user_organization(
     db: &Db,
+    caller: &Caller,
     user_id: i64,
     organization_id: Option<i64>,
 ) -> AppResult<user::Model> {
+    require_admin(caller)?;
     let txn = db.begin_write().await?;
     let row = referenced::<user::Entity>(&txn, user_id, "userId", "user").await?;
     if let Some(org) = organization_id {
@@ -168,9 +174,11 @@ pub async fn set_user_organization(
 /// Names the person's manager: who approves their orders that need a manager's approval.
 pub async fn set_user_manager(
     db: &Db,
+    caller: &Caller,
     user_id: i64,
     manager_id: Option<i64>,
 ) -> AppResult<user::Model> {
+    require_admin(caller)?;
     if manager_id == Some(user_id) {
         return Err(AppError::bad_input(
             "managerId",
@@ -220,10 +228,12 @@ pub struct GroupFields {
 /// does not exist, or a manager who does not exist or lacks the manager role.
 pub async fn save_group(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: Option<i64>,
     fields: GroupFields,
 ) -> AppResult<group::Model> {
+    require_admin(caller)?;
     let txn = db.begin_write().await?;
     let mut active = match id {
         Some(id) => referenced::<group::Entity>(&txn, id, "id", "group")
@@ -302,7 +312,13 @@ pub async fn save_group(
 ///
 /// # Errors
 /// BAD_USER_INPUT when the group or the person does not exist.
-pub async fn add_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<group::Model> {
+pub async fn add_member(
+    db: &Db,
+    caller: &Caller,
+    group_id: i64,
+    user_id: i64,
+) -> AppResult<group::Model> {
+    require_admin(caller)?;
     let txn = db.begin_write().await?;
     let group = referenced::<group::Entity>(&txn, group_id, "groupId", "group").await?;
     let person = referenced::<user::Entity>(&txn, user_id, "userId", "user").await?;
@@ -335,7 +351,13 @@ pub async fn add_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<group
 ///
 /// # Errors
 /// BAD_USER_INPUT when the group does not exist.
-pub async fn remove_member(db: &Db, group_id: i64, user_id: i64) -> AppResult<group::Model> {
+pub async fn remove_member(
+    db: &Db,
+    caller: &Caller,
+    group_id: i64,
+    user_id: i64,
+) -> AppResult<group::Model> {
+    require_admin(caller)?;
     let txn = db.begin_write().await?;
     let group = referenced::<group::Entity>(&txn, group_id, "groupId", "group").await?;
     group_member::Entity::delete_by_id((group_id, user_id))
@@ -372,9 +394,11 @@ pub async fn members(
 /// BAD_USER_INPUT for a name that does not fit or is taken under that parent.
 pub async fn create_category(
     db: &Db,
+    caller: &Caller,
     name: &str,
     parent_id: Option<i64>,
 ) -> AppResult<category::Model> {
+    require_admin(caller)?;
     let name = clean_name("name", name)?;
     let txn = db.begin_write().await?;
     let path = match parent_id {
@@ -427,10 +451,12 @@ pub struct RuleFields {
 /// Creates a rule, or replaces rule `id`'s definition.
 pub async fn save_rule(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: Option<i64>,
     fields: RuleFields,
 ) -> AppResult<assignment_rule::Model> {
+    require_admin(caller)?;
     let name = clean_name("name", &fields.name)?;
     let title_words = fields
         .title_words
@@ -480,7 +506,8 @@ pub async fn save_rule(
 ///
 /// # Errors
 /// NOT_FOUND when there is no such rule.
-pub async fn delete_rule(db: &Db, id: i64) -> AppResult<()> {
+pub async fn delete_rule(db: &Db, caller: &Caller, id: i64) -> AppResult<()> {
+    require_admin(caller)?;
     let txn = db.begin_write().await?;
     let result = assignment_rule::Entity::delete_by_id(id).exec(&txn).await?;
     if result.rows_affected == 0 {

@@ -1,5 +1,7 @@
 //! Admins define calendars and SLA policies.
 
+use crate::auth::Caller;
+use crate::domain::desk::require_admin;
 use chrono::{DateTime, Utc};
 use entity::{calendar, category, organization, sla_policy};
 use sea_orm::{
@@ -31,10 +33,12 @@ pub struct CalendarFields {
 /// BAD_USER_INPUT for hours, holidays or a time zone that do not fit.
 pub async fn save_calendar(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: Option<i64>,
     fields: CalendarFields,
 ) -> AppResult<calendar::Model> {
+    require_admin(caller)?;
     let name = fields.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::bad_input(
@@ -96,10 +100,12 @@ pub struct PolicyFields {
 /// the targets they started with until their ticket is re-matched.
 pub async fn save_policy(
     db: &Db,
+    caller: &Caller,
     now: DateTime<Utc>,
     id: Option<i64>,
     fields: PolicyFields,
 ) -> AppResult<sla_policy::Model> {
+    require_admin(caller)?;
     let name = fields.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::bad_input(

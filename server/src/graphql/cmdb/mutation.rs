@@ -12,7 +12,6 @@ use crate::{
             attributes::AttributeDefinition,
             import::{self, ImportFile, ItemRow, RelationshipRow},
         },
-        desk::require_admin,
         tickets::commands,
     },
     error::AppResult,
@@ -175,7 +174,6 @@ impl CmdbMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveCiClassInput,
     ) -> AppResult<CiClassPayload> {
-        require_admin(caller(ctx))?;
         let attributes = input
             .attributes
             .into_iter()
@@ -202,7 +200,9 @@ impl CmdbMutation {
         };
         let id = ids::decode_opt(input.id, "CiClass", "id")?;
         Ok(CiClassPayload {
-            ci_class: CiClass(cmdb::save_class(&state(ctx).db, now(ctx), id, fields).await?),
+            ci_class: CiClass(
+                cmdb::save_class(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?,
+            ),
         })
     }
 
@@ -213,7 +213,6 @@ impl CmdbMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveRelationshipTypeInput,
     ) -> AppResult<RelationshipTypePayload> {
-        require_admin(caller(ctx))?;
         let fields = RelationshipTypeFields {
             name: input.name,
             forward_label: input.forward_label,
@@ -223,7 +222,8 @@ impl CmdbMutation {
         let id = ids::decode_opt(input.id, "RelationshipType", "id")?;
         Ok(RelationshipTypePayload {
             relationship_type: RelationshipType(
-                cmdb::save_relationship_type(&state(ctx).db, now(ctx), id, fields).await?,
+                cmdb::save_relationship_type(&state(ctx).db, caller(ctx), now(ctx), id, fields)
+                    .await?,
             ),
         })
     }

@@ -195,9 +195,9 @@ impl DeskMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: CreateOrganizationInput,
     ) -> AppResult<OrganizationPayload> {
-        desk::require_admin(caller(ctx))?;
         let row = desk::create_organization(
             &state(ctx).db,
+            caller(ctx),
             now(ctx),
             &input.name,
             input.requesters_see_all_tickets,
@@ -215,10 +215,10 @@ impl DeskMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: UpdateOrganizationInput,
     ) -> AppResult<OrganizationPayload> {
-        desk::require_admin(caller(ctx))?;
         let id = ids::decode_as(&input.id, "Organization", "id")?;
         let row = desk::update_organization(
             &state(ctx).db,
+            caller(ctx),
             id,
             input.name.as_deref(),
             input.requesters_see_all_tickets,
@@ -236,11 +236,12 @@ impl DeskMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SetUserOrganizationInput,
     ) -> AppResult<UserPayload> {
-        desk::require_admin(caller(ctx))?;
         let user_id = ids::decode_as(&input.user_id, "User", "userId")?;
         let org = ids::decode_opt(input.organization_id, "Organization", "organizationId")?;
         Ok(UserPayload {
-            user: User(desk::set_user_organization(&state(ctx).db, user_id, org).await?),
+            user: User(
+                desk::set_user_organization(&state(ctx).db, caller(ctx), user_id, org).await?,
+            ),
         })
     }
 
@@ -251,11 +252,12 @@ impl DeskMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SetUserManagerInput,
     ) -> AppResult<UserPayload> {
-        desk::require_admin(caller(ctx))?;
         let user_id = ids::decode_as(&input.user_id, "User", "userId")?;
         let manager = ids::decode_opt(input.manager_id, "User", "managerId")?;
         Ok(UserPayload {
-            user: User(desk::set_user_manager(&state(ctx).db, user_id, manager).await?),
+            user: User(
+                desk::set_user_manager(&state(ctx).db, caller(ctx), user_id, manager).await?,
+            ),
         })
     }
 
@@ -285,7 +287,6 @@ impl DeskMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveGroupInput,
     ) -> AppResult<GroupPayload> {
-        desk::require_admin(caller(ctx))?;
         let id = ids::decode_opt(input.id, "Group", "id")?;
         let fields = GroupFields {
             name: input.name,
@@ -299,7 +300,9 @@ impl DeskMutation {
             )?,
         };
         Ok(GroupPayload {
-            group: Group(desk::save_group(&state(ctx).db, now(ctx), id, fields).await?),
+            group: Group(
+                desk::save_group(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?,
+            ),
         })
     }
 
@@ -309,11 +312,10 @@ impl DeskMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: GroupMemberInput,
     ) -> AppResult<GroupPayload> {
-        desk::require_admin(caller(ctx))?;
         let group_id = ids::decode_as(&input.group_id, "Group", "groupId")?;
         let user_id = ids::decode_as(&input.user_id, "User", "userId")?;
         Ok(GroupPayload {
-            group: Group(desk::add_member(&state(ctx).db, group_id, user_id).await?),
+            group: Group(desk::add_member(&state(ctx).db, caller(ctx), group_id, user_id).await?),
         })
     }
 
@@ -323,11 +325,12 @@ impl DeskMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: GroupMemberInput,
     ) -> AppResult<GroupPayload> {
-        desk::require_admin(caller(ctx))?;
         let group_id = ids::decode_as(&input.group_id, "Group", "groupId")?;
         let user_id = ids::decode_as(&input.user_id, "User", "userId")?;
         Ok(GroupPayload {
-            group: Group(desk::remove_member(&state(ctx).db, group_id, user_id).await?),
+            group: Group(
+                desk::remove_member(&state(ctx).db, caller(ctx), group_id, user_id).await?,
+            ),
         })
     }
 
@@ -338,10 +341,11 @@ impl DeskMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: CreateCategoryInput,
     ) -> AppResult<CategoryPayload> {
-        desk::require_admin(caller(ctx))?;
         let parent = ids::decode_opt(input.parent_id, "Category", "parentId")?;
         Ok(CategoryPayload {
-            category: Category(desk::create_category(&state(ctx).db, &input.name, parent).await?),
+            category: Category(
+                desk::create_category(&state(ctx).db, caller(ctx), &input.name, parent).await?,
+            ),
         })
     }
 
@@ -352,7 +356,6 @@ impl DeskMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveAssignmentRuleInput,
     ) -> AppResult<AssignmentRulePayload> {
-        desk::require_admin(caller(ctx))?;
         let id = ids::decode_opt(input.id, "AssignmentRule", "id")?;
         let fields = RuleFields {
             name: input.name,
@@ -371,7 +374,7 @@ impl DeskMutation {
             agent_strategy: input.agent_strategy.into(),
             flag_manager: input.flag_manager,
         };
-        let row = desk::save_rule(&state(ctx).db, now(ctx), id, fields).await?;
+        let row = desk::save_rule(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?;
         Ok(AssignmentRulePayload {
             assignment_rule: AssignmentRule(row),
         })
@@ -384,9 +387,9 @@ impl DeskMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: DeleteAssignmentRuleInput,
     ) -> AppResult<DeleteAssignmentRulePayload> {
-        desk::require_admin(caller(ctx))?;
         desk::delete_rule(
             &state(ctx).db,
+            caller(ctx),
             ids::decode_as(&input.id, "AssignmentRule", "id")?,
         )
         .await?;
@@ -401,9 +404,8 @@ impl DeskMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: DeskSettingsView,
     ) -> AppResult<DeskSettingsView> {
-        desk::require_admin(caller(ctx))?;
         let desired = input.into_domain()?;
-        settings::save(&state(ctx).db, &desired).await?;
+        settings::save(&state(ctx).db, caller(ctx), &desired).await?;
         Ok(DeskSettingsView::of(&desired))
     }
 }
