@@ -147,7 +147,7 @@ pub async fn start_with_clock(
         hub,
         metrics,
         ws_seats: Arc::default(),
-        auth: Arc::new(Authenticator::new(db.clone(), verifier)),
+        auth: Arc::new(Authenticator::new(db.clone(), verifier, clock.clone())),
         config: Arc::new(config),
         db,
         redis,

@@ -6,6 +6,7 @@ use std::{collections::HashMap, sync::Mutex};
 
 use crate::{
     auth::{Caller, Person, Role, api_token::looks_like_api_token, jwt::JwtVerifier},
+    clock::SharedClock,
     db::Db,
     domain::{api_tokens, users},
     error::{AppError, AppResult},
@@ -14,16 +15,19 @@ use crate::{
 pub struct Authenticator {
     db: Db,
     jwt: JwtVerifier,
+    /// API tokens expire by the server's clock (JWTs by their own `exp`).
+    clock: SharedClock,
     /// The user id for each identity already written, so that a person's user row is
     /// written when their claims change, not on every request.
     known: Mutex<HashMap<users::Identity, i64>>,
 }
 
 impl Authenticator {
-    pub fn new(db: Db, jwt: JwtVerifier) -> Authenticator {
+    pub fn new(db: Db, jwt: JwtVerifier, clock: SharedClock) -> Authenticator {
         Authenticator {
             db,
             jwt,
+            clock,
             known: Mutex::new(HashMap::new()),
         }
     }
@@ -44,7 +48,7 @@ impl Authenticator {
         };
         if looks_like_api_token(credential) {
             return Ok(Caller::Partner(
-                api_tokens::verify(&self.db, credential).await?,
+                api_tokens::verify(&self.db, credential, self.clock.now()).await?,
             ));
         }
         let claims = self.jwt.verify(credential)?;

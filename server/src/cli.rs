@@ -288,6 +288,7 @@ async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
             let created = api_tokens::create(
                 &db,
                 &command_line(),
+                Utc::now(),
                 api_tokens::NewToken {
                     name,
                     scopes,
@@ -344,7 +345,7 @@ async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
         }
         TokenCommand::Revoke { id } => {
             let db = app::open_database(&config).await?;
-            let row = api_tokens::revoke(&db, &command_line(), id)
+            let row = api_tokens::revoke(&db, &command_line(), Utc::now(), id)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!(

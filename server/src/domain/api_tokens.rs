@@ -71,6 +71,7 @@ pub fn parse_scopes(names: &[String]) -> AppResult<Vec<Scope>> {
 async fn record(
     txn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
+    now: DateTime<Utc>,
     topic: Topic,
     row: &api_token::Model,
 ) -> AppResult<()> {
@@ -82,7 +83,7 @@ async fn record(
         internal: false,
         payload,
     };
-    events::append(txn, actor, Utc::now(), event).await?;
+    events::append(txn, actor, now, event).await?;
     Ok(())
 }
 
@@ -90,7 +91,12 @@ async fn record(
 ///
 /// # Errors
 /// BAD_USER_INPUT for a name or scopes that do not fit, or an expiry in the past.
-pub async fn create(db: &Db, actor: &Actor, new: NewToken) -> AppResult<CreatedToken> {
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    new: NewToken,
+) -> AppResult<CreatedToken> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
         return Err(AppError::bad_input(
@@ -99,7 +105,6 @@ pub async fn create(db: &Db, actor: &Actor, new: NewToken) -> AppResult<CreatedT
         ));
     }
     let scopes = parse_scopes(&new.scopes)?;
-    let now = Utc::now();
     if let Some(expires_at) = new.expires_at
         && expires_at <= now
     {
@@ -124,7 +129,7 @@ pub async fn create(db: &Db, actor: &Actor, new: NewToken) -> AppResult<CreatedT
     }
     .insert(&txn)
     .await?;
-    record(&txn, actor, Topic::ApiTokenCreated, &row).await?;
+    record(&txn, actor, now, Topic::ApiTokenCreated, &row).await?;
     txn.commit().await?;
     Ok(CreatedToken {
         row,
@@ -157,7 +162,12 @@ pub async fn find(db: &Db, id: i64) -> AppResult<api_token::Model> {
 }
 
 /// Revokes the token at once. Revoking a revoked token is harmless and keeps the first time.
-pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> AppResult<api_token::Model> {
+pub async fn revoke(
+    db: &Db,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+) -> AppResult<api_token::Model> {
     let txn = db.begin_write().await?;
     let row = api_token::Entity::find_by_id(id)
         .one(&txn)
@@ -167,9 +177,9 @@ pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> AppResult<api_token::Mod
         return Ok(row);
     }
     let mut active: api_token::ActiveModel = row.into();
-    active.revoked_at = Set(Some(Utc::now()));
+    active.revoked_at = Set(Some(now));
     let row = active.update(&txn).await?;
-    record(&txn, actor, Topic::ApiTokenRevoked, &row).await?;
+    record(&txn, actor, now, Topic::ApiTokenRevoked, &row).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -182,8 +192,9 @@ pub fn scopes_of(row: &api_token::Model) -> Vec<Scope> {
         .collect()
 }
 
-/// The partner behind a presented token, if the token is known, unrevoked and unexpired.
-pub async fn verify(db: &Db, token: &str) -> AppResult<Partner> {
+/// The partner behind a presented token, if the token is known, unrevoked and unexpired
+/// at `now`.
+pub async fn verify(db: &Db, token: &str, now: DateTime<Utc>) -> AppResult<Partner> {
     let refused =
         |why: &str| AppError::Unauthenticated(format!("the API token was refused: {why}"));
     let row = api_token::Entity::find()
@@ -191,7 +202,6 @@ pub async fn verify(db: &Db, token: &str) -> AppResult<Partner> {
         .one(db.conn())
         .await?
         .ok_or_else(|| refused("it is not a token this server issued"))?;
-    let now = Utc::now();
     if row.revoked_at.is_some() {
         return Err(refused("it has been revoked"));
     }

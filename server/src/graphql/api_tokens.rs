@@ -1,5 +1,4 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
-use chrono::Utc;
 use entity::api_token;
 use futures::{Stream, StreamExt};
 
@@ -13,7 +12,7 @@ use crate::{
     },
     error::AppResult,
     graphql::{
-        caller, ids,
+        caller, ids, now,
         pagination::{self, Page, PageArgs},
         state,
     },
@@ -64,8 +63,8 @@ impl ApiToken {
         self.0.last_used_at.map(Instant)
     }
     /// Neither revoked nor expired.
-    async fn active(&self) -> bool {
-        self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|at| at > Utc::now())
+    async fn active(&self, ctx: &Context<'_>) -> bool {
+        self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|at| at > now(ctx))
     }
 }
 
@@ -155,6 +154,7 @@ impl ApiTokenMutation {
         let created = api_tokens::create(
             &app.db,
             &Actor::of(caller(ctx)),
+            now(ctx),
             NewToken {
                 name: input.name,
                 scopes: input.scopes,
@@ -179,7 +179,7 @@ impl ApiTokenMutation {
         caller(ctx).require_role(Role::Admin)?;
         let id = ids::decode_as(&input.id, "ApiToken", "id")?;
         let app = state(ctx);
-        let row = api_tokens::revoke(&app.db, &Actor::of(caller(ctx)), id).await?;
+        let row = api_tokens::revoke(&app.db, &Actor::of(caller(ctx)), now(ctx), id).await?;
         Ok(RevokeApiTokenPayload {
             api_token: ApiToken(row),
         })
