@@ -2,6 +2,7 @@
 //! as ledgers of running and paused segments, and the alerts their stored instants drive.
 
 pub mod clocks;
+pub mod countdown;
 pub mod engine;
 pub mod reads;
 pub mod report;
