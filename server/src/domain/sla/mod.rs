@@ -21,10 +21,10 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// Both metrics, response first.
     pub const ALL: [Metric; 2] = [Metric::Response, Metric::Resolution];
 
     /// The stored and sent name.
-
     pub fn as_str(self) -> &'static str {
         match self {
             Metric::Response => "RESPONSE",
