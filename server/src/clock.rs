@@ -7,9 +7,17 @@ use std::sync::{
 };
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use tokio::sync::watch;
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+
+    /// Changes each time the clock jumps rather than runs: a task sleeping until an
+    /// instant (the SLA engine) looks again at once instead of oversleeping the jump.
+    /// Real time never jumps, so by default this never changes.
+    fn jumps(&self) -> watch::Receiver<()> {
+        watch::channel(()).1
+    }
 }
 
 pub type SharedClock = Arc<dyn Clock>;
@@ -28,9 +36,18 @@ impl Clock for SystemClock {
 }
 
 /// Real time plus an offset that tests advance.
-#[derive(Default)]
 pub struct OffsetClock {
     offset_micros: AtomicI64,
+    jumped: watch::Sender<()>,
+}
+
+impl Default for OffsetClock {
+    fn default() -> Self {
+        OffsetClock {
+            offset_micros: AtomicI64::new(0),
+            jumped: watch::channel(()).0,
+        }
+    }
 }
 
 impl OffsetClock {
@@ -42,11 +59,16 @@ impl OffsetClock {
     pub fn advance(&self, by: Duration) {
         self.offset_micros
             .fetch_add(by.num_microseconds().unwrap_or(i64::MAX), Ordering::SeqCst);
+        self.jumped.send_replace(());
     }
 }
 
 impl Clock for OffsetClock {
     fn now(&self) -> DateTime<Utc> {
         truncate(Utc::now() + Duration::microseconds(self.offset_micros.load(Ordering::SeqCst)))
+    }
+
+    fn jumps(&self) -> watch::Receiver<()> {
+        self.jumped.subscribe()
     }
 }

@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// The longest the engine sleeps without looking: a safety net for a lost wake, and for
-/// a clock that jumps (an operator's, or the tests').
+/// a clock that jumps without saying so (an operator setting the system time).
 const LONGEST_SLEEP: Duration = Duration::from_secs(1);
 
 /// After a commit wakes it, how long the engine lets further commits gather before it
@@ -165,6 +165,7 @@ async fn send_for_clock(db: &Db, clock_id: i64, now: DateTime<Utc>) -> AppResult
 /// is finished.
 pub async fn run(db: Db, clock: SharedClock, lag: Seconds, mut stopping: watch::Receiver<bool>) {
     let mut commits = db.commits();
+    let mut jumps = clock.jumps();
     loop {
         let now = clock.now();
         let sleep = match send_due(&db, now).await {
@@ -184,6 +185,7 @@ pub async fn run(db: Db, clock: SharedClock, lag: Seconds, mut stopping: watch::
         let woken_by_commit = tokio::select! {
             _ = tokio::time::sleep(sleep.min(LONGEST_SLEEP)) => false,
             Ok(()) = commits.changed() => true,
+            Ok(()) = jumps.changed() => false,
             _ = stopping.wait_for(|s| *s) => return,
         };
         if woken_by_commit {
