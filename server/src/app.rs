@@ -9,6 +9,7 @@ use tokio::{
     task::{JoinHandle, JoinSet},
 };
 
+use crate::domain::webhooks::{guard::Guard, sealing::Sealer};
 use crate::{
     auth::jwt,
     authenticator::Authenticator,
@@ -46,6 +47,21 @@ pub fn hs256_secret(config: &Config) -> anyhow::Result<Option<String>> {
         );
     }
     Ok(Some(secret))
+}
+
+/// What stored secrets are sealed with: the configured secrets key, else the HS256 JWT
+/// secret (which replicas share already), else a key generated into the data directory.
+fn secrets_key(config: &Config, hs256: Option<&str>) -> anyhow::Result<String> {
+    if let Some(key) = config
+        .secrets_key
+        .clone()
+        .or_else(|| hs256.map(str::to_string))
+    {
+        return Ok(key);
+    }
+    let (key, _) = jwt::kept_secret(None, &config.data_dir, "secrets-key")
+        .with_context(|| format!("cannot keep a secrets key in {}", config.data_dir.display()))?;
+    Ok(key)
 }
 
 pub struct RunningServer {
@@ -143,9 +159,28 @@ pub async fn start_with_clock(
         config.job_interval,
         shutdown_rx.clone(),
     ));
+    let sealer = Sealer::new(&secrets_key(&config, secret.as_deref())?);
+    let webhook_guard = Guard::new(config.webhook_allow.clone());
+    background.spawn(domain::webhooks::delivery::run(
+        domain::webhooks::delivery::Sender::new(
+            db.clone(),
+            clock.clone(),
+            webhook_guard.clone(),
+            sealer.clone(),
+            config.webhook_timeout,
+        ),
+        shutdown_rx.clone(),
+    ));
+    background.spawn(domain::automation::run::run(
+        db.clone(),
+        clock.clone(),
+        shutdown_rx.clone(),
+    ));
     let state = AppState {
         hub,
         metrics,
+        sealer,
+        webhook_guard,
         ws_seats: Arc::default(),
         auth: Arc::new(Authenticator::new(db.clone(), verifier, clock.clone())),
         config: Arc::new(config),

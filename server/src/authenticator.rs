@@ -78,6 +78,7 @@ impl Authenticator {
             roles: identity.roles,
             groups: identity.groups,
             expires_at: claims.expires_at(),
+            by_rule: None,
         }))
     }
 

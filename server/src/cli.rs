@@ -157,6 +157,7 @@ async fn import_cmdb(
     let actor = Actor {
         user_id: None,
         name: "switchboard import (command line)".into(),
+        by_rule: None,
     };
     let started = std::time::Instant::now();
     let report = import::apply(&db, &actor, Utc::now(), file, apply_valid)
@@ -219,6 +220,7 @@ fn command_line() -> Actor {
     Actor {
         user_id: None,
         name: "switchboard command line".into(),
+        by_rule: None,
     }
 }
 

@@ -90,6 +90,23 @@ pub struct Settings {
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, global = true, env = "SWITCHBOARD_SHUTDOWN_GRACE_SECONDS")]
     pub shutdown_grace_seconds: Option<String>,
+    /// Seconds a webhook endpoint has to answer before the attempt counts as failed.
+    #[arg(long, global = true, env = "SWITCHBOARD_WEBHOOK_TIMEOUT_SECONDS")]
+    pub webhook_timeout_seconds: Option<String>,
+    /// Internal networks webhooks may be sent to, comma separated (`10.0.0.0/8,127.0.0.1`).
+    /// Default: none; loopback, private, link-local and metadata addresses are refused.
+    #[arg(long, global = true, env = "SWITCHBOARD_WEBHOOK_ALLOW")]
+    pub webhook_allow: Option<String>,
+    /// Key that seals stored secrets (webhook signing secrets), at least 32 characters,
+    /// the same on every replica. Default: derived from the HS256 JWT secret, or
+    /// generated into the data directory.
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHBOARD_SECRETS_KEY",
+        hide_env_values = true
+    )]
+    pub secrets_key: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -110,6 +127,10 @@ pub struct Config {
     pub relay_poll: Duration,
     pub shutdown_grace: Duration,
     pub job_interval: Duration,
+    pub webhook_timeout: Duration,
+    /// Networks webhooks may reach although they are internal.
+    pub webhook_allow: Vec<crate::domain::webhooks::guard::Network>,
+    pub secrets_key: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -328,6 +349,27 @@ impl Config {
                 "SWITCHBOARD_JOB_INTERVAL_SECONDS",
                 60,
             )?,
+            webhook_timeout: seconds(
+                s.webhook_timeout_seconds.as_deref(),
+                "SWITCHBOARD_WEBHOOK_TIMEOUT_SECONDS",
+                15,
+            )?,
+            webhook_allow: s
+                .webhook_allow
+                .as_deref()
+                .map(crate::domain::webhooks::guard::Network::parse_list)
+                .transpose()
+                .map_err(|problem| invalid("SWITCHBOARD_WEBHOOK_ALLOW", problem))?
+                .unwrap_or_default(),
+            secrets_key: match s.secrets_key.as_deref() {
+                Some(key) if key.trim().chars().count() < 32 => {
+                    return Err(invalid(
+                        "SWITCHBOARD_SECRETS_KEY",
+                        "use at least 32 characters",
+                    ));
+                }
+                key => key.map(|k| k.trim().to_string()),
+            },
         })
     }
 }

@@ -226,3 +226,24 @@ impl Db {
         self.conn.ping().await
     }
 }
+
+/// Where a command's write transaction begins: on the database, a transaction of its
+/// own; inside a transaction already open, a savepoint of it. Automation carries out the
+/// commands a person uses inside the transaction that claims the event, so the event's
+/// actions and its claim commit together or not at all, and an action that fails rolls
+/// back only itself.
+pub trait Writes: Sync {
+    fn begin_write(&self) -> impl Future<Output = Result<DatabaseTransaction, DbErr>> + Send;
+}
+
+impl Writes for Db {
+    fn begin_write(&self) -> impl Future<Output = Result<DatabaseTransaction, DbErr>> + Send {
+        Db::begin_write(self)
+    }
+}
+
+impl Writes for DatabaseTransaction {
+    fn begin_write(&self) -> impl Future<Output = Result<DatabaseTransaction, DbErr>> + Send {
+        sea_orm::TransactionTrait::begin(self)
+    }
+}

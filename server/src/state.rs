@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::domain::webhooks::{guard::Guard, sealing::Sealer};
 use crate::{
     authenticator::Authenticator, clock::SharedClock, config::Config, db::Db, events,
     http::seats::Seats, metrics::Metrics,
@@ -25,6 +26,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// WebSocket connections held per person or token on this replica.
     pub ws_seats: Arc<Seats>,
+    /// Seals and opens stored secrets (webhook signing secrets).
+    pub sealer: Sealer,
+    /// Which addresses webhooks may be sent to.
+    pub webhook_guard: Guard,
     /// Flips to true when the server begins to shut down; long-lived sockets watch it.
     pub shutting_down: watch::Receiver<bool>,
 }

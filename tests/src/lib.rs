@@ -3,6 +3,7 @@
 
 pub mod cmdb;
 pub mod desk;
+pub mod receiver;
 pub mod server;
 pub mod services;
 pub mod ws;

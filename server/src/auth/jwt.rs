@@ -52,10 +52,21 @@ const SECRET_FILE: &str = "jwt-secret";
 /// The HS256 secret: the configured one, or the one kept in the data directory
 /// (generated on first use). Returns the secret and whether it was just generated.
 pub fn hs256_secret(configured: Option<&str>, data_dir: &Path) -> std::io::Result<(String, bool)> {
+    kept_secret(configured, data_dir, SECRET_FILE)
+}
+
+/// A secret: the configured one, or the one kept in `file` of the data directory
+/// (generated on first use, readable by the server's user only). Returns the secret and
+/// whether it was just generated.
+pub fn kept_secret(
+    configured: Option<&str>,
+    data_dir: &Path,
+    file: &str,
+) -> std::io::Result<(String, bool)> {
     if let Some(secret) = configured {
         return Ok((secret.to_string(), false));
     }
-    let path = data_dir.join(SECRET_FILE);
+    let path = data_dir.join(file);
     match std::fs::read_to_string(&path) {
         Ok(secret) if !secret.trim().is_empty() => return Ok((secret.trim().to_string(), false)),
         Ok(_) => {}

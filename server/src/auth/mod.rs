@@ -52,10 +52,12 @@ pub enum Scope {
     CmdbWrite,
     UsersRead,
     EventsSubscribe,
+    /// Registers and manages the token's own webhook endpoints.
+    WebhooksManage,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 9] = [
         Scope::TicketsRead,
         Scope::TicketsWrite,
         Scope::CatalogRead,
@@ -64,6 +66,7 @@ impl Scope {
         Scope::CmdbWrite,
         Scope::UsersRead,
         Scope::EventsSubscribe,
+        Scope::WebhooksManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +79,7 @@ impl Scope {
             Scope::CmdbWrite => "cmdb:write",
             Scope::UsersRead => "users:read",
             Scope::EventsSubscribe => "events:subscribe",
+            Scope::WebhooksManage => "webhooks:manage",
         }
     }
 
@@ -107,6 +111,18 @@ pub struct Person {
     pub roles: Vec<Role>,
     pub groups: Vec<String>,
     pub expires_at: DateTime<Utc>,
+    /// Set when an automation rule acts with this person's rights.
+    pub by_rule: Option<ByRule>,
+}
+
+/// An automation rule acting with the rights of the person it runs as: history names the
+/// rule, and the events its actions write do not set it off again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ByRule {
+    pub rule_id: i64,
+    pub name: String,
+    /// How many rules' actions led here: 1 for a rule answering a person's change.
+    pub depth: u32,
 }
 
 /// A partner system, from a valid API token.

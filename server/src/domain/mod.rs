@@ -1,12 +1,15 @@
 //! Business rules, one module per area. No GraphQL or HTTP types in here.
 
 pub mod api_tokens;
+pub mod automation;
 pub mod calendar;
 pub mod catalog;
 pub mod changes;
 pub mod cmdb;
+pub mod consumers;
 pub mod desk;
 pub mod events;
+pub mod global_id;
 pub mod input;
 pub mod knowledge;
 pub mod lookup;
@@ -20,4 +23,5 @@ pub mod sla;
 pub mod tickets;
 pub mod users;
 pub mod versioned;
+pub mod webhooks;
 pub mod workflow;

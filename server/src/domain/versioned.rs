@@ -147,3 +147,11 @@ versioned!(configuration_item, "configuration item", |row| format!(
     "'{}'",
     row.name
 ));
+versioned!(webhook_endpoint, "webhook endpoint", |row| format!(
+    "'{}'",
+    row.url
+));
+versioned!(automation_rule, "automation rule", |row| format!(
+    "'{}'",
+    row.name
+));

@@ -6,7 +6,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use crate::error::{AppError, AppResult, quote};
 
 pub fn encode(type_name: &str, id: i64) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}")))
+    ID(crate::domain::global_id::of(type_name, id))
 }
 
 /// The type name and row id inside a global id.

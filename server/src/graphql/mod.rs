@@ -18,6 +18,7 @@ pub mod sla;
 pub mod tickets;
 pub mod users;
 pub mod viewer;
+pub mod webhooks;
 
 use std::sync::{Arc, atomic::AtomicU64};
 
@@ -46,6 +47,7 @@ pub struct Query(
     knowledge::KnowledgeQuery,
     users::UserQuery,
     api_tokens::ApiTokenQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -61,6 +63,7 @@ pub struct Mutation(
     changes::ChangeMutation,
     knowledge::KnowledgeMutation,
     api_tokens::ApiTokenMutation,
+    webhooks::WebhookMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each

@@ -16,13 +16,19 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use crate::{auth::Caller, domain::page::Window, error::AppResult};
+use crate::{
+    auth::{ByRule, Caller},
+    domain::page::Window,
+    error::AppResult,
+};
 
 /// Who a change is attributed to.
 #[derive(Clone, Debug)]
 pub struct Actor {
     pub user_id: Option<i64>,
     pub name: String,
+    /// The automation rule that acted with the person's rights, if one did.
+    pub by_rule: Option<ByRule>,
 }
 
 impl Actor {
@@ -32,10 +38,12 @@ impl Actor {
             Caller::Person(person) => Actor {
                 user_id: Some(person.user_id),
                 name: person.name.clone(),
+                by_rule: person.by_rule.clone(),
             },
             Caller::Partner(partner) => Actor {
                 user_id: None,
                 name: format!("API token {}", partner.name),
+                by_rule: None,
             },
             Caller::Anonymous => Actor::system(),
         }
@@ -46,6 +54,7 @@ impl Actor {
         Actor {
             user_id: None,
             name: "Switchboard".into(),
+            by_rule: None,
         }
     }
 }
@@ -113,6 +122,13 @@ pub async fn published_after(
 
 /// The row for an event, for callers that insert many at once.
 pub fn active(actor: &Actor, at: DateTime<Utc>, event: NewEvent<'_>) -> event::ActiveModel {
+    let mut payload = event.payload;
+    if let Some(rule) = &actor.by_rule {
+        // Which rule did it, and how deep in a chain of rules: history shows the first,
+        // automation reads both so that no rule sets itself off and no chain runs on.
+        payload["automation"] =
+            json!({ "ruleId": rule.rule_id, "rule": rule.name, "depth": rule.depth });
+    }
     event::ActiveModel {
         topic: Set(event.topic.as_str().to_string()),
         entity_type: Set(event.entity_type.to_string()),
@@ -120,7 +136,7 @@ pub fn active(actor: &Actor, at: DateTime<Utc>, event: NewEvent<'_>) -> event::A
         actor_id: Set(actor.user_id),
         actor_name: Set(actor.name.clone()),
         internal: Set(event.internal),
-        payload: Set(event.payload),
+        payload: Set(payload),
         created_at: Set(at),
         ..Default::default()
     }

@@ -76,6 +76,13 @@ topics! {
     CiUnrelated = "ci.unrelated",
     ApiTokenCreated = "api_token.created",
     ApiTokenRevoked = "api_token.revoked",
+    /// The desk disabled a webhook endpoint: it answered 410 Gone, or failed for days.
+    WebhookDisabled = "webhook.disabled",
+    /// An automation rule's action was refused (the rule's person may not do it, or it
+    /// does not fit the ticket); the rule's other actions went on.
+    AutomationActionRefused = "automation.action_refused",
+    /// A chain of rules setting each other off was stopped at its bounded depth.
+    AutomationChainStopped = "automation.chain_stopped",
 }
 
 impl Topic {

@@ -9,7 +9,7 @@ use crate::domain::events::Topic;
 use crate::domain::tickets::types::Status;
 use crate::{
     auth::{Caller, Role},
-    db::Db,
+    db::Writes,
     domain::{events::change, input::text, lookup::referenced, users::roles_of},
     error::{AppError, AppResult},
 };
@@ -25,7 +25,7 @@ use super::{
 /// BAD_USER_INPUT for a group or agent that does not exist or does not fit,
 /// INVALID_TRANSITION for a ticket no longer open, CONFLICT when it changed since read.
 pub async fn assign(
-    db: &Db,
+    db: &impl Writes,
     caller: &Caller,
     now: DateTime<Utc>,
     ticket_id: i64,
@@ -102,7 +102,7 @@ pub enum Escalation {
 /// BAD_USER_INPUT without a reason or a next tier, INVALID_TRANSITION for a ticket no
 /// longer open, CONFLICT when it changed since it was read.
 pub async fn escalate(
-    db: &Db,
+    db: &impl Writes,
     caller: &Caller,
     now: DateTime<Utc>,
     ticket_id: i64,

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::domain::events::Topic;
 use crate::{
     auth::Caller,
-    db::Db,
+    db::Writes,
     domain::{events::Actor, input::text, sla},
     error::{AppError, AppResult},
 };
@@ -26,7 +26,7 @@ use super::{MAX_TEXT_CHARS, Standing, load_for_change, record, standing_of};
 /// BAD_USER_INPUT for an empty or too long body, or a requester's internal note;
 /// NOT_FOUND for a ticket the caller may not see.
 pub async fn add_comment(
-    db: &Db,
+    db: &impl Writes,
     caller: &Caller,
     now: DateTime<Utc>,
     ticket_id: i64,

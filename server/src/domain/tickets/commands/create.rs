@@ -9,7 +9,7 @@ use crate::domain::events::Topic;
 use crate::domain::tickets::types::{AgentStrategy, Channel, Kind, Level, PendingReason, Status};
 use crate::{
     auth::Caller,
-    db::Db,
+    db::Writes,
     domain::{
         events::{Actor, change},
         input::text,
@@ -51,7 +51,7 @@ pub struct NewTicket {
 /// BAD_USER_INPUT for fields that do not fit or that only agents may set;
 /// UNAUTHENTICATED for an anonymous caller.
 pub async fn create(
-    db: &Db,
+    db: &impl Writes,
     caller: &Caller,
     now: DateTime<Utc>,
     input: NewTicket,

@@ -10,7 +10,7 @@ use crate::domain::events::Topic;
 use crate::domain::tickets::types::{Channel, Kind, Level};
 use crate::{
     auth::Caller,
-    db::Db,
+    db::Writes,
     domain::{events::change, input::text, lookup::referenced, settings},
     error::{AppError, AppResult},
 };
@@ -38,7 +38,7 @@ pub struct TicketChanges {
 /// BAD_USER_INPUT for fields that do not fit or that only agents may set,
 /// INVALID_TRANSITION for a ticket no longer open, CONFLICT when it changed since read.
 pub async fn update(
-    db: &Db,
+    db: &impl Writes,
     caller: &Caller,
     now: DateTime<Utc>,
     ticket_id: i64,
@@ -146,7 +146,7 @@ pub async fn update(
 
 /// Sets which configuration items a ticket is about: what impact analysis starts from.
 pub async fn link_configuration_items(
-    db: &Db,
+    db: &impl Writes,
     caller: &Caller,
     now: DateTime<Utc>,
     ticket_id: i64,
@@ -192,7 +192,7 @@ pub async fn link_configuration_items(
 /// Links an incident to the change that caused it (None unlinks): what the change
 /// report counts as changes causing incidents.
 pub async fn link_cause(
-    db: &Db,
+    db: &impl Writes,
     caller: &Caller,
     now: DateTime<Utc>,
     ticket_id: i64,

@@ -16,7 +16,7 @@ use crate::domain::tickets::{
 use crate::domain::versioned;
 use crate::{
     auth::{Caller, Role},
-    db::Db,
+    db::{Db, Writes},
     domain::{
         events::{Actor, change},
         input::text,
@@ -81,7 +81,7 @@ pub struct Transition {
 /// what the move needs (a pending reason, resolution notes), CONFLICT when it changed
 /// since it was read.
 pub async fn transition(
-    db: &Db,
+    db: &impl Writes,
     caller: &Caller,
     now: DateTime<Utc>,
     ticket_id: i64,

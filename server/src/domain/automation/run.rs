@@ -1,0 +1,240 @@
+//! The automation consumer: reads the event log in seq order and, for each event, tries
+//! the enabled rules that answer it, in position order. A page of events and every
+//! action taken for them commit with the automation cursor's claim (see `consumers`),
+//! so each event's rules act exactly once, whichever replica runs them.
+//!
+//! Rules never loop: the events a rule's actions write carry the rule and the depth of
+//! the chain (see `events::active`); a rule is not set off by its own changes, and a
+//! chain of rules setting each other off stops at `MAX_DEPTH` with an event saying so.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::{automation_rule, event, problem_incident, ticket, user};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use tokio::sync::watch;
+
+use super::{actions, rules, types::Trigger};
+use crate::{
+    auth::{ByRule, Caller, Person},
+    clock::SharedClock,
+    db::Db,
+    domain::{
+        consumers::{self, Consumer},
+        events::{self, Actor, NewEvent, Topic},
+        users::{groups_of, roles_of},
+    },
+    error::{AppError, AppResult},
+};
+
+/// How many rules deep a chain may go before it is stopped.
+pub const MAX_DEPTH: u32 = 5;
+/// Events handled per claim.
+const PAGE: u64 = 100;
+
+/// The rule and depth an event's actions came from, if a rule wrote it.
+fn written_by(event: &event::Model) -> Option<(i64, u32)> {
+    let by = event.payload.get("automation")?;
+    Some((by["ruleId"].as_i64()?, by["depth"].as_u64()? as u32))
+}
+
+/// The person a rule runs as, with today's roles, marked with the rule.
+async fn acting_person(
+    txn: &DatabaseTransaction,
+    rule: &automation_rule::Model,
+    depth: u32,
+    now: DateTime<Utc>,
+) -> AppResult<Caller> {
+    let row = user::Entity::find_by_id(rule.run_as_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::Forbidden("the rule's person no longer exists".into()))?;
+    Ok(Caller::Person(Person {
+        user_id: row.id,
+        subject: row.subject.clone(),
+        name: row.name.clone(),
+        email: row.email.clone(),
+        roles: roles_of(&row),
+        groups: groups_of(&row),
+        expires_at: now,
+        by_rule: Some(ByRule {
+            rule_id: rule.id,
+            name: rule.name.clone(),
+            depth,
+        }),
+    }))
+}
+
+/// The tickets an event's actions apply to: the ticket itself, a problem's incidents,
+/// or the incidents a change caused.
+async fn targets(txn: &DatabaseTransaction, event: &event::Model) -> AppResult<Vec<i64>> {
+    Ok(match event.entity_type.as_str() {
+        "ticket" => vec![event.entity_id],
+        "problem" => {
+            problem_incident::Entity::find()
+                .select_only()
+                .column(problem_incident::Column::TicketId)
+                .filter(problem_incident::Column::ProblemId.eq(event.entity_id))
+                .into_tuple()
+                .all(txn)
+                .await?
+        }
+        "change" => {
+            ticket::Entity::find()
+                .select_only()
+                .column(ticket::Column::Id)
+                .filter(ticket::Column::CausedByChangeId.eq(event.entity_id))
+                .into_tuple()
+                .all(txn)
+                .await?
+        }
+        _ => vec![],
+    })
+}
+
+/// Writes an internal event on the ticket about the automation itself.
+async fn note(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    topic: Topic,
+    ticket_id: i64,
+    payload: serde_json::Value,
+) -> AppResult<()> {
+    events::append(
+        txn,
+        &Actor::system(),
+        now,
+        NewEvent {
+            topic,
+            entity_type: "ticket",
+            entity_id: ticket_id,
+            internal: true,
+            payload,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Handles the next page of events; whether more wait.
+pub async fn handle_next(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
+    let from = consumers::position(db.conn(), Consumer::Automation).await?;
+    let page = consumers::next_events(db.conn(), from, PAGE).await?;
+    let Some(to) = page.last().and_then(|e| e.seq) else {
+        return Ok(false);
+    };
+    let more = page.len() as u64 == PAGE;
+    let rules = automation_rule::Entity::find()
+        .filter(automation_rule::Column::Enabled.eq(true))
+        .order_by_asc(automation_rule::Column::Position)
+        .order_by_asc(automation_rule::Column::Id)
+        .all(db.conn())
+        .await?;
+    let txn = db.begin_write().await?;
+    if !consumers::claim(&txn, Consumer::Automation, from, to).await? {
+        return Ok(more);
+    }
+    for event in &page {
+        handle(&txn, &rules, event, now).await?;
+    }
+    txn.commit().await?;
+    Ok(more)
+}
+
+async fn handle(
+    txn: &DatabaseTransaction,
+    rules: &[automation_rule::Model],
+    event: &event::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(trigger) = Trigger::of(Topic::parse(&event.topic)) else {
+        return Ok(());
+    };
+    let seq = event.seq.unwrap_or_default();
+    let (by_rule, depth) = written_by(event).map_or((None, 0), |(r, d)| (Some(r), d));
+    let answering: Vec<_> = rules
+        .iter()
+        .filter(|r| r.trigger == trigger.as_str() && seq > r.start_seq && Some(r.id) != by_rule)
+        .collect();
+    if answering.is_empty() {
+        return Ok(());
+    }
+    let tickets = targets(txn, event).await?;
+    if depth >= MAX_DEPTH {
+        for ticket_id in tickets {
+            note(txn, now, Topic::AutomationChainStopped, ticket_id, json!({
+                "seq": seq, "depth": depth,
+                "message": format!("{depth} rules set each other off; the chain was stopped there"),
+            }))
+            .await?;
+        }
+        return Ok(());
+    }
+    for ticket_id in tickets {
+        for rule in &answering {
+            let (_, conditions, actions) = rules::parts(rule)?;
+            let Some(ticket) = ticket::Entity::find_by_id(ticket_id).one(txn).await? else {
+                break;
+            };
+            if !conditions.hold(&ticket, event) {
+                continue;
+            }
+            let caller = acting_person(txn, rule, depth + 1, now).await;
+            for action in &actions {
+                let done = match &caller {
+                    Ok(caller) => {
+                        actions::apply(txn, caller, now, ticket_id, action, event, &rule.name).await
+                    }
+                    Err(refusal) => Err(refusal.clone()),
+                };
+                match done {
+                    Ok(()) => {}
+                    Err(AppError::Internal(why)) => return Err(AppError::Internal(why)),
+                    Err(refusal) => {
+                        tracing::info!(rule = rule.id, ticket = ticket_id, action = action.name(), %refusal, "an automation action was refused");
+                        note(
+                            txn,
+                            now,
+                            Topic::AutomationActionRefused,
+                            ticket_id,
+                            json!({
+                                "ruleId": rule.id, "rule": rule.name, "action": action.name(),
+                                "code": refusal.code(), "message": refusal.to_string(), "seq": seq,
+                            }),
+                        )
+                        .await?;
+                    }
+                }
+            }
+            if rule.stop_processing {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the consumer until the server stops, woken by commits.
+pub async fn run(db: Db, clock: SharedClock, mut stopping: watch::Receiver<bool>) {
+    let mut commits = db.commits();
+    loop {
+        let more = match handle_next(&db, clock.now()).await {
+            Ok(more) => more,
+            Err(error) => {
+                tracing::warn!(%error, "automation: could not handle events; trying again");
+                false
+            }
+        };
+        if more {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            Ok(()) = commits.changed() => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+    }
+}
