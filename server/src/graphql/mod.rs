@@ -2,6 +2,7 @@
 
 pub mod api_tokens;
 pub mod audience;
+pub mod automation;
 pub mod catalog;
 pub mod changes;
 pub mod cmdb;
@@ -48,6 +49,7 @@ pub struct Query(
     users::UserQuery,
     api_tokens::ApiTokenQuery,
     webhooks::WebhookQuery,
+    automation::AutomationQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -64,6 +66,7 @@ pub struct Mutation(
     knowledge::KnowledgeMutation,
     api_tokens::ApiTokenMutation,
     webhooks::WebhookMutation,
+    automation::AutomationMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each
