@@ -168,12 +168,14 @@ pub async fn start_with_clock(
             webhook_guard.clone(),
             sealer.clone(),
             config.webhook_timeout,
+            metrics.clone(),
         ),
         shutdown_rx.clone(),
     ));
     background.spawn(domain::automation::run::run(
         db.clone(),
         clock.clone(),
+        metrics.clone(),
         shutdown_rx.clone(),
     ));
     let state = AppState {

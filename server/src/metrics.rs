@@ -53,6 +53,12 @@ pub struct WakeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// How it went, e.g. `delivered`, `failed`, `refused`.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PoolLabels {
     /// `in_use` or `idle`.
     pub state: String,
@@ -86,6 +92,8 @@ pub struct Metrics {
     /// How late the oldest SLA alert still due was when the engine last looked.
     pub sla_engine_lag: Seconds,
     pub redis_reconnects: Counter,
+    webhook_attempts: Family<OutcomeLabels, Counter>,
+    automation_actions: Family<OutcomeLabels, Counter>,
     db_pool: Family<PoolLabels, Gauge>,
     db_pool_max: Gauge,
     operation_names: Mutex<HashSet<String>>,
@@ -202,8 +210,22 @@ impl Metrics {
             "Times this replica's event listener lost Redis and subscribed again",
             redis_reconnects.clone(),
         );
+        let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "webhook_attempts",
+            "Webhook requests sent by this replica, by outcome: delivered (2xx), failed (will be retried), gave_up (the delivery failed for good)",
+            webhook_attempts.clone(),
+        );
+        let automation_actions = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "automation_actions",
+            "Automation rules' actions carried out by this replica, by outcome: done, or refused (recorded on the ticket)",
+            automation_actions.clone(),
+        );
         Metrics {
             registry,
+            webhook_attempts,
+            automation_actions,
             http_requests,
             graphql_errors,
             websocket_connections,
@@ -223,7 +245,24 @@ impl Metrics {
         }
     }
 
-    /// Times one HTTP request.
+    /// Counts one webhook attempt's outcome.
+    pub fn webhook_attempt(&self, outcome: &str) {
+        self.webhook_attempts
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts one automation action's outcome.
+    pub fn automation_action(&self, outcome: &str) {
+        self.automation_actions
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_string(),
+            })
+            .inc();
+    }
+
     /// The counter of the relay's rounds woken by `woken_by` (`commit` or `poll`).
     pub fn relay_rounds(&self, woken_by: &str) -> Counter {
         self.relay_rounds

@@ -13,7 +13,10 @@ use sea_orm::{
     QuerySelect, sea_query::Expr,
 };
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    db::Db,
+    error::{AppError, AppResult},
+};
 
 /// The consumers of the log, by the name of their cursor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +74,26 @@ pub async fn claim(
         .exec(txn)
         .await?;
     Ok(moved.rows_affected == 1)
+}
+
+/// How far a consumer with nothing to do (no endpoint, no rule) lets its cursor lag
+/// before moving it on: one write per this many events instead of one per commit.
+const IDLE_LAG: i64 = 1000;
+
+/// For a consumer with nothing to do: moves its cursor to the end of the log once it
+/// lags by `IDLE_LAG`, so that the day an endpoint or rule appears there is little to
+/// read past (whatever is read past is before its `start_seq` anyway).
+pub async fn skip_idle(db: &Db, consumer: Consumer) -> AppResult<()> {
+    let from = position(db.conn(), consumer).await?;
+    let last = last_seq(db.conn()).await?;
+    if last - from < IDLE_LAG {
+        return Ok(());
+    }
+    let txn = db.begin_write().await?;
+    if claim(&txn, consumer, from, last).await? {
+        txn.commit().await?;
+    }
+    Ok(())
 }
 
 /// The last seq the relay has given: where a new endpoint or rule starts.

@@ -332,8 +332,8 @@ pub struct AutomationRule(pub automation_rule::Model);
 /// ticket's history.
 #[Object]
 impl AutomationRule {
-    /// The globally unique id.
-    async fn id(&self) -> ID {
+    /// The globally unique id (Relay `Node`): pass it to `node(id:)` to fetch it again.
+    pub async fn id(&self) -> ID {
         ids::encode("AutomationRule", self.0.id)
     }
     /// What the rule is called in history.
@@ -388,6 +388,13 @@ impl AutomationRule {
     async fn updated_at(&self) -> Instant {
         Instant(self.0.updated_at)
     }
+}
+
+/// A rule by id, for `node(id:)`.
+pub async fn load_node(ctx: &Context<'_>, id: i64) -> AppResult<AutomationRule> {
+    Ok(AutomationRule(
+        rules::find(&state(ctx).db, caller(ctx), id).await?,
+    ))
 }
 
 #[derive(Default)]

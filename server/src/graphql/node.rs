@@ -3,7 +3,8 @@ use async_graphql::{Context, ID, Interface, Object};
 use crate::{
     error::{AppError, AppResult},
     graphql::{
-        api_tokens, catalog, changes, cmdb, desk, ids, knowledge, problems, sla, tickets, users,
+        api_tokens, automation, catalog, changes, cmdb, desk, ids, knowledge, problems, sla,
+        tickets, users, webhooks,
     },
 };
 
@@ -31,6 +32,8 @@ pub enum Node {
     Problem(problems::Problem),
     Change(changes::Change),
     Article(knowledge::Article),
+    WebhookEndpoint(webhooks::WebhookEndpoint),
+    AutomationRule(automation::AutomationRule),
 }
 
 #[derive(Default)]
@@ -63,6 +66,12 @@ impl NodeQuery {
             "Problem" => problems::load_node(ctx, number).await.map(Node::Problem),
             "Change" => changes::load_node(ctx, number).await.map(Node::Change),
             "Article" => knowledge::load_node(ctx, number).await.map(Node::Article),
+            "WebhookEndpoint" => webhooks::load_node(ctx, number)
+                .await
+                .map(Node::WebhookEndpoint),
+            "AutomationRule" => automation::load_node(ctx, number)
+                .await
+                .map(Node::AutomationRule),
             other => desk::load_node(ctx, other, number).await?.ok_or_else(|| {
                 AppError::NotFound(format!("nothing has the id {}", crate::error::quote(&id.0)))
             }),

@@ -56,8 +56,8 @@ pub struct WebhookFilter {
 /// Webhooks specification says (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
 #[Object]
 impl WebhookEndpoint {
-    /// The globally unique id (Relay `Node`).
-    async fn id(&self) -> ID {
+    /// The globally unique id (Relay `Node`): pass it to `node(id:)` to fetch it again.
+    pub async fn id(&self) -> ID {
         ids::encode("WebhookEndpoint", self.0.id)
     }
     /// Where events are posted.
@@ -236,6 +236,13 @@ impl WebhookAttempt {
     async fn response_excerpt(&self) -> Option<&str> {
         self.0.response_excerpt.as_deref()
     }
+}
+
+/// An endpoint by id, for `node(id:)`.
+pub async fn load_node(ctx: &Context<'_>, id: i64) -> AppResult<WebhookEndpoint> {
+    Ok(WebhookEndpoint(
+        endpoints::find(&state(ctx).db, caller(ctx), id).await?,
+    ))
 }
 
 #[derive(Default)]

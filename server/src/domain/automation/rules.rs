@@ -207,6 +207,12 @@ pub async fn list(
         .await?)
 }
 
+/// One rule. Admins only.
+pub async fn find(db: &Db, caller: &Caller, id: i64) -> AppResult<automation_rule::Model> {
+    caller.require_role(Role::Admin)?;
+    versioned::find::<automation_rule::Entity>(db.conn(), id).await
+}
+
 /// The stored conditions and actions of a rule.
 pub fn parts(row: &automation_rule::Model) -> AppResult<(Trigger, Conditions, Vec<Action>)> {
     let broken = |e: serde_json::Error| {

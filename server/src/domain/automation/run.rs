@@ -7,7 +7,7 @@
 //! the chain (see `events::active`); a rule is not set off by its own changes, and a
 //! chain of rules setting each other off stops at `MAX_DEPTH` with an event saying so.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use entity::{automation_rule, event, problem_incident, ticket, user};
@@ -28,6 +28,7 @@ use crate::{
         users::{groups_of, roles_of},
     },
     error::{AppError, AppResult},
+    metrics::Metrics,
 };
 
 /// How many rules deep a chain may go before it is stopped.
@@ -120,25 +121,29 @@ async fn note(
 }
 
 /// Handles the next page of events; whether more wait.
-pub async fn handle_next(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
-    let from = consumers::position(db.conn(), Consumer::Automation).await?;
-    let page = consumers::next_events(db.conn(), from, PAGE).await?;
-    let Some(to) = page.last().and_then(|e| e.seq) else {
-        return Ok(false);
-    };
-    let more = page.len() as u64 == PAGE;
+pub async fn handle_next(db: &Db, metrics: &Metrics, now: DateTime<Utc>) -> AppResult<bool> {
     let rules = automation_rule::Entity::find()
         .filter(automation_rule::Column::Enabled.eq(true))
         .order_by_asc(automation_rule::Column::Position)
         .order_by_asc(automation_rule::Column::Id)
         .all(db.conn())
         .await?;
+    if rules.is_empty() {
+        consumers::skip_idle(db, Consumer::Automation).await?;
+        return Ok(false);
+    }
+    let from = consumers::position(db.conn(), Consumer::Automation).await?;
+    let page = consumers::next_events(db.conn(), from, PAGE).await?;
+    let Some(to) = page.last().and_then(|e| e.seq) else {
+        return Ok(false);
+    };
+    let more = page.len() as u64 == PAGE;
     let txn = db.begin_write().await?;
     if !consumers::claim(&txn, Consumer::Automation, from, to).await? {
         return Ok(more);
     }
     for event in &page {
-        handle(&txn, &rules, event, now).await?;
+        handle(&txn, &rules, event, now, metrics).await?;
     }
     txn.commit().await?;
     Ok(more)
@@ -149,6 +154,7 @@ async fn handle(
     rules: &[automation_rule::Model],
     event: &event::Model,
     now: DateTime<Utc>,
+    metrics: &Metrics,
 ) -> AppResult<()> {
     let Some(trigger) = Trigger::of(Topic::parse(&event.topic)) else {
         return Ok(());
@@ -191,9 +197,10 @@ async fn handle(
                     Err(refusal) => Err(refusal.clone()),
                 };
                 match done {
-                    Ok(()) => {}
+                    Ok(()) => metrics.automation_action("done"),
                     Err(AppError::Internal(why)) => return Err(AppError::Internal(why)),
                     Err(refusal) => {
+                        metrics.automation_action("refused");
                         tracing::info!(rule = rule.id, ticket = ticket_id, action = action.name(), %refusal, "an automation action was refused");
                         note(
                             txn,
@@ -218,10 +225,15 @@ async fn handle(
 }
 
 /// Runs the consumer until the server stops, woken by commits.
-pub async fn run(db: Db, clock: SharedClock, mut stopping: watch::Receiver<bool>) {
+pub async fn run(
+    db: Db,
+    clock: SharedClock,
+    metrics: Arc<Metrics>,
+    mut stopping: watch::Receiver<bool>,
+) {
     let mut commits = db.commits();
     loop {
-        let more = match handle_next(&db, clock.now()).await {
+        let more = match handle_next(&db, &metrics, clock.now()).await {
             Ok(more) => more,
             Err(error) => {
                 tracing::warn!(%error, "automation: could not handle events; trying again");

@@ -6,7 +6,10 @@
 //! retried when `Retry-After` says; everything else follows the schedule, and a
 //! delivery that fails every attempt disables its endpoint, with an event saying so.
 
-use std::time::{Duration as StdDuration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration as StdDuration, Instant},
+};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
@@ -25,6 +28,7 @@ use crate::{
     db::Db,
     domain::events::{self, Actor, NewEvent, Topic},
     error::AppResult,
+    metrics::Metrics,
 };
 
 /// Deliveries claimed per round.
@@ -42,6 +46,7 @@ pub struct Sender {
     guard: Guard,
     sealer: Sealer,
     timeout: StdDuration,
+    metrics: Arc<Metrics>,
 }
 
 /// How one attempt went.
@@ -60,9 +65,10 @@ impl Sender {
         guard: Guard,
         sealer: Sealer,
         timeout: StdDuration,
+        metrics: Arc<Metrics>,
     ) -> Sender {
         let client = reqwest::Client::builder()
-            .dns_resolver(std::sync::Arc::new(guard.clone()))
+            .dns_resolver(Arc::new(guard.clone()))
             // A redirect could lead anywhere, past the guard: the receiver gets the
             // message at the URL it registered or not at all.
             .redirect(reqwest::redirect::Policy::none())
@@ -77,6 +83,7 @@ impl Sender {
             guard,
             sealer,
             timeout,
+            metrics,
         }
     }
 
@@ -293,6 +300,12 @@ impl Sender {
             }
         }
         changed.update(&txn).await?;
+        self.metrics
+            .webhook_attempt(match (outcome.status, &disable) {
+                (Some(200..=299), _) => "delivered",
+                (_, Some(_)) => "gave_up",
+                _ => "failed",
+            });
         if let Some(reason) = disable {
             disable_endpoint(&txn, endpoint, &reason, now).await?;
         }

@@ -260,6 +260,15 @@ pub async fn render_one(
 /// Queues the next page of events for the endpoints that want them; how many
 /// deliveries it queued, and whether more events wait.
 pub async fn fan_out(db: &Db, now: DateTime<Utc>) -> AppResult<(usize, bool)> {
+    let any_enabled = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::Enabled.eq(true))
+        .one(db.conn())
+        .await?
+        .is_some();
+    if !any_enabled {
+        consumers::skip_idle(db, Consumer::Webhooks).await?;
+        return Ok((0, false));
+    }
     let from = consumers::position(db.conn(), Consumer::Webhooks).await?;
     let events = consumers::next_events(db.conn(), from, PAGE).await?;
     let Some(to) = events.last().and_then(|e| e.seq) else {
