@@ -239,7 +239,81 @@ async fn an_action_the_rule_s_person_may_not_take_is_refused_and_recorded(backen
     }
 }
 
+async fn a_problem_s_progress_is_told_on_its_incidents(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let ada = &desk.agents[0].token;
+    server.must(&desk.admin, RULE, json!({ "input": {
+        "name": "Tell the affected", "trigger": "PROBLEM_STATUS_CHANGED",
+        "actions": [{ "type": "ADD_COMMENT", "template": "{{ ticket.number }}: we are investigating the cause ({{ event.topic }})." }],
+    } })).await;
+    let mut incidents = Vec::new();
+    for title in ["VPN drops", "VPN drops again"] {
+        let input = json!({ "kind": "INCIDENT", "title": title, "impact": "LOW", "urgency": "LOW", "groupId": desk.network_group_id });
+        incidents.push(
+            server.must(ada, CREATE, json!({ "input": input })).await["createTicket"]["ticket"]
+                .clone(),
+        );
+    }
+    let problem = server
+        .must(ada, "mutation($i: [ID!]!) { createProblem(input: { title: \"VPN sessions expire\", description: \"Hourly\", incidentIds: $i }) { problem { id version } } }", json!({ "i": [incidents[0]["id"], incidents[1]["id"]] }))
+        .await["createProblem"]["problem"]
+        .clone();
+    server
+        .must(ada, "mutation($input: TransitionProblemInput!) { transitionProblem(input: $input) { problem { status } } }", json!({ "input": { "id": problem["id"], "version": problem["version"], "to": "UNDER_INVESTIGATION" } }))
+        .await;
+    for incident in &incidents {
+        let number = incident["number"].as_str().unwrap();
+        let now = until(&server, ada, number, "ticket.commented", 1).await;
+        let commented = &entries(&now, "ticket.commented")[0];
+        assert_eq!(
+            commented["details"]["automation"]["rule"],
+            "Tell the affected"
+        );
+        let comments = server
+            .must(ada, "query($n: String!) { ticket(number: $n) { comments(first: 10) { nodes { body internal } } } }", json!({ "n": number }))
+            .await;
+        assert_eq!(
+            comments["ticket"]["comments"]["nodes"][0],
+            json!({ "body": format!("{number}: we are investigating the cause (problem.status_changed)."), "internal": false })
+        );
+    }
+}
+
+async fn a_rule_sends_an_event_to_a_webhook(backend: Backend) {
+    let server =
+        TestServer::start_with(backend, |s| s.webhook_allow = Some("127.0.0.0/8".into())).await;
+    let desk = server.desk().await;
+    let receiver = switchboard_tests::receiver::Receiver::start().await;
+    // The endpoint asks only for breaches: the rule sends it outages as they are raised.
+    let endpoint = server
+        .must(&desk.admin, "mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { webhookEndpoint { id } } }", json!({ "input": { "url": receiver.url, "topics": ["sla.breached"] } }))
+        .await["createWebhookEndpoint"]["webhookEndpoint"]["id"]
+        .clone();
+    server
+        .must(
+            &desk.admin,
+            RULE,
+            json!({ "input": {
+        "name": "Outages to the status page", "trigger": "TICKET_CREATED",
+        "conditions": { "titleWords": ["outage"] },
+        "actions": [{ "type": "NOTIFY_WEBHOOK", "endpointId": endpoint }],
+    } }),
+        )
+        .await;
+    let ada = &desk.agents[0].token;
+    raise(&server, ada, json!({ "kind": "INCIDENT", "title": "Printer low on toner", "impact": "LOW", "urgency": "LOW", "groupId": desk.network_group_id })).await;
+    let number = raise(&server, ada, json!({ "kind": "INCIDENT", "title": "Mail OUTAGE", "impact": "HIGH", "urgency": "LOW", "groupId": desk.network_group_id })).await;
+    let got = receiver.wait_for(1).await;
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 1);
+    assert_eq!(got[0].json()["type"], "ticket.created");
+    assert_eq!(got[0].json()["data"]["ticket"]["number"], number.as_str());
+}
+
 on_both_backends!(
+    a_problem_s_progress_is_told_on_its_incidents,
+    a_rule_sends_an_event_to_a_webhook,
     the_resolution_warning_at_90_percent_escalates_to_the_next_tier,
     a_p1_incident_flags_the_group_manager,
     an_organization_s_tickets_go_to_its_dedicated_group,

@@ -267,7 +267,13 @@ async fn retry_after_is_honoured_and_persistent_failure_disables(backend: Backen
     receiver.answer_later(429, "120");
     receiver.answer(&[500; 9]);
     let (id, _) = register(&server, &desk.admin, &receiver).await;
-    raise(&server, &desk.agents[0].token, &desk.network_group_id, "Rate limited").await;
+    raise(
+        &server,
+        &desk.agents[0].token,
+        &desk.network_group_id,
+        "Rate limited",
+    )
+    .await;
     receiver.wait_for(1).await;
     // The receiver asked for two minutes: the schedule's 5 seconds do not apply.
     server.advance(Duration::seconds(10));
@@ -276,7 +282,16 @@ async fn retry_after_is_honoured_and_persistent_failure_disables(backend: Backen
     server.advance(Duration::seconds(115));
     receiver.wait_for(2).await;
     // Then the schedule, to its end: about three days of failures.
-    let waits = [5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 14 * 3600, 20 * 3600, 24 * 3600];
+    let waits = [
+        5 * 60,
+        30 * 60,
+        2 * 3600,
+        5 * 3600,
+        10 * 3600,
+        14 * 3600,
+        20 * 3600,
+        24 * 3600,
+    ];
     for (n, wait) in waits.iter().enumerate() {
         server.advance(Duration::seconds(wait + wait / 10 + 1));
         receiver.wait_for(n + 3).await;
@@ -291,11 +306,22 @@ async fn retry_after_is_honoured_and_persistent_failure_disables(backend: Backen
     }
     assert_eq!(endpoint["enabled"], false);
     let reason = endpoint["disabledReason"].as_str().unwrap();
-    assert!(reason.contains("10 attempts") && reason.contains("HTTP 500"), "{reason}");
+    assert!(
+        reason.contains("10 attempts") && reason.contains("HTTP 500"),
+        "{reason}"
+    );
     let delivery = &endpoint["deliveries"]["nodes"][0];
-    assert_eq!((delivery["state"].as_str(), delivery["attemptCount"].as_i64()), (Some("FAILED"), Some(10)));
     assert_eq!(
-        server.metric("switchboard_webhook_attempts_total{outcome=\"gave_up\"}").await,
+        (
+            delivery["state"].as_str(),
+            delivery["attemptCount"].as_i64()
+        ),
+        (Some("FAILED"), Some(10))
+    );
+    assert_eq!(
+        server
+            .metric("switchboard_webhook_attempts_total{outcome=\"gave_up\"}")
+            .await,
         Some(1.0)
     );
     assert_eq!(receiver.received().len(), 10);
@@ -327,23 +353,57 @@ async fn tokens_manage_their_own_endpoints_and_see_what_they_may(backend: Backen
     let ada = &desk.agents[0].token;
     raise(&server, ada, &desk.network_group_id, "Low one").await;
     let p1 = json!({ "kind": "INCIDENT", "title": "Critical one", "impact": "HIGH", "urgency": "HIGH", "groupId": desk.network_group_id });
-    let number = server.must(ada, CREATE, json!({ "input": p1 })).await["createTicket"]["ticket"]["number"].clone();
+    let number =
+        server.must(ada, CREATE, json!({ "input": p1 })).await["createTicket"]["ticket"]["number"]
+            .clone();
     let got = reader_hooks.wait_for(1).await;
-    assert_eq!(got[0].json()["data"]["ticket"]["number"], number, "only the P1 passes the filter");
+    assert_eq!(
+        got[0].json()["data"]["ticket"]["number"],
+        number,
+        "only the P1 passes the filter"
+    );
     // The token without tickets:read is sent no ticket, but its ping arrives.
-    server.must(&blind, PING, json!({ "input": { "id": blind_id } })).await;
+    server
+        .must(&blind, PING, json!({ "input": { "id": blind_id } }))
+        .await;
     let pinged = blind_hooks.wait_for(1).await;
     assert_eq!(pinged.len(), 1);
     assert_eq!(pinged[0].json()["type"], "webhook.ping");
     assert_eq!(reader_hooks.received().len(), 1);
     // Each token sees its own endpoints; an admin sees all.
-    let other = server.gql(Some(&blind), LOG, json!({ "id": reader_id })).await;
+    let other = server
+        .gql(Some(&blind), LOG, json!({ "id": reader_id }))
+        .await;
     assert_eq!(other.error_code(), "NOT_FOUND");
-    let all = server.must(&desk.admin, "{ webhookEndpoints(first: 10) { nodes { id } } }", Value::Null).await;
-    assert_eq!(all["webhookEndpoints"]["nodes"].as_array().unwrap().len(), 2);
-    let mine = server.must(&reader, "{ webhookEndpoints(first: 10) { nodes { id } } }", Value::Null).await;
-    assert_eq!(mine["webhookEndpoints"]["nodes"], json!([{ "id": reader_id }]));
-    let by_node = server.must(&desk.admin, "query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { url } } }", json!({ "id": reader_id })).await;
+    let all = server
+        .must(
+            &desk.admin,
+            "{ webhookEndpoints(first: 10) { nodes { id } } }",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        all["webhookEndpoints"]["nodes"].as_array().unwrap().len(),
+        2
+    );
+    let mine = server
+        .must(
+            &reader,
+            "{ webhookEndpoints(first: 10) { nodes { id } } }",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        mine["webhookEndpoints"]["nodes"],
+        json!([{ "id": reader_id }])
+    );
+    let by_node = server
+        .must(
+            &desk.admin,
+            "query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { url } } }",
+            json!({ "id": reader_id }),
+        )
+        .await;
     assert_eq!(by_node["node"]["url"], reader_hooks.url.as_str());
 }
 
@@ -352,7 +412,13 @@ async fn an_event_is_redelivered_under_its_id(backend: Backend) {
     let desk = server.desk().await;
     let receiver = Receiver::start().await;
     let (id, secret) = register(&server, &desk.admin, &receiver).await;
-    raise(&server, &desk.agents[0].token, &desk.network_group_id, "Once more").await;
+    raise(
+        &server,
+        &desk.agents[0].token,
+        &desk.network_group_id,
+        "Once more",
+    )
+    .await;
     let first = receiver.wait_for(1).await.remove(0);
     let seq = first.json()["data"]["seq"].clone();
     server
@@ -376,13 +442,23 @@ async fn delivery_refuses_an_address_the_guard_does_not_allow(backend: Backend) 
     let receiver = Receiver::start().await;
     let by_name = receiver.url.replace("127.0.0.1", "localhost");
     let created = first
-        .must(&desk.admin, REGISTER, json!({ "input": { "url": by_name, "topics": ["ticket.created"] } }))
+        .must(
+            &desk.admin,
+            REGISTER,
+            json!({ "input": { "url": by_name, "topics": ["ticket.created"] } }),
+        )
         .await;
     let id = created["createWebhookEndpoint"]["webhookEndpoint"]["id"].clone();
     first.stop().await;
     let url = first.database_url();
     let second = TestServer::start_with(backend, |s| s.database_url = Some(url)).await;
-    raise(&second, &desk.agents[0].token, &desk.network_group_id, "Sneaky").await;
+    raise(
+        &second,
+        &desk.agents[0].token,
+        &desk.network_group_id,
+        "Sneaky",
+    )
+    .await;
     let mut endpoint = log(&second, &desk.admin, &id).await;
     for _ in 0..100 {
         if endpoint["deliveries"]["nodes"][0]["attemptCount"] == 1 {
@@ -394,7 +470,10 @@ async fn delivery_refuses_an_address_the_guard_does_not_allow(backend: Backend) 
     let attempt = &endpoint["deliveries"]["nodes"][0]["attempts"][0];
     assert!(attempt["statusCode"].is_null());
     let error = attempt["error"].as_str().unwrap();
-    assert!(error.contains("loopback") && error.contains("SWITCHBOARD_WEBHOOK_ALLOW"), "{error}");
+    assert!(
+        error.contains("loopback") && error.contains("SWITCHBOARD_WEBHOOK_ALLOW"),
+        "{error}"
+    );
     assert!(receiver.received().is_empty());
 }
 
