@@ -6,7 +6,28 @@ use entity::user;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Order, sea_query::OnConflict};
 use serde_json::json;
 
-use crate::{auth::Role, db::Db, domain::page::Window, error::AppResult};
+use crate::{
+    auth::{ByRule, Caller, Person, Role},
+    db::Db,
+    domain::page::Window,
+    error::AppResult,
+};
+
+/// A person as a caller with the roles their row holds (from their last token): how
+/// the desk acts for someone who is not at the keyboard, an automation rule's person or
+/// a webhook endpoint's owner. No token of theirs expires meanwhile.
+pub fn acting_as(row: &user::Model, by_rule: Option<ByRule>) -> Caller {
+    Caller::Person(Person {
+        user_id: row.id,
+        subject: row.subject.clone(),
+        name: row.name.clone(),
+        email: row.email.clone(),
+        roles: roles_of(row),
+        groups: groups_of(row),
+        expires_at: chrono::DateTime::<Utc>::MAX_UTC,
+        by_rule,
+    })
+}
 
 /// Who a valid token says the caller is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

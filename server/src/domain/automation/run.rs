@@ -19,13 +19,13 @@ use tokio::sync::watch;
 
 use super::{actions, rules, types::Trigger};
 use crate::{
-    auth::{ByRule, Caller, Person},
+    auth::{ByRule, Caller},
     clock::SharedClock,
     db::Db,
     domain::{
         consumers::{self, Consumer},
         events::{self, Actor, NewEvent, Topic},
-        users::{groups_of, roles_of},
+        users,
     },
     error::{AppError, AppResult},
     metrics::Metrics,
@@ -47,26 +47,17 @@ async fn acting_person(
     txn: &DatabaseTransaction,
     rule: &automation_rule::Model,
     depth: u32,
-    now: DateTime<Utc>,
 ) -> AppResult<Caller> {
     let row = user::Entity::find_by_id(rule.run_as_id)
         .one(txn)
         .await?
         .ok_or_else(|| AppError::Forbidden("the rule's person no longer exists".into()))?;
-    Ok(Caller::Person(Person {
-        user_id: row.id,
-        subject: row.subject.clone(),
-        name: row.name.clone(),
-        email: row.email.clone(),
-        roles: roles_of(&row),
-        groups: groups_of(&row),
-        expires_at: now,
-        by_rule: Some(ByRule {
-            rule_id: rule.id,
-            name: rule.name.clone(),
-            depth,
-        }),
-    }))
+    let by_rule = ByRule {
+        rule_id: rule.id,
+        name: rule.name.clone(),
+        depth,
+    };
+    Ok(users::acting_as(&row, Some(by_rule)))
 }
 
 /// The tickets an event's actions apply to: the ticket itself, a problem's incidents,
@@ -188,7 +179,7 @@ async fn handle(
             if !conditions.hold(&ticket, event) {
                 continue;
             }
-            let caller = acting_person(txn, rule, depth + 1, now).await;
+            let caller = acting_person(txn, rule, depth + 1).await;
             for action in &actions {
                 let done = match &caller {
                     Ok(caller) => {

@@ -13,7 +13,6 @@ use std::{
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
-use futures::{StreamExt, stream::FuturesUnordered};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -21,6 +20,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Query},
 };
 use serde_json::json;
+use tokio::task::JoinSet;
 
 use super::{guard::Guard, schedule, sealing::Sealer, signing, types::DeliveryState};
 use crate::{
@@ -31,8 +31,8 @@ use crate::{
     metrics::Metrics,
 };
 
-/// Deliveries claimed per round.
-const BATCH: u64 = 32;
+/// Requests in flight at once, to as many endpoints.
+const IN_FLIGHT: usize = 32;
 /// How much of a response body the log keeps.
 const EXCERPT_CHARS: usize = 500;
 
@@ -87,30 +87,34 @@ impl Sender {
         }
     }
 
-    /// Sends what is due; returns when the next pending attempt falls due.
-    pub async fn round(&self) -> AppResult<Option<DateTime<Utc>>> {
+    /// Claims what is due, up to `room` deliveries, and starts sending each in
+    /// `sending`; returns when the next pending attempt falls due. A slow endpoint holds
+    /// up only its own queue.
+    pub async fn round(
+        &self,
+        sending: &mut JoinSet<()>,
+        room: usize,
+    ) -> AppResult<Option<DateTime<Utc>>> {
         let now = self.clock.now();
-        let due = self.due(now).await?;
-        let mut sending = FuturesUnordered::new();
-        for delivery in due {
+        for delivery in self.due(now, room as u64).await? {
             if let Some(claimed) = self.claim(delivery, now).await? {
-                sending.push(self.attempt(claimed));
-            }
-        }
-        while let Some(result) = sending.next().await {
-            if let Err(error) = result {
-                tracing::warn!(%error, "a webhook attempt could not be recorded");
+                let sender = self.clone();
+                sending.spawn(async move {
+                    if let Err(error) = sender.attempt(claimed).await {
+                        tracing::warn!(%error, "a webhook attempt could not be recorded");
+                    }
+                });
             }
         }
         self.next_due().await
     }
 
     /// The head of each enabled endpoint's queue, if it is due.
-    async fn due(&self, now: DateTime<Utc>) -> AppResult<Vec<webhook_delivery::Model>> {
+    async fn due(&self, now: DateTime<Utc>, limit: u64) -> AppResult<Vec<webhook_delivery::Model>> {
         Ok(heads()
             .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
             .order_by_asc(webhook_delivery::Column::NextAttemptAt)
-            .limit(BATCH)
+            .limit(limit)
             .all(self.db.conn())
             .await?)
     }
@@ -411,6 +415,7 @@ pub async fn run(sender: Sender, mut stopping: tokio::sync::watch::Receiver<bool
     const LONGEST_SLEEP: StdDuration = StdDuration::from_secs(1);
     let mut commits = sender.db.commits();
     let mut jumps = sender.clock.jumps();
+    let mut sending = JoinSet::new();
     loop {
         let fanned = super::fanout::fan_out(&sender.db, sender.clock.now()).await;
         let more = match fanned {
@@ -420,7 +425,8 @@ pub async fn run(sender: Sender, mut stopping: tokio::sync::watch::Receiver<bool
                 false
             }
         };
-        let sleep = match sender.round().await {
+        let room = IN_FLIGHT.saturating_sub(sending.len());
+        let sleep = match sender.round(&mut sending, room).await {
             Ok(next) => next.map_or(LONGEST_SLEEP, |at| {
                 (at - sender.clock.now())
                     .to_std()
@@ -434,11 +440,17 @@ pub async fn run(sender: Sender, mut stopping: tokio::sync::watch::Receiver<bool
         if more {
             continue;
         }
+        // An attempt in flight leases its delivery past now: the next look is when one
+        // ends (its endpoint's next message may be waiting), a commit or the clock
+        // moves, or the next attempt is due.
         tokio::select! {
             _ = tokio::time::sleep(sleep.min(LONGEST_SLEEP)) => {}
+            Some(_) = sending.join_next(), if !sending.is_empty() => {}
             Ok(()) = commits.changed() => {}
             Ok(()) = jumps.changed() => {}
-            _ = stopping.wait_for(|s| *s) => return,
+            _ = stopping.wait_for(|s| *s) => break,
         }
     }
+    // Requests under way are finished (each within the timeout) and recorded.
+    while sending.join_next().await.is_some() {}
 }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::endpoints::queue;
 use super::types::EndpointFilter;
 use crate::{
-    auth::{Caller, Partner, Person, Role, Scope as TokenScope},
+    auth::{Caller, Partner, Role, Scope as TokenScope},
     db::Db,
     domain::{
         api_tokens::scopes_of,
@@ -23,7 +23,7 @@ use crate::{
         events::{TicketSnapshot, Topic},
         global_id,
         tickets::visibility::Scope,
-        users::{groups_of, roles_of},
+        users,
     },
     error::AppResult,
 };
@@ -56,16 +56,7 @@ async fn owner_view(
         let Some(row) = user::Entity::find_by_id(user_id).one(conn).await? else {
             return Ok(None);
         };
-        Caller::Person(Person {
-            user_id: row.id,
-            subject: row.subject.clone(),
-            name: row.name.clone(),
-            email: row.email.clone(),
-            roles: roles_of(&row),
-            groups: groups_of(&row),
-            expires_at: now,
-            by_rule: None,
-        })
+        users::acting_as(&row, None)
     } else if let Some(token_id) = endpoint.owner_token_id {
         let Some(row) = api_token::Entity::find_by_id(token_id).one(conn).await? else {
             return Ok(None);
