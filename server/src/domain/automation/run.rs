@@ -33,6 +33,8 @@ use crate::{
 
 /// How many rules deep a chain may go before it is stopped.
 pub const MAX_DEPTH: u32 = 5;
+/// How long commits gather after one wakes the consumer.
+const GATHER: Duration = Duration::from_millis(20);
 /// Events handled per claim.
 const PAGE: u64 = 100;
 
@@ -234,10 +236,15 @@ pub async fn run(
         if more {
             continue;
         }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            Ok(()) = commits.changed() => {}
+        let woken_by_commit = tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => false,
+            Ok(()) = commits.changed() => true,
             _ = stopping.wait_for(|s| *s) => return,
+        };
+        if woken_by_commit {
+            // Further commits gather a moment: a busy desk is read a few dozen times a
+            // second, not once per commit.
+            tokio::time::sleep(GATHER).await;
         }
     }
 }

@@ -7,7 +7,7 @@
 //! delivery that fails every attempt disables its endpoint, with an event saying so.
 
 use std::{
-    sync::Arc,
+    sync::{Arc, OnceLock},
     time::{Duration as StdDuration, Instant},
 };
 
@@ -31,6 +31,11 @@ use crate::{
     metrics::Metrics,
 };
 
+/// After a commit wakes it, how long the sender lets further commits gather before it
+/// looks: under a busy desk it reads the log a few dozen times a second, not once per
+/// commit.
+const GATHER: StdDuration = StdDuration::from_millis(20);
+
 /// Requests in flight at once, to as many endpoints.
 const IN_FLIGHT: usize = 32;
 /// How much of a response body the log keeps.
@@ -42,7 +47,8 @@ const EXCERPT_CHARS: usize = 500;
 pub struct Sender {
     db: Db,
     clock: SharedClock,
-    client: reqwest::Client,
+    /// Built on the first send: a desk without webhooks never loads the TLS roots.
+    client: Arc<OnceLock<reqwest::Client>>,
     guard: Guard,
     sealer: Sealer,
     timeout: StdDuration,
@@ -67,27 +73,32 @@ impl Sender {
         timeout: StdDuration,
         metrics: Arc<Metrics>,
     ) -> Sender {
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(guard.clone()))
-            // A redirect could lead anywhere, past the guard: the receiver gets the
-            // message at the URL it registered or not at all.
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy from the environment would connect for us, wherever it is told:
-            // webhooks go straight to the address the guard checked.
-            .no_proxy()
-            .timeout(timeout)
-            .user_agent(concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the webhook client builds");
         Sender {
             db,
             clock,
-            client,
+            client: Arc::default(),
             guard,
             sealer,
             timeout,
             metrics,
         }
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .dns_resolver(Arc::new(self.guard.clone()))
+                // A redirect could lead anywhere, past the guard: the receiver gets the
+                // message at the URL it registered or not at all.
+                .redirect(reqwest::redirect::Policy::none())
+                // A proxy from the environment would connect for us, wherever it is
+                // told: webhooks go straight to the address the guard checked.
+                .no_proxy()
+                .timeout(self.timeout)
+                .user_agent(concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("the webhook client builds")
+        })
     }
 
     /// Claims what is due, up to `room` deliveries, and starts sending each in
@@ -210,7 +221,7 @@ impl Sender {
         let timestamp = now.timestamp();
         let signature = signing::header(&secrets, &delivery.message_id, timestamp, &delivery.body);
         let response = self
-            .client
+            .client()
             .post(&endpoint.url)
             .header("content-type", "application/json")
             .header("webhook-id", &delivery.message_id)
@@ -446,12 +457,15 @@ pub async fn run(sender: Sender, mut stopping: tokio::sync::watch::Receiver<bool
         // An attempt in flight leases its delivery past now: the next look is when one
         // ends (its endpoint's next message may be waiting), a commit or the clock
         // moves, or the next attempt is due.
-        tokio::select! {
-            _ = tokio::time::sleep(sleep.min(LONGEST_SLEEP)) => {}
-            Some(_) = sending.join_next(), if !sending.is_empty() => {}
-            Ok(()) = commits.changed() => {}
-            Ok(()) = jumps.changed() => {}
+        let woken_by_commit = tokio::select! {
+            _ = tokio::time::sleep(sleep.min(LONGEST_SLEEP)) => false,
+            Some(_) = sending.join_next(), if !sending.is_empty() => false,
+            Ok(()) = commits.changed() => true,
+            Ok(()) = jumps.changed() => false,
             _ = stopping.wait_for(|s| *s) => break,
+        };
+        if woken_by_commit {
+            tokio::time::sleep(GATHER).await;
         }
     }
     // Requests under way are finished (each within the timeout) and recorded.
