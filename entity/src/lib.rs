@@ -26,6 +26,7 @@ pub mod desk_settings;
 pub mod event;
 pub mod group;
 pub mod group_member;
+pub mod mail_message;
 pub mod organization;
 pub mod problem;
 pub mod problem_candidate;

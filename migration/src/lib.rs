@@ -12,6 +12,7 @@ mod m20261121_000007_problems_changes_knowledge;
 mod m20261122_000008_published_visibility;
 pub mod m20261122_000009_events_notify;
 mod m20261122_000010_webhooks_and_automation;
+mod m20261122_000011_mail_messages;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_published_visibility::Migration),
             Box::new(m20261122_000009_events_notify::Migration),
             Box::new(m20261122_000010_webhooks_and_automation::Migration),
+            Box::new(m20261122_000011_mail_messages::Migration),
         ]
     }
 }

@@ -45,6 +45,18 @@ enum Command {
     /// Bulk loads.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Hand one mail message (RFC 5322, on standard input) to a running desk, for a
+    /// mail server that pipes mail to a program. Exits 0 when the desk took it (as a
+    /// ticket, a comment, ignored or set aside), 75 (try again later) when the desk
+    /// cannot be reached or is unwell, 77 when the token is refused.
+    MailGateway {
+        /// The desk's address, e.g. https://desk.example.com.
+        #[arg(long, env = "SWITCHBOARD_URL")]
+        url: String,
+        /// An API token with the `mail:ingest` scope.
+        #[arg(long, env = "SWITCHBOARD_MAIL_TOKEN", hide_env_values = true)]
+        token: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -138,6 +150,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
         }
         Command::Token(command) => token(command, config).await,
+        Command::MailGateway { url, token } => mail_gateway(&url, &token).await,
         Command::Import(ImportCommand::Cmdb { file, apply_valid }) => {
             import_cmdb(config, &file, apply_valid).await
         }
@@ -213,6 +226,49 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     server.wait().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The exit codes mail servers understand (sysexits.h): try again later, and refused.
+const EX_TEMPFAIL: u8 = 75;
+const EX_NOPERM: u8 = 77;
+const EX_DATAERR: u8 = 65;
+
+/// Reads a message from standard input and posts it to the desk's `/mail/inbound`.
+async fn mail_gateway(url: &str, token: &str) -> anyhow::Result<()> {
+    use std::io::Read;
+    let mut message = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut message)
+        .context("cannot read the message from standard input")?;
+    let endpoint = format!("{}/mail/inbound", url.trim_end_matches('/'));
+    let answer = reqwest::Client::new()
+        .post(&endpoint)
+        .bearer_auth(token)
+        .header("content-type", "message/rfc822")
+        .body(message)
+        .timeout(std::time::Duration::from_secs(60))
+        .send()
+        .await;
+    let exit = |code: u8, why: String| -> anyhow::Result<()> {
+        eprintln!("switchboard mail-gateway: {why}");
+        std::process::exit(code.into())
+    };
+    let response = match answer {
+        Ok(response) => response,
+        Err(error) => return exit(EX_TEMPFAIL, format!("cannot reach {endpoint}: {error}")),
+    };
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    match status.as_u16() {
+        200 => {
+            println!("{body}");
+            Ok(())
+        }
+        401 | 403 => exit(EX_NOPERM, format!("the desk refused the token: {body}")),
+        413 => exit(EX_DATAERR, "the message is too large for the desk".into()),
+        code if code >= 500 => exit(EX_TEMPFAIL, format!("the desk answered {code}: {body}")),
+        code => exit(EX_DATAERR, format!("the desk answered {code}: {body}")),
+    }
 }
 
 /// Who the event log says acted, for changes made on the server's own command line.

@@ -54,10 +54,12 @@ pub enum Scope {
     EventsSubscribe,
     /// Registers and manages the token's own webhook endpoints.
     WebhooksManage,
+    /// Hands the desk mail received (`switchboard mail-gateway`).
+    MailIngest,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::TicketsRead,
         Scope::TicketsWrite,
         Scope::CatalogRead,
@@ -67,6 +69,7 @@ impl Scope {
         Scope::UsersRead,
         Scope::EventsSubscribe,
         Scope::WebhooksManage,
+        Scope::MailIngest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +83,7 @@ impl Scope {
             Scope::UsersRead => "users:read",
             Scope::EventsSubscribe => "events:subscribe",
             Scope::WebhooksManage => "webhooks:manage",
+            Scope::MailIngest => "mail:ingest",
         }
     }
 

@@ -13,6 +13,7 @@ pub mod global_id;
 pub mod input;
 pub mod knowledge;
 pub mod lookup;
+pub mod mail;
 pub mod named;
 pub mod numbers;
 pub mod page;

@@ -31,6 +31,9 @@ pub struct DeskSettings {
     /// propose a problem.
     pub problem_trend_incidents: i64,
     pub problem_trend_window_hours: i64,
+    /// Mail from an address the desk does not know opens a ticket for a new requester;
+    /// otherwise it is set aside.
+    pub mail_from_strangers: bool,
 }
 
 impl Default for DeskSettings {
@@ -49,6 +52,7 @@ impl Default for DeskSettings {
             default_group_id: None,
             problem_trend_incidents: 3,
             problem_trend_window_hours: 24,
+            mail_from_strangers: false,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod instant;
 pub mod knowledge;
 pub mod live;
 pub mod loaders;
+pub mod mail;
 pub mod node;
 pub mod pagination;
 pub mod problems;
@@ -50,6 +51,7 @@ pub struct Query(
     api_tokens::ApiTokenQuery,
     webhooks::WebhookQuery,
     automation::AutomationQuery,
+    mail::MailQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload

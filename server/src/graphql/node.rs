@@ -3,7 +3,7 @@ use async_graphql::{Context, ID, Interface, Object};
 use crate::{
     error::{AppError, AppResult},
     graphql::{
-        api_tokens, automation, catalog, changes, cmdb, desk, ids, knowledge, problems, sla,
+        api_tokens, automation, catalog, changes, cmdb, desk, ids, knowledge, mail, problems, sla,
         tickets, users, webhooks,
     },
 };
@@ -34,6 +34,7 @@ pub enum Node {
     Article(knowledge::Article),
     WebhookEndpoint(webhooks::WebhookEndpoint),
     AutomationRule(automation::AutomationRule),
+    MailMessage(mail::MailMessage),
 }
 
 #[derive(Default)]
@@ -72,6 +73,7 @@ impl NodeQuery {
             "AutomationRule" => automation::load_node(ctx, number)
                 .await
                 .map(Node::AutomationRule),
+            "MailMessage" => mail::load_node(ctx, number).await.map(Node::MailMessage),
             other => desk::load_node(ctx, other, number).await?.ok_or_else(|| {
                 AppError::NotFound(format!("nothing has the id {}", crate::error::quote(&id.0)))
             }),

@@ -5,6 +5,7 @@ mod execute;
 mod graphiql;
 mod graphql_http;
 mod health;
+mod mail;
 mod observe;
 mod renderings;
 pub mod seats;
@@ -65,6 +66,12 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route(
+            "/mail/inbound",
+            axum::routing::post(mail::inbound).layer(DefaultBodyLimit::max(
+                crate::domain::mail::inbound::MAX_BYTES + 1024,
+            )),
+        )
         .with_state(server.clone())
         .layer(axum::middleware::from_fn_with_state(server, observe::layer))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

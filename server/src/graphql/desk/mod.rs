@@ -266,6 +266,10 @@ pub struct DeskSettingsView {
     /// …within this many hours propose a problem.
     #[graphql(default = 24)]
     pub problem_trend_window_hours: i32,
+    /// Whether mail from an address the desk does not know opens a ticket for a new
+    /// requester (otherwise it is set aside, with the reason, in `mailMessages`).
+    #[graphql(default = false)]
+    pub mail_from_strangers: bool,
 }
 
 impl DeskSettingsView {
@@ -281,6 +285,7 @@ impl DeskSettingsView {
             default_group_id: s.default_group_id.map(|id| ids::encode("Group", id)),
             problem_trend_incidents: s.problem_trend_incidents as i32,
             problem_trend_window_hours: s.problem_trend_window_hours as i32,
+            mail_from_strangers: s.mail_from_strangers,
         }
     }
 
@@ -306,6 +311,7 @@ impl DeskSettingsView {
             default_group_id: ids::decode_opt(self.default_group_id, "Group", "defaultGroupId")?,
             problem_trend_incidents: self.problem_trend_incidents.into(),
             problem_trend_window_hours: self.problem_trend_window_hours.into(),
+            mail_from_strangers: self.mail_from_strangers,
         })
     }
 }
