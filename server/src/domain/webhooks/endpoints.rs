@@ -6,13 +6,11 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{webhook_delivery, webhook_endpoint};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order,
-    QueryFilter, TryIntoModel,
+    QueryFilter,
 };
 use serde_json::json;
 
-use super::{
-    fanout, guard::Guard, sealing::Sealer, signing, types::DeliveryState, types::EndpointFilter,
-};
+use super::{fanout, guard::Guard, queue::queue, sealing::Sealer, signing, types::EndpointFilter};
 use crate::{
     auth::{Caller, Role, Scope},
     db::Db,
@@ -365,35 +363,6 @@ pub async fn redeliver(
     .await?;
     txn.commit().await?;
     Ok(row)
-}
-
-/// Inserts a pending delivery, due now.
-pub(super) async fn queue(
-    conn: &impl ConnectionTrait,
-    endpoint: &webhook_endpoint::Model,
-    seq: Option<i64>,
-    topic: &str,
-    message_id: String,
-    body: String,
-    now: DateTime<Utc>,
-) -> AppResult<webhook_delivery::Model> {
-    let row = webhook_delivery::ActiveModel {
-        endpoint_id: Set(endpoint.id),
-        seq: Set(seq),
-        topic: Set(topic.to_string()),
-        message_id: Set(message_id),
-        body: Set(body),
-        state: Set(DeliveryState::Pending.as_str().into()),
-        attempts: Set(0),
-        next_attempt_at: Set(Some(now)),
-        last_status: Set(None),
-        created_at: Set(now),
-        finished_at: Set(None),
-        ..Default::default()
-    }
-    .save(conn)
-    .await?;
-    Ok(row.try_into_model()?)
 }
 
 /// Queues an event for an endpoint on an automation rule's say: rendered as the

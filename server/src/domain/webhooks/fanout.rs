@@ -12,7 +12,7 @@ use entity::{api_token, event, ticket, user, webhook_endpoint};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use super::endpoints::queue;
+use super::queue::queue;
 use super::types::EndpointFilter;
 use crate::{
     auth::{Caller, Partner, Role, Scope as TokenScope},

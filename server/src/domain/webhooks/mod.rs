@@ -6,7 +6,7 @@
 //! - `endpoints`: registering, changing, rotating secrets, pings and redelivery;
 //! - `fanout`: from the log to each endpoint's queue, as its owner may see the desk;
 //! - `delivery`: sending, the retry schedule's decisions, disabling dead endpoints;
-//! - `log`: the delivery log people read;
+//! - `log`: the delivery log people read; `queue`: how a message joins a queue;
 //! - `signing`, `sealing`, `guard`, `schedule`: the signature, secrets at rest, the
 //!   refusal of internal addresses, and when to try again.
 
@@ -15,6 +15,7 @@ pub mod endpoints;
 pub mod fanout;
 pub mod guard;
 pub mod log;
+pub mod queue;
 pub mod schedule;
 pub mod sealing;
 pub mod signing;
