@@ -133,6 +133,7 @@ async fn record(
     }
     let clip = |text: &str, chars: usize| text.chars().take(chars).collect::<String>();
     let kept = &raw[..raw.len().min(MAX_BYTES)];
+    let txn = db.begin_write().await?;
     let inserted = mail_message::ActiveModel {
         message_id: Set(message_id.to_string()),
         source: Set(source.as_str().into()),
@@ -153,8 +154,12 @@ async fn record(
         processed_at: Set(None),
         ..Default::default()
     }
-    .insert(db.conn())
+    .insert(&txn)
     .await;
+    let inserted = match inserted {
+        Ok(row) => txn.commit().await.map(|()| row),
+        Err(error) => Err(error),
+    };
     match inserted {
         Ok(row) => Ok(Recorded::New(row)),
         // Another replica (or the same message piped twice at once) recorded it first.
@@ -385,7 +390,9 @@ async fn finish(
         if state == MessageState::SetAside {
             tracing::warn!(message_id = %record.message_id, sender = %record.sender, reason = reason.as_deref().unwrap_or_default(), "a mail message was set aside");
         }
-        mark(db.conn(), record.id, state, None, reason.clone(), now).await?;
+        let txn = db.begin_write().await?;
+        mark(&txn, record.id, state, None, reason.clone(), now).await?;
+        txn.commit().await?;
     }
     Ok(Outcome {
         state,

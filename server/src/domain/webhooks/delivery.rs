@@ -156,15 +156,16 @@ impl Sender {
         let lease = now
             + Duration::from_std(self.timeout).unwrap_or(Duration::seconds(15))
             + Duration::seconds(30);
+        let txn = self.db.begin_write().await?;
         let claimed = webhook_delivery::Entity::update_many()
             .col_expr(D::Attempts, Expr::value(delivery.attempts + 1))
             .col_expr(D::NextAttemptAt, Expr::value(lease))
             .filter(D::Id.eq(delivery.id))
             .filter(D::Attempts.eq(delivery.attempts))
             .filter(D::State.eq(DeliveryState::Pending.as_str()))
-            .exec(self.db.conn())
+            .exec(&txn)
             .await?;
-        self.db.note_commit();
+        txn.commit().await?;
         Ok(
             (claimed.rows_affected == 1).then(|| webhook_delivery::Model {
                 attempts: delivery.attempts + 1,
