@@ -129,7 +129,7 @@ pub struct Config {
     pub job_interval: Duration,
     pub webhook_timeout: Duration,
     /// Networks webhooks may reach although they are internal.
-    pub webhook_allow: Vec<crate::domain::webhooks::guard::Network>,
+    pub webhook_allow: Vec<crate::network::Network>,
     pub secrets_key: Option<String>,
 }
 
@@ -357,7 +357,7 @@ impl Config {
             webhook_allow: s
                 .webhook_allow
                 .as_deref()
-                .map(crate::domain::webhooks::guard::Network::parse_list)
+                .map(crate::network::Network::parse_list)
                 .transpose()
                 .map_err(|problem| invalid("SWITCHBOARD_WEBHOOK_ALLOW", problem))?
                 .unwrap_or_default(),

@@ -18,6 +18,7 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod network;
 pub mod state;
 pub mod telemetry;
 
