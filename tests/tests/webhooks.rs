@@ -50,6 +50,17 @@ async fn log(server: &TestServer, admin: &str, id: &Value) -> Value {
     server.must(admin, LOG, json!({ "id": id })).await["webhookEndpoint"].clone()
 }
 
+/// Waits until the newest delivery's log shows `count` attempts: the sender has
+/// scheduled the next one, so moving the clock now moves it past that.
+async fn attempts_recorded(server: &TestServer, admin: &str, id: &Value, count: usize) {
+    log_when(server, admin, id, |e| {
+        e["deliveries"]["nodes"][0]["attempts"]
+            .as_array()
+            .is_some_and(|a| a.len() >= count)
+    })
+    .await;
+}
+
 /// The endpoint's log once `done` holds of it (the sender records an attempt just
 /// after the receiver answers it), waiting up to 5 s.
 async fn log_when(
@@ -132,6 +143,7 @@ async fn a_failing_receiver_gets_the_event_again_under_the_same_id(backend: Back
     )
     .await;
     receiver.wait_for(1).await;
+    attempts_recorded(&server, &desk.admin, &id, 1).await;
     // The schedule: 5 s, then 5 min, then 30 min (each stretched by up to a tenth).
     for (wait, count) in [
         (Duration::seconds(6), 2),
@@ -140,6 +152,7 @@ async fn a_failing_receiver_gets_the_event_again_under_the_same_id(backend: Back
     ] {
         server.advance(wait);
         receiver.wait_for(count).await;
+        attempts_recorded(&server, &desk.admin, &id, count).await;
     }
     let received = receiver.received();
     assert_eq!(received.len(), 4);
@@ -288,12 +301,14 @@ async fn retry_after_is_honoured_and_persistent_failure_disables(backend: Backen
     )
     .await;
     receiver.wait_for(1).await;
+    attempts_recorded(&server, &desk.admin, &id, 1).await;
     // The receiver asked for two minutes: the schedule's 5 seconds do not apply.
     server.advance(Duration::seconds(10));
     tokio::time::sleep(StdDuration::from_millis(400)).await;
     assert_eq!(receiver.received().len(), 1);
     server.advance(Duration::seconds(115));
     receiver.wait_for(2).await;
+    attempts_recorded(&server, &desk.admin, &id, 2).await;
     // Then the schedule, to its end: about three days of failures.
     let waits = [
         5 * 60,
@@ -308,6 +323,7 @@ async fn retry_after_is_honoured_and_persistent_failure_disables(backend: Backen
     for (n, wait) in waits.iter().enumerate() {
         server.advance(Duration::seconds(wait + wait / 10 + 1));
         receiver.wait_for(n + 3).await;
+        attempts_recorded(&server, &desk.admin, &id, n + 3).await;
     }
     let endpoint = log_when(&server, &desk.admin, &id, |e| e["enabled"] == false).await;
     let reason = endpoint["disabledReason"].as_str().unwrap();
