@@ -41,6 +41,7 @@ impl Network {
             .collect()
     }
 
+    /// Whether `ip` is in the block (an IPv4 block holds no IPv6 address).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.base, ip) {
             (IpAddr::V4(base), IpAddr::V4(ip)) => same_prefix(

@@ -65,6 +65,8 @@ struct Outcome {
 }
 
 impl Sender {
+    /// A sender whose requests time out after `timeout` and connect only where `guard`
+    /// allows, opening secrets with `sealer`.
     pub fn new(
         db: Db,
         clock: SharedClock,

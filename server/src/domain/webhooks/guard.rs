@@ -71,6 +71,7 @@ pub struct Guard {
 }
 
 impl Guard {
+    /// The guard with the networks an operator opened (`SWITCHBOARD_WEBHOOK_ALLOW`).
     pub fn new(allow: Vec<Network>) -> Guard {
         Guard {
             allow: Arc::new(allow),

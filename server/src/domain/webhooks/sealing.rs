@@ -33,6 +33,7 @@ impl Sealer {
         }
     }
 
+    /// The secret sealed under a fresh nonce, as stored: `v1:` and base64.
     pub fn seal(&self, secret: &str) -> String {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let sealed = self

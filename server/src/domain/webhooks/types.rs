@@ -31,6 +31,7 @@ pub struct EndpointFilter {
 }
 
 impl EndpointFilter {
+    /// Whether it narrows nothing: every event of the topics passes.
     pub fn is_empty(&self) -> bool {
         self.group_ids.is_empty()
             && self.organization_ids.is_empty()
