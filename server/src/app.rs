@@ -178,11 +178,24 @@ pub async fn start_with_clock(
         metrics.clone(),
         shutdown_rx.clone(),
     ));
+    let mailbox = config.mailbox.clone().map(|mailbox| {
+        let status = Arc::new(domain::mail::mailbox::MailboxStatus::default());
+        background.spawn(domain::mail::mailbox::run(
+            mailbox,
+            db.clone(),
+            clock.clone(),
+            status.clone(),
+            metrics.mailbox_up.clone(),
+            shutdown_rx.clone(),
+        ));
+        status
+    });
     let state = AppState {
         hub,
         metrics,
         sealer,
         webhook_guard,
+        mailbox,
         ws_seats: Arc::default(),
         auth: Arc::new(Authenticator::new(db.clone(), verifier, clock.clone())),
         config: Arc::new(config),

@@ -107,6 +107,18 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub secrets_key: Option<String>,
+    /// The desk's IMAP mailbox, fetched for new mail: `imap://user:password@host:port/INBOX`
+    /// or `imaps://…` for TLS. Default: none.
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHBOARD_IMAP_URL",
+        hide_env_values = true
+    )]
+    pub imap_url: Option<String>,
+    /// Seconds between fetches from the IMAP mailbox.
+    #[arg(long, global = true, env = "SWITCHBOARD_IMAP_POLL_SECONDS")]
+    pub imap_poll_seconds: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -131,6 +143,8 @@ pub struct Config {
     /// Networks webhooks may reach although they are internal.
     pub webhook_allow: Vec<crate::network::Network>,
     pub secrets_key: Option<String>,
+    /// The desk's IMAP mailbox, fetched for new mail; none by default.
+    pub mailbox: Option<MailboxConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,6 +195,69 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_directives: usize,
     pub max_body_bytes: usize,
+}
+
+/// Where the mailbox is: `imap://user:password@host:port/INBOX`, or `imaps://` for TLS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailboxConfig {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    pub folder: String,
+    /// Time between fetches.
+    pub every: Duration,
+}
+
+impl MailboxConfig {
+    /// Parses `imap://` or `imaps://` with credentials, host, port and folder.
+    pub fn parse(url: &str, every: Duration) -> Result<MailboxConfig, String> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+        let tls = match parsed.scheme() {
+            "imap" => false,
+            "imaps" => true,
+            other => return Err(format!("use imap:// or imaps://, not {other}://")),
+        };
+        let host = parsed.host_str().ok_or("the URL has no host")?.to_string();
+        let user = percent_decode(parsed.username());
+        if user.is_empty() {
+            return Err("give the mailbox's user: imap://user:password@host/INBOX".into());
+        }
+        let folder = parsed.path().trim_start_matches('/');
+        Ok(MailboxConfig {
+            tls,
+            port: parsed.port().unwrap_or(if tls { 993 } else { 143 }),
+            host,
+            user,
+            password: percent_decode(parsed.password().unwrap_or_default()),
+            folder: if folder.is_empty() {
+                "INBOX".into()
+            } else {
+                percent_decode(folder)
+            },
+            every,
+        })
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A bad setting: which variable, and what is wrong with it.
@@ -370,6 +447,19 @@ impl Config {
                 }
                 key => key.map(|k| k.trim().to_string()),
             },
+            mailbox: s
+                .imap_url
+                .as_deref()
+                .map(|url| {
+                    let every = seconds(
+                        s.imap_poll_seconds.as_deref(),
+                        "SWITCHBOARD_IMAP_POLL_SECONDS",
+                        30,
+                    )?;
+                    MailboxConfig::parse(url, every)
+                        .map_err(|problem| invalid("SWITCHBOARD_IMAP_URL", problem))
+                })
+                .transpose()?,
         })
     }
 }
@@ -607,5 +697,47 @@ mod tests {
             let error = Config::from_settings(&settings).unwrap_err();
             assert_eq!(error.variable, variable, "{error}");
         }
+    }
+}
+
+#[cfg(test)]
+mod mailbox_url_tests {
+    use std::time::Duration;
+
+    use super::MailboxConfig;
+
+    #[test]
+    fn reads_the_mailbox_url() {
+        let every = Duration::from_secs(30);
+        let c = MailboxConfig::parse(
+            "imaps://desk%40acme.test:p%40ss@mail.acme.test/Support",
+            every,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                c.tls,
+                c.host.as_str(),
+                c.port,
+                c.user.as_str(),
+                c.password.as_str(),
+                c.folder.as_str()
+            ),
+            (
+                true,
+                "mail.acme.test",
+                993,
+                "desk@acme.test",
+                "p@ss",
+                "Support"
+            )
+        );
+        let plain = MailboxConfig::parse("imap://desk:secret@127.0.0.1:1143", every).unwrap();
+        assert_eq!(
+            (plain.tls, plain.port, plain.folder.as_str()),
+            (false, 1143, "INBOX")
+        );
+        assert!(MailboxConfig::parse("pop3://desk@mail", every).is_err());
+        assert!(MailboxConfig::parse("imap://mail.acme.test", every).is_err());
     }
 }

@@ -93,6 +93,8 @@ pub struct Metrics {
     pub sla_engine_lag: Seconds,
     pub redis_reconnects: Counter,
     webhook_attempts: Family<OutcomeLabels, Counter>,
+    /// 1 when the last fetch from the IMAP mailbox worked, 0 when it failed.
+    pub mailbox_up: Gauge,
     automation_actions: Family<OutcomeLabels, Counter>,
     db_pool: Family<PoolLabels, Gauge>,
     db_pool_max: Gauge,
@@ -222,8 +224,15 @@ impl Metrics {
             "Automation rules' actions carried out by this replica, by outcome: done, or refused (recorded on the ticket)",
             automation_actions.clone(),
         );
+        let mailbox_up = Gauge::default();
+        registry.register(
+            "mailbox_up",
+            "1 when the last fetch from the desk's IMAP mailbox worked, 0 while it fails (it is retried with backoff) or when no mailbox is configured",
+            mailbox_up.clone(),
+        );
         Metrics {
             registry,
+            mailbox_up,
             webhook_attempts,
             automation_actions,
             http_requests,

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::domain::webhooks::{guard::Guard, sealing::Sealer};
+use crate::domain::{
+    mail::mailbox::MailboxStatus,
+    webhooks::{guard::Guard, sealing::Sealer},
+};
 use crate::{
     authenticator::Authenticator, clock::SharedClock, config::Config, db::Db, events,
     http::seats::Seats, metrics::Metrics,
@@ -30,6 +33,8 @@ pub struct AppState {
     pub sealer: Sealer,
     /// Which addresses webhooks may be sent to.
     pub webhook_guard: Guard,
+    /// How the last fetch from the IMAP mailbox went, when there is one.
+    pub mailbox: Option<Arc<MailboxStatus>>,
     /// Flips to true when the server begins to shut down; long-lived sockets watch it.
     pub shutting_down: watch::Receiver<bool>,
 }

@@ -303,3 +303,143 @@ impl Redis {
         }
     }
 }
+
+/// A Dovecot IMAP server with one mailbox (`desk`, password `secret`), in a temporary
+/// directory, with mail delivered straight into its Maildir as a mail server would.
+pub struct Dovecot {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    server: Mutex<Option<Watched>>,
+}
+
+impl Dovecot {
+    pub fn start() -> Dovecot {
+        assert!(
+            Path::new("/usr/sbin/dovecot").exists(),
+            "dovecot is not installed, and these tests need it: run `sudo apt-get install -y dovecot-imapd` \
+             (the README's test command, ./test.sh, installs it for you)"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("switchboard-dovecot-")
+            .tempdir()
+            .unwrap();
+        let port = free_port();
+        let root = dir.path().display().to_string();
+        for sub in [
+            "run",
+            "state",
+            "mail/desk/new",
+            "mail/desk/cur",
+            "mail/desk/tmp",
+        ] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        let id = |flag: &str, name: &str| {
+            let out = Command::new("id").args([flag, name]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        let me = |flag: &str| {
+            let out = Command::new("id").arg(flag).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        // As root, Dovecot drops to its own users and reads mail as `nobody`; as a plain
+        // user it runs everything as that user.
+        // A plain user cannot chroot the login processes.
+        let (chroot, anvil) = if is_root() {
+            ("", "")
+        } else {
+            ("  chroot =\n", "service anvil {\n  chroot =\n}\n")
+        };
+        let (uid, gid, users) = if is_root() {
+            (id("-u", "nobody"), id("-g", "nobody"), String::new())
+        } else {
+            let name = me("-un");
+            (
+                me("-u"),
+                me("-g"),
+                format!(
+                    "default_internal_user = {name}\ndefault_login_user = {name}\ndefault_internal_group = {}\n",
+                    me("-gn")
+                ),
+            )
+        };
+        let config = format!(
+            "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {root}/run\nstate_dir = {root}/state\n\
+             log_path = {root}/dovecot.log\nssl = no\ndisable_plaintext_auth = no\n\
+             auth_mechanisms = plain login\nmail_location = maildir:{root}/mail/%u\n\
+             first_valid_uid = 1\nfirst_valid_gid = 0\n{users}\
+             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {root}/passwd\n}}\n\
+             userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={root}/mail/%u\n}}\n\
+             service imap-login {{\n  inet_listener imap {{\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n{chroot}}}\n\
+             {anvil}"
+        );
+        std::fs::write(dir.path().join("dovecot.conf"), config).unwrap();
+        std::fs::write(dir.path().join("passwd"), "desk:{PLAIN}secret\n").unwrap();
+        if is_root() {
+            let status = Command::new("chown")
+                .args(["-R", &format!("{uid}:{gid}"), &format!("{root}/mail")])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        let dovecot = Dovecot {
+            port,
+            dir,
+            server: Mutex::new(None),
+        };
+        dovecot.resume();
+        dovecot
+    }
+
+    /// The URL the desk fetches from.
+    pub fn url(&self) -> String {
+        format!("imap://desk:secret@127.0.0.1:{}/INBOX", self.port)
+    }
+
+    /// Delivers a message into the mailbox (as an MDA does: into `new/`).
+    pub fn deliver(&self, message: &str) {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "{}.{}.switchboard-test",
+            chrono::Utc::now().timestamp_micros(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let tmp = self.dir.path().join("mail/desk/tmp").join(&name);
+        std::fs::write(&tmp, message.replace("\r\n", "\n")).unwrap();
+        if is_root() {
+            Command::new("chown")
+                .args(["nobody:", &tmp.display().to_string()])
+                .status()
+                .unwrap();
+        }
+        std::fs::rename(&tmp, self.dir.path().join("mail/desk/new").join(&name)).unwrap();
+    }
+
+    /// How many delivered messages the server has not yet moved out of `new/`.
+    pub fn unread_files(&self) -> usize {
+        std::fs::read_dir(self.dir.path().join("mail/desk/new"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    pub fn resume(&self) {
+        let conf = self.dir.path().join("dovecot.conf").display().to_string();
+        let script = format!("exec /usr/sbin/dovecot -F -c {conf}");
+        *self.server.lock().unwrap() =
+            Some(Watched::spawn("env", &[], &format!("({script})"), "true"));
+        let port = self.port;
+        wait_until("Dovecot", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+    }
+
+    pub fn pause(&self) {
+        if let Some(mut server) = self.server.lock().unwrap().take() {
+            server.stop();
+        }
+        let port = self.port;
+        wait_until("Dovecot to stop", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+        });
+    }
+}

@@ -9,7 +9,9 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use switchboard_tests::{Backend, TestServer, on_both_backends, server::sign_hs256};
+use switchboard_tests::{
+    Backend, TestServer, on_both_backends, server::sign_hs256, services::Dovecot,
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard-under-test");
 const TICKET: &str = "query($n: String!) { ticket(number: $n) { title description channel status
@@ -251,7 +253,126 @@ async fn the_gateway_needs_its_scope(backend: Backend) {
     assert_eq!(code, 77);
 }
 
+/// The admin's view of the mail received, newest first.
+async fn received(server: &TestServer, admin: &str) -> Vec<Value> {
+    server.must(admin, MESSAGES, json!({ "s": null })).await["mailMessages"]["nodes"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Waits (up to 15 s) until `done` holds of the mail received.
+async fn until_received(
+    server: &TestServer,
+    admin: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let start = std::time::Instant::now();
+    loop {
+        let now = received(server, admin).await;
+        if done(&now) {
+            return now;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(15),
+            "mail received: {now:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn the_mailbox_is_fetched_once_per_message_and_through_an_outage(backend: Backend) {
+    let dovecot = Dovecot::start();
+    let url = dovecot.url();
+    let server = TestServer::start_with(backend, |s| {
+        s.imap_url = Some(url);
+        s.imap_poll_seconds = Some("1".into());
+    })
+    .await;
+    let desk = server.desk().await;
+    let (rita, rita_id) = requester_with_email(&server, "rita.mail", "rita@acme.test").await;
+
+    dovecot.deliver(&mail(
+        "i1",
+        "Rita <rita@acme.test>",
+        "Scanner offline",
+        "The scanner is offline.",
+    ));
+    let got = until_received(&server, &desk.admin, |m| {
+        m.len() == 1 && m[0]["state"] == "TICKET_CREATED"
+    })
+    .await;
+    let ticket_id = got[0]["ticketId"].clone();
+    let ticket = server
+        .must(&rita, "query($id: ID!) { node(id: $id) { ... on Ticket { title channel requester { id } } } }", json!({ "id": ticket_id }))
+        .await["node"]
+        .clone();
+    assert_eq!(
+        ticket,
+        json!({ "title": "Scanner offline", "channel": "EMAIL", "requester": { "id": rita_id } })
+    );
+
+    // The same message delivered again (a retrying mail server): fetched, one ticket.
+    dovecot.deliver(&mail(
+        "i1",
+        "Rita <rita@acme.test>",
+        "Scanner offline",
+        "The scanner is offline.",
+    ));
+    let start = std::time::Instant::now();
+    while dovecot.unread_files() > 0 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(15),
+            "the copy was never fetched"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(received(&server, &desk.admin).await.len(), 1);
+
+    // The IMAP server goes away: /readyz says so, mail waits, and nothing is lost.
+    dovecot.pause();
+    let start = std::time::Instant::now();
+    loop {
+        let ready: Value = server
+            .http()
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ready["checks"]["mailbox"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("failing"))
+        {
+            assert_eq!(ready["status"], "ready", "the API serves while mail waits");
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(15),
+            "{ready}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(server.metric("switchboard_mailbox_up").await, Some(0.0));
+    dovecot.deliver(&mail(
+        "i2",
+        "rita@acme.test",
+        "Scanner still offline",
+        "Any news?",
+    ));
+    dovecot.resume();
+    let got = until_received(&server, &desk.admin, |m| m.len() == 2).await;
+    assert_eq!(
+        (got[0]["subject"].as_str(), got[0]["state"].as_str()),
+        (Some("Scanner still offline"), Some("TICKET_CREATED"))
+    );
+}
+
 on_both_backends!(
+    the_mailbox_is_fetched_once_per_message_and_through_an_outage,
     a_message_becomes_a_ticket_and_a_reply_its_comment,
     a_bad_message_is_set_aside_between_two_good_ones,
     the_gateway_needs_its_scope,

@@ -12,7 +12,8 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// The process can do its work: the database answers, and Redis when configured.
+/// The process can do its work: the database answers, and Redis when configured. How
+/// the IMAP mailbox's last fetch went is shown too.
 pub async fn readyz(State(server): State<Server>) -> impl IntoResponse {
     let state = &server.state;
     let database = match tokio::time::timeout(CHECK_TIMEOUT, state.db.ping()).await {
@@ -33,6 +34,14 @@ pub async fn readyz(State(server): State<Server>) -> impl IntoResponse {
         .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string()));
         ready &= redis.is_ok();
         checks.insert("redis".into(), describe(&redis));
+    }
+    // The mailbox is reported, not required: the API serves while mail waits.
+    if let Some(mailbox) = &state.mailbox {
+        let detail = match mailbox.last() {
+            None => json!("starting"),
+            Some(last) => describe(&last),
+        };
+        checks.insert("mailbox".into(), detail);
     }
     if !ready {
         tracing::warn!(checks = %serde_json::Value::Object(checks.clone()), "not ready");
