@@ -692,7 +692,44 @@ async fn a_tickets_write_token_changes_tickets_as_the_readme_says(backend: Backe
     assert_eq!(reply.error_code(), "FORBIDDEN");
 }
 
+/// PostgreSQL cannot store a NUL character; a client that sends one hears which field,
+/// on both backends alike, and nothing is written.
+async fn text_with_a_nul_character_is_refused_by_field(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let ada = &desk.agents[0].token;
+    let input = json!({ "kind": "INCIDENT", "title": "Printer\u{0}jam", "impact": "LOW", "urgency": "LOW", "groupId": desk.network_group_id });
+    let refused = server
+        .gql(Some(ada), CREATE, json!({ "input": input }))
+        .await;
+    assert_eq!(refused.error_code(), "BAD_USER_INPUT", "{:#}", refused.body);
+    assert_eq!(refused.body["errors"][0]["extensions"]["field"], "title");
+    let ticket = network_ticket(&server, &desk, "Printer jam").await;
+    let comment = server
+        .gql(
+            Some(ada),
+            COMMENT,
+            json!({ "input": { "ticketId": ticket["id"], "body": "see\u{0}log" } }),
+        )
+        .await;
+    assert_eq!(comment.error_code(), "BAD_USER_INPUT", "{:#}", comment.body);
+    assert_eq!(comment.body["errors"][0]["extensions"]["field"], "body");
+    let tickets = server
+        .must(
+            &desk.manager.token,
+            "{ tickets(first: 10) { edges { node { title } } } }",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        tickets["tickets"]["edges"].as_array().unwrap().len(),
+        1,
+        "nothing half-written"
+    );
+}
+
 on_both_backends!(
+    text_with_a_nul_character_is_refused_by_field,
     deeply_nested_values_are_refused_and_the_server_lives,
     aliases_spread_through_fragments_count_against_the_limit,
     errors_quote_only_a_prefix_of_what_was_sent,

@@ -5,6 +5,14 @@ use crate::error::{AppError, AppResult};
 /// `value` trimmed, if it has at most `max` characters (and at least one if required).
 pub fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<String> {
     let value = value.trim();
+    // PostgreSQL's text cannot hold a NUL, and no person types one: refuse it here
+    // rather than let the database fail the write.
+    if value.contains('\0') {
+        return Err(AppError::bad_input(
+            field,
+            "the text contains a NUL character (\\u0000); remove it",
+        ));
+    }
     let chars = value.chars().count();
     if (required && chars == 0) || chars > max {
         let least = if required { 1 } else { 0 };
