@@ -371,7 +371,54 @@ async fn the_mailbox_is_fetched_once_per_message_and_through_an_outage(backend: 
     );
 }
 
+async fn a_reply_naming_someone_else_s_ticket_is_a_new_message(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let (rita, _) = requester_with_email(&server, "rita.mail", "rita@acme.test").await;
+    let (otto, otto_id) = requester_with_email(&server, "otto.mail", "otto@other.test").await;
+    let token = gateway_token(&server, &desk.admin).await;
+    let (_, first) = pipe(
+        &server,
+        &token,
+        &mail(
+            "r1",
+            "rita@acme.test",
+            "Badge broken",
+            "My badge does not open doors.",
+        ),
+    );
+    let number = first["ticketNumber"].as_str().unwrap().to_string();
+    // Otto names Rita's ticket (and his mail program put a NUL in the subject).
+    let (code, other) = pipe(
+        &server,
+        &token,
+        &mail(
+            "o1",
+            "otto@other.test",
+            &format!("Re: [{number}] Badge\u{0} broken"),
+            "Mine too.",
+        ),
+    );
+    assert_eq!(
+        (code, other["state"].as_str()),
+        (0, Some("TICKET_CREATED")),
+        "{other}"
+    );
+    let his = other["ticketNumber"].as_str().unwrap();
+    assert_ne!(his, number);
+    let ticket = server.must(&otto, TICKET, json!({ "n": his })).await["ticket"].clone();
+    assert_eq!(ticket["title"], format!("Re: [{number}] Badge broken"));
+    assert_eq!(
+        ticket["description"], "Mine too.",
+        "nothing said of the ticket he named"
+    );
+    assert_eq!(ticket["requester"]["id"], otto_id);
+    let hers = server.must(&rita, TICKET, json!({ "n": number })).await["ticket"].clone();
+    assert_eq!(hers["comments"]["nodes"], json!([]));
+}
+
 on_both_backends!(
+    a_reply_naming_someone_else_s_ticket_is_a_new_message,
     the_mailbox_is_fetched_once_per_message_and_through_an_outage,
     a_message_becomes_a_ticket_and_a_reply_its_comment,
     a_bad_message_is_set_aside_between_two_good_ones,

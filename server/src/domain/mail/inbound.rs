@@ -26,6 +26,7 @@ use crate::{
         tickets::{
             commands::{self, NewTicket, Transition},
             types::{Channel, Kind, Level, Status},
+            visibility::Scope,
         },
         users,
     },
@@ -63,7 +64,7 @@ pub async fn receive(
     let message_id = parsed
         .as_ref()
         .and_then(|m| m.message_id())
-        .map(|id| id.trim().to_string())
+        .map(|id| plain(id, 250))
         .filter(|id| !id.is_empty() && id.len() <= 250)
         .unwrap_or_else(|| format!("sha256:{}", hex::encode(Sha256::digest(raw))));
     let record = match record(db, source, &message_id, parsed.as_ref(), raw, now).await? {
@@ -131,17 +132,16 @@ async fn record(
     if let Some(row) = find().await? {
         return Ok(Recorded::Seen(row));
     }
-    let clip = |text: &str, chars: usize| text.chars().take(chars).collect::<String>();
     let kept = &raw[..raw.len().min(MAX_BYTES)];
     let txn = db.begin_write().await?;
     let inserted = mail_message::ActiveModel {
         message_id: Set(message_id.to_string()),
         source: Set(source.as_str().into()),
-        sender: Set(clip(
+        sender: Set(plain(
             &parsed.and_then(classify::sender).unwrap_or_default(),
             250,
         )),
-        subject: Set(clip(
+        subject: Set(plain(
             parsed.and_then(|m| m.subject()).unwrap_or_default(),
             250,
         )),
@@ -193,12 +193,19 @@ async fn process(
     };
     let caller = users::acting_as(&author, None);
     let text = body(message);
-    if let Some(number) = classify::ticket_number(message)
-        && let Some(ticket) = ticket::Entity::find()
+    // A number the author may not see is no reply of theirs: the message is new, and
+    // says nothing of that ticket, as a query of theirs would not.
+    let scope = Scope::of(&txn, &caller).await?;
+    let replied_to = match classify::ticket_number(message) {
+        Some(number) => ticket::Entity::find()
             .filter(ticket::Column::Number.eq(&number))
             .one(&txn)
             .await?
-    {
+            .filter(|t| scope.allows(t)),
+        None => None,
+    };
+    if let Some(ticket) = replied_to {
+        let number = ticket.number.clone();
         let open = reopened(&txn, &caller, &ticket, now).await?;
         if open {
             let (saved, _) =
@@ -311,14 +318,26 @@ async fn author(
     Ok(Some(created))
 }
 
+/// Text from a message as the desk keeps it: no control characters but line breaks and
+/// tabs (a NUL, which mail may carry and the desk refuses, least of all), trimmed, at
+/// most `chars` characters. Mail is not refused for what its sender's program put in it.
+fn plain(text: &str, chars: usize) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(chars)
+        .collect()
+}
+
 /// The text of the message: its plain text part, or its HTML converted to text.
 fn body(message: &Message<'_>) -> String {
-    let text = message
-        .body_text(0)
-        .map(|t| t.trim().to_string())
-        .unwrap_or_default();
-    let text: String = text.chars().take(commands::MAX_TEXT_CHARS).collect();
-    if text.trim().is_empty() {
+    let text = plain(
+        &message.body_text(0).unwrap_or_default(),
+        commands::MAX_TEXT_CHARS,
+    );
+    if text.is_empty() {
         "(the message had no text)".to_string()
     } else {
         text
@@ -326,11 +345,14 @@ fn body(message: &Message<'_>) -> String {
 }
 
 fn new_ticket(message: &Message<'_>, description: String) -> NewTicket {
-    let subject = message.subject().map(str::trim).unwrap_or_default();
+    let subject = plain(
+        message.subject().unwrap_or_default(),
+        commands::MAX_TITLE_CHARS,
+    );
     let title = if subject.is_empty() {
         "(no subject)".to_string()
     } else {
-        subject.chars().take(commands::MAX_TITLE_CHARS).collect()
+        subject
     };
     NewTicket {
         kind: Kind::Incident,

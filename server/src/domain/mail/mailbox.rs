@@ -143,6 +143,7 @@ where
         .collect();
     unseen.sort_unstable();
     let mut taken = 0;
+    let mut failed = None;
     for uid in unseen {
         let body = {
             let mut fetched = session
@@ -160,10 +161,13 @@ where
         };
         let Some(body) = body else { continue };
         // Recorded (whatever becomes of it) before it is marked seen: a crash between
-        // the two fetches it again, and its Message-ID finds the record.
-        inbound::receive(db, Source::Imap, &body, clock.now())
-            .await
-            .map_err(|e| format!("the desk could not take message {uid}: {e}"))?;
+        // the two fetches it again, and its Message-ID finds the record. One the desk
+        // cannot take now stays unseen for the next fetch, and the rest go on.
+        if let Err(error) = inbound::receive(db, Source::Imap, &body, clock.now()).await {
+            tracing::warn!(%error, uid, "a fetched message could not be taken; it stays unseen");
+            failed.get_or_insert(format!("the desk could not take message {uid}: {error}"));
+            continue;
+        }
         {
             let mut stored = session
                 .uid_store(uid.to_string(), "+FLAGS (\\Seen)")
@@ -174,5 +178,8 @@ where
         taken += 1;
     }
     session.logout().await.ok();
-    Ok(taken)
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(taken),
+    }
 }
