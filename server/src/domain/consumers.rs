@@ -8,6 +8,8 @@
 //! again from the start.
 
 use entity::{consumer_cursor, event};
+
+use crate::domain::events;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, sea_query::Expr,
@@ -85,7 +87,7 @@ const IDLE_LAG: i64 = 1000;
 /// read past (whatever is read past is before its `start_seq` anyway).
 pub async fn skip_idle(db: &Db, consumer: Consumer) -> AppResult<()> {
     let from = position(db.conn(), consumer).await?;
-    let last = last_seq(db.conn()).await?;
+    let last = events::last_seq(db.conn()).await?;
     if last - from < IDLE_LAG {
         return Ok(());
     }
@@ -94,15 +96,4 @@ pub async fn skip_idle(db: &Db, consumer: Consumer) -> AppResult<()> {
         txn.commit().await?;
     }
     Ok(())
-}
-
-/// The last seq the relay has given: where a new endpoint or rule starts.
-pub async fn last_seq(conn: &impl ConnectionTrait) -> AppResult<i64> {
-    let last: Option<Option<i64>> = event::Entity::find()
-        .select_only()
-        .column_as(event::Column::Seq.max(), "max")
-        .into_tuple()
-        .one(conn)
-        .await?;
-    Ok(last.flatten().unwrap_or(0))
 }

@@ -5,8 +5,6 @@
 use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
-use entity::event;
-use sea_orm::{ColumnTrait, EntityTrait, QuerySelect};
 use tokio::sync::{Mutex, broadcast, watch};
 
 use super::{CHANNEL, Envelope, Shared};
@@ -25,19 +23,13 @@ pub struct Hub {
 
 impl Hub {
     pub async fn start(db: Db, metrics: Arc<Metrics>) -> AppResult<Arc<Hub>> {
-        let last: Option<i64> = event::Entity::find()
-            .select_only()
-            .column_as(event::Column::Seq.max(), "max")
-            .into_tuple()
-            .one(db.conn())
-            .await?
-            .flatten();
-        metrics.hub_last_seq.set(last.unwrap_or(0));
+        let last = crate::domain::events::last_seq(db.conn()).await?;
+        metrics.hub_last_seq.set(last);
         Ok(Arc::new(Hub {
             db,
             metrics,
             sender: broadcast::channel(SUBSCRIBER_BUFFER).0,
-            last: Mutex::new(last.unwrap_or(0)),
+            last: Mutex::new(last),
         }))
     }
 

@@ -15,7 +15,7 @@ use crate::{
     auth::{Caller, Role},
     db::Db,
     domain::{
-        consumers, input::text, lookup::referenced, page::Window, tickets::types::Status, versioned,
+        events, input::text, lookup::referenced, page::Window, tickets::types::Status, versioned,
     },
     error::{AppError, AppResult},
 };
@@ -134,7 +134,7 @@ pub async fn create(
         conditions: Set(json!(input.conditions)),
         actions: Set(json!(input.actions)),
         run_as_id: Set(run_as),
-        start_seq: Set(consumers::last_seq(&txn).await?),
+        start_seq: Set(events::last_seq(&txn).await?),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -173,7 +173,7 @@ pub async fn update(
         ..Default::default()
     };
     if input.enabled && !row.enabled {
-        changed.start_seq = Set(consumers::last_seq(&txn).await?);
+        changed.start_seq = Set(events::last_seq(&txn).await?);
     }
     let saved = versioned::save::<automation_rule::Entity>(&txn, &row, changed, now).await?;
     txn.commit().await?;

@@ -120,6 +120,18 @@ pub async fn published_after(
     Ok(query.all(conn).await?)
 }
 
+/// The last seq the relay has given (0 before the first): where the hub starts, and
+/// where a new webhook endpoint or automation rule starts.
+pub async fn last_seq(conn: &impl ConnectionTrait) -> AppResult<i64> {
+    let last: Option<Option<i64>> = event::Entity::find()
+        .select_only()
+        .column_as(event::Column::Seq.max(), "max")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(last.flatten().unwrap_or(0))
+}
+
 /// The row for an event, for callers that insert many at once.
 pub fn active(actor: &Actor, at: DateTime<Utc>, event: NewEvent<'_>) -> event::ActiveModel {
     let mut payload = event.payload;

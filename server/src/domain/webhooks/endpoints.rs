@@ -2,6 +2,8 @@
 //! with `webhooks:manage` manages the endpoints it registered. Whoever registers an
 //! endpoint owns it: its deliveries show the desk as the owner may see it.
 
+use std::time::Duration as StdDuration;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::{webhook_delivery, webhook_endpoint};
 use sea_orm::{
@@ -14,7 +16,12 @@ use super::{fanout, guard::Guard, queue::queue, sealing::Sealer, signing, types:
 use crate::{
     auth::{Caller, Role, Scope},
     db::Db,
-    domain::{consumers, events::Topic, input::text, page::Window, versioned},
+    domain::{
+        events::{self, Topic},
+        input::text,
+        page::Window,
+        versioned,
+    },
     error::{AppError, AppResult},
 };
 
@@ -86,7 +93,14 @@ async fn checked_url(url: &str, guard: &Guard) -> AppResult<String> {
     };
     let port = parsed.port_or_known_default().unwrap_or(443);
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(addresses) = tokio::net::lookup_host((host, port)).await {
+    // A name that does not resolve now (or not within a few seconds) is checked at
+    // delivery, where every address is checked anyway.
+    let looked_up = tokio::time::timeout(
+        StdDuration::from_secs(5),
+        tokio::net::lookup_host((host, port)),
+    )
+    .await;
+    if let Ok(Ok(addresses)) = looked_up {
         for address in addresses {
             guard.check(address.ip()).map_err(bad)?;
         }
@@ -148,7 +162,7 @@ pub async fn register(
     let filter = checked_filter(&input.filter)?;
     let secret = signing::new_secret();
     let txn = db.begin_write().await?;
-    let start_seq = consumers::last_seq(&txn).await?;
+    let start_seq = events::last_seq(&txn).await?;
     let (owner_user_id, owner_token_id) = match manager {
         Manager::Admin(id) => (Some(id), None),
         Manager::Token(id) => (None, Some(id)),

@@ -42,7 +42,8 @@ struct Subscriber {
 /// What the owner may see.
 struct View {
     caller: Caller,
-    tickets: Scope,
+    /// None: no tickets at all.
+    tickets: Option<Scope>,
 }
 
 /// The owner as a caller with today's rights: a person with their current roles, a
@@ -73,16 +74,8 @@ async fn owner_view(
     } else {
         return Ok(None);
     };
-    let tickets = match Scope::of(conn, &caller).await {
-        Ok(scope) => scope,
-        // A token without tickets:read sees no tickets, but may see the CMDB's events.
-        Err(_) => Scope::Limited {
-            user_id: 0,
-            organization_id: None,
-            group_ids: vec![],
-            agent: false,
-        },
-    };
+    // A token without tickets:read sees no tickets, but may see the CMDB's events.
+    let tickets = Scope::of(conn, &caller).await.ok();
     Ok(Some(View { caller, tickets }))
 }
 
@@ -91,7 +84,7 @@ impl View {
     /// ticket as it was then, and as it is now); the desk's other records as the areas'
     /// read rights say.
     fn sees(&self, event: &event::Model, ticket_now: Option<&ticket::Model>) -> bool {
-        if event.internal && !self.tickets.sees_internal() {
+        if event.internal && !self.tickets.as_ref().is_some_and(Scope::sees_internal) {
             return false;
         }
         let may = |role: Role, scope: TokenScope| match &self.caller {
@@ -100,9 +93,12 @@ impl View {
         };
         match event.entity_type.as_str() {
             "ticket" => {
+                let Some(scope) = &self.tickets else {
+                    return false;
+                };
                 let then = TicketSnapshot::in_payload(&event.payload);
-                then.is_none_or(|t| self.tickets.allows_snapshot(&t))
-                    && ticket_now.is_some_and(|t| self.tickets.allows(t))
+                then.is_none_or(|t| scope.allows_snapshot(&t))
+                    && ticket_now.is_some_and(|t| scope.allows(t))
             }
             "configuration_item" => may(Role::Agent, TokenScope::CmdbRead),
             // Problems, changes, articles, tokens: the desk's own work, for its people.
