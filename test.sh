@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit tests, and end-to-end tests against real SQLite,
 # PostgreSQL and Redis servers that the harness starts and stops itself.
-# On a fresh Debian or Ubuntu machine it first installs PostgreSQL, Redis and Dovecot (IMAP)
-# if missing.
+# On a fresh Debian or Ubuntu machine it first installs PostgreSQL, Redis, Dovecot (IMAP)
+# and aiosmtpd (an SMTP server) if missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,6 +10,7 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]} for the tests" >&2
   sudo=""

@@ -13,6 +13,7 @@ mod m20261122_000008_published_visibility;
 pub mod m20261122_000009_events_notify;
 mod m20261122_000010_webhooks_and_automation;
 mod m20261122_000011_mail_messages;
+mod m20261122_000012_notifications;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_events_notify::Migration),
             Box::new(m20261122_000010_webhooks_and_automation::Migration),
             Box::new(m20261122_000011_mail_messages::Migration),
+            Box::new(m20261122_000012_notifications::Migration),
         ]
     }
 }

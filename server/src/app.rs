@@ -190,6 +190,19 @@ pub async fn start_with_clock(
         ));
         status
     });
+    if let Some(outbox) = &config.outbox {
+        let mailer = domain::notifications::sender::Mailer::new(
+            outbox,
+            db.clone(),
+            clock.clone(),
+            metrics.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        background.spawn(domain::notifications::sender::run(
+            mailer,
+            shutdown_rx.clone(),
+        ));
+    }
     let state = AppState {
         hub,
         metrics,

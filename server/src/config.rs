@@ -119,6 +119,21 @@ pub struct Settings {
     /// Seconds between fetches from the IMAP mailbox.
     #[arg(long, global = true, env = "SWITCHBOARD_IMAP_POLL_SECONDS")]
     pub imap_poll_seconds: Option<String>,
+    /// Where notifications are sent: `smtp://user:password@host:587?tls=required` for
+    /// submission with STARTTLS, `smtps://user:password@host:465` for implicit TLS,
+    /// `smtp://host:25` for a relay on a trusted network. Default: none, and nothing is
+    /// sent.
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHBOARD_SMTP_URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// The sender of notifications, for example `Service Desk <desk@acme.example>`;
+    /// required with `SWITCHBOARD_SMTP_URL`. Its domain names the messages the desk sends.
+    #[arg(long, global = true, env = "SWITCHBOARD_MAIL_FROM")]
+    pub mail_from: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +160,8 @@ pub struct Config {
     pub secrets_key: Option<String>,
     /// The desk's IMAP mailbox, fetched for new mail; none by default.
     pub mailbox: Option<MailboxConfig>,
+    /// Where notifications go out; none by default, and none are sent.
+    pub outbox: Option<OutboxConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -237,6 +254,48 @@ impl MailboxConfig {
                 percent_decode(folder)
             },
             every,
+        })
+    }
+}
+
+/// Where notifications are sent, and from whom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxConfig {
+    /// The SMTP URL as lettre reads it (`smtp://`, `smtps://`, `?tls=required`).
+    pub url: String,
+    /// `Name <address>` or an address.
+    pub from: String,
+    /// The domain of the sender's address: the right-hand side of every Message-ID.
+    pub domain: String,
+}
+
+impl OutboxConfig {
+    /// Checks the URL's scheme and host, and that the sender is an address.
+    pub fn parse(url: &str, from: Option<&str>) -> Result<OutboxConfig, ConfigError> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| invalid("SWITCHBOARD_SMTP_URL", format!("not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "smtp" | "smtps") {
+            return Err(invalid(
+                "SWITCHBOARD_SMTP_URL",
+                format!("use smtp:// or smtps://, not {}://", parsed.scheme()),
+            ));
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(invalid("SWITCHBOARD_SMTP_URL", "the URL has no host"));
+        }
+        let from = from.map(str::trim).filter(|f| !f.is_empty()).ok_or_else(|| {
+            invalid(
+                "SWITCHBOARD_MAIL_FROM",
+                "say who notifications come from, for example 'Service Desk <desk@acme.example>'",
+            )
+        })?;
+        let mailbox: lettre::message::Mailbox = from
+            .parse()
+            .map_err(|e| invalid("SWITCHBOARD_MAIL_FROM", format!("not a mail address: {e}")))?;
+        Ok(OutboxConfig {
+            url: url.to_string(),
+            from: from.to_string(),
+            domain: mailbox.email.domain().to_string(),
         })
     }
 }
@@ -447,6 +506,12 @@ impl Config {
                     MailboxConfig::parse(url, every)
                         .map_err(|problem| invalid("SWITCHBOARD_IMAP_URL", problem))
                 })
+                .transpose()?,
+            outbox: s
+                .smtp_url
+                .as_deref()
+                .filter(|url| !url.trim().is_empty())
+                .map(|url| OutboxConfig::parse(url.trim(), s.mail_from.as_deref()))
                 .transpose()?,
         })
     }

@@ -93,6 +93,7 @@ pub struct Metrics {
     pub sla_engine_lag: Seconds,
     pub redis_reconnects: Counter,
     webhook_attempts: Family<OutcomeLabels, Counter>,
+    mail_attempts: Family<OutcomeLabels, Counter>,
     /// 1 when the last fetch from the IMAP mailbox worked, 0 when it failed.
     pub mailbox_up: Gauge,
     automation_actions: Family<OutcomeLabels, Counter>,
@@ -218,6 +219,12 @@ impl Metrics {
             "Webhook requests sent by this replica, by outcome: delivered (2xx), failed (will be retried), gave_up (the delivery failed for good)",
             webhook_attempts.clone(),
         );
+        let mail_attempts = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "mail_attempts",
+            "Notifications handed to the SMTP server by this replica, by outcome: sent, retry (a temporary failure; tried again later), failed (refused for good, or out of attempts)",
+            mail_attempts.clone(),
+        );
         let automation_actions = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "automation_actions",
@@ -234,6 +241,7 @@ impl Metrics {
             registry,
             mailbox_up,
             webhook_attempts,
+            mail_attempts,
             automation_actions,
             http_requests,
             graphql_errors,
@@ -257,6 +265,15 @@ impl Metrics {
     /// Counts one webhook attempt's outcome.
     pub fn webhook_attempt(&self, outcome: &str) {
         self.webhook_attempts
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts one attempt to send a notification, by outcome.
+    pub fn mail_attempt(&self, outcome: &str) {
+        self.mail_attempts
             .get_or_create(&OutcomeLabels {
                 outcome: outcome.to_string(),
             })

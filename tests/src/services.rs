@@ -443,3 +443,126 @@ impl Dovecot {
         });
     }
 }
+
+/// An SMTP server (Python's aiosmtpd, from Debian's `python3-aiosmtpd`) on its own port,
+/// keeping every message it accepts in a Maildir, with the envelope's recipients in
+/// `X-RcptTo`.
+pub struct Smtp {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    server: Mutex<Option<Watched>>,
+}
+
+impl Smtp {
+    pub fn start() -> Smtp {
+        let found = Command::new("/usr/bin/python3")
+            .args(["-c", "import aiosmtpd"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            found,
+            "aiosmtpd is not installed, and these tests need it: run `sudo apt-get install -y python3-aiosmtpd` \
+             (the README's test command, ./test.sh, installs it for you)"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("switchboard-smtp-")
+            .tempdir()
+            .unwrap();
+        let smtp = Smtp {
+            port: free_port(),
+            dir,
+            server: Mutex::new(None),
+        };
+        smtp.resume();
+        smtp
+    }
+
+    /// The URL the desk sends through.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message accepted so far, as received.
+    pub fn messages(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        for sub in ["new", "cur"] {
+            let Ok(entries) = std::fs::read_dir(self.dir.path().join("mail").join(sub)) else {
+                continue;
+            };
+            let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+            paths.sort();
+            for path in paths {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    found.push(text);
+                }
+            }
+        }
+        found
+    }
+
+    /// Waits until a message for `to` whose text contains `needle` arrives, and
+    /// returns it.
+    pub fn wait_for(&self, to: &str, needle: &str, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(found) = self
+                .messages()
+                .into_iter()
+                .find(|m| header(m, "X-RcptTo").contains(to) && m.contains(needle))
+            {
+                return found;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "no message to {to} with '{needle}' within {timeout:?}; received: {:#?}",
+                self.messages()
+                    .iter()
+                    .map(|m| (header(m, "X-RcptTo"), header(m, "Subject")))
+                    .collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn resume(&self) {
+        let mail = self.dir.path().join("mail").display().to_string();
+        let script = format!(
+            "exec /usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:{} -c aiosmtpd.handlers.Mailbox {mail}",
+            self.port
+        );
+        *self.server.lock().unwrap() =
+            Some(Watched::spawn("env", &[], &format!("({script})"), "true"));
+        let port = self.port;
+        wait_until("the SMTP server", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+    }
+
+    pub fn pause(&self) {
+        if let Some(mut server) = self.server.lock().unwrap().take() {
+            server.stop();
+        }
+        let port = self.port;
+        wait_until("the SMTP server to stop", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+        });
+    }
+}
+
+/// A header's value in a raw message (unfolded), or "" when it has none.
+pub fn header(message: &str, name: &str) -> String {
+    let head = message
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .replace("\r\n", "\n")
+        .replace("\n ", " ")
+        .replace("\n\t", " ");
+    head.lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_string())
+        })
+        .unwrap_or_default()
+}

@@ -1,4 +1,4 @@
-//! Where each consumer of the event log stands (webhooks, automation), and how a replica
+//! Where each consumer of the event log stands (webhooks, automation, notifications), and how a replica
 //! claims the next events: it moves the consumer's cursor on from the position it read,
 //! first thing in its transaction. On PostgreSQL a second replica's claim waits on the
 //! row until the first commits, then finds the cursor moved and gives up; on SQLite
@@ -25,6 +25,8 @@ use crate::{
 pub enum Consumer {
     Webhooks,
     Automation,
+    /// Mail to people (`notifications`).
+    Notifications,
 }
 
 impl Consumer {
@@ -32,6 +34,7 @@ impl Consumer {
         match self {
             Consumer::Webhooks => "webhooks",
             Consumer::Automation => "automation",
+            Consumer::Notifications => "notifications",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod knowledge;
 pub mod lookup;
 pub mod mail;
 pub mod named;
+pub mod notifications;
 pub mod numbers;
 pub mod page;
 pub mod problems;

@@ -14,6 +14,7 @@ pub mod live;
 pub mod loaders;
 pub mod mail;
 pub mod node;
+pub mod notifications;
 pub mod pagination;
 pub mod problems;
 pub mod sla;
@@ -52,6 +53,7 @@ pub struct Query(
     webhooks::WebhookQuery,
     automation::AutomationQuery,
     mail::MailQuery,
+    notifications::NotificationQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -69,6 +71,7 @@ pub struct Mutation(
     api_tokens::ApiTokenMutation,
     webhooks::WebhookMutation,
     automation::AutomationMutation,
+    notifications::NotificationMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each

@@ -3,8 +3,8 @@ use async_graphql::{Context, ID, Interface, Object};
 use crate::{
     error::{AppError, AppResult},
     graphql::{
-        api_tokens, automation, catalog, changes, cmdb, desk, ids, knowledge, mail, problems, sla,
-        tickets, users, webhooks,
+        api_tokens, automation, catalog, changes, cmdb, desk, ids, knowledge, mail, notifications,
+        problems, sla, tickets, users, webhooks,
     },
 };
 
@@ -35,6 +35,7 @@ pub enum Node {
     WebhookEndpoint(webhooks::WebhookEndpoint),
     AutomationRule(automation::AutomationRule),
     MailMessage(mail::MailMessage),
+    Notification(notifications::Notification),
 }
 
 #[derive(Default)]
@@ -74,6 +75,9 @@ impl NodeQuery {
                 .await
                 .map(Node::AutomationRule),
             "MailMessage" => mail::load_node(ctx, number).await.map(Node::MailMessage),
+            "Notification" => notifications::load_node(ctx, number)
+                .await
+                .map(Node::Notification),
             other => desk::load_node(ctx, other, number).await?.ok_or_else(|| {
                 AppError::NotFound(format!("nothing has the id {}", crate::error::quote(&id.0)))
             }),

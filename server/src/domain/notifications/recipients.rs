@@ -1,0 +1,146 @@
+//! Who is told of an event, and what: the one table from the log's topics to the
+//! notifications people receive. Whether each of them may see what they are told, and
+//! wants to be told, is decided after (`outbox`).
+
+use entity::{catalog_request, change, comment, event, group, group_member, user};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::Value;
+
+use super::types::NotificationKind as Kind;
+use crate::{
+    auth::Role,
+    domain::{
+        catalog::types::ApprovalState,
+        events::{TicketSnapshot, Topic},
+        tickets::types::{PendingReason, Status},
+        users::roles_of,
+    },
+    error::AppResult,
+};
+
+/// One person to tell of an event, and what to tell them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    pub kind: Kind,
+    pub user_id: i64,
+}
+
+/// Whom this event concerns. The person who did it is not told of their own act, except
+/// that a requester always receives the number of the ticket recorded for them.
+pub async fn of(conn: &impl ConnectionTrait, event: &event::Model) -> AppResult<Vec<Recipient>> {
+    let ticket = TicketSnapshot::in_payload(&event.payload);
+    let mut out = Vec::new();
+    let mut tell = |kind, user_id: Option<i64>, even_the_actor: bool| {
+        if let Some(user_id) = user_id
+            && (even_the_actor || event.actor_id != Some(user_id))
+            && !out.contains(&Recipient { kind, user_id })
+        {
+            out.push(Recipient { kind, user_id });
+        }
+    };
+    match (Topic::parse(&event.topic), &ticket) {
+        (Topic::TicketCreated, Some(t)) => {
+            tell(Kind::TicketReceived, t.requester_id, true);
+            tell(Kind::TicketAssigned, t.assignee_id, false);
+        }
+        (Topic::TicketCommented, Some(t)) => {
+            tell(Kind::TicketCommented, t.requester_id, false);
+            tell(Kind::TicketCommented, t.assignee_id, false);
+        }
+        (Topic::TicketAssigned, Some(_)) => {
+            let assignee = changed_to(&event.payload, "assigneeId").and_then(|v| v.as_i64());
+            tell(Kind::TicketAssigned, assignee, false);
+        }
+        (Topic::TicketStatusChanged, Some(t)) => {
+            let to = |field| changed_to(&event.payload, field).and_then(|v| v.as_str());
+            if to("status") == Some(Status::Resolved.as_str()) {
+                tell(Kind::TicketResolved, t.requester_id, false);
+            }
+            if to("pendingReason") == Some(PendingReason::AwaitingCustomer.as_str()) {
+                tell(Kind::TicketWaiting, t.requester_id, false);
+            }
+        }
+        (Topic::TicketEscalated | Topic::SlaBreached, Some(t)) => {
+            if let Some(group_id) = t.group_id {
+                let manager = group::Entity::find_by_id(group_id)
+                    .one(conn)
+                    .await?
+                    .and_then(|g| g.manager_id);
+                tell(Kind::TicketFlagged, manager, false);
+            }
+        }
+        (Topic::CatalogOrdered, Some(_)) => {
+            if let Some(request) = catalog_request::Entity::find_by_id(event.entity_id)
+                .one(conn)
+                .await?
+                .filter(|r| r.approval_state == ApprovalState::Pending.as_str())
+            {
+                tell(Kind::ApprovalRequested, request.approver_user_id, false);
+                if let Some(group_id) = request.approver_group_id {
+                    for user_id in members(conn, group_id).await? {
+                        tell(Kind::ApprovalRequested, Some(user_id), false);
+                    }
+                }
+            }
+        }
+        (Topic::ChangeAssessed, _) => {
+            for user_id in change_approvers(conn, event.entity_id).await? {
+                tell(Kind::ApprovalRequested, Some(user_id), false);
+            }
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// The comment a `ticket.commented` event is about.
+pub async fn comment_of(
+    conn: &impl ConnectionTrait,
+    event: &event::Model,
+) -> AppResult<Option<comment::Model>> {
+    let Some(id) = event.payload.get("commentId").and_then(Value::as_i64) else {
+        return Ok(None);
+    };
+    Ok(comment::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// The new value of a field the event changed, if it changed it.
+fn changed_to<'a>(payload: &'a Value, field: &str) -> Option<&'a Value> {
+    payload
+        .get("changes")?
+        .as_array()?
+        .iter()
+        .find(|c| c.get("field").and_then(Value::as_str) == Some(field))?
+        .get("new")
+}
+
+async fn members(conn: &impl ConnectionTrait, group_id: i64) -> AppResult<Vec<i64>> {
+    Ok(group_member::Entity::find()
+        .filter(group_member::Column::GroupId.eq(group_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect())
+}
+
+/// Who may vote on an assessed change: the approval group's members and the people with
+/// the approval role, as `changes::approval::vote` says; not its requester.
+async fn change_approvers(conn: &impl ConnectionTrait, change_id: i64) -> AppResult<Vec<i64>> {
+    let Some(row) = change::Entity::find_by_id(change_id).one(conn).await? else {
+        return Ok(vec![]);
+    };
+    let mut people = match row.approval_group_id {
+        Some(group) => members(conn, group).await?,
+        None => vec![],
+    };
+    if let Some(role) = row.approval_role.as_deref().and_then(Role::parse) {
+        for person in user::Entity::find().all(conn).await? {
+            if roles_of(&person).contains(&role) && !people.contains(&person.id) {
+                people.push(person.id);
+            }
+        }
+    }
+    people.retain(|id| row.requested_by != Some(*id));
+    Ok(people)
+}

@@ -1,0 +1,380 @@
+//! The notifications' templates: built into the desk for every kind, changed by admins
+//! (a changed template is checked against an example before it is saved), rendered with
+//! minijinja. A subject and a plain-text body, and an optional HTML part (escaped as
+//! HTML). Templates see `recipient`, `desk`, `actor`, `ticket`, `comment`, `change`,
+//! `order` and `reason`; what a kind has no use for is `none`.
+
+use chrono::{DateTime, Utc};
+use entity::notification_template;
+use minijinja::{Environment, UndefinedBehavior};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
+use serde::Serialize;
+
+use super::types::NotificationKind as Kind;
+use crate::{
+    auth::{Caller, Role},
+    db::Db,
+    domain::input::text,
+    error::{AppError, AppResult},
+};
+
+/// A template: what an admin edits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    pub kind: Kind,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    /// Changed by an admin (when), or the desk's own.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A notification as rendered for one person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+/// Someone named in a notification.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PersonView {
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// The ticket as notifications show it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TicketView {
+    pub number: String,
+    pub title: String,
+    pub description: String,
+    /// `INCIDENT` or `SERVICE_REQUEST`.
+    pub kind: String,
+    pub status: String,
+    /// `P1` to `P4`.
+    pub priority: String,
+    pub requester: Option<String>,
+    pub assignee: Option<String>,
+    pub resolution_code: Option<String>,
+    pub resolution_notes: Option<String>,
+}
+
+/// A comment as notifications show it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CommentView {
+    pub author: String,
+    pub body: String,
+}
+
+/// A change awaiting approval.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ChangeView {
+    pub number: String,
+    pub title: String,
+    pub risk: Option<String>,
+    pub planned_start: Option<String>,
+}
+
+/// A catalog order awaiting approval.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct OrderView {
+    pub item: String,
+}
+
+/// Everything a template may use.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Context {
+    pub recipient: PersonView,
+    pub desk: DeskView,
+    /// Who did what the notification tells of.
+    pub actor: String,
+    pub ticket: Option<TicketView>,
+    pub comment: Option<CommentView>,
+    pub change: Option<ChangeView>,
+    pub order: Option<OrderView>,
+    /// Why a ticket was flagged: `escalated` or `breached its SLA`.
+    pub reason: Option<String>,
+}
+
+/// The desk as notifications sign it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DeskView {
+    pub name: String,
+}
+
+const SIGNATURE: &str = "\n\n-- \n{{ desk.name }}\n";
+const REPLY_HINT: &str =
+    "\n\nReply to this message to add to the ticket; keep {{ ticket.number }} in the subject.";
+
+/// The desk's own template for a kind.
+pub fn built_in(kind: Kind) -> Template {
+    let (subject, body): (&str, String) = match kind {
+        Kind::TicketReceived => (
+            "[{{ ticket.number }}] Received: {{ ticket.title }}",
+            format!(
+                "Hello {{{{ recipient.name }}}},\n\nWe have recorded your request as {{{{ ticket.number }}}} ({{{{ ticket.priority }}}}):\n\n  {{{{ ticket.title }}}}\n\nWe will tell you here as it moves on.{REPLY_HINT}"
+            ),
+        ),
+        Kind::TicketCommented => (
+            "[{{ ticket.number }}] {{ comment.author }} commented: {{ ticket.title }}",
+            format!(
+                "Hello {{{{ recipient.name }}}},\n\n{{{{ comment.author }}}} wrote on {{{{ ticket.number }}}}:\n\n{{{{ comment.body }}}}{REPLY_HINT}"
+            ),
+        ),
+        Kind::TicketWaiting => (
+            "[{{ ticket.number }}] We need your answer: {{ ticket.title }}",
+            format!(
+                "Hello {{{{ recipient.name }}}},\n\n{{{{ ticket.number }}}} waits on you: please answer the desk's last question so that we can go on.{REPLY_HINT}"
+            ),
+        ),
+        Kind::TicketResolved => (
+            "[{{ ticket.number }}] Resolved: {{ ticket.title }}",
+            format!(
+                "Hello {{{{ recipient.name }}}},\n\n{{{{ ticket.number }}}} is resolved ({{{{ ticket.resolution_code }}}}).{{% if ticket.resolution_notes %}}\n\n{{{{ ticket.resolution_notes }}}}{{% endif %}}\n\nIf the problem is still there, reply to this message and the ticket opens again.{REPLY_HINT}"
+            ),
+        ),
+        Kind::TicketAssigned => (
+            "[{{ ticket.number }}] Assigned to you: {{ ticket.title }}",
+            "Hello {{ recipient.name }},\n\n{{ ticket.number }} ({{ ticket.priority }}, {{ ticket.status }}) is assigned to you:\n\n  {{ ticket.title }}{% if ticket.requester %}\n\nRequested by {{ ticket.requester }}.{% endif %}".to_string(),
+        ),
+        Kind::TicketFlagged => (
+            "[{{ ticket.number }}] {{ reason | capitalize }}: {{ ticket.title }}",
+            "Hello {{ recipient.name }},\n\n{{ ticket.number }} ({{ ticket.priority }}, {{ ticket.status }}) of a group you manage {{ reason }}.\n\n  {{ ticket.title }}{% if ticket.assignee %}\n\nAssigned to {{ ticket.assignee }}.{% endif %}".to_string(),
+        ),
+        Kind::ApprovalRequested => (
+            "{% if change %}[{{ change.number }}] Your approval: {{ change.title }}{% else %}[{{ ticket.number }}] Your approval: {{ order.item }}{% endif %}",
+            "Hello {{ recipient.name }},\n\n{% if change %}{{ change.number }}, {{ change.title }}{% if change.risk %} ({{ change.risk }} risk){% endif %}, waits on the approvers' votes.{% else %}{{ ticket.requester }} ordered {{ order.item }} ({{ ticket.number }}), and it waits on your approval.{% endif %}".to_string(),
+        ),
+    };
+    Template {
+        kind,
+        subject: subject.into(),
+        text: format!("{body}{SIGNATURE}"),
+        html: None,
+        updated_at: None,
+    }
+}
+
+/// A kind's template as the desk uses it: an admin's, else the desk's own.
+pub async fn effective(conn: &impl ConnectionTrait, kind: Kind) -> AppResult<Template> {
+    Ok(notification_template::Entity::find_by_id(kind.as_str())
+        .one(conn)
+        .await?
+        .map_or_else(|| built_in(kind), |row| from_row(kind, row)))
+}
+
+fn from_row(kind: Kind, row: notification_template::Model) -> Template {
+    Template {
+        kind,
+        subject: row.subject,
+        text: row.text_body,
+        html: row.html_body,
+        updated_at: Some(row.updated_at),
+    }
+}
+
+/// Every kind's template as the desk uses it. Admins only.
+pub async fn list(db: &Db, caller: &Caller) -> AppResult<Vec<Template>> {
+    caller.require_role(Role::Admin)?;
+    let mut out = Vec::with_capacity(Kind::ALL.len());
+    for kind in Kind::ALL {
+        out.push(effective(db.conn(), *kind).await?);
+    }
+    Ok(out)
+}
+
+/// Replaces a kind's template, once it renders an example of that kind. Admins only.
+pub async fn update(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    kind: Kind,
+    subject: &str,
+    text_body: &str,
+    html_body: Option<&str>,
+) -> AppResult<Template> {
+    let admin = caller.require_role(Role::Admin)?;
+    let subject = text("subject", subject, 1_000, true)?;
+    let text_body = text("text", text_body, 50_000, true)?;
+    let html_body = html_body
+        .map(|h| text("html", h, 100_000, false))
+        .transpose()?
+        .filter(|h| !h.trim().is_empty());
+    let template = Template {
+        kind,
+        subject,
+        text: text_body,
+        html: html_body,
+        updated_at: Some(now),
+    };
+    render(&template, &example(kind)).map_err(|(part, why)| AppError::bad_input(part, why))?;
+    let txn = db.begin_write().await?;
+    notification_template::Entity::insert(notification_template::ActiveModel {
+        kind: Set(kind.as_str().into()),
+        subject: Set(template.subject.clone()),
+        text_body: Set(template.text.clone()),
+        html_body: Set(template.html.clone()),
+        updated_at: Set(now),
+        updated_by: Set(Some(admin.user_id)),
+    })
+    .on_conflict(
+        OnConflict::column(notification_template::Column::Kind)
+            .update_columns([
+                notification_template::Column::Subject,
+                notification_template::Column::TextBody,
+                notification_template::Column::HtmlBody,
+                notification_template::Column::UpdatedAt,
+                notification_template::Column::UpdatedBy,
+            ])
+            .to_owned(),
+    )
+    .exec(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(template)
+}
+
+/// Goes back to the desk's own template for a kind. Admins only.
+pub async fn reset(db: &Db, caller: &Caller, kind: Kind) -> AppResult<Template> {
+    caller.require_role(Role::Admin)?;
+    let txn = db.begin_write().await?;
+    notification_template::Entity::delete_by_id(kind.as_str())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(built_in(kind))
+}
+
+/// Renders a template; on failure, which part failed and why.
+pub fn render(template: &Template, context: &Context) -> Result<Rendered, (&'static str, String)> {
+    let mut env = Environment::new();
+    // A misspelt name fails when the admin saves the template, not as a blank in mail.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            minijinja::AutoEscape::Html
+        } else {
+            minijinja::AutoEscape::None
+        }
+    });
+    let one = |env: &mut Environment<'_>, name: &'static str, part: &'static str, source: &str| {
+        env.template_from_named_str(name, source)
+            .and_then(|t| t.render(context))
+            .map_err(|e| (part, describe(&e)))
+    };
+    let subject = one(&mut env, "subject.txt", "subject", &template.subject)?;
+    // A subject is one line: whatever a value brings in, it cannot add headers.
+    let subject: String = subject
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(250)
+        .collect();
+    let text = one(&mut env, "body.txt", "text", &template.text)?;
+    let html = template
+        .html
+        .as_deref()
+        .map(|source| one(&mut env, "body.html", "html", source))
+        .transpose()?;
+    Ok(Rendered {
+        subject,
+        text,
+        html,
+    })
+}
+
+/// A template error as an admin can act on it: what went wrong and on which line.
+fn describe(error: &minijinja::Error) -> String {
+    match error.line() {
+        Some(line) => format!(
+            "{} (line {line})",
+            error.detail().unwrap_or(&error.to_string())
+        ),
+        None => error.to_string(),
+    }
+}
+
+/// What a kind's notification is about, as an example to check a template against.
+pub fn example(kind: Kind) -> Context {
+    let ticket = TicketView {
+        number: "INC0000123".into(),
+        title: "The printer on floor 3 jams".into(),
+        description: "Every second page jams.".into(),
+        kind: "INCIDENT".into(),
+        status: "IN_PROGRESS".into(),
+        priority: "P3".into(),
+        requester: Some("Rita Requester".into()),
+        assignee: Some("Alex Agent".into()),
+        resolution_code: Some("FIXED".into()),
+        resolution_notes: Some("Replaced the fuser.".into()),
+    };
+    let mut context = Context {
+        recipient: PersonView {
+            name: "Rita Requester".into(),
+            email: Some("rita@example.com".into()),
+        },
+        desk: DeskView {
+            name: "Service Desk".into(),
+        },
+        actor: "Alex Agent".into(),
+        ticket: Some(ticket),
+        ..Context::default()
+    };
+    match kind {
+        Kind::TicketCommented => {
+            context.comment = Some(CommentView {
+                author: "Alex Agent".into(),
+                body: "Could you tell us the printer's number?".into(),
+            });
+        }
+        Kind::TicketFlagged => context.reason = Some("breached its SLA".into()),
+        Kind::ApprovalRequested => {
+            context.order = Some(OrderView {
+                item: "Laptop".into(),
+            });
+        }
+        _ => {}
+    }
+    context
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_template_renders_its_example() {
+        for kind in Kind::ALL {
+            let rendered = render(&built_in(*kind), &example(*kind)).unwrap();
+            assert!(
+                rendered.subject.contains("INC0000123"),
+                "{kind}: {}",
+                rendered.subject
+            );
+            assert!(!rendered.text.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_misspelt_name_is_refused_with_its_line() {
+        let mut template = built_in(Kind::TicketReceived);
+        template.text = "Hello\n{{ tikcet.number }}".into();
+        let (part, why) = render(&template, &example(Kind::TicketReceived)).unwrap_err();
+        assert_eq!(part, "text");
+        assert!(why.contains("line 2"), "{why}");
+    }
+
+    #[test]
+    fn html_is_escaped_and_subjects_stay_one_line() {
+        let mut template = built_in(Kind::TicketReceived);
+        template.html = Some("<p>{{ ticket.title }}</p>".into());
+        let mut context = example(Kind::TicketReceived);
+        context.ticket.as_mut().unwrap().title = "<b>x</b>\r\nBcc: all@example.com".into();
+        let rendered = render(&template, &context).unwrap();
+        assert!(rendered.html.unwrap().contains("&lt;b&gt;"));
+        assert!(!rendered.subject.contains('\n'));
+    }
+}

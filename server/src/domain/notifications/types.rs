@@ -1,0 +1,58 @@
+//! The notifications' vocabulary: what a notification tells, and where its delivery stands.
+
+use crate::domain::named::named_enum;
+
+named_enum!(
+    /// What a notification tells, and so who receives it and with which template.
+    NotificationKind {
+        /// To the requester: their ticket was recorded, with its number.
+        TicketReceived = "TICKET_RECEIVED",
+        /// To the requester and the assignee (not the author): a comment they may read.
+        TicketCommented = "TICKET_COMMENTED",
+        /// To the requester: the desk waits on them.
+        TicketWaiting = "TICKET_WAITING",
+        /// To the requester: their ticket was resolved, with the resolution.
+        TicketResolved = "TICKET_RESOLVED",
+        /// To an agent: a ticket was assigned to them.
+        TicketAssigned = "TICKET_ASSIGNED",
+        /// To the group's manager: a ticket of the group was escalated or breached its SLA.
+        TicketFlagged = "TICKET_FLAGGED",
+        /// To the approvers: a catalog order or a change waits on their decision.
+        ApprovalRequested = "APPROVAL_REQUESTED",
+    }
+);
+
+impl NotificationKind {
+    /// What it is, for the person choosing which ones they want.
+    pub fn description(self) -> &'static str {
+        match self {
+            NotificationKind::TicketReceived => {
+                "When a ticket you requested is recorded, with its number."
+            }
+            NotificationKind::TicketCommented => {
+                "When someone else comments on a ticket you requested or are assigned."
+            }
+            NotificationKind::TicketWaiting => "When the desk waits on your answer.",
+            NotificationKind::TicketResolved => "When a ticket you requested is resolved.",
+            NotificationKind::TicketAssigned => "When a ticket is assigned to you.",
+            NotificationKind::TicketFlagged => {
+                "When a ticket of a group you manage is escalated or breaches its SLA."
+            }
+            NotificationKind::ApprovalRequested => {
+                "When a catalog order or a change waits on your approval."
+            }
+        }
+    }
+}
+
+named_enum!(
+    /// Where a notification's delivery stands.
+    DeliveryState {
+        /// Queued, or waiting to be tried again after a temporary failure.
+        Pending = "PENDING",
+        /// The mail server accepted it.
+        Sent = "SENT",
+        /// The mail server refused it for good, or every attempt failed.
+        Failed = "FAILED",
+    }
+);
