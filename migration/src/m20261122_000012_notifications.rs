@@ -146,7 +146,7 @@ impl MigrationTrait for Migration {
             .expr(Expr::cust("'notifications'"))
             .expr(Func::coalesce([
                 Expr::col(Events::Seq).max(),
-                Expr::val(0).into(),
+                Expr::val(0),
             ]))
             .from(Events::Table)
             .to_owned();
