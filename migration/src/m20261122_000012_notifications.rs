@@ -144,10 +144,7 @@ impl MigrationTrait for Migration {
         // sent its whole history.
         let start = Query::select()
             .expr(Expr::cust("'notifications'"))
-            .expr(Func::coalesce([
-                Expr::col(Events::Seq).max(),
-                Expr::val(0),
-            ]))
+            .expr(Func::coalesce([Expr::col(Events::Seq).max(), Expr::val(0)]))
             .from(Events::Table)
             .to_owned();
         manager

@@ -33,6 +33,11 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Load a living demo desk (customers, teams, calendars, SLAs, routing, catalog,
+    /// CMDB, tickets in every state, a problem, changes, articles) into the configured
+    /// database, through the API as its people would, and print tokens to sign in
+    /// with. A database that has it already is left as it is.
+    Demo,
     /// Print the GraphQL schema (SDL): what schema.graphql holds.
     ExportSchema {
         /// Write to this file instead of standard output.
@@ -133,6 +138,7 @@ pub fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(config).await,
+        Command::Demo => crate::demo::run(config).await,
         Command::Migrate => {
             app::open_database(&config).await?;
             eprintln!("migrations applied");

@@ -240,3 +240,83 @@ fn api_tokens_from_the_command_line() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("'everything' is not a scope"));
 }
+
+/// `switchboard demo` loads a living desk through the API, and a second run leaves it
+/// as it is: one copy of everything, tickets in every state, the desk's other records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_loads_a_living_desk_once() {
+    use switchboard_tests::{Backend, TestServer, server::JWT_SECRET};
+    let dir = tempfile::tempdir().unwrap();
+    let demo = || {
+        let output = switchboard(dir.path())
+            .arg("demo")
+            .env("SWITCHBOARD_JWT_SECRET", JWT_SECRET)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let first = demo();
+    assert!(first.starts_with("The demo desk is loaded."), "{first}");
+    let tokens = first.lines().filter(|l| l.starts_with("eyJ")).count();
+    assert_eq!(
+        tokens, 4,
+        "an admin's, a manager's, an agent's, a requester's: {first}"
+    );
+    let second = demo();
+    assert!(
+        second.starts_with("The demo desk is loaded already"),
+        "{second}"
+    );
+
+    let database = dir.path().join("switchboard.db").display().to_string();
+    let server = TestServer::start_with(Backend::Sqlite, |s| {
+        s.database_url = Some(format!("sqlite://{database}"));
+    })
+    .await;
+    let admin = server.token("demo.admin", &["admin"]);
+    let desk = server
+        .must(
+            &admin,
+            "{ organizations { name } groups { name }
+               tickets(first: 50) { nodes { status } }
+               problems(first: 10) { nodes { status workaround } }
+               changes(first: 10) { nodes { status } }
+               articles(first: 10, status: [PUBLISHED]) { nodes { title } }
+               configurationItems(first: 20) { nodes { name } } }",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(desk["organizations"].as_array().unwrap().len(), 3, "{desk}");
+    assert_eq!(desk["groups"].as_array().unwrap().len(), 3, "{desk}");
+    let mut statuses: Vec<&str> = desk["tickets"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 10, "{desk}");
+    statuses.sort();
+    statuses.dedup();
+    for status in [
+        "ASSIGNED",
+        "IN_PROGRESS",
+        "PENDING",
+        "RESOLVED",
+        "CANCELLED",
+    ] {
+        assert!(statuses.contains(&status), "{status} in {statuses:?}");
+    }
+    assert_eq!(desk["problems"]["nodes"][0]["status"], "KNOWN_ERROR");
+    assert!(desk["problems"]["nodes"][0]["workaround"].is_string());
+    assert_eq!(desk["changes"]["nodes"].as_array().unwrap().len(), 2);
+    assert_eq!(desk["articles"]["nodes"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        desk["configurationItems"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+}
