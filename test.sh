@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit tests, and end-to-end tests against real SQLite,
 # PostgreSQL and Redis servers that the harness starts and stops itself.
-# On a fresh Debian or Ubuntu machine it first installs PostgreSQL, Redis, Dovecot (IMAP)
-# and aiosmtpd (an SMTP server) if missing.
+# On a fresh Debian or Ubuntu machine it first installs PostgreSQL, Redis, Dovecot (IMAP),
+# aiosmtpd (an SMTP server), and Chromium with its WebDriver (for the live desk's page)
+# if missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,6 +12,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]} for the tests" >&2
   sudo=""

@@ -124,9 +124,16 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format);
+    let command = cli.command.unwrap_or(Command::Serve);
+    if matches!(command, Command::Demo) {
+        // The demo's server answers hundreds of its own requests: a line for each would
+        // bury the tokens it prints at the end.
+        telemetry::init_with(config.log_format, "warn");
+    } else {
+        telemetry::init(config.log_format);
+    }
     let runtime = tokio::runtime::Runtime::new().expect("cannot start the async runtime");
-    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+    match runtime.block_on(run(command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("switchboard: {error:#}");

@@ -156,6 +156,11 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         issuer: config.jwt.issuer.clone(),
         audience: config.jwt.audience.clone(),
     };
+    // Where the server will be, once started as configured: the links printed at the end.
+    let site = match config.bind {
+        bind if bind.ip().is_unspecified() => format!("http://127.0.0.1:{}", bind.port()),
+        bind => format!("http://{bind}"),
+    };
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let server = app::start(config, listener).await?;
     let api = Api {
@@ -190,8 +195,8 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     server.shutdown().await?;
     loaded?;
     println!(
-        "\nStart the server (`switchboard` or `cargo run -p switchboard`), open http://127.0.0.1:8080/graphql (GraphiQL),\n\
-         and send one of these as `Authorization: Bearer …` (valid 12 hours; `switchboard token dev` makes more):\n"
+        "\nStart the server (`switchboard` or `cargo run -p switchboard`) and open {site}/graphql (GraphiQL),\n\
+         sending one of these as `Authorization: Bearer …` (valid 12 hours; `switchboard token dev` makes more):\n"
     );
     for person in [&ADMIN, &MANAGER, &AGENTS[0], &REQUESTERS[0]] {
         println!(
@@ -202,6 +207,12 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
             api.token(person, 12)?
         );
     }
+    // The token rides in the fragment, which the browser never sends to a server.
+    println!(
+        "Watch the desk work, as {}: {site}/desk#token={}",
+        MANAGER.name,
+        api.token(&MANAGER, 12)?
+    );
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The end-to-end test harness: real servers on free ports, against a temporary SQLite
 //! file or a throwaway PostgreSQL, with Redis, talked to over real HTTP and WebSocket.
 
+pub mod browser;
 pub mod cmdb;
 pub mod desk;
 pub mod receiver;

@@ -95,14 +95,8 @@ impl TestServer {
         pg_database: Option<String>,
         data_dir: tempfile::TempDir,
     ) -> TestServer {
-        let config =
-            switchboard::Config::from_settings(&settings).expect("test settings are valid");
-        switchboard::telemetry::init_with(config.log_format, "warn");
-        let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap();
         let clock = Arc::new(OffsetClock::default());
-        let running = switchboard::app::start_with_clock(config, listener, clock.clone())
-            .await
-            .expect("the server starts");
+        let running = launch(&settings, clock.clone()).await;
         TestServer {
             addr: running.addr,
             settings,
@@ -221,6 +215,15 @@ impl TestServer {
         }
     }
 
+    /// Stops the server and starts it again on the same address, database and clock, as
+    /// a restarted process would: clients that knew it reconnect to the same URL.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let mut settings = self.settings.clone();
+        settings.bind = Some(self.addr.to_string());
+        self.running = Some(launch(&settings, self.clock.clone()).await);
+    }
+
     /// The database this server uses, for a second server to share.
     pub fn database_url(&self) -> String {
         match &self.settings.database_url {
@@ -238,6 +241,18 @@ impl TestServer {
             running.shutdown().await.unwrap();
         }
     }
+}
+
+/// Starts a server with these settings on this clock.
+async fn launch(settings: &Settings, clock: Arc<OffsetClock>) -> RunningServer {
+    let config = switchboard::Config::from_settings(settings).expect("test settings are valid");
+    switchboard::telemetry::init_with(config.log_format, "warn");
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .unwrap_or_else(|error| panic!("binding {}: {error}", config.bind));
+    switchboard::app::start_with_clock(config, listener, clock)
+        .await
+        .expect("the server starts")
 }
 
 impl Drop for TestServer {

@@ -34,20 +34,33 @@ fn is_root() -> bool {
 /// A process kept alive while we hold its stdin. Writing a line stops it (a pause);
 /// when the test process ends, however it ends, stdin closes: the process is stopped
 /// and `at_exit` runs (it removes what the process leaves on disk).
-struct Watched {
+pub(crate) struct Watched {
     child: Child,
     stdin: Option<ChildStdin>,
 }
 
 impl Watched {
     fn spawn(program: &str, args: &[&str], script: &str, at_exit: &str) -> Watched {
+        Watched::spawn_stopped_by("INT", program, args, script, at_exit)
+    }
+
+    /// As `spawn`, stopping the process with another signal. A process started in the
+    /// background of a shell script ignores SIGINT unless it sets its own handler, as
+    /// the database servers do and chromedriver does not.
+    pub(crate) fn spawn_stopped_by(
+        signal: &str,
+        program: &str,
+        args: &[&str],
+        script: &str,
+        at_exit: &str,
+    ) -> Watched {
         let mut child = Command::new(program)
             .args(args)
             .arg("sh")
             .arg("-c")
             .arg(format!(
-                "{script} & pid=$!; if read _pause; then kill -INT $pid; wait $pid; \
-                 else kill -INT $pid; wait $pid; {at_exit}; fi"
+                "{script} & pid=$!; if read _pause; then kill -{signal} $pid; wait $pid; \
+                 else kill -{signal} $pid; wait $pid; {at_exit}; fi"
             ))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -72,7 +85,7 @@ impl Drop for Watched {
     }
 }
 
-fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ready() {
         assert!(

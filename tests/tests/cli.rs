@@ -264,6 +264,10 @@ async fn the_demo_loads_a_living_desk_once() {
         tokens, 4,
         "an admin's, a manager's, an agent's, a requester's: {first}"
     );
+    assert!(
+        first.contains("http://127.0.0.1:8080/desk#token=eyJ"),
+        "a link to the live desk: {first}"
+    );
     let second = demo();
     assert!(
         second.starts_with("The demo desk is loaded already"),

@@ -200,7 +200,54 @@ on_both_backends!(
     a_subscriber_receives_a_change_within_a_second,
     reconnecting_with_after_gets_exactly_what_was_missed,
     a_requester_never_hears_of_others_tickets_or_internal_notes,
+    a_load_read_after_the_log_position_misses_no_change,
 );
+
+/// A client that reads `eventLogPosition`, then loads its queue, then subscribes `after`
+/// the position, hears of a ticket created between the read and the subscription; it
+/// counts down against `serverTime`, which is the server's clock, moved or not.
+async fn a_load_read_after_the_log_position_misses_no_change(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let ada = desk.agents[0].token.clone();
+    let start = "{ eventLogPosition serverTime }";
+    assert_eq!(
+        server.gql(None, start, Value::Null).await.error_code(),
+        "UNAUTHENTICATED"
+    );
+    let read = server.must(&ada, start, Value::Null).await;
+    let position = read["eventLogPosition"].as_i64().unwrap();
+
+    // A ticket arrives while the client is still loading: it has not subscribed yet.
+    let created = ticket(&server, &ada, &desk).await;
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &ada).await;
+    ws.subscribe(
+        "queue",
+        "subscription($g: ID!, $after: Int) { queueChanged(groupId: $g, after: $after) { kind event { seq ticket { number } } } }",
+        json!({ "g": desk.network_group_id, "after": position }),
+    )
+    .await;
+    let change = ws.next_message().await;
+    let change = &change["payload"]["data"]["queueChanged"];
+    assert_eq!(change["kind"], "ENTERED");
+    assert_eq!(change["event"]["ticket"]["number"], created["number"]);
+    assert!(change["event"]["seq"].as_i64().unwrap() > position);
+
+    let before =
+        chrono::DateTime::parse_from_rfc3339(read["serverTime"].as_str().unwrap()).unwrap();
+    server.advance(chrono::Duration::hours(1));
+    let again = server.must(&ada, start, Value::Null).await;
+    let later =
+        chrono::DateTime::parse_from_rfc3339(again["serverTime"].as_str().unwrap()).unwrap();
+    assert!(
+        later - before >= chrono::Duration::hours(1),
+        "{before} then {later}"
+    );
+    assert!(
+        again["eventLogPosition"].as_i64() >= change["event"]["seq"].as_i64(),
+        "the position has moved past the ticket's creation: {again}"
+    );
+}
 
 /// Two replicas on one PostgreSQL and one Redis: a change made through A reaches a
 /// subscriber on B within a second; with Redis stopped in the middle of a stream of

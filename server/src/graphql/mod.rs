@@ -54,6 +54,7 @@ pub struct Query(
     automation::AutomationQuery,
     mail::MailQuery,
     notifications::NotificationQuery,
+    live::LiveQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload

@@ -4,35 +4,35 @@
 
 use axum::{
     extract::Path,
-    http::{HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{Html, Response},
 };
+
+use super::assets::{self, Asset, CSS, JAVASCRIPT};
 
 /// Where the page finds its assets.
 pub const ASSETS: &str = "/graphql/assets";
 
-/// (file name, content type, bytes).
-const FILES: [(&str, &str, &[u8]); 4] = [
-    (
-        "graphiql.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/graphiql/graphiql.min.js"),
-    ),
-    (
-        "graphiql.min.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../assets/graphiql/graphiql.min.css"),
-    ),
-    (
-        "react.production.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/graphiql/react.production.min.js"),
-    ),
-    (
-        "react-dom.production.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
-    ),
+const FILES: [Asset; 4] = [
+    Asset {
+        name: "graphiql.min.js",
+        content_type: JAVASCRIPT,
+        bytes: include_bytes!("../../assets/graphiql/graphiql.min.js"),
+    },
+    Asset {
+        name: "graphiql.min.css",
+        content_type: CSS,
+        bytes: include_bytes!("../../assets/graphiql/graphiql.min.css"),
+    },
+    Asset {
+        name: "react.production.min.js",
+        content_type: JAVASCRIPT,
+        bytes: include_bytes!("../../assets/graphiql/react.production.min.js"),
+    },
+    Asset {
+        name: "react-dom.production.min.js",
+        content_type: JAVASCRIPT,
+        bytes: include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+    },
 ];
 
 /// The page. Queries and mutations go to `/graphql` on the same host, subscriptions to
@@ -75,21 +75,7 @@ pub fn page() -> Html<String> {
     ))
 }
 
-/// One of the page's assets. They never change within a build, so browsers may keep
-/// them for a day.
+/// One of the page's assets.
 pub async fn asset(Path(name): Path<String>) -> Response {
-    match FILES.iter().find(|(file, _, _)| *file == name) {
-        Some((_, content_type, bytes)) => (
-            [
-                (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-                (
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("public, max-age=86400"),
-                ),
-            ],
-            *bytes,
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "no such GraphiQL asset").into_response(),
-    }
+    assets::serve(&FILES, &name, "GraphiQL")
 }

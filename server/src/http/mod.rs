@@ -1,6 +1,9 @@
-//! The HTTP surface: /graphql (HTTP and GraphiQL), /graphql/ws, /healthz, /readyz.
+//! The HTTP surface: /graphql (HTTP and GraphiQL), /graphql/ws, /desk (the live desk),
+//! /healthz, /readyz, /metrics and /mail/inbound.
 
+mod assets;
 mod delivery;
+mod desk;
 mod execute;
 mod graphiql;
 mod graphql_http;
@@ -63,6 +66,8 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/graphql/assets/{file}", get(graphiql::asset))
+        .route("/desk", get(desk::page))
+        .route("/desk/assets/{file}", get(desk::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

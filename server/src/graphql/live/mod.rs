@@ -3,6 +3,7 @@
 //! from this replica's hub, with no gap and no duplicate.
 
 mod filters;
+mod start;
 
 use std::sync::{
     Arc,
@@ -17,6 +18,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 pub use self::filters::QueueChangeKind;
 use self::filters::{AlertsWanted, instant_in, queue_change, visible_to};
+pub use self::start::LiveQuery;
 use crate::graphql::instant::Instant;
 use crate::{
     domain::{
