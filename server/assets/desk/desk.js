@@ -160,6 +160,8 @@ function connect() {
  * `onData` returns the seq of the event it took, if any.
  */
 function follow(query, variables, onData, after) {
+  // A stream restarted late (after falling behind) must not feed a queue opened since.
+  const generation = page.generation;
   let stop = () => {};
   const payload = {
     query,
@@ -168,8 +170,10 @@ function follow(query, variables, onData, after) {
     },
   };
   const start = () => {
+    if (generation !== page.generation) return;
     stop = page.client.subscribe(payload, {
       next: ({ data, errors }) => {
+        if (generation !== page.generation) return;
         if (data) {
           const seq = onData(data);
           if (typeof seq === "number") after = seq;
