@@ -153,6 +153,28 @@ async fn the_page_comes_from_this_server_alone_and_takes_new_tickets_live() {
         elsewhere.is_empty(),
         "requests to other hosts: {elsewhere:?}"
     );
+    // And the server says so: a browser running the page may call nothing else. Its
+    // own files are asked for again after an upgrade, never run stale against a newer API.
+    let page = server.http().get(server.url("/desk")).send().await.unwrap();
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.contains("default-src 'none'") && policy.contains("connect-src 'self'"),
+        "{policy}"
+    );
+    let script = server
+        .http()
+        .get(server.url("/desk/assets/desk.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.headers()["cache-control"], "no-cache");
+    let missing = server
+        .http()
+        .get(server.url("/desk/assets/nothing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
     for path in [
         "/desk?",
         "/desk/assets/desk.js",

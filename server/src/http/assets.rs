@@ -13,9 +13,22 @@ pub struct Asset {
     pub bytes: &'static [u8],
 }
 
-/// The file of that name among `files`. They never change within a build, so browsers
-/// may keep them for a day; `what` names the set in the 404.
-pub fn serve(files: &[Asset], name: &str, what: &str) -> Response {
+/// How long a browser may keep a file without asking again.
+#[derive(Clone, Copy)]
+pub enum Keep {
+    /// A day: pinned third-party builds, which change only when they are upgraded.
+    ADay,
+    /// Not without asking: files written here, which change with the server, so that a
+    /// page never runs last week's script against this week's API.
+    Never,
+}
+
+/// The file of that name among `files`; `what` names the set in the 404.
+pub fn serve(files: &[Asset], name: &str, what: &str, keep: Keep) -> Response {
+    let cache_control = match keep {
+        Keep::ADay => "public, max-age=86400",
+        Keep::Never => "no-cache",
+    };
     match files.iter().find(|file| file.name == name) {
         Some(file) => (
             [
@@ -25,7 +38,7 @@ pub fn serve(files: &[Asset], name: &str, what: &str) -> Response {
                 ),
                 (
                     header::CACHE_CONTROL,
-                    HeaderValue::from_static("public, max-age=86400"),
+                    HeaderValue::from_static(cache_control),
                 ),
                 (
                     header::X_CONTENT_TYPE_OPTIONS,

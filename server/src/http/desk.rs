@@ -9,7 +9,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
-use super::assets::{self, Asset, CSS, JAVASCRIPT};
+use super::assets::{self, Asset, CSS, JAVASCRIPT, Keep};
 
 const FILES: [Asset; 3] = [
     Asset {
@@ -36,6 +36,7 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
     frame-ancestors 'none'";
 
+/// The page, under the policy above.
 pub async fn page() -> Response {
     (
         [
@@ -54,6 +55,8 @@ pub async fn page() -> Response {
         .into_response()
 }
 
+/// One of the page's script and styles. graphql-ws is pinned, but the page's own files
+/// change with the server, and the three must match: none is kept without asking.
 pub async fn asset(Path(name): Path<String>) -> Response {
-    assets::serve(&FILES, &name, "live desk")
+    assets::serve(&FILES, &name, "live desk", Keep::Never)
 }

@@ -7,7 +7,7 @@ use axum::{
     response::{Html, Response},
 };
 
-use super::assets::{self, Asset, CSS, JAVASCRIPT};
+use super::assets::{self, Asset, CSS, JAVASCRIPT, Keep};
 
 /// Where the page finds its assets.
 pub const ASSETS: &str = "/graphql/assets";
@@ -75,7 +75,7 @@ pub fn page() -> Html<String> {
     ))
 }
 
-/// One of the page's assets.
+/// One of the page's assets: published builds, kept by browsers for a day.
 pub async fn asset(Path(name): Path<String>) -> Response {
-    assets::serve(&FILES, &name, "GraphiQL")
+    assets::serve(&FILES, &name, "GraphiQL", Keep::ADay)
 }
