@@ -60,6 +60,9 @@ pub struct Db {
     committed: Arc<watch::Sender<u64>>,
 }
 
+/// Write transactions running at once on PostgreSQL (SQLite has one).
+const POSTGRES_WRITERS: u32 = 4;
+
 impl Db {
     pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbErr> {
         let committed = Arc::new(watch::Sender::new(0u64));
@@ -116,8 +119,15 @@ impl Db {
                     .connect_timeout(Duration::from_secs(5))
                     .acquire_timeout(Duration::from_secs(5))
                     .sqlx_logging(false);
-                let conn = Database::connect(options).await?;
-                (conn.clone(), conn)
+                let conn = Database::connect(options.clone()).await?;
+                // Writers contend for the same rows (the number counters, a queue's hot
+                // tickets): past a few at once they only wait on each other's locks
+                // inside PostgreSQL, each holding a connection, and are woken in no
+                // particular order. A pool of their own lets the rest wait in the pool's
+                // queue instead, holding nothing.
+                options.max_connections(POSTGRES_WRITERS).min_connections(1);
+                let writer = Database::connect(options).await?;
+                (conn, writer)
             }
         };
         let statements = Counter::default();
