@@ -17,6 +17,7 @@ pub mod mail;
 pub mod named;
 pub mod notifications;
 pub mod numbers;
+pub mod outbound;
 pub mod page;
 pub mod problems;
 pub mod routing;

@@ -27,8 +27,6 @@ use tokio::task::JoinSet;
 use super::{outbox::Addressing, types::DeliveryState};
 use crate::{clock::SharedClock, config::OutboxConfig, db::Db, error::AppResult, metrics::Metrics};
 
-/// After a commit wakes it, how long the sender lets further commits gather.
-const GATHER: StdDuration = StdDuration::from_millis(20);
 /// Messages being sent at once.
 const IN_FLIGHT: usize = 8;
 /// How long one send may take before the SMTP client gives up.
@@ -265,50 +263,38 @@ fn describe(error: &lettre::transport::smtp::Error) -> String {
     text
 }
 
-/// Queues notifications from the log and sends them until the server stops: woken by
-/// commits and by the clock, sleeping otherwise until the next message is due.
-pub async fn run(mailer: Mailer, mut stopping: tokio::sync::watch::Receiver<bool>) {
-    const LONGEST_SLEEP: StdDuration = StdDuration::from_secs(1);
-    let mut commits = mailer.db.commits();
-    let mut jumps = mailer.clock.jumps();
-    let mut sending = JoinSet::new();
-    loop {
-        let queued =
-            super::outbox::queue_next(&mailer.db, &mailer.addressing, mailer.clock.now()).await;
-        let more = match queued {
-            Ok((_, more)) => more,
-            Err(error) => {
-                tracing::warn!(%error, "notifications: could not queue events; trying again");
-                false
-            }
-        };
-        let room = IN_FLIGHT.saturating_sub(sending.len());
-        let sleep = match mailer.round(&mut sending, room).await {
-            Ok(next) => next.map_or(LONGEST_SLEEP, |at| {
-                (at - mailer.clock.now())
-                    .to_std()
-                    .unwrap_or(StdDuration::ZERO)
-            }),
-            Err(error) => {
-                tracing::warn!(%error, "notifications: could not send; trying again");
-                LONGEST_SLEEP
-            }
-        };
-        if more {
-            continue;
-        }
-        let woken_by_commit = tokio::select! {
-            _ = tokio::time::sleep(sleep.min(LONGEST_SLEEP)) => false,
-            Some(_) = sending.join_next(), if !sending.is_empty() => false,
-            Ok(()) = commits.changed() => true,
-            Ok(()) = jumps.changed() => false,
-            _ = stopping.wait_for(|s| *s) => break,
-        };
-        if woken_by_commit {
-            tokio::time::sleep(GATHER).await;
-        }
+/// Queues and sends notification mail until the server stops.
+pub async fn run(mailer: Mailer, stopping: tokio::sync::watch::Receiver<bool>) {
+    crate::domain::outbound::run(mailer, stopping).await
+}
+
+impl crate::domain::outbound::Outbound for Mailer {
+    const NAME: &'static str = "notifications";
+    const IN_FLIGHT: usize = IN_FLIGHT;
+
+    fn db(&self) -> &Db {
+        &self.db
     }
-    while sending.join_next().await.is_some() {}
+
+    fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    async fn queue(&self) -> AppResult<bool> {
+        Ok(
+            super::outbox::queue_next(&self.db, &self.addressing, self.clock.now())
+                .await?
+                .1,
+        )
+    }
+
+    async fn round(
+        &self,
+        sending: &mut JoinSet<()>,
+        room: usize,
+    ) -> AppResult<Option<DateTime<Utc>>> {
+        Mailer::round(self, sending, room).await
+    }
 }
 
 #[cfg(test)]

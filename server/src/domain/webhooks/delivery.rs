@@ -31,11 +31,6 @@ use crate::{
     metrics::Metrics,
 };
 
-/// After a commit wakes it, how long the sender lets further commits gather before it
-/// looks: under a busy desk it reads the log a few dozen times a second, not once per
-/// commit.
-const GATHER: StdDuration = StdDuration::from_millis(20);
-
 /// Requests in flight at once, to as many endpoints.
 const IN_FLIGHT: usize = 32;
 /// How much of a response body the log keeps.
@@ -426,51 +421,32 @@ fn describe(error: &reqwest::Error) -> String {
     text
 }
 
-/// Runs fan-out and sending until the server stops: woken by commits (new events, new
-/// deliveries) and by the clock, sleeping otherwise until the next attempt is due.
-pub async fn run(sender: Sender, mut stopping: tokio::sync::watch::Receiver<bool>) {
-    const LONGEST_SLEEP: StdDuration = StdDuration::from_secs(1);
-    let mut commits = sender.db.commits();
-    let mut jumps = sender.clock.jumps();
-    let mut sending = JoinSet::new();
-    loop {
-        let fanned = super::fanout::fan_out(&sender.db, sender.clock.now()).await;
-        let more = match fanned {
-            Ok((_, more)) => more,
-            Err(error) => {
-                tracing::warn!(%error, "webhooks: could not queue events; trying again");
-                false
-            }
-        };
-        let room = IN_FLIGHT.saturating_sub(sending.len());
-        let sleep = match sender.round(&mut sending, room).await {
-            Ok(next) => next.map_or(LONGEST_SLEEP, |at| {
-                (at - sender.clock.now())
-                    .to_std()
-                    .unwrap_or(StdDuration::ZERO)
-            }),
-            Err(error) => {
-                tracing::warn!(%error, "webhooks: could not send; trying again");
-                LONGEST_SLEEP
-            }
-        };
-        if more {
-            continue;
-        }
-        // An attempt in flight leases its delivery past now: the next look is when one
-        // ends (its endpoint's next message may be waiting), a commit or the clock
-        // moves, or the next attempt is due.
-        let woken_by_commit = tokio::select! {
-            _ = tokio::time::sleep(sleep.min(LONGEST_SLEEP)) => false,
-            Some(_) = sending.join_next(), if !sending.is_empty() => false,
-            Ok(()) = commits.changed() => true,
-            Ok(()) = jumps.changed() => false,
-            _ = stopping.wait_for(|s| *s) => break,
-        };
-        if woken_by_commit {
-            tokio::time::sleep(GATHER).await;
-        }
+/// Runs fan-out and sending until the server stops.
+pub async fn run(sender: Sender, stopping: tokio::sync::watch::Receiver<bool>) {
+    crate::domain::outbound::run(sender, stopping).await
+}
+
+impl crate::domain::outbound::Outbound for Sender {
+    const NAME: &'static str = "webhooks";
+    const IN_FLIGHT: usize = IN_FLIGHT;
+
+    fn db(&self) -> &Db {
+        &self.db
     }
-    // Requests under way are finished (each within the timeout) and recorded.
-    while sending.join_next().await.is_some() {}
+
+    fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    async fn queue(&self) -> AppResult<bool> {
+        Ok(super::fanout::fan_out(&self.db, self.clock.now()).await?.1)
+    }
+
+    async fn round(
+        &self,
+        sending: &mut JoinSet<()>,
+        room: usize,
+    ) -> AppResult<Option<DateTime<Utc>>> {
+        Sender::round(self, sending, room).await
+    }
 }
