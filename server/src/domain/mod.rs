@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod numbers;
 pub mod outbound;
 pub mod page;
+pub mod positional;
 pub mod problems;
 pub mod routing;
 pub mod settings;

@@ -130,8 +130,9 @@ fn grouped<L: Loader<i64>>(loader: L, statements: &Arc<AtomicU64>) -> DataLoader
     )
 }
 
-/// Cached for the request: a page primes it (see `tickets::prime_relations`) so that
-/// the rows' own lookups find what they need whatever the batching timer does.
+/// Cached for the request: a ticket page feeds it the rows it joined, and other pages
+/// prime it, so that the rows' own lookups find what they need whatever the batching
+/// timer does.
 fn loader<E: EntityTrait>(db: &Db, statements: &Arc<AtomicU64>) -> DataLoader<ById<E>, HashMapCache>
 where
     E::Model: Clone + Send + Sync + 'static,

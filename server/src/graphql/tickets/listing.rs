@@ -13,6 +13,7 @@ use crate::graphql::instant::Instant;
 use crate::{
     domain::input::maybe_instant,
     domain::tickets::{
+        beside::{Beside, Listed},
         queries::{self, Sort, SortField, TicketFilter},
         types,
     },
@@ -217,65 +218,93 @@ impl TicketCounts {
     }
 }
 
-/// Fetches what the page's selected relations will ask for, one query per relation,
-/// so that a page costs the same number of statements whatever its size.
-async fn prime_relations(ctx: &Context<'_>, rows: &[ticket::Model]) -> AppResult<()> {
+/// Which of the page's to-one relations the client selected: those come joined into
+/// the page's own statement (see `domain::tickets::beside`).
+fn beside(ctx: &Context<'_>) -> Beside {
     let look = ctx.look_ahead();
     let selected = |field: &str| {
         look.field("nodes").field(field).exists()
             || look.field("edges").field("node").field(field).exists()
     };
-    let ids = |wanted: bool, of: fn(&ticket::Model) -> Option<i64>| -> BTreeSet<i64> {
-        if wanted {
-            rows.iter().filter_map(of).collect()
-        } else {
-            BTreeSet::new()
-        }
-    };
-    let mut users = ids(selected("requester"), |t| t.requester_id);
-    users.extend(ids(selected("assignee"), |t| t.assignee_id));
-    let groups = ids(selected("group"), |t| t.group_id);
-    let organizations = ids(selected("organization"), |t| t.organization_id);
-    let categories = ids(selected("category"), |t| t.category_id);
-    tokio::try_join!(
-        prime(ctx.data_unchecked::<loaders::Users>(), users),
-        prime(ctx.data_unchecked::<loaders::Groups>(), groups),
-        prime(
-            ctx.data_unchecked::<loaders::Organizations>(),
-            organizations
-        ),
-        prime(ctx.data_unchecked::<loaders::Categories>(), categories),
-    )?;
-    if selected("slaClocks") {
-        // The clocks, then what they point at: their calendars and (when asked) policies.
-        let tickets: BTreeSet<i64> = rows.iter().map(|t| t.id).collect();
-        let clocks = ctx
-            .data_unchecked::<crate::graphql::sla::Clocks>()
-            .load_many(tickets)
-            .await?;
-        let clocks = clocks.values().flatten();
-        let calendars: BTreeSet<i64> = clocks.clone().filter_map(|c| c.calendar_id).collect();
-        let policies_wanted = look
-            .field("nodes")
-            .field("slaClocks")
-            .field("policy")
-            .exists()
-            || look
-                .field("edges")
-                .field("node")
-                .field("slaClocks")
-                .field("policy")
-                .exists();
-        let policies: BTreeSet<i64> = if policies_wanted {
-            clocks.map(|c| c.policy_id).collect()
-        } else {
-            BTreeSet::new()
-        };
-        tokio::try_join!(
-            prime(ctx.data_unchecked::<loaders::Calendars>(), calendars),
-            prime(ctx.data_unchecked::<loaders::SlaPolicies>(), policies),
-        )?;
+    Beside {
+        requester: selected("requester"),
+        assignee: selected("assignee"),
+        group: selected("group"),
+        organization: selected("organization"),
+        category: selected("category"),
     }
+}
+
+/// Hands the rows joined into the page to the request's loaders, where the tickets'
+/// own resolvers look for them, and returns the tickets.
+async fn feed(ctx: &Context<'_>, rows: Vec<Listed>) -> Vec<ticket::Model> {
+    let mut users = Vec::new();
+    let mut groups = Vec::new();
+    let mut organizations = Vec::new();
+    let mut categories = Vec::new();
+    let tickets = rows
+        .into_iter()
+        .map(|row| {
+            users.extend(
+                row.requester
+                    .into_iter()
+                    .chain(row.assignee)
+                    .map(|u| (u.id, u)),
+            );
+            groups.extend(row.group.map(|g| (g.id, g)));
+            organizations.extend(row.organization.map(|o| (o.id, o)));
+            categories.extend(row.category.map(|c| (c.id, c)));
+            row.ticket
+        })
+        .collect();
+    ctx.data_unchecked::<loaders::Users>()
+        .feed_many(users)
+        .await;
+    ctx.data_unchecked::<loaders::Groups>()
+        .feed_many(groups)
+        .await;
+    ctx.data_unchecked::<loaders::Organizations>()
+        .feed_many(organizations)
+        .await;
+    ctx.data_unchecked::<loaders::Categories>()
+        .feed_many(categories)
+        .await;
+    tickets
+}
+
+/// Fetches the SLA clocks the page's tickets will ask for, and what the clocks point
+/// at, one query each, so that a page costs the same number of statements whatever its
+/// size.
+async fn prime_clocks(ctx: &Context<'_>, rows: &[ticket::Model]) -> AppResult<()> {
+    let look = ctx.look_ahead();
+    let selected = |path: &[&str]| {
+        let mut nodes = look.field("nodes");
+        let mut edges = look.field("edges").field("node");
+        for field in path {
+            nodes = nodes.field(field);
+            edges = edges.field(field);
+        }
+        nodes.exists() || edges.exists()
+    };
+    if !selected(&["slaClocks"]) {
+        return Ok(());
+    }
+    let tickets: BTreeSet<i64> = rows.iter().map(|t| t.id).collect();
+    let clocks = ctx
+        .data_unchecked::<crate::graphql::sla::Clocks>()
+        .load_many(tickets)
+        .await?;
+    let clocks = clocks.values().flatten();
+    let calendars: BTreeSet<i64> = clocks.clone().filter_map(|c| c.calendar_id).collect();
+    let policies: BTreeSet<i64> = if selected(&["slaClocks", "policy"]) {
+        clocks.map(|c| c.policy_id).collect()
+    } else {
+        BTreeSet::new()
+    };
+    tokio::try_join!(
+        prime(ctx.data_unchecked::<loaders::Calendars>(), calendars),
+        prime(ctx.data_unchecked::<loaders::SlaPolicies>(), policies),
+    )?;
     Ok(())
 }
 
@@ -299,8 +328,10 @@ pub async fn ticket_page(
     let scope = ticket_scope(ctx).await?;
     let sort = order.unwrap_or_default().into_domain();
     let window = page.texts()?;
-    let rows = queries::list(state(ctx).db.conn(), scope, &filter, sort, &window).await?;
-    prime_relations(ctx, &rows).await?;
+    let beside = beside(ctx);
+    let rows = queries::list(state(ctx).db.conn(), scope, &filter, sort, &window, beside).await?;
+    let rows = feed(ctx, rows).await;
+    prime_clocks(ctx, &rows).await?;
     Ok(pagination::connection_with(
         &window,
         rows,
