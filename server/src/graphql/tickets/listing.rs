@@ -218,20 +218,28 @@ impl TicketCounts {
     }
 }
 
+/// Whether the client selected `path` below the page's tickets, in `nodes` or in
+/// `edges { node }`.
+fn selected(ctx: &Context<'_>, path: &[&str]) -> bool {
+    let look = ctx.look_ahead();
+    let mut nodes = look.field("nodes");
+    let mut edges = look.field("edges").field("node");
+    for field in path {
+        nodes = nodes.field(field);
+        edges = edges.field(field);
+    }
+    nodes.exists() || edges.exists()
+}
+
 /// Which of the page's to-one relations the client selected: those come joined into
 /// the page's own statement (see `domain::tickets::beside`).
 fn beside(ctx: &Context<'_>) -> Beside {
-    let look = ctx.look_ahead();
-    let selected = |field: &str| {
-        look.field("nodes").field(field).exists()
-            || look.field("edges").field("node").field(field).exists()
-    };
     Beside {
-        requester: selected("requester"),
-        assignee: selected("assignee"),
-        group: selected("group"),
-        organization: selected("organization"),
-        category: selected("category"),
+        requester: selected(ctx, &["requester"]),
+        assignee: selected(ctx, &["assignee"]),
+        group: selected(ctx, &["group"]),
+        organization: selected(ctx, &["organization"]),
+        category: selected(ctx, &["category"]),
     }
 }
 
@@ -276,17 +284,7 @@ async fn feed(ctx: &Context<'_>, rows: Vec<Listed>) -> Vec<ticket::Model> {
 /// at, one query each, so that a page costs the same number of statements whatever its
 /// size.
 async fn prime_clocks(ctx: &Context<'_>, rows: &[ticket::Model]) -> AppResult<()> {
-    let look = ctx.look_ahead();
-    let selected = |path: &[&str]| {
-        let mut nodes = look.field("nodes");
-        let mut edges = look.field("edges").field("node");
-        for field in path {
-            nodes = nodes.field(field);
-            edges = edges.field(field);
-        }
-        nodes.exists() || edges.exists()
-    };
-    if !selected(&["slaClocks"]) {
+    if !selected(ctx, &["slaClocks"]) {
         return Ok(());
     }
     let tickets: BTreeSet<i64> = rows.iter().map(|t| t.id).collect();
@@ -296,7 +294,7 @@ async fn prime_clocks(ctx: &Context<'_>, rows: &[ticket::Model]) -> AppResult<()
         .await?;
     let clocks = clocks.values().flatten();
     let calendars: BTreeSet<i64> = clocks.clone().filter_map(|c| c.calendar_id).collect();
-    let policies: BTreeSet<i64> = if selected(&["slaClocks", "policy"]) {
+    let policies: BTreeSet<i64> = if selected(ctx, &["slaClocks", "policy"]) {
         clocks.map(|c| c.policy_id).collect()
     } else {
         BTreeSet::new()

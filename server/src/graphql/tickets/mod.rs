@@ -152,6 +152,11 @@ fn stored<T>(parsed: AppResult<T>) -> AppResult<T> {
 /// An incident or a service request.
 pub struct Ticket(pub ticket::Model);
 
+// The resolvers that do real work (comments, history, problems, impact…) run it in a
+// future of its own on the heap (`Box::pin`). async-graphql moves each field's future
+// into a box sized for the largest resolver of the object: without this, every `number`
+// and `title` of a 50-ticket page paid for a copy the size of `impactAnalysis`.
+
 /// An incident or service request: what happened or is wanted, who asked, who works on it,
 /// and where it stands.
 #[Object]
@@ -282,14 +287,14 @@ impl Ticket {
         &self,
         ctx: &Context<'_>,
     ) -> AppResult<Option<crate::graphql::catalog::CatalogRequest>> {
-        crate::graphql::catalog::request_of(ctx, self.0.id).await
+        Box::pin(crate::graphql::catalog::request_of(ctx, self.0.id)).await
     }
     /// The problems it is linked to. Agents.
     async fn problems(
         &self,
         ctx: &Context<'_>,
     ) -> AppResult<Vec<crate::graphql::problems::Problem>> {
-        let rows = crate::graphql::problems::problems_of_ticket(ctx, self.0.id).await?;
+        let rows = Box::pin(crate::graphql::problems::problems_of_ticket(ctx, self.0.id)).await?;
         Ok(rows
             .into_iter()
             .map(crate::graphql::problems::Problem)
@@ -301,14 +306,21 @@ impl Ticket {
         &self,
         ctx: &Context<'_>,
     ) -> AppResult<Vec<crate::graphql::problems::Workaround>> {
-        crate::graphql::problems::workarounds_of_ticket(ctx, self.0.id).await
+        Box::pin(crate::graphql::problems::workarounds_of_ticket(
+            ctx, self.0.id,
+        ))
+        .await
     }
     /// The change that caused this incident, once linked. Agents.
     async fn caused_by_change(
         &self,
         ctx: &Context<'_>,
     ) -> AppResult<Option<crate::graphql::changes::Change>> {
-        crate::graphql::changes::cause_of_ticket(ctx, self.0.caused_by_change_id).await
+        Box::pin(crate::graphql::changes::cause_of_ticket(
+            ctx,
+            self.0.caused_by_change_id,
+        ))
+        .await
     }
     /// Published articles that may help, from its title and description, most relevant
     /// first; requesters get the public ones.
@@ -322,14 +334,14 @@ impl Ticket {
         first: i32,
     ) -> AppResult<Vec<crate::graphql::knowledge::ArticleMatch>> {
         let text = format!("{}\n{}", self.0.title, self.0.description);
-        crate::graphql::knowledge::suggestions(ctx, &text, first).await
+        Box::pin(crate::graphql::knowledge::suggestions(ctx, &text, first)).await
     }
     /// The configuration items it is about. CMDB readers only.
     async fn configuration_items(
         &self,
         ctx: &Context<'_>,
     ) -> AppResult<Vec<crate::graphql::cmdb::ConfigurationItem>> {
-        crate::graphql::cmdb::items_of_ticket(ctx, self.0.id).await
+        Box::pin(crate::graphql::cmdb::items_of_ticket(ctx, self.0.id)).await
     }
     /// What depends on its configuration items: the services and items affected, and
     /// the other open tickets about them. CMDB readers only.
@@ -338,7 +350,10 @@ impl Ticket {
         ctx: &Context<'_>,
         #[graphql(default = 10, desc = "How far to follow dependencies.")] max_depth: i32,
     ) -> AppResult<crate::graphql::cmdb::Impact> {
-        crate::graphql::cmdb::impact_of_ticket(ctx, self.0.id, max_depth).await
+        Box::pin(crate::graphql::cmdb::impact_of_ticket(
+            ctx, self.0.id, max_depth,
+        ))
+        .await
     }
     /// Its SLA clocks: first response and resolution, with their state and countdown.
     async fn sla_clocks(&self, ctx: &Context<'_>) -> AppResult<Vec<crate::graphql::sla::SlaClock>> {
@@ -366,10 +381,13 @@ impl Ticket {
         #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
     ) -> AppResult<Page<Comment>> {
-        let scope = ticket_scope(ctx).await?;
-        let page = PageArgs::new(first, after, last, before).keyed()?;
-        let rows = queries::comments(state(ctx).db.conn(), scope, self.0.id, &page).await?;
-        Ok(pagination::connection(&page, rows, |c| c.id, Comment))
+        Box::pin(async move {
+            let scope = ticket_scope(ctx).await?;
+            let page = PageArgs::new(first, after, last, before).keyed()?;
+            let rows = queries::comments(state(ctx).db.conn(), scope, self.0.id, &page).await?;
+            Ok(pagination::connection(&page, rows, |c| c.id, Comment))
+        })
+        .await
     }
     /// Every change, oldest first: who changed which field from what to what, and when.
     #[graphql(complexity = "first.unwrap_or(50).max(0) as usize * child_complexity")]
@@ -389,10 +407,13 @@ impl Ticket {
         #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
     ) -> AppResult<Page<HistoryEntry>> {
-        let scope = ticket_scope(ctx).await?;
-        let page = PageArgs::new(first, after, last, before).keyed_or(50)?;
-        let rows = queries::history(state(ctx).db.conn(), scope, self.0.id, &page).await?;
-        Ok(pagination::connection(&page, rows, |e| e.id, HistoryEntry))
+        Box::pin(async move {
+            let scope = ticket_scope(ctx).await?;
+            let page = PageArgs::new(first, after, last, before).keyed_or(50)?;
+            let rows = queries::history(state(ctx).db.conn(), scope, self.0.id, &page).await?;
+            Ok(pagination::connection(&page, rows, |e| e.id, HistoryEntry))
+        })
+        .await
     }
 }
 
