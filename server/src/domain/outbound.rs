@@ -80,3 +80,15 @@ pub async fn run<O: Outbound>(sender: O, mut stopping: tokio::sync::watch::Recei
     }
     while sending.join_next().await.is_some() {}
 }
+
+/// Appends each cause of `error` to `text`, as ": cause", for the record of a failed
+/// attempt: the transport errors name what failed, their causes say why.
+pub fn with_causes(mut text: String, error: &dyn std::error::Error) -> String {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -154,6 +154,7 @@ pub fn attach(
     lasting: Lasting,
 ) -> async_graphql::Request {
     request
+        .data(lasting)
         .data::<Users>(lasting.applied(loader(db, statements)))
         .data::<Groups>(lasting.applied(loader(db, statements)))
         .data::<Organizations>(lasting.applied(loader(db, statements)))
@@ -184,7 +185,8 @@ pub fn attach(
         )))
 }
 
-/// How long the operation the loaders serve lasts.
+/// How long the operation the loaders serve lasts; also in the request's data, for
+/// whoever would feed the loaders.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Lasting {
     /// One response: the loaders cache what they load for it.

@@ -252,15 +252,7 @@ fn next_attempt(attempts: i32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 
 /// An SMTP error in words for the record, with its causes.
 fn describe(error: &lettre::transport::smtp::Error) -> String {
-    use std::error::Error;
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::domain::outbound::with_causes(error.to_string(), error)
 }
 
 /// Queues and sends notification mail until the server stops.

@@ -404,21 +404,14 @@ fn literal_ip(url: &str) -> Option<std::net::IpAddr> {
 
 /// What went wrong, in words for the delivery log.
 fn describe(error: &reqwest::Error) -> String {
-    use std::error::Error;
-    let mut text = if error.is_timeout() {
-        "no answer within the timeout".to_string()
+    let what = if error.is_timeout() {
+        "no answer within the timeout"
     } else if error.is_connect() {
-        "could not connect".to_string()
+        "could not connect"
     } else {
-        "the request failed".to_string()
+        "the request failed"
     };
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::domain::outbound::with_causes(what.to_string(), error)
 }
 
 /// Runs fan-out and sending until the server stops.

@@ -19,7 +19,8 @@ use crate::{
     },
     error::{AppError, AppResult},
     graphql::{
-        ids, loaders,
+        ids,
+        loaders::{self, Lasting},
         pagination::{self, Page, PageArgs},
         state, ticket_scope,
     },
@@ -234,6 +235,11 @@ fn selected(ctx: &Context<'_>, path: &[&str]) -> bool {
 /// Which of the page's to-one relations the client selected: those come joined into
 /// the page's own statement (see `domain::tickets::beside`).
 fn beside(ctx: &Context<'_>) -> Beside {
+    // A subscription's loaders keep nothing (see `Lasting`): rows fed to them would be
+    // held and never read, and the tickets' resolvers would load them again anyway.
+    if *ctx.data_unchecked::<Lasting>() == Lasting::Stream {
+        return Beside::default();
+    }
     Beside {
         requester: selected(ctx, &["requester"]),
         assignee: selected(ctx, &["assignee"]),
