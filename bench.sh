@@ -3,7 +3,8 @@
 # then measures every scenario on PostgreSQL and on the SQLite default (see
 # BENCHMARKS.md). Arguments pass through: --backend postgres|sqlite, --tickets N,
 # --seconds S; --live runs the live scenarios instead (fan-out to --subscribers
-# 1000,5000,10000 sockets, and across two replicas). PostgreSQL (with pgbench) and
+# 1000,5000,10000 sockets, --rounds 5 tickets at each size, with the machine's raw-TCP
+# floor beside it, and across two replicas). PostgreSQL (with pgbench) and
 # Redis are installed if missing, as test.sh does.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -3,19 +3,25 @@
 //!
 //! - Fan-out: N graphql-transport-ws sockets (1,000, 5,000, 10,000), each holding one
 //!   `queueChanged(groupId)` subscription asking for `kind` and `event { seq ticketNumber }`,
-//!   then five rounds of one `createTicket` into that queue. Per round: the latency from
-//!   sending the mutation to each socket's message (p50, p99, max) and the sockets that
-//!   got nothing within ten seconds. The server's memory is read idle and with the N
-//!   subscribers held, and their difference divided by N is the cost of a subscriber.
-//!   Each round also prints the CPU time the server spent on it: the generator shares
-//!   the machine's two cores, and receiving the messages costs it CPU too.
+//!   then five rounds (`--rounds`) of one `createTicket` into that queue. Per round:
+//!   the latency from sending the mutation to each socket's message (first, p50, p99,
+//!   max: the first is the pipeline's own delay, the rest the spread of the fan-out) and
+//!   the sockets that got nothing within ten seconds. The server's memory is read idle
+//!   and with the N subscribers held, and their difference divided by N is the cost of
+//!   a subscriber. Each round also prints the CPU time the server spent on it, and the
+//!   generator's own: they share the machine's two cores, and receiving the messages
+//!   costs CPU too. Before each size, the same rounds with raw sockets and nothing else
+//!   (`floor`) show what the machine's kernel alone allows.
 //!   The sockets belong to twenty managers: people who may see the same, sharing one
 //!   rendering, as a desk's wallboards and supervisors do.
 //! - Across replicas (PostgreSQL and Redis): fifty subscribers on replica B, a ticket
 //!   created on replica A, twenty rounds; the latency from sending the mutation to each
 //!   message on B.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
@@ -24,7 +30,6 @@ use switchboard_tests::{
     server::global_id,
     services::{Postgres, Redis, free_port},
 };
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{
     Message, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig,
 };
@@ -37,12 +42,17 @@ const CREATE: &str =
     "mutation($input: CreateTicketInput!) { createTicket(input: $input) { ticket { number } } }";
 /// Sockets opened at once while connecting.
 const OPENING: usize = 100;
-const ROUNDS: usize = 5;
 /// People the sockets belong to (each may hold many).
 const WATCHERS: usize = 20;
 
 /// A message's arrival: the ticket it was about, and when.
 type Arrival = (String, Instant);
+
+/// Where the sockets note their messages' arrivals, for the round to collect. A list
+/// under a lock rather than a channel: a channel wakes its reader for nearly every
+/// message, and those wake-ups took CPU from the two cores the server runs on (five
+/// rounds at 10,000 made 20,000 `futex` calls with the channel, 7,000 with the list).
+type Arrivals = Arc<Mutex<Vec<Arrival>>>;
 
 pub async fn run(backend: &str, options: &Options) {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
@@ -60,12 +70,23 @@ pub async fn run(backend: &str, options: &Options) {
     // Redis as the issue measured it: the bus several replicas would share.
     let redis = (backend == "postgres").then(Redis::start);
     let with_redis = redis.as_ref().map(Redis::url);
-    println!("\n== {backend}: live, one queue, {ROUNDS} rounds of one createTicket");
+    let rounds = options.rounds;
+    println!("\n== {backend}: live, one queue, {rounds} rounds of one createTicket");
     println!(
-        "{:<28} {:>7} {:>9} {:>9} {:>9} {:>7} {:>10} {:>8}",
-        "subscribers", "round", "p50 ms", "p99 ms", "max ms", "missed", "RSS MiB", "CPU ms"
+        "{:<28} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10} {:>8} {:>8}",
+        "subscribers",
+        "round",
+        "first ms",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "missed",
+        "RSS MiB",
+        "CPU ms",
+        "gen CPU"
     );
     for &n in &options.subscribers {
+        print_floor(n, rounds);
         let port = free_port();
         let mut env = vec![("SWITCHBOARD_WS_MAX_CONNECTIONS", n.to_string())];
         if let Some(url) = &with_redis {
@@ -90,7 +111,7 @@ pub async fn run(backend: &str, options: &Options) {
         }
         let idle = rss_mib(&server);
         let ws_url = format!("ws://127.0.0.1:{port}/graphql/ws");
-        let (arrivals, mut arrived) = mpsc::unbounded_channel::<Arrival>();
+        let arrivals = Arrivals::default();
         let opened = futures::stream::iter(0..n)
             .map(|i| {
                 let watcher = token(&format!("bench-watcher-{}", i % WATCHERS), &["manager"]);
@@ -103,8 +124,9 @@ pub async fn run(backend: &str, options: &Options) {
         wait_for_subscriptions(&client, port, n - failed).await;
         let held = rss_mib(&server);
         println!(
-            "{:<28} {:>7} {:>9} {:>9} {:>9} {:>7} {:>10.1}",
+            "{:<28} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10.1}",
             format!("{n} (idle server)"),
+            "",
             "",
             "",
             "",
@@ -112,8 +134,8 @@ pub async fn run(backend: &str, options: &Options) {
             failed,
             idle
         );
-        for round in 1..=ROUNDS {
-            let cpu = cpu_ms(&server);
+        for round in 1..=rounds {
+            let (cpu, generator_cpu) = (cpu_ms(server.id()), cpu_ms(std::process::id()));
             let sent = Instant::now();
             let number = create_in_queue(
                 &client,
@@ -123,24 +145,27 @@ pub async fn run(backend: &str, options: &Options) {
                 &format!("Fan-out {round}"),
             )
             .await;
-            let mut latencies = collect(&mut arrived, &number, n, sent).await;
+            let mut latencies = collect(&arrivals, &number, n, sent).await;
             latencies.sort_unstable();
             let at = |p: f64| percentile_ms(&latencies, p);
             println!(
-                "{:<28} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>10.1} {:>8.0}",
+                "{:<28} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>10.1} {:>8.0} {:>8.0}",
                 format!("{n} subscribers"),
                 round,
+                at(0.0),
                 at(0.5),
                 at(0.99),
                 at(1.0),
                 n - latencies.len(),
                 rss_mib(&server),
-                cpu_ms(&server) - cpu
+                cpu_ms(server.id()) - cpu,
+                cpu_ms(std::process::id()) - generator_cpu,
             );
         }
         println!(
-            "{:<28} {:>7} {:>9} {:>9} {:>9} {:>7} {:>10.1}",
+            "{:<28} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10.1}",
             format!("  {:.1} KB a subscriber", (held - idle) * 1024.0 / n as f64),
+            "",
             "",
             "",
             "",
@@ -151,11 +176,49 @@ pub async fn run(backend: &str, options: &Options) {
         let _ = server.kill();
         let _ = server.wait();
         // Let the client side of the sockets wind down before the next size.
-        drop(arrived);
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     if let Some(redis) = &redis {
         across_replicas(options, &settings, &group, redis).await;
+    }
+}
+
+/// The same fan-out with nothing but raw sockets (see `floor`), a row a round.
+fn print_floor(n: usize, rounds: usize) {
+    // Blocking, on this thread: nothing else runs meanwhile.
+    let measured = tokio::task::block_in_place(|| super::floor::measure(n, rounds));
+    let results = match measured {
+        Ok(results) => results,
+        Err(error) => {
+            println!(
+                "{n} floor: cannot measure it ({error}); is ulimit -n at least {n} plus a few?"
+            );
+            return;
+        }
+    };
+    for (
+        round,
+        super::floor::Round {
+            mut latencies,
+            cpu_ms,
+        },
+    ) in results.into_iter().enumerate()
+    {
+        latencies.sort_unstable();
+        let at = |p: f64| percentile_ms(&latencies, p);
+        println!(
+            "{:<28} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>10} {:>8} {:>8.0}",
+            format!("{n} floor (raw TCP)"),
+            round + 1,
+            at(0.0),
+            at(0.5),
+            at(0.99),
+            at(1.0),
+            n - latencies.len(),
+            "",
+            cpu_ms,
+            ""
+        );
     }
 }
 
@@ -170,7 +233,7 @@ async fn across_replicas(options: &Options, settings: &Settings, group: &str, re
     wait_until_up(&format!("http://127.0.0.1:{port_b}/graphql")).await;
     let client = reqwest::Client::new();
     let manager = token("bench-manager", &["manager"]);
-    let (arrivals, mut arrived) = mpsc::unbounded_channel::<Arrival>();
+    let arrivals = Arrivals::default();
     const SUBSCRIBERS: usize = 50;
     const ROUNDS: usize = 20;
     for _ in 0..SUBSCRIBERS {
@@ -184,7 +247,7 @@ async fn across_replicas(options: &Options, settings: &Settings, group: &str, re
         let sent = Instant::now();
         let title = format!("Across {round}");
         let number = create_in_queue(&client, &base_a, &manager, group, &title).await;
-        latencies.extend(collect(&mut arrived, &number, SUBSCRIBERS, sent).await);
+        latencies.extend(collect(&arrivals, &number, SUBSCRIBERS, sent).await);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     latencies.sort_unstable();
@@ -231,20 +294,16 @@ async fn create_in_queue(
 
 /// Opens a socket, subscribes to the queue, and reports every message's arrival until
 /// the socket closes. Says whether the subscription was taken.
-async fn subscribe(
-    url: String,
-    token: String,
-    group: String,
-    arrivals: mpsc::UnboundedSender<Arrival>,
-) -> bool {
+async fn subscribe(url: String, token: String, group: String, arrivals: Arrivals) -> bool {
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
         "Sec-WebSocket-Protocol",
         HeaderValue::from_static("graphql-transport-ws"),
     );
-    // Small buffers: ten thousand sockets in this process too.
+    // Small buffers: ten thousand sockets in this process too. tungstenite zeroes the
+    // whole read buffer before every read; the messages are about 120 bytes.
     let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
+        .read_buffer_size(512)
         .write_buffer_size(0);
     let Ok((mut socket, _)) =
         tokio_tungstenite::connect_async_with_config(request, Some(config), false).await
@@ -287,18 +346,20 @@ async fn subscribe(
             let Some(number) = ticket_number(&text) else {
                 continue;
             };
-            if arrivals.send((number.to_string(), Instant::now())).is_err() {
-                return;
-            }
+            let at = Instant::now();
+            arrivals
+                .lock()
+                .expect("arrivals poisoned")
+                .push((number.to_string(), at));
         }
     });
     true
 }
 
-/// The CPU time the server has used so far, user and system, in milliseconds: what a
-/// round cost the server itself, apart from the generator sharing its cores.
-fn cpu_ms(server: &std::process::Child) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.id())).unwrap_or_default();
+/// The CPU time a process (the server, or the generator itself) has used so far, user
+/// and system, in milliseconds: what a round cost each of the two sharing the cores.
+pub fn cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name, which is in parentheses: utime is the 12th, stime
     // the 13th, in clock ticks of 10 ms.
     let fields: Vec<&str> = stat
@@ -322,24 +383,22 @@ fn ticket_number(text: &str) -> Option<&str> {
 }
 
 /// The latencies, from `sent`, of the first `expected` arrivals about `number`, waiting
-/// at most ten seconds for them.
-async fn collect(
-    arrived: &mut mpsc::UnboundedReceiver<Arrival>,
-    number: &str,
-    expected: usize,
-    sent: Instant,
-) -> Vec<u64> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+/// at most ten seconds for them. Looks every two milliseconds: each arrival's time was
+/// taken by its socket, so looking late changes no figure.
+async fn collect(arrivals: &Arrivals, number: &str, expected: usize, sent: Instant) -> Vec<u64> {
+    let deadline = Instant::now() + Duration::from_secs(10);
     let mut latencies = Vec::with_capacity(expected);
-    while latencies.len() < expected {
-        match tokio::time::timeout_at(deadline, arrived.recv()).await {
-            Ok(Some((about, at))) if about == number => {
-                latencies.push(at.duration_since(sent).as_micros() as u64)
-            }
-            Ok(Some(_)) => {}
-            Ok(None) | Err(_) => break,
-        }
+    while latencies.len() < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let arrived = std::mem::take(&mut *arrivals.lock().expect("arrivals poisoned"));
+        latencies.extend(
+            arrived
+                .into_iter()
+                .filter(|(about, _)| about == number)
+                .map(|(_, at)| at.duration_since(sent).as_micros() as u64),
+        );
     }
+    latencies.truncate(expected);
     latencies
 }
 

@@ -9,11 +9,12 @@
 //! it also runs the page's SQL through `pgbench` with prepared statements, the floor
 //! the page is measured against.
 //!
-//! With `--live` it runs the live scenarios instead (see `fanout`, and `alerts` for
-//! the SLA engine on PostgreSQL).
+//! With `--live` it runs the live scenarios instead (see `fanout`, its floor in
+//! `floor`, and `alerts` for the SLA engine on PostgreSQL).
 
 mod alerts;
 mod fanout;
+mod floor;
 
 use std::{
     path::{Path, PathBuf},
@@ -59,6 +60,9 @@ struct Options {
     live: bool,
     /// How many subscribers the fan-out scenario holds, one size after another.
     subscribers: Vec<usize>,
+    /// How many tickets the fan-out scenario creates at each size, one a round (more
+    /// rounds give a profiler something to look at).
+    rounds: usize,
 }
 
 fn options() -> Options {
@@ -69,6 +73,7 @@ fn options() -> Options {
         server: Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/switchboard"),
         live: false,
         subscribers: vec![1_000, 5_000, 10_000],
+        rounds: 5,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -89,8 +94,9 @@ fn options() -> Options {
                     })
                     .collect()
             }
+            "--rounds" => options.rounds = value().parse().expect("--rounds is a number"),
             other => panic!(
-                "unknown argument {other}: use --backend postgres|sqlite, --tickets N, --seconds S, --server PATH, --live, --subscribers N,N"
+                "unknown argument {other}: use --backend postgres|sqlite, --tickets N, --seconds S, --server PATH, --live, --subscribers N,N, --rounds N"
             ),
         }
     }
@@ -99,6 +105,15 @@ fn options() -> Options {
 
 #[tokio::main]
 async fn main() {
+    // The floor's writing side (see `floor`), when this binary runs as it.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, n] = &args[..]
+        && flag == "--floor-writer"
+    {
+        let n = n.parse().expect("--floor-writer takes a number of sockets");
+        floor::writer(n).expect("the floor writer runs");
+        return;
+    }
     let options = options();
     assert!(
         options.server.exists(),
