@@ -1,11 +1,12 @@
 //! The floor of a fan-out on this machine: what delivering one small message to each of
 //! N loopback TCP sockets costs when nothing but the kernel is in the way. A writing
-//! process (this binary again, as `--floor-writer`, since one process may not hold both
-//! ends of ten thousand sockets) writes a 120-byte frame, the size of a `queueChanged`
-//! message, to each socket in turn; this one reads them with epoll. Each side has a thread a core. No
-//! WebSocket, no GraphQL, no async runtime: any server and any client sharing these two
-//! cores take at least this long, so the fan-out scenario's figures are read against
-//! it, as the read path's are against pgbench.
+//! process writes a 129-byte text frame (a `queueChanged` message's size) to each of
+//! its sockets, and this process reads them with epoll; each side has a thread a core,
+//! as the server has workers. The writer is this binary again (`--floor-writer`):
+//! the file limit here (20,000 a process) cannot hold both ends of 10,000 sockets in
+//! one. No WebSocket, no GraphQL, no async runtime: no server and client sharing these
+//! two cores can do better, so the fan-out scenario's figures are read against it, as
+//! the read path's are against pgbench.
 
 use std::{
     io::{BufRead, ErrorKind, Read, Write},
@@ -18,7 +19,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use super::fanout::cpu_ms;
 
-/// A text frame as a server sends it (unmasked), with 120 bytes of payload.
+/// A text frame as a server sends it (unmasked): two bytes of header, 127 of payload.
 fn frame() -> Vec<u8> {
     let payload = br#"{"type":"next","id":"q","payload":{"data":{"queueChanged":{"kind":"ADDED","event":{"seq":123456,"ticketNumber":"INC-12345"}}}}}"#;
     let mut frame = vec![0x81, payload.len() as u8];
@@ -39,7 +40,7 @@ pub fn writer(n: usize) -> std::io::Result<()> {
         sockets.push(listener.accept()?.0);
     }
     let frame = frame();
-    // As many writing threads as cores, as the server has workers.
+    // As many writing threads as cores, each with its share of the sockets.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let share = n.div_ceil(threads);
     for line in std::io::stdin().lock().lines() {
@@ -87,6 +88,8 @@ pub fn measure(n: usize, rounds: usize) -> std::io::Result<Vec<Round>> {
     measured
 }
 
+/// Connects `n` sockets to the writer, whose port it `heard`, and runs the rounds: a
+/// line `told` starts one.
 fn read_rounds(
     n: usize,
     rounds: usize,
