@@ -82,16 +82,6 @@ pub async fn save_service(
     if let Some(calendar) = fields.change_calendar_id {
         referenced::<calendar::Entity>(&txn, calendar, "changeCalendarId", "calendar").await?;
     }
-    let taken = service::Entity::find()
-        .filter(service::Column::Name.eq(&service_name))
-        .one(&txn)
-        .await?;
-    if taken.is_some_and(|s| Some(s.id) != id) {
-        return Err(AppError::bad_input(
-            "name",
-            format!("there is already a service named '{service_name}'"),
-        ));
-    }
     let mut active: service::ActiveModel = match id {
         Some(id) => referenced::<service::Entity>(&txn, id, "id", "service")
             .await?

@@ -210,7 +210,9 @@ impl Names {
 
 fn rejection(section: Section, row: usize, key: Option<&str>, error: AppError) -> Rejection {
     let (field, reason) = match error {
-        AppError::BadUserInput { field, message } => (field, message),
+        AppError::BadUserInput { field, message } | AppError::Taken { field, message } => {
+            (field, message)
+        }
         other => (String::new(), other.to_string()),
     };
     Rejection {

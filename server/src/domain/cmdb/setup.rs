@@ -6,7 +6,7 @@ use crate::domain::desk::require_admin;
 use chrono::{DateTime, Utc};
 use entity::{ci_class, relationship_type};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TryIntoModel,
+    ActiveModelTrait, ActiveValue::Set, TryIntoModel,
 };
 
 use crate::domain::cmdb::attributes::{AttributeDefinition, check_definitions};
@@ -44,16 +44,6 @@ pub async fn save_class(
             let field = format!("attributes.{i}.referenceClassId");
             referenced::<ci_class::Entity>(&txn, class, &field, "class").await?;
         }
-    }
-    let taken = ci_class::Entity::find()
-        .filter(ci_class::Column::Name.eq(&name))
-        .one(&txn)
-        .await?;
-    if taken.is_some_and(|c| Some(c.id) != id) {
-        return Err(AppError::bad_input(
-            "name",
-            format!("there is already a class named '{name}'"),
-        ));
     }
     let mut active: ci_class::ActiveModel = match id {
         Some(id) => referenced::<ci_class::Entity>(&txn, id, "id", "class")
@@ -101,16 +91,6 @@ pub async fn save_relationship_type(
     let forward = text("forwardLabel", &fields.forward_label, 50, true)?;
     let reverse = text("reverseLabel", &fields.reverse_label, 50, true)?;
     let txn = db.begin_write().await?;
-    let taken = relationship_type::Entity::find()
-        .filter(relationship_type::Column::Name.eq(&name))
-        .one(&txn)
-        .await?;
-    if taken.is_some_and(|t| Some(t.id) != id) {
-        return Err(AppError::bad_input(
-            "name",
-            format!("there is already a relationship type named '{name}'"),
-        ));
-    }
     let mut active: relationship_type::ActiveModel = match id {
         Some(id) => referenced::<relationship_type::Entity>(&txn, id, "id", "relationship type")
             .await?

@@ -22,7 +22,7 @@ use crate::domain::{
 use crate::{
     auth::{Caller, Role},
     db::Db,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, quote},
 };
 
 const MAX_NAME_CHARS: usize = 100;
@@ -37,27 +37,6 @@ fn clean_name(field: &str, name: &str) -> AppResult<String> {
         ));
     }
     Ok(name.to_string())
-}
-
-/// A unique name already taken: said plainly instead of as a database error.
-async fn name_free<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    column: E::Column,
-    name: &str,
-    except: Option<i64>,
-    what: &str,
-) -> AppResult<()>
-where
-    E::Model: ModelId,
-{
-    let existing = E::find().filter(column.eq(name)).one(conn).await?;
-    match existing {
-        Some(row) if Some(row.model_id()) != except => Err(AppError::bad_input(
-            "name",
-            format!("there is already {what} named '{name}'"),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// A row's id, for the helpers that list what refers to a row.
@@ -96,14 +75,6 @@ pub async fn create_organization(
     require_admin(caller)?;
     let name = clean_name("name", name)?;
     let txn = db.begin_write().await?;
-    name_free::<organization::Entity>(
-        &txn,
-        organization::Column::Name,
-        &name,
-        None,
-        "an organization",
-    )
-    .await?;
     let row = organization::ActiveModel {
         name: Set(name),
         requesters_see_all_tickets: Set(requesters_see_all_tickets),
@@ -133,14 +104,6 @@ pub async fn update_organization(
     let mut active: organization::ActiveModel = row.into();
     if let Some(name) = name {
         let name = clean_name("name", name)?;
-        name_free::<organization::Entity>(
-            &txn,
-            organization::Column::Name,
-            &name,
-            Some(id),
-            "an organization",
-        )
-        .await?;
         active.name = Set(name);
     }
     if let Some(see_all) = requesters_see_all_tickets {
@@ -258,7 +221,6 @@ pub async fn save_group(
     };
     if let Some(name) = &fields.name {
         let name = clean_name("name", name)?;
-        name_free::<group::Entity>(&txn, group::Column::Name, &name, id, "a group").await?;
         active.name = Set(name);
     }
     if let Some(description) = fields.description {
@@ -410,17 +372,11 @@ pub async fn create_category(
         ),
         None => name.clone(),
     };
-    if category::Entity::find()
-        .filter(category::Column::Path.eq(&path))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::bad_input(
-            "name",
-            format!("the category '{path}' exists already"),
-        ));
-    }
+    // The unique column is the path the name makes; the client wrote the name.
+    let taken = AppError::Taken {
+        field: "name".into(),
+        message: format!("the category {} exists already", quote(&path)),
+    };
     let row = category::ActiveModel {
         name: Set(name),
         parent_id: Set(parent_id),
@@ -428,7 +384,11 @@ pub async fn create_category(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Taken { .. } => taken,
+        other => other,
+    })?;
     txn.commit().await?;
     Ok(row)
 }

@@ -5,7 +5,7 @@ use crate::domain::desk::require_admin;
 use chrono::{DateTime, Utc};
 use entity::{calendar, category, organization, sla_policy};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TryIntoModel,
+    ActiveModelTrait, ActiveValue::Set, TryIntoModel,
 };
 use serde_json::json;
 
@@ -49,16 +49,6 @@ pub async fn save_calendar(
     // Parsing checks the time zone, the spans and the dates.
     Calendar::parse(&fields.time_zone, &fields.week, &fields.holidays)?;
     let txn = db.begin_write().await?;
-    let taken = calendar::Entity::find()
-        .filter(calendar::Column::Name.eq(&name))
-        .one(&txn)
-        .await?;
-    if taken.is_some_and(|c| Some(c.id) != id) {
-        return Err(AppError::bad_input(
-            "name",
-            format!("there is already a calendar named '{name}'"),
-        ));
-    }
     let mut active: calendar::ActiveModel = match id {
         Some(id) => referenced::<calendar::Entity>(&txn, id, "id", "calendar")
             .await?

@@ -1,7 +1,11 @@
 //! The one error type. Domain code and resolvers return `AppError`; the GraphQL edge
 //! (`to_client_error`) turns it into what a client sees, with `extensions.code`.
 
+mod clash;
+
 use async_graphql::{ErrorExtensionValues, ServerError, Value};
+
+pub use clash::Clash;
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum AppError {
@@ -15,6 +19,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A value a unique field holds already (a name taken): `CONFLICT`, naming the field.
+    #[error("{field}: {message}")]
+    Taken { field: String, message: String },
     #[error("{message}")]
     InvalidTransition {
         message: String,
@@ -46,7 +53,7 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
             AppError::NotFound(_) => "NOT_FOUND",
-            AppError::Conflict(_) => "CONFLICT",
+            AppError::Conflict(_) | AppError::Taken { .. } => "CONFLICT",
             AppError::InvalidTransition { .. } => "INVALID_TRANSITION",
             AppError::RateLimited(_) | AppError::FellBehind(_) => "RATE_LIMITED",
             AppError::Internal(_) => "INTERNAL",
@@ -55,8 +62,16 @@ impl AppError {
 }
 
 impl From<sea_orm::DbErr> for AppError {
+    /// A unique index's refusal is the client's doing (a name taken); anything else the
+    /// database says is ours.
     fn from(error: sea_orm::DbErr) -> Self {
-        AppError::Internal(format!("database: {error}"))
+        match Clash::of(&error) {
+            Some(clash) => AppError::Taken {
+                field: clash.field(),
+                message: clash.message(),
+            },
+            None => AppError::Internal(format!("database: {error}")),
+        }
     }
 }
 
@@ -92,7 +107,7 @@ pub fn to_client_error(mut error: ServerError, stage: Stage, request_id: &str) -
                         "Something went wrong on our side; it has been logged with request id {request_id}."
                     );
                 }
-                AppError::BadUserInput { field, .. } => {
+                AppError::BadUserInput { field, .. } | AppError::Taken { field, .. } => {
                     extensions.set("field", field.clone());
                 }
                 AppError::FellBehind(after) => extensions.set("resumeAfter", *after),
