@@ -50,3 +50,16 @@ pub fn maybe_instant(
 ) -> AppResult<Option<chrono::DateTime<chrono::Utc>>> {
     value.map(|v| instant(field, v)).transpose()
 }
+
+/// An identifier a client sends (a ticket number, an id, a key), trimmed: an empty or
+/// blank one names nothing, and is said so, naming the argument, rather than looked up.
+pub fn identifier<'a>(field: &str, what: &str, value: &'a str) -> AppResult<&'a str> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(AppError::bad_input(
+            field,
+            format!("this is empty: give {what}"),
+        ));
+    }
+    Ok(value)
+}

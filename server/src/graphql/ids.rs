@@ -3,7 +3,10 @@
 use async_graphql::{ID, MaybeUndefined};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use crate::error::{AppError, AppResult, quote};
+use crate::{
+    domain::input::identifier,
+    error::{AppError, AppResult, quote},
+};
 
 pub fn encode(type_name: &str, id: i64) -> ID {
     ID(crate::domain::global_id::of(type_name, id))
@@ -11,6 +14,7 @@ pub fn encode(type_name: &str, id: i64) -> ID {
 
 /// The type name and row id inside a global id.
 pub fn decode(id: &ID) -> AppResult<(String, i64)> {
+    identifier("id", "an id this server issued", &id.0)?;
     let not_ours = || {
         AppError::bad_input(
             "id",
@@ -28,6 +32,7 @@ pub fn decode(id: &ID) -> AppResult<(String, i64)> {
 
 /// The row id inside a global id that must be of `type_name`.
 pub fn decode_as(id: &ID, type_name: &str, field: &str) -> AppResult<i64> {
+    identifier(field, &format!("the id of a {type_name}"), &id.0)?;
     match decode(id) {
         Ok((found, number)) if found == type_name => Ok(number),
         Ok((found, _)) => Err(AppError::bad_input(

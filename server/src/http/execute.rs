@@ -8,6 +8,7 @@ use async_graphql::{
     },
 };
 
+use super::nulls::FieldTypes;
 use crate::{
     config::Limits,
     error::{Stage, edge_error, to_client_error},
@@ -125,9 +126,29 @@ pub fn record_errors(span: &tracing::Span, errors: &[ServerError]) {
     }
 }
 
-/// Maps the response's errors for the client. Returns whether it is a request error
-/// (nothing executed: the document does not fit the schema or its limits).
-pub fn finish(mut response: Response, limits: &Limits, request_id: &str) -> (Response, bool) {
+/// The document that ran, for putting its response right (`nulls`).
+pub struct Ran<'a> {
+    pub query: &'a str,
+    pub operation_name: Option<&'a str>,
+    pub types: &'a FieldTypes,
+}
+
+/// Maps the response's errors for the client, and puts failed fields' nulls where the
+/// specification says. Returns whether it is a request error (nothing executed: the
+/// document does not fit the schema or its limits).
+pub fn finish(
+    mut response: Response,
+    ran: &Ran<'_>,
+    limits: &Limits,
+    request_id: &str,
+) -> (Response, bool) {
+    super::nulls::propagate(
+        &mut response.data,
+        &response.errors,
+        ran.query,
+        ran.operation_name,
+        ran.types,
+    );
     let request_error = response.data == Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());

@@ -261,6 +261,8 @@ async fn run(
         Err(error) => return unauthenticated(media, error, request_id),
     };
     let statements = Arc::new(AtomicU64::new(0));
+    let query = prepared.request.query.clone();
+    let operation_name = prepared.request.operation_name.clone();
     let request = crate::graphql::attach(
         prepared.request,
         caller,
@@ -269,7 +271,12 @@ async fn run(
         Lasting::Once,
     );
     let executed = db::counted(statements.clone(), server.schema.execute(request)).await;
-    let (response, request_error) = execute::finish(executed, &limits, request_id);
+    let ran = execute::Ran {
+        query: &query,
+        operation_name: operation_name.as_deref(),
+        types: &server.field_types,
+    };
+    let (response, request_error) = execute::finish(executed, &ran, &limits, request_id);
     execute::record_errors(&span, &response.errors);
     let status = if request_error {
         request_error_status(media)

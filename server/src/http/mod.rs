@@ -9,6 +9,7 @@ mod graphiql;
 mod graphql_http;
 mod health;
 mod mail;
+mod nulls;
 mod observe;
 mod renderings;
 pub mod seats;
@@ -43,6 +44,8 @@ pub struct Parts {
     pub schema: AppSchema,
     /// The subscriptions rendered on this replica, shared where they may be.
     renderings: std::sync::Arc<renderings::Renderings>,
+    /// Every field's type, for putting failed fields' nulls where the spec says.
+    field_types: std::sync::Arc<nulls::FieldTypes>,
 }
 
 impl std::ops::Deref for Server {
@@ -57,10 +60,12 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
     let limits = state.config.limits;
     let cors = cors_layer(&state.config.cors_origins);
     let request_id_header = HeaderName::from_static("x-request-id");
+    let field_types = std::sync::Arc::new(nulls::FieldTypes::from_sdl(&schema.sdl()));
     let server = Server(std::sync::Arc::new(Parts {
         state,
         schema,
         renderings: Default::default(),
+        field_types,
     }));
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))

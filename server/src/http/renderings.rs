@@ -274,6 +274,11 @@ fn frames(
     let limits = state.config.limits;
     let request_id = request_id.to_string();
     let position = Arc::new(Position::default());
+    let ran = Arc::new((
+        server.field_types.clone(),
+        request.query.clone(),
+        request.operation_name.clone(),
+    ));
     let request = crate::graphql::attach(
         request.data(position.clone()).data(StartAfter(accepted)),
         caller,
@@ -285,12 +290,19 @@ fn frames(
     let responses = server.schema.execute_stream(request);
     futures::stream::unfold(Some((responses, true)), move |running| {
         let (state, position, request_id) = (state.clone(), position.clone(), request_id.clone());
+        let ran = ran.clone();
         async move {
             let (mut responses, first) = running?;
             let Some(response) = responses.next().await else {
                 return Some((Arc::new(Frame::Complete), None));
             };
-            let (response, request_error) = execute::finish(response, &limits, &request_id);
+            let (types, query, operation_name) = &*ran;
+            let ran = execute::Ran {
+                query,
+                operation_name: operation_name.as_deref(),
+                types,
+            };
+            let (response, request_error) = execute::finish(response, &ran, &limits, &request_id);
             let codes = execute::error_codes(&response.errors);
             state.metrics.count_errors(codes.iter().map(String::as_str));
             if first && request_error {

@@ -307,8 +307,9 @@ pub async fn item_by_key(
     key: &str,
 ) -> AppResult<Option<ci::Model>> {
     require_reader(caller)?;
+    let key = crate::domain::input::identifier("externalKey", "the item's external key", key)?;
     Ok(ci::Entity::find()
-        .filter(ci::Column::ExternalKey.eq(key.trim()))
+        .filter(ci::Column::ExternalKey.eq(key))
         .one(conn)
         .await?)
 }

@@ -342,8 +342,9 @@ pub async fn by_number(
     scope: &Scope,
     number: &str,
 ) -> AppResult<ticket::Model> {
+    let number = crate::domain::input::identifier("number", "a ticket number such as INC0000001", number)?;
     let row = ticket::Entity::find()
-        .filter(ticket::Column::Number.eq(number.trim().to_uppercase()))
+        .filter(ticket::Column::Number.eq(number.to_uppercase()))
         .one(conn)
         .await?;
     scope.check(row, number)
