@@ -1,0 +1,234 @@
+//! One `Config`, read from flags and environment variables and validated before anything
+//! starts: a bad value stops the server with one line that names the variable.
+//!
+//! Each part reads and checks its own settings: the process (`server`), where the data
+//! lives (`database`), who may call (`auth`), mail in and out (`mail`), webhooks, and
+//! what one client may ask (`limits`). `Config` puts them side by side.
+
+mod auth;
+mod database;
+mod limits;
+mod mail;
+mod server;
+mod settings;
+mod webhooks;
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+pub use auth::{JwtConfig, JwtKeyConfig};
+pub use database::DatabaseConfig;
+pub use limits::Limits;
+pub use mail::{MailboxConfig, OutboxConfig};
+pub use server::{CorsOrigins, LogFormat};
+pub use settings::Settings;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub redis_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub jwt: JwtConfig,
+    pub log_format: LogFormat,
+    pub cors_origins: CorsOrigins,
+    pub limits: Limits,
+    pub ws_init_timeout: Duration,
+    pub ws_keepalive: Duration,
+    pub ws_max_connections: usize,
+    pub ws_max_subscriptions: usize,
+    pub ws_queue: usize,
+    pub relay_poll: Duration,
+    pub shutdown_grace: Duration,
+    pub job_interval: Duration,
+    pub webhook_timeout: Duration,
+    /// Networks webhooks may reach although they are internal.
+    pub webhook_allow: Vec<crate::network::Network>,
+    pub secrets_key: Option<String>,
+    /// The desk's IMAP mailbox, fetched for new mail; none by default.
+    pub mailbox: Option<MailboxConfig>,
+    /// Where notifications go out; none by default, and none are sent.
+    pub outbox: Option<OutboxConfig>,
+}
+
+impl Config {
+    pub const DEFAULT_BIND: &str = server::DEFAULT_BIND;
+    pub const DEFAULT_DATA_DIR: &str = server::DEFAULT_DATA_DIR;
+
+    /// The limits with nothing configured: what the exported schema is built with.
+    pub fn default_limits() -> Limits {
+        Config::from_settings(&Settings::default())
+            .expect("the defaults are valid")
+            .limits
+    }
+
+    pub fn from_settings(s: &Settings) -> Result<Config, ConfigError> {
+        let process = server::process(s)?;
+        let sockets = limits::sockets(s)?;
+        let webhooks = webhooks::webhooks(s)?;
+        Ok(Config {
+            database: database::database(s, &process.data_dir)?,
+            redis_url: database::redis(s)?,
+            data_dir: process.data_dir,
+            bind: process.bind,
+            jwt: auth::jwt(s)?,
+            log_format: process.log_format,
+            cors_origins: process.cors_origins,
+            limits: limits::limits(s)?,
+            ws_init_timeout: sockets.init_timeout,
+            ws_keepalive: sockets.keepalive,
+            ws_max_connections: sockets.max_connections,
+            ws_max_subscriptions: sockets.max_subscriptions,
+            ws_queue: sockets.queue,
+            relay_poll: process.relay_poll,
+            shutdown_grace: process.shutdown_grace,
+            job_interval: process.job_interval,
+            webhook_timeout: webhooks.timeout,
+            webhook_allow: webhooks.allow,
+            secrets_key: auth::secrets_key(s)?,
+            mailbox: mail::mailbox(s)?,
+            outbox: mail::outbox(s)?,
+        })
+    }
+}
+
+/// A bad setting: which variable, and what is wrong with it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid configuration: {}: {}",
+            self.variable, self.problem
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+fn number<T: std::str::FromStr + PartialOrd + fmt::Display>(
+    value: Option<&str>,
+    variable: &'static str,
+    default: T,
+    min: T,
+) -> Result<T, ConfigError> {
+    let Some(raw) = value else { return Ok(default) };
+    match raw.trim().parse::<T>() {
+        Ok(n) if n >= min => Ok(n),
+        _ => Err(invalid(
+            variable,
+            format!("'{raw}' is not a whole number of at least {min}"),
+        )),
+    }
+}
+
+/// A number of whole seconds of at least one.
+fn seconds(
+    value: Option<&str>,
+    variable: &'static str,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    number(value, variable, default, 1u64).map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_settings_give_the_embedded_default() {
+        let config = Config::from_settings(&Settings::default()).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            config.database,
+            DatabaseConfig::Sqlite {
+                path: PathBuf::from("data/switchboard.db")
+            }
+        );
+        assert!(config.redis_url.is_none());
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases: Vec<(Settings, &str)> = vec![
+            (
+                Settings {
+                    bind: Some("nowhere".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_BIND",
+            ),
+            (
+                Settings {
+                    database_url: Some("mysql://x".into()),
+                    ..Default::default()
+                },
+                "DATABASE_URL",
+            ),
+            (
+                Settings {
+                    redis_url: Some("http://x".into()),
+                    ..Default::default()
+                },
+                "REDIS_URL",
+            ),
+            (
+                Settings {
+                    jwt_secret: Some("short".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_JWT_SECRET",
+            ),
+            (
+                Settings {
+                    jwt_algorithm: Some("none".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_JWT_ALGORITHM",
+            ),
+            (
+                Settings {
+                    jwt_algorithm: Some("RS256".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_JWT_PUBLIC_KEY",
+            ),
+            (
+                Settings {
+                    log_format: Some("xml".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_LOG_FORMAT",
+            ),
+            (
+                Settings {
+                    max_depth: Some("-1".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_MAX_DEPTH",
+            ),
+            (
+                Settings {
+                    cors_origins: Some("desk.example.com".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_CORS_ORIGINS",
+            ),
+        ];
+        for (settings, variable) in cases {
+            let error = Config::from_settings(&settings).unwrap_err();
+            assert_eq!(error.variable, variable, "{error}");
+        }
+    }
+}
