@@ -334,6 +334,7 @@ async fn load(api: &Api) -> anyhow::Result<()> {
     ] {
         api.run(&ADMIN, rule, json!({ "i": { "name": name, "position": position, "titleWords": words, "groupId": group, "agentStrategy": "LEAST_OPEN" } })).await?;
     }
+    api.run(&ADMIN, rule, json!({ "i": { "name": "Facilities words", "position": 30, "titleWords": "projector screen", "groupId": desk, "agentStrategy": "QUEUE" } })).await?;
     api.run(&ADMIN, rule, json!({ "i": { "name": "Everything else", "position": 100, "groupId": desk, "agentStrategy": "ROUND_ROBIN" } })).await?;
 
     // Service levels: per priority on office hours, P1 round the clock, and Contoso's
@@ -487,6 +488,14 @@ async fn load(api: &Api) -> anyhow::Result<()> {
             "MEDIUM",
             "HIGH",
         ),
+        (
+            1,
+            "INCIDENT",
+            "Keyboard misses keys",
+            "The E and the R stick on my keyboard.",
+            "LOW",
+            "LOW",
+        ),
     ] {
         let ticket = api
             .run(&REQUESTERS[who], create, json!({ "i": { "kind": kind, "title": title, "description": description, "impact": impact, "urgency": urgency } }))
@@ -518,7 +527,7 @@ async fn load(api: &Api) -> anyhow::Result<()> {
         worked.push(ticket);
     }
     // 0: in progress, with an answer and a work note.
-    let steps: [(usize, Vec<Value>); 6] = [
+    let steps: [(usize, Vec<Value>); 7] = [
         (
             0,
             vec![
@@ -557,6 +566,14 @@ async fn load(api: &Api) -> anyhow::Result<()> {
                 json!({ "status": "PENDING", "pendingReason": "AWAITING_VENDOR" }),
             ],
         ),
+        (
+            8,
+            vec![
+                json!({ "status": "IN_PROGRESS" }),
+                json!({ "status": "RESOLVED", "resolutionCode": "FIXED", "resolutionNotes": "Swapped the keyboard." }),
+                json!({ "status": "CLOSED" }),
+            ],
+        ),
     ];
     for (index, actions) in steps {
         let agent = holder(&worked[index]);
@@ -578,6 +595,8 @@ async fn load(api: &Api) -> anyhow::Result<()> {
             version = data["version"].clone();
         }
     }
+    // Raised last and routed to the desk's queue, where nobody has taken it yet: NEW.
+    api.run(&REQUESTERS[0], create, json!({ "i": { "kind": "INCIDENT", "title": "Projector in room Bergen flickers", "description": "The image flickers every few seconds.", "impact": "LOW", "urgency": "LOW" } })).await?;
     // Orders: a laptop waiting on Rita's manager, VPN access under way.
     api.run(&REQUESTERS[0], "mutation($i: OrderCatalogItemInput!) { orderCatalogItem(input: $i) { ticket { id } } }", json!({ "i": { "itemId": laptop, "answers": { "model": "14-inch", "reason": "My laptop is six years old." } } })).await?;
     api.run(

@@ -300,14 +300,16 @@ async fn the_demo_loads_a_living_desk_once() {
         .iter()
         .map(|t| t["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses.len(), 10, "{desk}");
+    assert_eq!(statuses.len(), 12, "{desk}");
     statuses.sort();
     statuses.dedup();
     for status in [
+        "NEW",
         "ASSIGNED",
         "IN_PROGRESS",
         "PENDING",
         "RESOLVED",
+        "CLOSED",
         "CANCELLED",
     ] {
         assert!(statuses.contains(&status), "{status} in {statuses:?}");
