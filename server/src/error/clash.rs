@@ -29,7 +29,10 @@ impl Clash {
     /// The field a client sent, as GraphQL names it: the index's last column (the name
     /// within its parent, where the index also holds the parent's id).
     pub fn field(&self) -> String {
-        self.columns.last().map(|c| camel_case(c)).unwrap_or_default()
+        self.columns
+            .last()
+            .map(|c| camel_case(c))
+            .unwrap_or_default()
     }
 
     /// A sentence a person can act on: what exists already and what to change.
@@ -102,7 +105,10 @@ fn camel_case(column: &str) -> String {
 
 /// `type_id` reads as "type", `external_key` as "external key".
 fn column_words(column: &str) -> String {
-    column.strip_suffix("_id").unwrap_or(column).replace('_', " ")
+    column
+        .strip_suffix("_id")
+        .unwrap_or(column)
+        .replace('_', " ")
 }
 
 /// `ci_relationships` reads as "CI relationship", `categories` as "category".
@@ -155,9 +161,17 @@ mod tests {
         );
         let clash = sqlite("UNIQUE constraint failed: configuration_items.external_key").unwrap();
         assert_eq!(clash.field(), "externalKey");
-        assert!(clash.message().starts_with("A configuration item with this external key"));
+        assert!(
+            clash
+                .message()
+                .starts_with("A configuration item with this external key")
+        );
         let clash = sqlite("UNIQUE constraint failed: organizations.name").unwrap();
-        assert!(clash.message().starts_with("An organization with this name"));
+        assert!(
+            clash
+                .message()
+                .starts_with("An organization with this name")
+        );
         let clash = sqlite("UNIQUE constraint failed: categories.path").unwrap();
         assert!(clash.message().starts_with("A category with this path"));
         let clash = sqlite("UNIQUE constraint failed: ci_classes.name").unwrap();

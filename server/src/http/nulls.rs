@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use async_graphql::{
     Name, PathSegment, ServerError, Value,
     parser::types::{
-        BaseType, DocumentOperations, ExecutableDocument, Selection, SelectionSet,
-        TypeKind, TypeSystemDefinition,
+        BaseType, DocumentOperations, ExecutableDocument, Selection, SelectionSet, TypeKind,
+        TypeSystemDefinition,
     },
 };
 
@@ -26,7 +26,11 @@ pub struct FieldTypes {
 impl FieldTypes {
     pub fn from_sdl(sdl: &str) -> FieldTypes {
         let mut fields = HashMap::new();
-        let mut roots = ["Query".to_string(), "Mutation".to_string(), "Subscription".to_string()];
+        let mut roots = [
+            "Query".to_string(),
+            "Mutation".to_string(),
+            "Subscription".to_string(),
+        ];
         // The SDL is the schema's own export: it always parses.
         let Ok(document) = async_graphql::parser::parse_schema(sdl) else {
             return FieldTypes { fields, roots };
@@ -123,7 +127,12 @@ struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     /// The deepest nullable position on `path` (the root itself when there is none).
-    fn target(&self, root: &str, selection: &'a SelectionSet, path: &[PathSegment]) -> Option<Target> {
+    fn target(
+        &self,
+        root: &str,
+        selection: &'a SelectionSet,
+        path: &[PathSegment],
+    ) -> Option<Target> {
         let mut sets: Vec<(&'a SelectionSet, String)> = vec![(selection, root.to_string())];
         let mut current: Option<async_graphql::parser::types::Type> = None;
         let mut best = Target {
@@ -140,9 +149,9 @@ impl<'a> Walk<'a> {
                     for (set, parent) in &sets {
                         self.collect(set, parent, key, &mut found, &mut keys);
                     }
-                    let (name, parent) = found.first().map(|(f, p): &(_, String)| {
-                        (f.node.name.node.to_string(), p.clone())
-                    })?;
+                    let (name, parent) = found
+                        .first()
+                        .map(|(f, p): &(_, String)| (f.node.name.node.to_string(), p.clone()))?;
                     let ty = self.types.field(&parent, &name)?.clone();
                     let nullable = ty.nullable;
                     let named = named(&ty).to_string();
@@ -187,7 +196,10 @@ impl<'a> Walk<'a> {
         set: &'a SelectionSet,
         parent: &str,
         key: &str,
-        found: &mut Vec<(&'a async_graphql::Positioned<async_graphql::parser::types::Field>, String)>,
+        found: &mut Vec<(
+            &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+            String,
+        )>,
         keys: &mut Vec<Name>,
     ) {
         for item in &set.items {
@@ -211,7 +223,9 @@ impl<'a> Walk<'a> {
                     self.collect(&fragment.node.selection_set.node, &parent, key, found, keys);
                 }
                 Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) = self.document.fragments.get(&spread.node.fragment_name.node) {
+                    if let Some(fragment) =
+                        self.document.fragments.get(&spread.node.fragment_name.node)
+                    {
                         let parent = fragment.node.type_condition.node.on.node.to_string();
                         self.collect(&fragment.node.selection_set.node, &parent, key, found, keys);
                     }
@@ -334,22 +348,41 @@ mod tests {
     #[test]
     fn a_failed_nullable_field_is_present_and_null_in_its_place() {
         let query = "{ node(id: \"x\") { id } }";
-        assert_eq!(run(query, json!(null), &[json!(["node"])]), json!({ "node": null }));
+        assert_eq!(
+            run(query, json!(null), &[json!(["node"])]),
+            json!({ "node": null })
+        );
         let query = "{ node(id: \"x\") { id } viewer { name } }";
-        let data = run(query, json!({ "viewer": { "name": "a" } }), &[json!(["node"])]);
+        let data = run(
+            query,
+            json!({ "viewer": { "name": "a" } }),
+            &[json!(["node"])],
+        );
         assert_eq!(data, json!({ "node": null, "viewer": { "name": "a" } }));
         let keys: Vec<_> = data.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(keys, ["node", "viewer"], "the key keeps its place in the selection");
+        assert_eq!(
+            keys,
+            ["node", "viewer"],
+            "the key keeps its place in the selection"
+        );
     }
 
     #[test]
     fn fields_of_fragments_and_aliases_are_found() {
         let query = "{ a: node(id: \"x\") { ... on Item { note } id } } ";
-        let data = run(query, json!({ "a": { "id": "1" } }), &[json!(["a", "note"])]);
+        let data = run(
+            query,
+            json!({ "a": { "id": "1" } }),
+            &[json!(["a", "note"])],
+        );
         assert_eq!(data, json!({ "a": { "note": null, "id": "1" } }));
         let query = "query { viewer { ...V } } fragment V on Viewer { name }";
         // An object all of whose fields failed comes back as null from the engine.
-        let data = run(query, json!({ "viewer": null }), &[json!(["viewer", "name"])]);
+        let data = run(
+            query,
+            json!({ "viewer": null }),
+            &[json!(["viewer", "name"])],
+        );
         assert_eq!(data, json!({ "viewer": { "name": null } }));
     }
 
@@ -364,10 +397,18 @@ mod tests {
         assert_eq!(data, json!({ "maybe": [{ "id": "1", "name": "a" }, null] }));
         // Nothing nullable on the way: the whole of data is null.
         let query = "{ items { id name } }";
-        let data = run(query, json!({ "items": [{ "id": "1" }] }), &[json!(["items", 0, "name"])]);
+        let data = run(
+            query,
+            json!({ "items": [{ "id": "1" }] }),
+            &[json!(["items", 0, "name"])],
+        );
         assert_eq!(data, json!(null));
         let query = "{ viewer { secret } node(id: \"x\") { id } }";
-        let data = run(query, json!({ "node": { "id": "1" } }), &[json!(["viewer", "secret"])]);
+        let data = run(
+            query,
+            json!({ "node": { "id": "1" } }),
+            &[json!(["viewer", "secret"])],
+        );
         assert_eq!(data, json!(null));
     }
 

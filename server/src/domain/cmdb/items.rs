@@ -205,25 +205,6 @@ pub(super) async fn check_attribute_references(
     Ok(())
 }
 
-pub(super) async fn check_external_key_free(
-    txn: &DatabaseTransaction,
-    key: Option<&str>,
-    own_id: Option<i64>,
-) -> AppResult<()> {
-    let Some(key) = key else { return Ok(()) };
-    let holder = ci::Entity::find()
-        .filter(ci::Column::ExternalKey.eq(key))
-        .one(txn)
-        .await?;
-    match holder {
-        Some(holder) if Some(holder.id) != own_id => Err(AppError::bad_input(
-            "externalKey",
-            format!("'{key}' is already the key of '{}'", holder.name),
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// Writes the filter index of the items' attribute values, replacing what was there.
 pub(super) async fn index_attributes(
     txn: &DatabaseTransaction,
@@ -304,7 +285,6 @@ pub async fn create_item(
     let class = check_references(&txn, &draft).await?;
     let (draft, references) = draft.checked(&class)?;
     check_attribute_references(&txn, &references).await?;
-    check_external_key_free(&txn, draft.external_key.as_deref(), None).await?;
     let mut active = draft.active(now);
     active.created_at = Set(now);
     active.version = Set(1);
@@ -369,7 +349,6 @@ pub async fn update_item(
     let class = check_references(&txn, &wanted).await?;
     let (draft, references) = wanted.checked(&class)?;
     check_attribute_references(&txn, &references).await?;
-    check_external_key_free(&txn, draft.external_key.as_deref(), Some(id)).await?;
     let changes = draft.changes(Some(&old));
     if changes.is_empty() {
         return Ok(row);

@@ -60,8 +60,8 @@ pub(super) fn relationship_event(
 /// Relates two items by a relationship type.
 ///
 /// # Errors
-/// BAD_USER_INPUT for an item related to itself, items already related by that type,
-/// or a type or item that does not exist; FORBIDDEN for callers who may not write.
+/// BAD_USER_INPUT for an item related to itself or a type or item that does not exist;
+/// CONFLICT for items already related by that type; FORBIDDEN for callers who may not write.
 pub async fn relate(
     db: &Db,
     caller: &Caller,
@@ -81,18 +81,14 @@ pub async fn relate(
     let kind = relationship_type_named(&txn, "type", type_name).await?;
     referenced::<ci::Entity>(&txn, source_id, "sourceId", "configuration item").await?;
     referenced::<ci::Entity>(&txn, target_id, "targetId", "configuration item").await?;
-    let existing = ci_relationship::Entity::find()
-        .filter(ci_relationship::Column::SourceId.eq(source_id))
-        .filter(ci_relationship::Column::TargetId.eq(target_id))
-        .filter(ci_relationship::Column::TypeId.eq(kind.id))
-        .one(&txn)
-        .await?;
-    if existing.is_some() {
-        return Err(AppError::bad_input(
-            "targetId",
-            format!("these items are already related by {}", kind.name),
-        ));
-    }
+    // The unique index is on the type's id; the client named the type.
+    let taken = AppError::Taken {
+        field: "targetId".into(),
+        message: format!(
+            "this relationship exists already: these items are related by {}",
+            kind.name
+        ),
+    };
     let row = ci_relationship::ActiveModel {
         source_id: Set(source_id),
         target_id: Set(target_id),
@@ -101,7 +97,11 @@ pub async fn relate(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Taken { .. } => taken,
+        other => other,
+    })?;
     let events = relationship_event(Topic::CiRelated, &row, &kind);
     record_all(&txn, &Actor::of(caller), now, events).await?;
     txn.commit().await?;

@@ -5,9 +5,7 @@ use crate::auth::Caller;
 use crate::domain::desk::require_admin;
 use chrono::{DateTime, Utc};
 use entity::{ci_class, relationship_type};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, TryIntoModel,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, TryIntoModel};
 
 use crate::domain::cmdb::attributes::{AttributeDefinition, check_definitions};
 use crate::domain::cmdb::types::ImpactDirection;

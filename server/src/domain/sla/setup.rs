@@ -4,9 +4,7 @@ use crate::auth::Caller;
 use crate::domain::desk::require_admin;
 use chrono::{DateTime, Utc};
 use entity::{calendar, category, organization, sla_policy};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, TryIntoModel,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, TryIntoModel};
 use serde_json::json;
 
 use crate::{

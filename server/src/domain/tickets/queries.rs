@@ -342,7 +342,8 @@ pub async fn by_number(
     scope: &Scope,
     number: &str,
 ) -> AppResult<ticket::Model> {
-    let number = crate::domain::input::identifier("number", "a ticket number such as INC0000001", number)?;
+    let number =
+        crate::domain::input::identifier("number", "a ticket number such as INC0000001", number)?;
     let row = ticket::Entity::find()
         .filter(ticket::Column::Number.eq(number.to_uppercase()))
         .one(conn)
