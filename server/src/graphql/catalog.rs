@@ -1,5 +1,6 @@
 //! The service catalog: services, orderable items with their forms, orders and approvals.
 
+use crate::graphql::command::acting;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use entity::{catalog_item, catalog_request, service};
 
@@ -11,7 +12,7 @@ use crate::{
         forms::{Variable, VariableKind},
     },
     error::{AppError, AppResult},
-    graphql::{caller, desk::Group, ids, loaders, now, state, tickets::Ticket},
+    graphql::{caller, desk::Group, ids, loaders, state, tickets::Ticket},
 };
 
 /// The lifecycle of a service.
@@ -453,6 +454,7 @@ impl CatalogMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveServiceInput,
     ) -> AppResult<ServicePayload> {
+        let on = acting(ctx);
         let fields = ServiceFields {
             name: input.name,
             description: input.description,
@@ -471,9 +473,7 @@ impl CatalogMutation {
         };
         let id = ids::decode_opt(input.id, "Service", "id")?;
         Ok(ServicePayload {
-            service: Service(
-                catalog::save_service(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?,
-            ),
+            service: Service(catalog::save_service(on.db, on.caller, on.now, id, fields).await?),
         })
     }
 
@@ -484,6 +484,7 @@ impl CatalogMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveCatalogItemInput,
     ) -> AppResult<CatalogItemPayload> {
+        let on = acting(ctx);
         let fields = ItemFields {
             service_id: ids::decode_as(&input.service_id, "Service", "serviceId")?,
             name: input.name,
@@ -505,7 +506,7 @@ impl CatalogMutation {
         let id = ids::decode_opt(input.id, "CatalogItem", "id")?;
         Ok(CatalogItemPayload {
             catalog_item: CatalogItem(
-                catalog::save_item(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?,
+                catalog::save_item(on.db, on.caller, on.now, id, fields).await?,
             ),
         })
     }
@@ -518,11 +519,12 @@ impl CatalogMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: OrderCatalogItemInput,
     ) -> AppResult<OrderPayload> {
+        let on = acting(ctx);
         let item_id = ids::decode_as(&input.item_id, "CatalogItem", "itemId")?;
         let (row, _) = catalog::order(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
+            on.db,
+            on.caller,
+            on.now,
             item_id,
             &input.answers.0,
             input.note,
@@ -542,11 +544,12 @@ impl CatalogMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: DecideCatalogOrderInput,
     ) -> AppResult<OrderPayload> {
+        let on = acting(ctx);
         let ticket_id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
         let row = catalog::decide(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
+            on.db,
+            on.caller,
+            on.now,
             ticket_id,
             input.approve,
             input.comment,

@@ -1,5 +1,6 @@
 //! Knowledge: articles, their versions, search and suggestions.
 
+use crate::graphql::command::{acting, versioned};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::{article, article_version};
 
@@ -12,7 +13,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     graphql::{
-        caller, ids, loaders, now,
+        caller, ids, loaders,
         pagination::{self, Page, PageArgs},
         problems::Problem,
         state, ticket_scope,
@@ -361,6 +362,7 @@ impl KnowledgeMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveArticleInput,
     ) -> AppResult<ArticlePayload> {
+        let on = acting(ctx);
         let id = match (input.id, input.version) {
             (Some(id), Some(version)) => Some((ids::decode_as(&id, "Article", "id")?, version)),
             (Some(_), None) => {
@@ -375,7 +377,7 @@ impl KnowledgeMutation {
             tags: input.tags,
             visibility: input.visibility.into(),
         };
-        let row = knowledge::save(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?;
+        let row = knowledge::save(on.db, on.caller, on.now, id, fields).await?;
         Ok(ArticlePayload {
             article: Article(row),
         })
@@ -388,13 +390,14 @@ impl KnowledgeMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: TransitionArticleInput,
     ) -> AppResult<ArticlePayload> {
-        let id = ids::decode_as(&input.id, "Article", "id")?;
+        let on = acting(ctx);
+        let target = versioned(&input.id, input.version, "Article")?;
         let row = knowledge::transition(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
-            id,
-            input.version,
+            on.db,
+            on.caller,
+            on.now,
+            target.id,
+            target.version,
             input.to.into(),
         )
         .await?;

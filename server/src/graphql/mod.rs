@@ -6,6 +6,7 @@ pub mod automation;
 pub mod catalog;
 pub mod changes;
 pub mod cmdb;
+pub mod command;
 pub mod desk;
 pub mod ids;
 pub mod instant;

@@ -1,6 +1,7 @@
 //! Problem management: problems, their incidents and items, and the problems trend
 //! detection proposes.
 
+use crate::graphql::command::{acting, versioned};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use entity::{problem, problem_candidate};
 
@@ -18,7 +19,7 @@ use crate::{
         desk::Group,
         ids,
         knowledge::Article,
-        loaders, now,
+        loaders,
         pagination::{self, Page, PageArgs},
         state, ticket_scope,
         tickets::{HistoryEntry, Priority, Ticket},
@@ -411,6 +412,7 @@ impl ProblemMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: CreateProblemInput,
     ) -> AppResult<ProblemPayload> {
+        let on = acting(ctx);
         let new = NewProblem {
             title: input.title,
             description: input.description,
@@ -425,7 +427,7 @@ impl ProblemMutation {
             )?,
         };
         Ok(payload(
-            problems::create(&state(ctx).db, caller(ctx), now(ctx), new).await?,
+            problems::create(on.db, on.caller, on.now, new).await?,
         ))
     }
 
@@ -436,7 +438,8 @@ impl ProblemMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: UpdateProblemInput,
     ) -> AppResult<ProblemPayload> {
-        let id = ids::decode_as(&input.id, "Problem", "id")?;
+        let on = acting(ctx);
+        let target = versioned(&input.id, input.version, "Problem")?;
         let changes = ProblemChanges {
             title: input.title,
             description: input.description,
@@ -447,15 +450,7 @@ impl ProblemMutation {
             assignee_id: ids::decode_maybe(input.assignee_id, "User", "assigneeId")?,
         };
         Ok(payload(
-            problems::update(
-                &state(ctx).db,
-                caller(ctx),
-                now(ctx),
-                id,
-                input.version,
-                changes,
-            )
-            .await?,
+            problems::update(on.db, on.caller, on.now, target.id, target.version, changes).await?,
         ))
     }
 
@@ -467,13 +462,14 @@ impl ProblemMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: TransitionProblemInput,
     ) -> AppResult<ProblemPayload> {
-        let id = ids::decode_as(&input.id, "Problem", "id")?;
+        let on = acting(ctx);
+        let target = versioned(&input.id, input.version, "Problem")?;
         let done = problems::transition(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
-            id,
-            input.version,
+            on.db,
+            on.caller,
+            on.now,
+            target.id,
+            target.version,
             Transition {
                 to: input.to.into(),
                 resolve_incidents: input.resolve_incidents,
@@ -492,6 +488,7 @@ impl ProblemMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: LinkProblemInput,
     ) -> AppResult<ProblemPayload> {
+        let on = acting(ctx);
         let id = ids::decode_as(&input.problem_id, "Problem", "problemId")?;
         let incidents = ids::decode_all(&input.incident_ids, "Ticket", "incidentIds")?;
         let items = ids::decode_all(
@@ -500,15 +497,7 @@ impl ProblemMutation {
             "configurationItemIds",
         )?;
         Ok(payload(
-            problems::link_incidents(
-                &state(ctx).db,
-                caller(ctx),
-                now(ctx),
-                id,
-                &incidents,
-                &items,
-            )
-            .await?,
+            problems::link_incidents(on.db, on.caller, on.now, id, &incidents, &items).await?,
         ))
     }
 
@@ -521,9 +510,10 @@ impl ProblemMutation {
             String,
         >,
     ) -> AppResult<ProblemPayload> {
+        let on = acting(ctx);
         let id = ids::decode_as(&id, "ProblemCandidate", "id")?;
         Ok(payload(
-            problems::accept_candidate(&state(ctx).db, caller(ctx), now(ctx), id, title).await?,
+            problems::accept_candidate(on.db, on.caller, on.now, id, title).await?,
         ))
     }
 
@@ -533,9 +523,10 @@ impl ProblemMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The candidate's id.")] id: ID,
     ) -> AppResult<ProblemCandidate> {
+        let on = acting(ctx);
         let id = ids::decode_as(&id, "ProblemCandidate", "id")?;
         Ok(ProblemCandidate(
-            problems::dismiss_candidate(&state(ctx).db, caller(ctx), now(ctx), id).await?,
+            problems::dismiss_candidate(on.db, on.caller, on.now, id).await?,
         ))
     }
 }

@@ -1,5 +1,6 @@
 //! SLAs: calendars and policies (admins), and each ticket's clocks (everyone who sees it).
 
+use crate::graphql::command::acting;
 use std::collections::HashMap;
 
 use async_graphql::{
@@ -393,6 +394,7 @@ impl SlaMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveCalendarInput,
     ) -> AppResult<CalendarPayload> {
+        let on = acting(ctx);
         let id = ids::decode_opt(input.id, "Calendar", "id")?;
         let fields = CalendarFields {
             name: input.name,
@@ -401,9 +403,7 @@ impl SlaMutation {
             holidays: input.holidays,
         };
         Ok(CalendarPayload {
-            calendar: Calendar(
-                setup::save_calendar(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?,
-            ),
+            calendar: Calendar(setup::save_calendar(on.db, on.caller, on.now, id, fields).await?),
         })
     }
 
@@ -414,6 +414,7 @@ impl SlaMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveSlaPolicyInput,
     ) -> AppResult<SlaPolicyPayload> {
+        let on = acting(ctx);
         let fields = PolicyFields {
             name: input.name,
             position: input.position,
@@ -435,9 +436,7 @@ impl SlaMutation {
         };
         let id = ids::decode_opt(input.id, "SlaPolicy", "id")?;
         Ok(SlaPolicyPayload {
-            sla_policy: SlaPolicy(
-                setup::save_policy(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?,
-            ),
+            sla_policy: SlaPolicy(setup::save_policy(on.db, on.caller, on.now, id, fields).await?),
         })
     }
 }

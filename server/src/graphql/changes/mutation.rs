@@ -1,5 +1,6 @@
 //! Changing changes: each mutation decodes its input and calls one domain command.
 
+use crate::graphql::command::{acting, versioned};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use entity::change;
 
@@ -13,7 +14,7 @@ use crate::{
     },
     error::AppResult,
     graphql::{
-        caller, ids, now, state,
+        ids,
         tickets::{Ticket, TicketPayload},
     },
 };
@@ -215,6 +216,7 @@ impl ChangeMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: CreateChangeInput,
     ) -> AppResult<ChangePayload> {
+        let on = acting(ctx);
         let fields = ChangeFields {
             title: input.title,
             description: input.description,
@@ -235,9 +237,9 @@ impl ChangeMutation {
         let template = ids::decode_opt(input.template_id, "ChangeTemplate", "templateId")?;
         Ok(payload(
             changes::create(
-                &state(ctx).db,
-                caller(ctx),
-                now(ctx),
+                on.db,
+                on.caller,
+                on.now,
                 input.r#type.into(),
                 template,
                 fields,
@@ -252,7 +254,8 @@ impl ChangeMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: UpdateChangeInput,
     ) -> AppResult<ChangePayload> {
-        let id = ids::decode_as(&input.id, "Change", "id")?;
+        let on = acting(ctx);
+        let target = versioned(&input.id, input.version, "Change")?;
         let fields = ChangeFields {
             title: input.title,
             description: input.description,
@@ -274,15 +277,7 @@ impl ChangeMutation {
             assignee_id: ids::decode_maybe(input.assignee_id, "User", "assigneeId")?,
         };
         Ok(payload(
-            changes::update(
-                &state(ctx).db,
-                caller(ctx),
-                now(ctx),
-                id,
-                input.version,
-                fields,
-            )
-            .await?,
+            changes::update(on.db, on.caller, on.now, target.id, target.version, fields).await?,
         ))
     }
 
@@ -296,7 +291,8 @@ impl ChangeMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: TransitionChangeInput,
     ) -> AppResult<ChangePayload> {
-        let id = ids::decode_as(&input.id, "Change", "id")?;
+        let on = acting(ctx);
+        let target = versioned(&input.id, input.version, "Change")?;
         let transition = Transition {
             to: input.to.into(),
             outcome: input.outcome.map(Into::into),
@@ -304,11 +300,11 @@ impl ChangeMutation {
         };
         Ok(payload(
             changes::transition(
-                &state(ctx).db,
-                caller(ctx),
-                now(ctx),
-                id,
-                input.version,
+                on.db,
+                on.caller,
+                on.now,
+                target.id,
+                target.version,
                 transition,
             )
             .await?,
@@ -321,22 +317,15 @@ impl ChangeMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: AssessChangeInput,
     ) -> AppResult<ChangePayload> {
-        let id = ids::decode_as(&input.id, "Change", "id")?;
+        let on = acting(ctx);
+        let target = versioned(&input.id, input.version, "Change")?;
         let answers = Answers {
             impact: input.impact.into(),
             complexity: input.complexity.into(),
             rollback_difficulty: input.rollback_difficulty.into(),
         };
         Ok(payload(
-            changes::assess(
-                &state(ctx).db,
-                caller(ctx),
-                now(ctx),
-                id,
-                input.version,
-                answers,
-            )
-            .await?,
+            changes::assess(on.db, on.caller, on.now, target.id, target.version, answers).await?,
         ))
     }
 
@@ -346,17 +335,10 @@ impl ChangeMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: VoteOnChangeInput,
     ) -> AppResult<ChangePayload> {
+        let on = acting(ctx);
         let id = ids::decode_as(&input.id, "Change", "id")?;
         Ok(payload(
-            changes::vote(
-                &state(ctx).db,
-                caller(ctx),
-                now(ctx),
-                id,
-                input.approve,
-                &input.comment,
-            )
-            .await?,
+            changes::vote(on.db, on.caller, on.now, id, input.approve, &input.comment).await?,
         ))
     }
 
@@ -367,10 +349,10 @@ impl ChangeMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SetIncidentCauseInput,
     ) -> AppResult<TicketPayload> {
+        let on = acting(ctx);
         let ticket = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
         let change = ids::decode_opt(input.change_id, "Change", "changeId")?;
-        let row =
-            commands::link_cause(&state(ctx).db, caller(ctx), now(ctx), ticket, change).await?;
+        let row = commands::link_cause(on.db, on.caller, on.now, ticket, change).await?;
         Ok(TicketPayload {
             ticket: Ticket(row),
         })
@@ -383,6 +365,7 @@ impl ChangeMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveChangeTemplateInput,
     ) -> AppResult<ChangeTemplate> {
+        let on = acting(ctx);
         let id = ids::decode_opt(input.id, "ChangeTemplate", "id")?;
         let fields = TemplateFields {
             name: input.name,
@@ -393,7 +376,7 @@ impl ChangeMutation {
             active: input.active,
         };
         Ok(ChangeTemplate(
-            changes::save_template(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?,
+            changes::save_template(on.db, on.caller, on.now, id, fields).await?,
         ))
     }
 
@@ -405,6 +388,7 @@ impl ChangeMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveChangeApprovalPolicyInput,
     ) -> AppResult<ChangeApprovalPolicy> {
+        let on = acting(ctx);
         let id = ids::decode_opt(input.id, "ChangeApprovalPolicy", "id")?;
         let fields = PolicyFields {
             change_type: input.change_type.into(),
@@ -418,7 +402,7 @@ impl ChangeMutation {
             quorum: input.quorum,
         };
         Ok(ChangeApprovalPolicy(
-            changes::save_policy(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?,
+            changes::save_policy(on.db, on.caller, on.now, id, fields).await?,
         ))
     }
 
@@ -429,12 +413,13 @@ impl ChangeMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveChangeFreezeInput,
     ) -> AppResult<ChangeFreeze> {
+        let on = acting(ctx);
         let id = ids::decode_opt(input.id, "ChangeFreeze", "id")?;
         Ok(ChangeFreeze(
             changes::save_freeze(
-                &state(ctx).db,
-                caller(ctx),
-                now(ctx),
+                on.db,
+                on.caller,
+                on.now,
                 id,
                 &input.name,
                 instant("startsAt", input.starts_at)?,

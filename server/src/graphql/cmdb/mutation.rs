@@ -1,6 +1,7 @@
 //! Changing the CMDB: classes, relationship types, items, relationships and imports;
 //! each mutation decodes its input and calls one domain command.
 
+use crate::graphql::command::{acting, versioned};
 use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject};
 use serde_json::{Map, Value};
 
@@ -16,7 +17,7 @@ use crate::{
     },
     error::AppResult,
     graphql::{
-        caller, ids, now, state,
+        ids,
         tickets::{Ticket, TicketPayload},
     },
 };
@@ -174,6 +175,7 @@ impl CmdbMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveCiClassInput,
     ) -> AppResult<CiClassPayload> {
+        let on = acting(ctx);
         let attributes = input
             .attributes
             .into_iter()
@@ -200,9 +202,7 @@ impl CmdbMutation {
         };
         let id = ids::decode_opt(input.id, "CiClass", "id")?;
         Ok(CiClassPayload {
-            ci_class: CiClass(
-                cmdb::save_class(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?,
-            ),
+            ci_class: CiClass(cmdb::save_class(on.db, on.caller, on.now, id, fields).await?),
         })
     }
 
@@ -213,6 +213,7 @@ impl CmdbMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveRelationshipTypeInput,
     ) -> AppResult<RelationshipTypePayload> {
+        let on = acting(ctx);
         let fields = RelationshipTypeFields {
             name: input.name,
             forward_label: input.forward_label,
@@ -222,8 +223,7 @@ impl CmdbMutation {
         let id = ids::decode_opt(input.id, "RelationshipType", "id")?;
         Ok(RelationshipTypePayload {
             relationship_type: RelationshipType(
-                cmdb::save_relationship_type(&state(ctx).db, caller(ctx), now(ctx), id, fields)
-                    .await?,
+                cmdb::save_relationship_type(on.db, on.caller, on.now, id, fields).await?,
             ),
         })
     }
@@ -235,6 +235,7 @@ impl CmdbMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: CreateConfigurationItemInput,
     ) -> AppResult<ConfigurationItemPayload> {
+        let on = acting(ctx);
         let draft = Draft {
             class_id: ids::decode_as(&input.class_id, "CiClass", "classId")?,
             name: input.name,
@@ -250,7 +251,7 @@ impl CmdbMutation {
             attributes: input.attributes.0,
             external_key: input.external_key,
         };
-        let row = cmdb::create_item(&state(ctx).db, caller(ctx), now(ctx), draft).await?;
+        let row = cmdb::create_item(on.db, on.caller, on.now, draft).await?;
         Ok(ConfigurationItemPayload {
             configuration_item: ConfigurationItem(row),
         })
@@ -263,7 +264,8 @@ impl CmdbMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: UpdateConfigurationItemInput,
     ) -> AppResult<ConfigurationItemPayload> {
-        let id = ids::decode_as(&input.id, "ConfigurationItem", "id")?;
+        let on = acting(ctx);
+        let target = versioned(&input.id, input.version, "ConfigurationItem")?;
         let changes = ItemChanges {
             class_id: ids::decode_opt(input.class_id, "CiClass", "classId")?,
             name: input.name,
@@ -279,15 +281,8 @@ impl CmdbMutation {
             attributes: input.attributes.map(|a| a.0),
             external_key: ids::change_of(input.external_key),
         };
-        let row = cmdb::update_item(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
-            id,
-            input.version,
-            changes,
-        )
-        .await?;
+        let row =
+            cmdb::update_item(on.db, on.caller, on.now, target.id, target.version, changes).await?;
         Ok(ConfigurationItemPayload {
             configuration_item: ConfigurationItem(row),
         })
@@ -300,17 +295,10 @@ impl CmdbMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: RelateConfigurationItemsInput,
     ) -> AppResult<CiRelationshipPayload> {
+        let on = acting(ctx);
         let source = ids::decode_as(&input.source_id, "ConfigurationItem", "sourceId")?;
         let target = ids::decode_as(&input.target_id, "ConfigurationItem", "targetId")?;
-        let row = cmdb::relate(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
-            source,
-            target,
-            &input.r#type,
-        )
-        .await?;
+        let row = cmdb::relate(on.db, on.caller, on.now, source, target, &input.r#type).await?;
         Ok(CiRelationshipPayload {
             relationship: CiRelationship(row),
         })
@@ -322,8 +310,9 @@ impl CmdbMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The relationship's id.")] relationship_id: ID,
     ) -> AppResult<CiRelationshipPayload> {
+        let on = acting(ctx);
         let id = ids::decode_as(&relationship_id, "CiRelationship", "relationshipId")?;
-        let row = cmdb::unrelate(&state(ctx).db, caller(ctx), now(ctx), id).await?;
+        let row = cmdb::unrelate(on.db, on.caller, on.now, id).await?;
         Ok(CiRelationshipPayload {
             relationship: CiRelationship(row),
         })
@@ -338,6 +327,7 @@ impl CmdbMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: ImportConfigurationItemsInput,
     ) -> AppResult<ImportReport> {
+        let on = acting(ctx);
         let file = ImportFile {
             items: input
                 .items
@@ -364,14 +354,7 @@ impl CmdbMutation {
                 })
                 .collect(),
         };
-        let report = import::run(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
-            file,
-            input.apply_valid,
-        )
-        .await?;
+        let report = import::run(on.db, on.caller, on.now, file, input.apply_valid).await?;
         Ok(report.into())
     }
 
@@ -382,6 +365,7 @@ impl CmdbMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SetTicketConfigurationItemsInput,
     ) -> AppResult<TicketPayload> {
+        let on = acting(ctx);
         let ticket_id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
         let items = ids::decode_all(
             &input.configuration_item_ids,
@@ -389,9 +373,9 @@ impl CmdbMutation {
             "configurationItemIds",
         )?;
         let row = commands::link_configuration_items(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
+            on.db,
+            on.caller,
+            on.now,
             ticket_id,
             input.version,
             &items,

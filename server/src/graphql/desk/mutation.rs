@@ -1,5 +1,6 @@
 //! Organising the desk: each mutation decodes its input and calls one domain command.
 
+use crate::graphql::command::acting;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 
 use crate::{
@@ -10,7 +11,7 @@ use crate::{
     },
     error::AppResult,
     graphql::{
-        caller, ids, now, state,
+        caller, ids, state,
         tickets::{Priority, TicketKind},
         users::User,
     },
@@ -195,10 +196,11 @@ impl DeskMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: CreateOrganizationInput,
     ) -> AppResult<OrganizationPayload> {
+        let on = acting(ctx);
         let row = desk::create_organization(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
+            on.db,
+            on.caller,
+            on.now,
             &input.name,
             input.requesters_see_all_tickets,
         )
@@ -287,6 +289,7 @@ impl DeskMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveGroupInput,
     ) -> AppResult<GroupPayload> {
+        let on = acting(ctx);
         let id = ids::decode_opt(input.id, "Group", "id")?;
         let fields = GroupFields {
             name: input.name,
@@ -300,9 +303,7 @@ impl DeskMutation {
             )?,
         };
         Ok(GroupPayload {
-            group: Group(
-                desk::save_group(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?,
-            ),
+            group: Group(desk::save_group(on.db, on.caller, on.now, id, fields).await?),
         })
     }
 
@@ -356,6 +357,7 @@ impl DeskMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: SaveAssignmentRuleInput,
     ) -> AppResult<AssignmentRulePayload> {
+        let on = acting(ctx);
         let id = ids::decode_opt(input.id, "AssignmentRule", "id")?;
         let fields = RuleFields {
             name: input.name,
@@ -374,7 +376,7 @@ impl DeskMutation {
             agent_strategy: input.agent_strategy.into(),
             flag_manager: input.flag_manager,
         };
-        let row = desk::save_rule(&state(ctx).db, caller(ctx), now(ctx), id, fields).await?;
+        let row = desk::save_rule(on.db, on.caller, on.now, id, fields).await?;
         Ok(AssignmentRulePayload {
             assignment_rule: AssignmentRule(row),
         })

@@ -6,7 +6,10 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Simp
 use crate::{
     domain::tickets::commands::{self, Escalation, NewTicket, TicketChanges, Transition},
     error::AppResult,
-    graphql::{caller, ids, now, state},
+    graphql::{
+        command::{acting, versioned},
+        ids,
+    },
 };
 
 use super::{Channel, Comment, Level, PendingReason, Ticket, TicketKind, TicketStatus};
@@ -148,8 +151,12 @@ pub struct AddCommentPayload {
     pub comment: Comment,
 }
 
-fn ticket_id(id: &ID) -> AppResult<i64> {
-    ids::decode_as(id, "Ticket", "id")
+impl From<entity::ticket::Model> for TicketPayload {
+    fn from(row: entity::ticket::Model) -> Self {
+        TicketPayload {
+            ticket: Ticket(row),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -187,10 +194,10 @@ impl TicketMutation {
                 "configurationItemIds",
             )?,
         };
-        let row = commands::create(&state(ctx).db, caller(ctx), now(ctx), new).await?;
-        Ok(TicketPayload {
-            ticket: Ticket(row),
-        })
+        let on = acting(ctx);
+        Ok(commands::create(on.db, on.caller, on.now, new)
+            .await?
+            .into())
     }
 
     /// Changes a ticket's fields. Requesters may change the title and description only.
@@ -208,19 +215,13 @@ impl TicketMutation {
             category_id,
             channel: input.channel.map(Into::into),
         };
-        let id = ticket_id(&input.id)?;
-        let row = commands::update(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
-            id,
-            input.version,
-            changes,
+        let target = versioned(&input.id, input.version, "Ticket")?;
+        let on = acting(ctx);
+        Ok(
+            commands::update(on.db, on.caller, on.now, target.id, target.version, changes)
+                .await?
+                .into(),
         )
-        .await?;
-        Ok(TicketPayload {
-            ticket: Ticket(row),
-        })
     }
 
     /// Moves a ticket along its lifecycle. An invalid move gets INVALID_TRANSITION with the allowed ones.
@@ -236,19 +237,18 @@ impl TicketMutation {
             resolution_code: input.resolution_code,
             resolution_notes: input.resolution_notes,
         };
-        let id = ticket_id(&input.id)?;
-        let row = commands::transition(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
-            id,
-            input.version,
+        let target = versioned(&input.id, input.version, "Ticket")?;
+        let on = acting(ctx);
+        Ok(commands::transition(
+            on.db,
+            on.caller,
+            on.now,
+            target.id,
+            target.version,
             transition,
         )
-        .await?;
-        Ok(TicketPayload {
-            ticket: Ticket(row),
-        })
+        .await?
+        .into())
     }
 
     /// Puts a ticket in a group's queue or an agent's hands. Agents only.
@@ -257,22 +257,21 @@ impl TicketMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: AssignTicketInput,
     ) -> AppResult<TicketPayload> {
-        let id = ticket_id(&input.id)?;
+        let target = versioned(&input.id, input.version, "Ticket")?;
         let group_id = ids::decode_opt(input.group_id, "Group", "groupId")?;
         let assignee_id = ids::decode_opt(input.assignee_id, "User", "assigneeId")?;
-        let row = commands::assign(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
-            id,
-            input.version,
+        let on = acting(ctx);
+        Ok(commands::assign(
+            on.db,
+            on.caller,
+            on.now,
+            target.id,
+            target.version,
             group_id,
             assignee_id,
         )
-        .await?;
-        Ok(TicketPayload {
-            ticket: Ticket(row),
-        })
+        .await?
+        .into())
     }
 
     /// Escalates a ticket: functionally to the next tier, or hierarchically to the manager. Agents only.
@@ -282,24 +281,23 @@ impl TicketMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")]
         input: EscalateTicketInput,
     ) -> AppResult<TicketPayload> {
-        let id = ticket_id(&input.id)?;
+        let target = versioned(&input.id, input.version, "Ticket")?;
         let level = match input.level {
             EscalationLevel::Functional => Escalation::Functional,
             EscalationLevel::Hierarchical => Escalation::Hierarchical,
         };
-        let row = commands::escalate(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
-            id,
-            input.version,
+        let on = acting(ctx);
+        Ok(commands::escalate(
+            on.db,
+            on.caller,
+            on.now,
+            target.id,
+            target.version,
             level,
             &input.reason,
         )
-        .await?;
-        Ok(TicketPayload {
-            ticket: Ticket(row),
-        })
+        .await?
+        .into())
     }
 
     /// Adds a public comment or an internal work note. Comments do not change the ticket's version.
@@ -309,15 +307,10 @@ impl TicketMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")] input: AddCommentInput,
     ) -> AppResult<AddCommentPayload> {
         let id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
-        let (row, comment) = commands::add_comment(
-            &state(ctx).db,
-            caller(ctx),
-            now(ctx),
-            id,
-            &input.body,
-            input.internal,
-        )
-        .await?;
+        let on = acting(ctx);
+        let (row, comment) =
+            commands::add_comment(on.db, on.caller, on.now, id, &input.body, input.internal)
+                .await?;
         Ok(AddCommentPayload {
             ticket: Ticket(row),
             comment: Comment(comment),
