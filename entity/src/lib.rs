@@ -43,6 +43,8 @@ pub mod sla_clock_segment;
 pub mod sla_policy;
 pub mod ticket;
 pub mod ticket_configuration_item;
+pub mod time_entry;
+pub mod time_timer;
 pub mod user;
 pub mod webhook_attempt;
 pub mod webhook_delivery;

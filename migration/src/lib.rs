@@ -14,6 +14,7 @@ pub mod m20261122_000009_events_notify;
 mod m20261122_000010_webhooks_and_automation;
 mod m20261122_000011_mail_messages;
 mod m20261122_000012_notifications;
+mod m20261203_000013_time_worked;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_webhooks_and_automation::Migration),
             Box::new(m20261122_000011_mail_messages::Migration),
             Box::new(m20261122_000012_notifications::Migration),
+            Box::new(m20261203_000013_time_worked::Migration),
         ]
     }
 }

@@ -25,6 +25,7 @@ pub mod routing;
 pub mod settings;
 pub mod sla;
 pub mod tickets;
+pub mod time_worked;
 pub mod users;
 pub mod versioned;
 pub mod webhooks;

@@ -34,6 +34,8 @@ pub struct DeskSettings {
     /// Mail from an address the desk does not know opens a ticket for a new requester;
     /// otherwise it is set aside.
     pub mail_from_strangers: bool,
+    /// An agent resolving a ticket must have recorded time on it first (anyone's).
+    pub require_time_to_resolve: bool,
 }
 
 impl Default for DeskSettings {
@@ -53,6 +55,7 @@ impl Default for DeskSettings {
             problem_trend_incidents: 3,
             problem_trend_window_hours: 24,
             mail_from_strangers: false,
+            require_time_to_resolve: false,
         }
     }
 }

@@ -10,7 +10,7 @@ use std::{
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     calendar, category, change, change_vote, ci_class, ci_relationship, configuration_item, group,
-    organization, problem, relationship_type, service, sla_policy, ticket, user,
+    organization, problem, relationship_type, service, sla_policy, ticket, time_entry, user,
 };
 use sea_orm::EntityTrait;
 
@@ -100,6 +100,10 @@ children!(
     ItemsByChange as ChangeItems: configuration_item::Model = crate::domain::changes::items_by_change
 );
 children!(
+    /// Each ticket's time entries.
+    EntriesByTicket as TicketTimeEntries: time_entry::Model = crate::domain::time_worked::entries_of_tickets
+);
+children!(
     /// Each change's votes.
     VotesByChange as ChangeVotes: change_vote::Model = crate::domain::changes::votes_by_change
 );
@@ -179,6 +183,9 @@ pub fn attach(
         )
         .data::<ChangeItems>(lasting.applied(grouped(ItemsByChange(db.clone()), statements)))
         .data::<ChangeVotes>(lasting.applied(grouped(VotesByChange(db.clone()), statements)))
+        .data::<TicketTimeEntries>(
+            lasting.applied(grouped(EntriesByTicket(db.clone()), statements)),
+        )
         .data::<crate::graphql::sla::Clocks>(lasting.applied(grouped(
             crate::graphql::sla::ClocksByTicket(db.clone()),
             statements,

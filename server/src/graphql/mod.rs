@@ -20,6 +20,7 @@ pub mod pagination;
 pub mod problems;
 pub mod sla;
 pub mod tickets;
+pub mod time_worked;
 pub mod users;
 pub mod viewer;
 pub mod webhooks;
@@ -56,6 +57,7 @@ pub struct Query(
     mail::MailQuery,
     notifications::NotificationQuery,
     live::LiveQuery,
+    time_worked::TimeWorkedQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -74,6 +76,7 @@ pub struct Mutation(
     webhooks::WebhookMutation,
     automation::AutomationMutation,
     notifications::NotificationMutation,
+    time_worked::TimeWorkedMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each

@@ -47,6 +47,10 @@ topics! {
     TicketRouted = "ticket.routed",
     TicketEscalated = "ticket.escalated",
     TicketCommented = "ticket.commented",
+    /// Time worked was recorded on a ticket (internal: the desk's own record).
+    TicketTimeRecorded = "ticket.time_recorded",
+    /// A time entry was removed.
+    TicketTimeRemoved = "ticket.time_removed",
     /// An SLA clock passed a warning threshold.
     SlaWarning = "sla.warning",
     /// An SLA clock passed its target.

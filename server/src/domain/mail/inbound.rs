@@ -209,7 +209,7 @@ async fn process(
         let open = reopened(&txn, &caller, &ticket, now).await?;
         if open {
             let (saved, _) =
-                commands::add_comment(&txn, &caller, now, ticket.id, &text, false).await?;
+                commands::add_comment(&txn, &caller, now, ticket.id, &text, false, None).await?;
             mark(
                 &txn,
                 record_id,

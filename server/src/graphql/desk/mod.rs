@@ -275,6 +275,9 @@ pub struct DeskSettingsView {
     /// requester (otherwise it is set aside, with the reason, in `mailMessages`).
     #[graphql(default = false)]
     pub mail_from_strangers: bool,
+    /// Whether an agent must record time worked on a ticket before resolving it.
+    #[graphql(default = false)]
+    pub require_time_to_resolve: bool,
 }
 
 impl DeskSettingsView {
@@ -291,6 +294,7 @@ impl DeskSettingsView {
             problem_trend_incidents: s.problem_trend_incidents as i32,
             problem_trend_window_hours: s.problem_trend_window_hours as i32,
             mail_from_strangers: s.mail_from_strangers,
+            require_time_to_resolve: s.require_time_to_resolve,
         }
     }
 
@@ -317,6 +321,7 @@ impl DeskSettingsView {
             problem_trend_incidents: self.problem_trend_incidents.into(),
             problem_trend_window_hours: self.problem_trend_window_hours.into(),
             mail_from_strangers: self.mail_from_strangers,
+            require_time_to_resolve: self.require_time_to_resolve,
         })
     }
 }

@@ -289,6 +289,24 @@ impl Ticket {
     ) -> AppResult<Option<crate::graphql::catalog::CatalogRequest>> {
         Box::pin(crate::graphql::catalog::request_of(ctx, self.0.id)).await
     }
+    /// Time worked on it, newest day first. The desk's own record: null for requesters.
+    async fn time_entries(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<Vec<crate::graphql::time_worked::TimeEntry>>> {
+        Box::pin(crate::graphql::time_worked::entries_of_ticket(
+            ctx, self.0.id,
+        ))
+        .await
+    }
+    /// Minutes worked on it so far. Null for requesters, like `timeEntries`.
+    async fn time_spent_minutes(&self, ctx: &Context<'_>) -> AppResult<Option<i64>> {
+        let entries = Box::pin(crate::graphql::time_worked::entries_of_ticket(
+            ctx, self.0.id,
+        ))
+        .await?;
+        Ok(entries.map(|list| list.iter().map(|e| i64::from(e.0.minutes)).sum()))
+    }
     /// The problems it is linked to. Agents.
     async fn problems(
         &self,

@@ -140,6 +140,8 @@ pub struct AddCommentInput {
     /// An internal work note, hidden from the requester. Agents only.
     #[graphql(default)]
     pub internal: bool,
+    /// Time worked, recorded with the comment in one step. Agents only.
+    pub time: Option<crate::graphql::time_worked::TimeWorkedInput>,
 }
 
 /// What `addComment` returns: the comment, and the ticket as it is after it.
@@ -307,10 +309,18 @@ impl TicketMutation {
         #[graphql(desc = "What to do; see the fields of the input type.")] input: AddCommentInput,
     ) -> AppResult<AddCommentPayload> {
         let id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
+        let time = input.time.map(|t| t.into_domain()).transpose()?;
         let on = acting(ctx);
-        let (row, comment) =
-            commands::add_comment(on.db, on.caller, on.now, id, &input.body, input.internal)
-                .await?;
+        let (row, comment) = commands::add_comment(
+            on.db,
+            on.caller,
+            on.now,
+            id,
+            &input.body,
+            input.internal,
+            time.as_ref(),
+        )
+        .await?;
         Ok(AddCommentPayload {
             ticket: Ticket(row),
             comment: Comment(comment),

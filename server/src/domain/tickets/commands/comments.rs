@@ -14,17 +14,18 @@ use crate::domain::events::Topic;
 use crate::{
     auth::Caller,
     db::Writes,
-    domain::{events::Actor, input::text, sla},
+    domain::{events::Actor, input::text, sla, time_worked},
     error::{AppError, AppResult},
 };
 
 use super::{MAX_TEXT_CHARS, Standing, load_for_change, record, standing_of};
 
-/// Adds a public reply or (agents only) an internal note to a ticket the caller may see.
+/// Adds a public reply or (agents only) an internal note to a ticket the caller may see,
+/// with the time worked on it when the desk records some, in one transaction.
 ///
 /// # Errors
 /// BAD_USER_INPUT for an empty or too long body, or a requester's internal note;
-/// NOT_FOUND for a ticket the caller may not see.
+/// NOT_FOUND for a ticket the caller may not see; as `time_worked::record` for the time.
 pub async fn add_comment(
     db: &impl Writes,
     caller: &Caller,
@@ -32,6 +33,7 @@ pub async fn add_comment(
     ticket_id: i64,
     body: &str,
     internal: bool,
+    time: Option<&time_worked::NewEntry>,
 ) -> AppResult<(ticket::Model, comment::Model)> {
     let role = standing_of(caller)?;
     if internal && matches!(role, Standing::Requester(_)) {
@@ -100,6 +102,9 @@ pub async fn add_comment(
     )
     .await?;
     sla::clocks::ticket_changed(&txn, &actor, &row, &saved, now).await?;
+    if let Some(time) = time {
+        time_worked::insert(&txn, caller, now, &saved, time, Some(saved_comment.id)).await?;
+    }
     txn.commit().await?;
     Ok((saved, saved_comment))
 }

@@ -85,7 +85,7 @@ fn searchable(parts: &[&str]) -> String {
         .join("\n")
 }
 
-async fn record(
+pub(crate) async fn record(
     txn: &DatabaseTransaction,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -152,7 +152,7 @@ async fn next_number(txn: &DatabaseTransaction, kind: Kind) -> AppResult<String>
 }
 
 /// Loads a ticket for a change: visible to the caller, and at the version they read.
-async fn load_for_change(
+pub(crate) async fn load_for_change(
     txn: &DatabaseTransaction,
     caller: &Caller,
     ticket_id: i64,

@@ -169,6 +169,20 @@ pub async fn transition(
                 .as_deref()
                 .map(|n| text("resolutionNotes", n, MAX_TEXT_CHARS, false))
                 .transpose()?;
+            // Agents account for their work before they close it off; a requester, a
+            // token or a rule resolving is not working the ticket.
+            if desk.require_time_to_resolve
+                && matches!(caller, Caller::Person(p) if p.has_role(Role::Agent))
+                && crate::domain::time_worked::spent_on(&txn, row.id).await? == 0
+            {
+                return Err(AppError::bad_input(
+                    "status",
+                    format!(
+                        "the desk records time worked before resolving: record the time spent on {} first (recordTime, or addComment with time)",
+                        row.number
+                    ),
+                ));
+            }
             changes.push(change("resolutionCode", row.resolution_code.clone(), code));
             changes.push(change(
                 "resolutionNotes",
