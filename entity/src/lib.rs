@@ -43,6 +43,7 @@ pub mod sla_clock_segment;
 pub mod sla_policy;
 pub mod ticket;
 pub mod ticket_configuration_item;
+pub mod ticket_link;
 pub mod time_entry;
 pub mod time_timer;
 pub mod user;

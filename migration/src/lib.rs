@@ -15,6 +15,7 @@ mod m20261122_000010_webhooks_and_automation;
 mod m20261122_000011_mail_messages;
 mod m20261122_000012_notifications;
 mod m20261203_000013_time_worked;
+mod m20261203_000014_ticket_links;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_mail_messages::Migration),
             Box::new(m20261122_000012_notifications::Migration),
             Box::new(m20261203_000013_time_worked::Migration),
+            Box::new(m20261203_000014_ticket_links::Migration),
         ]
     }
 }

@@ -77,6 +77,7 @@ pub struct Mutation(
     automation::AutomationMutation,
     notifications::NotificationMutation,
     time_worked::TimeWorkedMutation,
+    tickets::TicketLinkMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each

@@ -51,6 +51,10 @@ topics! {
     TicketTimeRecorded = "ticket.time_recorded",
     /// A time entry was removed.
     TicketTimeRemoved = "ticket.time_removed",
+    /// Two tickets were linked (recorded on both).
+    TicketLinked = "ticket.linked",
+    /// A link between two tickets was removed (recorded on both).
+    TicketUnlinked = "ticket.unlinked",
     /// An SLA clock passed a warning threshold.
     SlaWarning = "sla.warning",
     /// An SLA clock passed its target.

@@ -4,6 +4,7 @@
 pub mod beside;
 pub mod commands;
 pub mod lifecycle;
+pub mod links;
 pub mod queries;
 pub mod types;
 pub mod visibility;

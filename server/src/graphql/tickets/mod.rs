@@ -5,6 +5,7 @@
 //! and counts in `listing`, the queries in `query` and the mutations in `mutation`.
 
 mod history;
+mod links;
 mod listing;
 mod mutation;
 mod query;
@@ -29,6 +30,7 @@ use crate::{
 };
 
 pub use history::{Comment, FieldChange, HistoryEntry};
+pub use links::{TicketLink, TicketLinkMutation};
 pub use listing::{
     OrderDirection, PriorityCount, StatusCount, TicketCounts, TicketFilterInput, TicketOrder,
     TicketOrderField, ticket_page,
@@ -288,6 +290,11 @@ impl Ticket {
         ctx: &Context<'_>,
     ) -> AppResult<Option<crate::graphql::catalog::CatalogRequest>> {
         Box::pin(crate::graphql::catalog::request_of(ctx, self.0.id)).await
+    }
+    /// Its links to other tickets (parent, children, cause, duplicates, related),
+    /// oldest first: only those whose other ticket the caller may see.
+    async fn links(&self, ctx: &Context<'_>) -> AppResult<Vec<TicketLink>> {
+        Box::pin(links::links_of(ctx, self.0.id)).await
     }
     /// Time worked on it, newest day first. The desk's own record: null for requesters.
     async fn time_entries(

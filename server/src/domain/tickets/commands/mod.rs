@@ -42,7 +42,9 @@ pub use assignment::{Escalation, assign, escalate};
 pub use comments::add_comment;
 pub use create::{NewTicket, create, insert};
 pub use edit::{TicketChanges, link_cause, link_configuration_items, update};
-pub use status::{Transition, close_resolved, release_held, resolve_by_problem, transition};
+pub use status::{
+    Transition, close_resolved, release_held, resolve_by_problem, resolve_with, transition,
+};
 
 /// The longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -52,14 +54,14 @@ pub const MAX_TEXT_CHARS: usize = 20_000;
 pub const MAX_RESOLUTION_CODE_CHARS: usize = 100;
 
 /// What the caller may do to tickets beyond reading them.
-enum Standing {
+pub(crate) enum Standing {
     /// Agents, managers, admins, and partner tokens with `tickets:write`.
     Desk,
     /// A requester, on their own tickets.
     Requester(i64),
 }
 
-fn standing_of(caller: &Caller) -> AppResult<Standing> {
+pub(crate) fn standing_of(caller: &Caller) -> AppResult<Standing> {
     match caller {
         Caller::Partner(partner) => {
             partner.require_scope(TokenScope::TicketsWrite)?;
@@ -195,11 +197,25 @@ async fn commit_change(
     changed: ticket::ActiveModel,
     payload: Value,
 ) -> AppResult<ticket::Model> {
-    let saved = versioned::save::<ticket::Entity>(&txn, row, changed, now).await?;
-    let actor = Actor::of(caller);
-    record(&txn, &actor, now, topic, &saved, false, payload).await?;
-    sla::clocks::ticket_changed(&txn, &actor, row, &saved, now).await?;
+    let saved = save_change(&txn, caller, now, topic, row, changed, payload).await?;
     txn.commit().await?;
+    Ok(saved)
+}
+
+/// `commit_change` for a command that does more in the same transaction afterwards.
+async fn save_change(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    topic: Topic,
+    row: &ticket::Model,
+    changed: ticket::ActiveModel,
+    payload: Value,
+) -> AppResult<ticket::Model> {
+    let saved = versioned::save::<ticket::Entity>(txn, row, changed, now).await?;
+    let actor = Actor::of(caller);
+    record(txn, &actor, now, topic, &saved, false, payload).await?;
+    sla::clocks::ticket_changed(txn, &actor, row, &saved, now).await?;
     Ok(saved)
 }
 

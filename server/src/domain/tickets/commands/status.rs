@@ -26,7 +26,7 @@ use crate::{
 };
 
 use super::{
-    MAX_RESOLUTION_CODE_CHARS, MAX_TEXT_CHARS, Standing, commit_change, load_for_change, record,
+    MAX_RESOLUTION_CODE_CHARS, MAX_TEXT_CHARS, Standing, load_for_change, record, save_change,
     standing_of,
 };
 
@@ -209,8 +209,8 @@ pub async fn transition(
     } else {
         Topic::TicketStatusChanged
     };
-    commit_change(
-        txn,
+    let saved = save_change(
+        &txn,
         caller,
         now,
         topic,
@@ -218,7 +218,13 @@ pub async fn transition(
         changed,
         json!({ "changes": changes }),
     )
-    .await
+    .await?;
+    if to == Status::Resolved {
+        // Its children resolve with it, by rule, in the same transaction.
+        crate::domain::tickets::links::resolve_children(&txn, caller, now, &saved).await?;
+    }
+    txn.commit().await?;
+    Ok(saved)
 }
 
 /// Closes tickets resolved longer ago than the desk's auto-close period, oldest first,
@@ -278,6 +284,21 @@ pub async fn resolve_by_problem(
     ticket_id: i64,
     note: &str,
 ) -> AppResult<Option<ticket::Model>> {
+    resolve_with(txn, caller, now, ticket_id, "SOLVED_BY_PROBLEM", note).await
+}
+
+/// Resolves an open ticket because something else was (its problem, its parent),
+/// inside that one's transaction: a public comment says why, its resolution code is
+/// `code`, and its clocks stop as for any resolution. Returns None when the ticket was
+/// no longer open.
+pub async fn resolve_with(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    code: &str,
+    note: &str,
+) -> AppResult<Option<ticket::Model>> {
     let Some(row) = ticket::Entity::find_by_id(ticket_id).one(txn).await? else {
         return Ok(None);
     };
@@ -297,7 +318,6 @@ pub async fn resolve_by_problem(
     }
     .insert(txn)
     .await?;
-    let code = "SOLVED_BY_PROBLEM";
     let changed = ticket::ActiveModel {
         status: Set(Status::Resolved.as_str().into()),
         pending_reason: Set(None),
