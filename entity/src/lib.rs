@@ -41,6 +41,7 @@ pub mod service;
 pub mod sla_clock;
 pub mod sla_clock_segment;
 pub mod sla_policy;
+pub mod survey;
 pub mod ticket;
 pub mod ticket_configuration_item;
 pub mod ticket_link;

@@ -16,6 +16,7 @@ mod m20261122_000011_mail_messages;
 mod m20261122_000012_notifications;
 mod m20261203_000013_time_worked;
 mod m20261203_000014_ticket_links;
+mod m20261203_000015_surveys;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000012_notifications::Migration),
             Box::new(m20261203_000013_time_worked::Migration),
             Box::new(m20261203_000014_ticket_links::Migration),
+            Box::new(m20261203_000015_surveys::Migration),
         ]
     }
 }

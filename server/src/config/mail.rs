@@ -25,8 +25,38 @@ pub(super) fn outbox(s: &Settings) -> Result<Option<OutboxConfig>, ConfigError> 
     s.smtp_url
         .as_deref()
         .filter(|url| !url.trim().is_empty())
-        .map(|url| OutboxConfig::parse(url.trim(), s.mail_from.as_deref()))
+        .map(|url| {
+            let mut outbox = OutboxConfig::parse(url.trim(), s.mail_from.as_deref())?;
+            outbox.public_url = public_url(s)?;
+            Ok(outbox)
+        })
         .transpose()
+}
+
+/// `SWITCHBOARD_PUBLIC_URL` without a trailing slash, or `http://` and the bind address.
+fn public_url(s: &Settings) -> Result<String, ConfigError> {
+    let Some(url) = s
+        .public_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    else {
+        let bind = s
+            .bind
+            .as_deref()
+            .unwrap_or(super::server::DEFAULT_BIND)
+            .trim();
+        return Ok(format!("http://{bind}"));
+    };
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| invalid("SWITCHBOARD_PUBLIC_URL", format!("not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(invalid(
+            "SWITCHBOARD_PUBLIC_URL",
+            "give where people reach the desk, such as https://desk.acme.example",
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_string())
 }
 
 /// Where the mailbox is: `imap://user:password@host:port/INBOX`, or `imaps://` for TLS.
@@ -82,6 +112,8 @@ pub struct OutboxConfig {
     pub from: String,
     /// The domain of the sender's address: the right-hand side of every Message-ID.
     pub domain: String,
+    /// Where people reach the desk: the start of every link in its mail.
+    pub public_url: String,
 }
 
 impl OutboxConfig {
@@ -111,6 +143,7 @@ impl OutboxConfig {
             url: url.to_string(),
             from: from.to_string(),
             domain: mailbox.email.domain().to_string(),
+            public_url: format!("http://{}", super::server::DEFAULT_BIND),
         })
     }
 }

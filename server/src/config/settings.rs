@@ -128,6 +128,10 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub smtp_url: Option<String>,
+    /// Where people reach the desk, for the links in its mail (a survey's, say): for
+    /// example `https://desk.acme.example`. Default: `http://` and the bind address.
+    #[arg(long, global = true, env = "SWITCHBOARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// The sender of notifications, for example `Service Desk <desk@acme.example>`;
     /// required with `SWITCHBOARD_SMTP_URL`. Its domain names the messages the desk sends.
     #[arg(long, global = true, env = "SWITCHBOARD_MAIL_FROM")]

@@ -22,6 +22,7 @@ pub mod page;
 pub mod positional;
 pub mod problems;
 pub mod routing;
+pub mod satisfaction;
 pub mod settings;
 pub mod sla;
 pub mod tickets;

@@ -36,6 +36,15 @@ pub struct DeskSettings {
     pub mail_from_strangers: bool,
     /// An agent resolving a ticket must have recorded time on it first (anyone's).
     pub require_time_to_resolve: bool,
+    /// The share of resolutions, 0 to 100, whose requester is asked how satisfied they
+    /// are; 0 asks nobody. The same tickets are chosen however often it is asked.
+    pub survey_share_percent: i64,
+    /// Days a survey may be answered.
+    pub survey_expiry_days: i64,
+    /// Customers whose requesters are never surveyed.
+    pub survey_excluded_organization_ids: Vec<i64>,
+    /// Services whose tickets are never surveyed.
+    pub survey_excluded_service_ids: Vec<i64>,
 }
 
 impl Default for DeskSettings {
@@ -56,6 +65,10 @@ impl Default for DeskSettings {
             problem_trend_window_hours: 24,
             mail_from_strangers: false,
             require_time_to_resolve: false,
+            survey_share_percent: 0,
+            survey_expiry_days: 14,
+            survey_excluded_organization_ids: Vec::new(),
+            survey_excluded_service_ids: Vec::new(),
         }
     }
 }
@@ -112,6 +125,15 @@ impl DeskSettings {
                 "problemTrendWindowHours",
                 "give 1 to 2160 hours (90 days)",
             ));
+        }
+        if !(0..=100).contains(&self.survey_share_percent) {
+            return Err(AppError::bad_input(
+                "surveySharePercent",
+                "give 0 (nobody) to 100 (every resolution) percent",
+            ));
+        }
+        if !(1..=90).contains(&self.survey_expiry_days) {
+            return Err(AppError::bad_input("surveyExpiryDays", "give 1 to 90 days"));
         }
         Ok(())
     }

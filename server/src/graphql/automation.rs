@@ -41,6 +41,8 @@ pub enum AutomationTrigger {
     ProblemStatusChanged,
     /// A change moved along its lifecycle; actions apply to the incidents it caused.
     ChangeStatusChanged,
+    /// A requester answered a satisfaction survey (see `ratingAtMost`).
+    SurveyAnswered,
 }
 
 /// What an action does.
@@ -129,6 +131,8 @@ pub struct AutomationConditions {
     /// The person who acted is one of these.
     #[graphql(default)]
     pub actor_ids: Vec<ID>,
+    /// For survey answers: the rating is at most this (1 to 5): 2 picks the unhappy.
+    pub rating_at_most: Option<i32>,
 }
 
 impl AutomationConditions {
@@ -153,6 +157,7 @@ impl AutomationConditions {
             sla_metrics: self.sla_metrics,
             sla_percent_at_least: self.sla_percent_at_least,
             actor_ids: ids::decode_all(&self.actor_ids, "User", "actorIds")?,
+            rating_at_most: self.rating_at_most,
         })
     }
 
@@ -178,6 +183,7 @@ impl AutomationConditions {
             title_words: c.title_words,
             sla_metrics: c.sla_metrics,
             sla_percent_at_least: c.sla_percent_at_least,
+            rating_at_most: c.rating_at_most,
         })
     }
 }

@@ -18,6 +18,7 @@ pub mod node;
 pub mod notifications;
 pub mod pagination;
 pub mod problems;
+pub mod satisfaction;
 pub mod sla;
 pub mod tickets;
 pub mod time_worked;
@@ -58,6 +59,7 @@ pub struct Query(
     notifications::NotificationQuery,
     live::LiveQuery,
     time_worked::TimeWorkedQuery,
+    satisfaction::SatisfactionQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -78,6 +80,7 @@ pub struct Mutation(
     notifications::NotificationMutation,
     time_worked::TimeWorkedMutation,
     tickets::TicketLinkMutation,
+    satisfaction::SatisfactionMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each

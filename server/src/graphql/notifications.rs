@@ -38,6 +38,8 @@ pub enum NotificationKind {
     TicketFlagged,
     /// To the approvers: a catalog order or a change waits on their decision.
     ApprovalRequested,
+    /// To the requester of a resolved ticket: how satisfied are they? With the link.
+    SurveyRequested,
 }
 
 /// Where a notification's delivery stands.

@@ -13,6 +13,7 @@ mod nulls;
 mod observe;
 mod renderings;
 pub mod seats;
+mod survey;
 pub mod ws;
 
 use std::time::Duration;
@@ -73,6 +74,7 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .route("/graphql/assets/{file}", get(graphiql::asset))
         .route("/desk", get(desk::page))
         .route("/desk/assets/{file}", get(desk::asset))
+        .route("/survey/{token}", get(survey::page).post(survey::answer))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -33,5 +33,10 @@ impl Conditions {
                 .sla_percent_at_least
                 .is_none_or(|least| percent.is_some_and(|p| p >= i64::from(least)))
             && any(&self.actor_ids, event.actor_id)
+            && self.rating_at_most.is_none_or(|most| {
+                event.payload["rating"]
+                    .as_i64()
+                    .is_some_and(|r| r <= i64::from(most))
+            })
     }
 }

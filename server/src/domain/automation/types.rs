@@ -22,6 +22,8 @@ named_enum!(
         ProblemStatusChanged = "PROBLEM_STATUS_CHANGED",
         /// A change moved along its lifecycle (actions apply to the incidents it caused).
         ChangeStatusChanged = "CHANGE_STATUS_CHANGED",
+        /// A requester answered a satisfaction survey (`ratingAtMost` picks the unhappy).
+        SurveyAnswered = "SURVEY_ANSWERED",
     }
 );
 
@@ -41,6 +43,7 @@ impl Trigger {
             Topic::SlaBreached => Trigger::SlaBreached,
             Topic::ProblemStatusChanged => Trigger::ProblemStatusChanged,
             Topic::ChangeStatusChanged => Trigger::ChangeStatusChanged,
+            Topic::SurveyAnswered => Trigger::SurveyAnswered,
             _ => return None,
         })
     }
@@ -68,6 +71,8 @@ pub struct Conditions {
     pub sla_percent_at_least: Option<i32>,
     /// Who acted (people's ids).
     pub actor_ids: Vec<i64>,
+    /// For survey answers: the rating is at most this (1 to 5).
+    pub rating_at_most: Option<i32>,
 }
 
 /// One thing a rule does, through the command a person would use.

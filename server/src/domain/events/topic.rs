@@ -55,6 +55,10 @@ topics! {
     TicketLinked = "ticket.linked",
     /// A link between two tickets was removed (recorded on both).
     TicketUnlinked = "ticket.unlinked",
+    /// The requester of a resolved ticket was asked how satisfied they are.
+    SurveyOffered = "survey.offered",
+    /// The requester answered the survey (`payload.rating`, 1 to 5).
+    SurveyAnswered = "survey.answered",
     /// An SLA clock passed a warning threshold.
     SlaWarning = "sla.warning",
     /// An SLA clock passed its target.

@@ -16,7 +16,8 @@ use sea_orm::{
 use super::{
     recipients::{self, Recipient},
     templates::{
-        self, ChangeView, CommentView, Context, DeskView, OrderView, PersonView, TicketView,
+        self, ChangeView, CommentView, Context, DeskView, OrderView, PersonView, SurveyView,
+        TicketView,
     },
     types::{DeliveryState, NotificationKind as Kind},
 };
@@ -47,6 +48,8 @@ pub struct Addressing {
     pub domain: String,
     /// What templates call the desk: the sender's display name.
     pub desk_name: String,
+    /// Where people reach the desk: the start of the links in its mail.
+    pub public_url: String,
 }
 
 /// Queues the next page of events' notifications; how many it queued, and whether more
@@ -241,6 +244,19 @@ async fn messages_for(
                     .unwrap_or_default()
                     .to_string(),
             }),
+            survey: match (recipient.kind, &ticket) {
+                // The token is made now, as the one mail that carries it is queued.
+                (Kind::SurveyRequested, Some(t)) => {
+                    match crate::domain::satisfaction::link_token(conn, t.id).await? {
+                        Some((token, expires)) => Some(SurveyView {
+                            url: format!("{}/survey/{token}", addressing.public_url),
+                            expires: expires.format("%Y-%m-%d").to_string(),
+                        }),
+                        None => continue,
+                    }
+                }
+                _ => None,
+            },
             reason: (recipient.kind == Kind::TicketFlagged).then(|| {
                 if topic == Topic::SlaBreached {
                     "breached its SLA".to_string()

@@ -60,6 +60,9 @@ pub async fn of(conn: &impl ConnectionTrait, event: &event::Model) -> AppResult<
                 tell(Kind::TicketWaiting, t.requester_id, false);
             }
         }
+        (Topic::SurveyOffered, Some(t)) => {
+            tell(Kind::SurveyRequested, t.requester_id, false);
+        }
         (Topic::TicketEscalated | Topic::SlaBreached, Some(t)) => {
             if let Some(group_id) = t.group_id {
                 let manager = group::Entity::find_by_id(group_id)

@@ -65,6 +65,7 @@ impl Mailer {
         let addressing = Addressing {
             domain: config.domain.clone(),
             desk_name: from.name.clone().unwrap_or_else(|| "Service Desk".into()),
+            public_url: config.public_url.clone(),
         };
         Ok(Mailer {
             db,

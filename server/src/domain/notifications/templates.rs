@@ -83,6 +83,14 @@ pub struct OrderView {
     pub item: String,
 }
 
+/// A satisfaction survey's link, and until when it may be answered.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SurveyView {
+    pub url: String,
+    /// `YYYY-MM-DD`.
+    pub expires: String,
+}
+
 /// Everything a template may use.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Context {
@@ -96,6 +104,8 @@ pub struct Context {
     pub order: Option<OrderView>,
     /// Why a ticket was flagged: `escalated` or `breached its SLA`.
     pub reason: Option<String>,
+    /// For `SURVEY_REQUESTED`: the survey's link.
+    pub survey: Option<SurveyView>,
 }
 
 /// The desk as notifications sign it.
@@ -146,6 +156,10 @@ pub fn built_in(kind: Kind) -> Template {
         Kind::ApprovalRequested => (
             "{% if change %}[{{ change.number }}] Your approval: {{ change.title }}{% else %}[{{ ticket.number }}] Your approval: {{ order.item }}{% endif %}",
             "Hello {{ recipient.name }},\n\n{% if change %}{{ change.number }}, {{ change.title }}{% if change.risk %} ({{ change.risk }} risk){% endif %}, waits on the approvers' votes.{% else %}{{ ticket.requester }} ordered {{ order.item }} ({{ ticket.number }}), and it waits on your approval.{% endif %}".to_string(),
+        ),
+        Kind::SurveyRequested => (
+            "[{{ ticket.number }}] How did we do? {{ ticket.title }}",
+            "Hello {{ recipient.name }},\n\n{{ ticket.number }} is resolved. How satisfied are you with how the desk handled it? One click rates it, and you may say why:\n\n  {{ survey.url }}\n\nThe link works until {{ survey.expires }}, once. If the problem is still there, the same page opens the ticket again.".to_string(),
         ),
     };
     Template {
@@ -334,6 +348,12 @@ pub fn example(kind: Kind) -> Context {
         Kind::ApprovalRequested => {
             context.order = Some(OrderView {
                 item: "Laptop".into(),
+            });
+        }
+        Kind::SurveyRequested => {
+            context.survey = Some(SurveyView {
+                url: "https://desk.example.com/survey/Z3VpZGU".into(),
+                expires: "2026-12-17".into(),
             });
         }
         _ => {}

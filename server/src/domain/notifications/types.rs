@@ -19,6 +19,9 @@ named_enum!(
         TicketFlagged = "TICKET_FLAGGED",
         /// To the approvers: a catalog order or a change waits on their decision.
         ApprovalRequested = "APPROVAL_REQUESTED",
+        /// To the requester of a resolved ticket: how satisfied are they? With the
+        /// survey's link.
+        SurveyRequested = "SURVEY_REQUESTED",
     }
 );
 
@@ -40,6 +43,9 @@ impl NotificationKind {
             }
             NotificationKind::ApprovalRequested => {
                 "When a catalog order or a change waits on your approval."
+            }
+            NotificationKind::SurveyRequested => {
+                "When a ticket you requested is resolved and the desk asks how it went."
             }
         }
     }

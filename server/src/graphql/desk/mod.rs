@@ -278,6 +278,19 @@ pub struct DeskSettingsView {
     /// Whether an agent must record time worked on a ticket before resolving it.
     #[graphql(default = false)]
     pub require_time_to_resolve: bool,
+    /// The share of resolutions, 0 to 100, whose requester is asked how satisfied they
+    /// are (the same tickets whenever asked); 0 asks nobody.
+    #[graphql(default = 0)]
+    pub survey_share_percent: i32,
+    /// Days a satisfaction survey may be answered.
+    #[graphql(default = 14)]
+    pub survey_expiry_days: i32,
+    /// Customers whose requesters are never surveyed.
+    #[graphql(default)]
+    pub survey_excluded_organization_ids: Vec<ID>,
+    /// Services whose tickets are never surveyed.
+    #[graphql(default)]
+    pub survey_excluded_service_ids: Vec<ID>,
 }
 
 impl DeskSettingsView {
@@ -295,6 +308,18 @@ impl DeskSettingsView {
             problem_trend_window_hours: s.problem_trend_window_hours as i32,
             mail_from_strangers: s.mail_from_strangers,
             require_time_to_resolve: s.require_time_to_resolve,
+            survey_share_percent: s.survey_share_percent as i32,
+            survey_expiry_days: s.survey_expiry_days as i32,
+            survey_excluded_organization_ids: s
+                .survey_excluded_organization_ids
+                .iter()
+                .map(|&id| ids::encode("Organization", id))
+                .collect(),
+            survey_excluded_service_ids: s
+                .survey_excluded_service_ids
+                .iter()
+                .map(|&id| ids::encode("Service", id))
+                .collect(),
         }
     }
 
@@ -322,6 +347,18 @@ impl DeskSettingsView {
             problem_trend_window_hours: self.problem_trend_window_hours.into(),
             mail_from_strangers: self.mail_from_strangers,
             require_time_to_resolve: self.require_time_to_resolve,
+            survey_share_percent: self.survey_share_percent.into(),
+            survey_expiry_days: self.survey_expiry_days.into(),
+            survey_excluded_organization_ids: ids::decode_all(
+                &self.survey_excluded_organization_ids,
+                "Organization",
+                "surveyExcludedOrganizationIds",
+            )?,
+            survey_excluded_service_ids: ids::decode_all(
+                &self.survey_excluded_service_ids,
+                "Service",
+                "surveyExcludedServiceIds",
+            )?,
         })
     }
 }

@@ -296,6 +296,16 @@ impl Ticket {
     async fn links(&self, ctx: &Context<'_>) -> AppResult<Vec<TicketLink>> {
         Box::pin(links::links_of(ctx, self.0.id)).await
     }
+    /// The satisfaction survey its requester was offered when it was resolved, if one was.
+    async fn survey(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::graphql::satisfaction::Survey>> {
+        Box::pin(crate::graphql::satisfaction::survey_of_ticket(
+            ctx, self.0.id,
+        ))
+        .await
+    }
     /// Time worked on it, newest day first. The desk's own record: null for requesters.
     async fn time_entries(
         &self,

@@ -220,7 +220,9 @@ pub async fn transition(
     )
     .await?;
     if to == Status::Resolved {
-        // Its children resolve with it, by rule, in the same transaction.
+        // Its requester may be asked how it went, and its children resolve with it,
+        // by rule, in the same transaction.
+        crate::domain::satisfaction::offer(&txn, caller, now, &saved).await?;
         crate::domain::tickets::links::resolve_children(&txn, caller, now, &saved).await?;
     }
     txn.commit().await?;
@@ -355,5 +357,6 @@ pub async fn resolve_with(
     )
     .await?;
     sla::clocks::ticket_changed(txn, &actor, &row, &saved, now).await?;
+    crate::domain::satisfaction::offer(txn, caller, now, &saved).await?;
     Ok(Some(saved))
 }
