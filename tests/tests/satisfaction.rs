@@ -166,6 +166,23 @@ async fn a_survey_link_answers_once_and_a_low_rating_sets_off_a_rule(backend: Ba
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+    // Through GraphQL too, without signing in: the token is the credential.
+    let by_token = server
+        .gql(
+            None,
+            "mutation($t: String!) { answerSurvey(input: { token: $t, rating: 5 }) { rating } }",
+            json!({ "t": token }),
+        )
+        .await;
+    assert_eq!(by_token.error_code(), "CONFLICT", "{:#}", by_token.body);
+    let bogus = server
+        .gql(
+            None,
+            "mutation { answerSurvey(input: { token: \"nope\", rating: 5 }) { rating } }",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(bogus.error_code(), "NOT_FOUND", "{:#}", bogus.body);
 
     let seen = server
         .must(&rita, SURVEY, json!({ "n": ticket["number"] }))
@@ -258,6 +275,25 @@ async fn surveys_expire_and_ask_only_whom_the_desk_says(backend: Backend) {
         .await;
     assert!(seen["ticket"]["survey"]["expiresAt"].is_string(), "{seen}");
     assert_eq!(seen["ticket"]["survey"]["answeredAt"], Value::Null);
+    // A colleague who shares the ticket through the organization does not read it.
+    server
+        .must(
+            &desk.admin,
+            "mutation($id: ID!) { updateOrganization(input: { id: $id, requestersSeeAllTickets: true }) { organization { id } } }",
+            json!({ "id": desk.organization_id }),
+        )
+        .await;
+    let colleague = server
+        .must(
+            &desk.other_requester.token,
+            SURVEY,
+            json!({ "n": asked["number"] }),
+        )
+        .await;
+    let shared = colleague["ticket"]
+        .as_object()
+        .expect("the colleague sees the ticket");
+    assert_eq!(shared.get("survey"), Some(&Value::Null));
     // Another requester has no survey of it to answer.
     let other = server
         .gql(

@@ -213,9 +213,11 @@ impl SatisfactionMutation {
     }
 }
 
-/// A ticket's survey, for whoever sees the ticket.
+/// A ticket's survey, for its requester and the desk.
 pub async fn survey_of_ticket(ctx: &Context<'_>, ticket_id: i64) -> AppResult<Option<Survey>> {
-    Ok(satisfaction::survey_of(state(ctx).db.conn(), ticket_id)
-        .await?
-        .map(Survey))
+    Ok(
+        satisfaction::survey_of(state(ctx).db.conn(), caller(ctx), ticket_id)
+            .await?
+            .map(Survey),
+    )
 }

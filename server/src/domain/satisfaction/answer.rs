@@ -199,13 +199,20 @@ async fn answer_for(
     })
 }
 
-/// The survey offered for a ticket already found visible, if one was.
+/// The survey offered for a ticket already found visible, if one was and the caller
+/// may read it: its requester, and the desk (tokens with `tickets:read`). Colleagues
+/// who share the ticket through their organization do not read each other's answers.
 pub async fn survey_of(
     conn: &impl ConnectionTrait,
+    caller: &Caller,
     ticket_id: i64,
 ) -> AppResult<Option<survey::Model>> {
-    Ok(survey::Entity::find()
+    let row = survey::Entity::find()
         .filter(survey::Column::TicketId.eq(ticket_id))
         .one(conn)
-        .await?)
+        .await?;
+    let desk = caller
+        .require_role_or_scope(crate::auth::Role::Agent, crate::auth::Scope::TicketsRead)
+        .is_ok();
+    Ok(row.filter(|s| desk || matches!(caller, Caller::Person(p) if p.user_id == s.requester_id)))
 }

@@ -296,7 +296,8 @@ impl Ticket {
     async fn links(&self, ctx: &Context<'_>) -> AppResult<Vec<TicketLink>> {
         Box::pin(links::links_of(ctx, self.0.id)).await
     }
-    /// The satisfaction survey its requester was offered when it was resolved, if one was.
+    /// The satisfaction survey its requester was offered when it was resolved, if one
+    /// was: for the requester and the desk; null for anyone else.
     async fn survey(
         &self,
         ctx: &Context<'_>,
