@@ -11,6 +11,7 @@ use switchboard_tests::{
 on_both_backends!(
     a_child_resolves_with_its_parent,
     links_are_checked_and_shown_only_where_both_tickets_are,
+    a_page_of_tickets_reads_its_links_in_batches,
 );
 
 const LINK: &str = "mutation($t: ID!, $o: ID!, $k: TicketLinkKind!) { linkTickets(input: { ticketId: $t, otherTicketId: $o, kind: $k }) { link { id kind role ticket { number } } } }";
@@ -231,4 +232,42 @@ async fn links_are_checked_and_shown_only_where_both_tickets_are(backend: Backen
         .must(&desk.manager.token, LINKS, json!({ "n": first["number"] }))
         .await;
     assert_eq!(after["ticket"]["links"].as_array().unwrap().len(), 2);
+}
+
+async fn a_page_of_tickets_reads_its_links_in_batches(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let agent = &desk.agents[0].token;
+    let parent = incident(&server, &desk, "VPN down everywhere").await;
+    let mut children = Vec::new();
+    for n in 0..12 {
+        let child = incident(&server, &desk, &format!("VPN down in office {n}")).await;
+        server
+            .must(
+                agent,
+                LINK,
+                json!({ "t": child["id"], "o": parent["id"], "k": "CHILD_OF" }),
+            )
+            .await;
+        children.push(child);
+    }
+    let page = "query($first: Int) { tickets(first: $first) { nodes { number links { role ticket { number } } } } }";
+    let mut costs = Vec::new();
+    for first in [2, 5, 13] {
+        let reply = server
+            .gql(Some(agent), page, json!({ "first": first }))
+            .await;
+        costs.push(reply.sql_statements.expect("a Server-Timing header"));
+        let nodes = reply.data()["tickets"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), first as usize);
+        assert!(
+            nodes
+                .iter()
+                .all(|n| !n["links"].as_array().unwrap().is_empty())
+        );
+    }
+    assert!(
+        costs.windows(2).all(|w| w[0] == w[1]),
+        "a page's links cost the same whatever its size: {costs:?}"
+    );
 }

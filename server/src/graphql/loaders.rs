@@ -10,7 +10,8 @@ use std::{
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     calendar, category, change, change_vote, ci_class, ci_relationship, configuration_item, group,
-    organization, problem, relationship_type, service, sla_policy, ticket, time_entry, user,
+    organization, problem, relationship_type, service, sla_policy, ticket, ticket_link, time_entry,
+    user,
 };
 use sea_orm::EntityTrait;
 
@@ -45,6 +46,9 @@ pub type Services = DataLoader<ById<service::Entity>, HashMapCache>;
 pub type CiClasses = DataLoader<ById<ci_class::Entity>, HashMapCache>;
 pub type ConfigurationItems = DataLoader<ById<configuration_item::Entity>, HashMapCache>;
 pub type RelationshipTypes = DataLoader<ById<relationship_type::Entity>, HashMapCache>;
+/// Tickets by id, for what points at other tickets (a link's other end): whoever shows
+/// one checks it against the caller's scope.
+pub type Tickets = DataLoader<ById<ticket::Entity>, HashMapCache>;
 
 /// Declares a loader of each parent's child rows, from a domain function that finds
 /// them for many parents in one go, and the request data type for it.
@@ -98,6 +102,10 @@ children!(
 children!(
     /// Each change's configuration items.
     ItemsByChange as ChangeItems: configuration_item::Model = crate::domain::changes::items_by_change
+);
+children!(
+    /// Each ticket's links, either way.
+    LinksByTicket as TicketLinks: ticket_link::Model = crate::domain::tickets::links::links_of_tickets
 );
 children!(
     /// Each ticket's time entries.
@@ -183,6 +191,8 @@ pub fn attach(
         )
         .data::<ChangeItems>(lasting.applied(grouped(ItemsByChange(db.clone()), statements)))
         .data::<ChangeVotes>(lasting.applied(grouped(VotesByChange(db.clone()), statements)))
+        .data::<Tickets>(lasting.applied(loader(db, statements)))
+        .data::<TicketLinks>(lasting.applied(grouped(LinksByTicket(db.clone()), statements)))
         .data::<TicketTimeEntries>(
             lasting.applied(grouped(EntriesByTicket(db.clone()), statements)),
         )

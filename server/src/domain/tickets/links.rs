@@ -7,7 +7,7 @@
 //! visible only where both tickets are: linking needs both visible to the caller, and a
 //! ticket's links leave out those whose other end the caller may not see.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{ticket, ticket_link};
@@ -17,10 +17,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{
-    commands::{Standing, load_for_change, record, resolve_with, standing_of},
-    visibility::Scope,
-};
+use super::commands::{Standing, load_for_change, record, resolve_with, standing_of};
 use crate::{
     auth::Caller,
     db::Writes,
@@ -216,42 +213,32 @@ pub async fn unlink(
     Ok(link)
 }
 
-/// A ticket's links whose other end `scope` may see, oldest first, with that ticket.
-pub async fn links_of(
+/// Each ticket's links, either way, oldest first (the loader behind `Ticket.links`;
+/// the other ends are checked against the caller's scope where they are shown).
+pub async fn links_of_tickets(
     conn: &impl ConnectionTrait,
-    scope: &Scope,
-    ticket_id: i64,
-) -> AppResult<Vec<(ticket_link::Model, ticket::Model)>> {
+    ticket_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<ticket_link::Model>>> {
+    let ids = ticket_ids.iter().copied();
     let links = ticket_link::Entity::find()
         .filter(
             Condition::any()
-                .add(ticket_link::Column::SourceId.eq(ticket_id))
-                .add(ticket_link::Column::TargetId.eq(ticket_id)),
+                .add(ticket_link::Column::SourceId.is_in(ids.clone()))
+                .add(ticket_link::Column::TargetId.is_in(ids)),
         )
         .order_by_asc(ticket_link::Column::Id)
         .all(conn)
         .await?;
-    let other = |link: &ticket_link::Model| {
-        if link.source_id == ticket_id {
-            link.target_id
-        } else {
-            link.source_id
+    let wanted: HashSet<i64> = ticket_ids.iter().copied().collect();
+    let mut by_ticket: HashMap<i64, Vec<ticket_link::Model>> = HashMap::new();
+    for link in links {
+        for end in [link.source_id, link.target_id] {
+            if wanted.contains(&end) {
+                by_ticket.entry(end).or_default().push(link.clone());
+            }
         }
-    };
-    let ids: HashSet<i64> = links.iter().map(other).collect();
-    // One query for the other ends, through the one visibility rule's SQL form.
-    let seen: Vec<ticket::Model> = ticket::Entity::find()
-        .filter(ticket::Column::Id.is_in(ids))
-        .filter(scope.condition())
-        .all(conn)
-        .await?;
-    Ok(links
-        .into_iter()
-        .filter_map(|link| {
-            let id = other(&link);
-            seen.iter().find(|t| t.id == id).map(|t| (link, t.clone()))
-        })
-        .collect())
+    }
+    Ok(by_ticket)
 }
 
 /// Resolves the open children of a ticket just resolved, inside its transaction, with

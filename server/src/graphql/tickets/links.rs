@@ -8,7 +8,7 @@ use super::Ticket;
 use crate::{
     domain::tickets::links::{self, LinkKind},
     error::AppResult,
-    graphql::{command::acting, ids, instant::Instant, state, ticket_scope},
+    graphql::{command::acting, ids, instant::Instant, loaders, ticket_scope},
 };
 
 /// How a ticket stands to the other when they are linked.
@@ -84,16 +84,32 @@ impl TicketLink {
     }
 }
 
-/// A ticket's links whose other end the caller may see.
+/// A ticket's links whose other end the caller may see, batched across a page: the
+/// links in one query, their other ends in another, each shown only if the caller's
+/// scope allows it (the one rule's row check).
 pub async fn links_of(ctx: &Context<'_>, ticket_id: i64) -> AppResult<Vec<TicketLink>> {
     let scope = ticket_scope(ctx).await?;
-    let rows = links::links_of(state(ctx).db.conn(), scope, ticket_id).await?;
+    let rows = loaders::children_of::<loaders::LinksByTicket, _>(ctx, ticket_id).await?;
+    let other = |link: &ticket_link::Model| {
+        if link.source_id == ticket_id {
+            link.target_id
+        } else {
+            link.source_id
+        }
+    };
+    let ends = ctx
+        .data_unchecked::<loaders::Tickets>()
+        .load_many(rows.iter().map(other))
+        .await?;
     Ok(rows
         .into_iter()
-        .map(|(link, other)| TicketLink {
-            from_source: link.source_id == ticket_id,
-            link,
-            other,
+        .filter_map(|link| {
+            let end = ends.get(&other(&link)).filter(|t| scope.allows(t))?.clone();
+            Some(TicketLink {
+                from_source: link.source_id == ticket_id,
+                link,
+                other: end,
+            })
         })
         .collect())
 }
