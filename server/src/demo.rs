@@ -575,6 +575,19 @@ async fn load(api: &Api) -> anyhow::Result<()> {
             ],
         ),
     ];
+    // The desk asks every requester how it went once their ticket is resolved.
+    let settings = api
+        .run(&ADMIN, "{ deskSettings { priorityMatrix reopenWindowDays autoCloseDays defaultGroupId problemTrendIncidents problemTrendWindowHours mailFromStrangers requireTimeToResolve surveyExpiryDays } }", json!({}))
+        .await?["deskSettings"]
+        .clone();
+    let mut surveyed = settings;
+    surveyed["surveySharePercent"] = json!(100);
+    api.run(
+        &ADMIN,
+        "mutation($i: DeskSettingsInput!) { updateDeskSettings(input: $i) { surveySharePercent } }",
+        json!({ "i": surveyed }),
+    )
+    .await?;
     for (index, actions) in steps {
         let agent = holder(&worked[index]);
         let mut version = worked[index]["version"].clone();
@@ -595,6 +608,24 @@ async fn load(api: &Api) -> anyhow::Result<()> {
             version = data["version"].clone();
         }
     }
+    // Time worked, as the agents recorded it, and Rita's word on the swapped keyboard.
+    let record = "mutation($t: ID!, $time: TimeWorkedInput!) { recordTime(input: { ticketId: $t, time: $time }) { timeEntry { id } } }";
+    for (index, minutes, activity, note) in [
+        (0, 40, "DIAGNOSIS", "Read the concentrator's logs."),
+        (2, 25, "RESOLUTION", "Replaced the fuser unit."),
+        (
+            4,
+            90,
+            "DIAGNOSIS",
+            "Traced the payment errors to the last deploy.",
+        ),
+        (8, 15, "RESOLUTION", "Swapped the keyboard."),
+    ] {
+        api.run(holder(&worked[index]), record, json!({ "t": worked[index]["id"], "time": { "minutes": minutes, "activity": activity, "billable": true, "note": note } })).await?;
+    }
+    api.run(&REQUESTERS[1], "mutation($t: ID!) { rateTicket(input: { ticketId: $t, rating: 4, comment: \"Quick, thank you.\" }) { rating } }", json!({ "t": worked[8]["id"] })).await?;
+    // Oslo's weak Wi-Fi and the VPN drops may be one story: linked for whoever works either.
+    api.run(&MANAGER, "mutation($t: ID!, $o: ID!) { linkTickets(input: { ticketId: $t, otherTicketId: $o, kind: RELATED_TO }) { link { id } } }", json!({ "t": worked[6]["id"], "o": worked[0]["id"] })).await?;
     // Raised last and routed to the desk's queue, where nobody has taken it yet: NEW.
     api.run(&REQUESTERS[0], create, json!({ "i": { "kind": "INCIDENT", "title": "Projector in room Bergen flickers", "description": "The image flickers every few seconds.", "impact": "LOW", "urgency": "LOW" } })).await?;
     // Orders: a laptop waiting on Rita's manager, VPN access under way.

@@ -284,7 +284,7 @@ async fn the_demo_loads_a_living_desk_once() {
         .must(
             &admin,
             "{ organizations { name } groups { name }
-               tickets(first: 50) { nodes { status } }
+               tickets(first: 50) { nodes { status timeSpentMinutes survey { rating } links { role } } }
                problems(first: 10) { nodes { status workaround } }
                changes(first: 10) { nodes { status } }
                articles(first: 10, status: [PUBLISHED]) { nodes { title } }
@@ -314,6 +314,27 @@ async fn the_demo_loads_a_living_desk_once() {
     ] {
         assert!(statuses.contains(&status), "{status} in {statuses:?}");
     }
+    let tickets = desk["tickets"]["nodes"].as_array().unwrap();
+    let minutes: i64 = tickets
+        .iter()
+        .filter_map(|t| t["timeSpentMinutes"].as_i64())
+        .sum();
+    assert_eq!(
+        minutes,
+        40 + 25 + 90 + 15,
+        "time worked on four tickets: {desk}"
+    );
+    let ratings: Vec<&Value> = tickets
+        .iter()
+        .filter_map(|t| t["survey"].get("rating"))
+        .filter(|r| !r.is_null())
+        .collect();
+    assert_eq!(ratings, [&json!(4)], "one survey answered: {desk}");
+    let linked = tickets
+        .iter()
+        .filter(|t| t["links"].as_array().is_some_and(|l| !l.is_empty()))
+        .count();
+    assert_eq!(linked, 2, "two related tickets: {desk}");
     assert_eq!(desk["problems"]["nodes"][0]["status"], "KNOWN_ERROR");
     assert!(desk["problems"]["nodes"][0]["workaround"].is_string());
     assert_eq!(desk["changes"]["nodes"].as_array().unwrap().len(), 2);
