@@ -107,7 +107,10 @@ pub fn to_client_error(mut error: ServerError, stage: Stage, request_id: &str) -
                         "Something went wrong on our side; it has been logged with request id {request_id}."
                     );
                 }
-                AppError::BadUserInput { field, .. } | AppError::Taken { field, .. } => {
+                // A clash whose columns could not be read names no field.
+                AppError::BadUserInput { field, .. } | AppError::Taken { field, .. }
+                    if !field.is_empty() =>
+                {
                     extensions.set("field", field.clone());
                 }
                 AppError::FellBehind(after) => extensions.set("resumeAfter", *after),
