@@ -217,6 +217,24 @@ async fn links_are_checked_and_shown_only_where_both_tickets_are(backend: Backen
         "a link is shown only where both tickets may be seen: {numbers:?}"
     );
     assert_eq!(numbers.len(), 2);
+    // Nor does the history of the end the agent sees name the other.
+    let history = server
+        .must(
+            agent,
+            "query($n: String!) { ticket(number: $n) { history(first: 50) { nodes { action details } } } }",
+            json!({ "n": first["number"] }),
+        )
+        .await;
+    let entries = history["ticket"]["history"]["nodes"].as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e["action"] == "ticket.linked"),
+        "the link is in the history: {history}"
+    );
+    let hidden_number = hidden["number"].as_str().unwrap();
+    assert!(
+        !history.to_string().contains(hidden_number),
+        "the history names a ticket the agent may not see: {history}"
+    );
 
     // Unlinking: the agent cannot reach the hidden link; the manager can.
     let link_id = manager_sees["ticket"]["links"][2]["id"].clone();

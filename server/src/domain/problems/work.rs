@@ -434,11 +434,12 @@ pub async fn transition(
         );
         // Only the incidents the caller may see: the others stay with their own groups.
         let scope = TicketScope::of(&txn, caller).await?;
+        let desk = crate::domain::settings::load(&txn).await?;
         let linked = incident_ids(&txn, saved.id).await?;
         for incident in visible_tickets(&txn, &scope, &linked).await? {
             let incident = incident.id;
             if let Some(ticket) =
-                commands::resolve_by_problem(&txn, caller, now, incident, &note).await?
+                commands::resolve_by_problem(&txn, caller, now, &desk, incident, &note).await?
             {
                 resolved_incidents.push(ticket);
             }

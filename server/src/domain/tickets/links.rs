@@ -24,6 +24,7 @@ use crate::{
     domain::{
         events::{Actor, Topic},
         named::named_enum,
+        settings::DeskSettings,
     },
     error::{AppError, AppResult},
 };
@@ -248,6 +249,7 @@ pub(super) async fn resolve_children(
     txn: &DatabaseTransaction,
     caller: &Caller,
     now: DateTime<Utc>,
+    desk: &DeskSettings,
     parent: &ticket::Model,
 ) -> AppResult<()> {
     let children = ticket_link::Entity::find()
@@ -271,9 +273,9 @@ pub(super) async fn resolve_children(
     for child in children {
         // A child that is a parent itself takes its own children along.
         if let Some(resolved) =
-            resolve_with(txn, caller, now, child.source_id, &code, &note).await?
+            resolve_with(txn, caller, now, desk, child.source_id, &code, &note).await?
         {
-            Box::pin(resolve_children(txn, caller, now, &resolved)).await?;
+            Box::pin(resolve_children(txn, caller, now, desk, &resolved)).await?;
         }
     }
     Ok(())
@@ -285,7 +287,8 @@ async fn refuse_cycle(
     child: &ticket::Model,
     parent: &ticket::Model,
 ) -> AppResult<()> {
-    let mut path = vec![child.number.clone(), parent.number.clone()];
+    // Up the parent chain by ids; the numbers are read only for the message.
+    let mut chain = vec![child.id, parent.id];
     let mut at = parent.id;
     for _ in 0..MAX_DEPTH {
         let Some(up) = ticket_link::Entity::find()
@@ -296,13 +299,19 @@ async fn refuse_cycle(
         else {
             return Ok(());
         };
-        let number = ticket::Entity::find_by_id(up.target_id)
-            .one(txn)
-            .await?
-            .map(|t| t.number)
-            .unwrap_or_default();
-        path.push(number);
+        chain.push(up.target_id);
         if up.target_id == child.id {
+            let numbers: HashMap<i64, String> = ticket::Entity::find()
+                .filter(ticket::Column::Id.is_in(chain.iter().copied()))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t.number))
+                .collect();
+            let path: Vec<&str> = chain
+                .iter()
+                .map(|id| numbers.get(id).map_or("?", String::as_str))
+                .collect();
             return Err(AppError::bad_input(
                 "otherTicketId",
                 format!("the parents would go round: {}", path.join(" → ")),
@@ -323,8 +332,10 @@ fn desk_only(caller: &Caller) -> AppResult<()> {
     }
 }
 
-/// The event on both tickets' histories, each naming the other and its role. Internal:
-/// a requester's feed does not learn of tickets they may not see.
+/// The event on both tickets' histories, with the link and the role the other ticket
+/// has. It does not name the other ticket: whoever sees one end's history may not see
+/// the other end, and `Ticket.links` shows it to those who may. Internal, as links are
+/// the desk's.
 async fn record_both(
     txn: &DatabaseTransaction,
     actor: &Actor,
@@ -335,13 +346,11 @@ async fn record_both(
     target: &ticket::Model,
 ) -> AppResult<()> {
     let kind = LinkKind::stored(&link.kind)?;
-    for (row, other, from_source) in [(source, target, true), (target, source, false)] {
+    for (row, from_source) in [(source, true), (target, false)] {
         let payload = json!({
             "linkId": link.id,
             "kind": kind.as_str(),
             "role": kind.role(from_source).as_str(),
-            "otherTicketId": other.id,
-            "otherTicketNumber": other.number,
         });
         record(txn, actor, now, topic, row, true, payload).await?;
     }

@@ -20,7 +20,8 @@ use crate::{
     domain::{
         events::{Actor, change},
         input::text,
-        settings, sla,
+        settings::{self, DeskSettings},
+        sla,
     },
     error::{AppError, AppResult},
 };
@@ -222,8 +223,8 @@ pub async fn transition(
     if to == Status::Resolved {
         // Its requester may be asked how it went, and its children resolve with it,
         // by rule, in the same transaction.
-        crate::domain::satisfaction::offer(&txn, caller, now, &saved).await?;
-        crate::domain::tickets::links::resolve_children(&txn, caller, now, &saved).await?;
+        crate::domain::satisfaction::offer(&txn, &desk, caller, now, &saved).await?;
+        crate::domain::tickets::links::resolve_children(&txn, caller, now, &desk, &saved).await?;
     }
     txn.commit().await?;
     Ok(saved)
@@ -283,20 +284,22 @@ pub async fn resolve_by_problem(
     txn: &DatabaseTransaction,
     caller: &Caller,
     now: DateTime<Utc>,
+    desk: &DeskSettings,
     ticket_id: i64,
     note: &str,
 ) -> AppResult<Option<ticket::Model>> {
-    resolve_with(txn, caller, now, ticket_id, "SOLVED_BY_PROBLEM", note).await
+    resolve_with(txn, caller, now, desk, ticket_id, "SOLVED_BY_PROBLEM", note).await
 }
 
 /// Resolves an open ticket because something else was (its problem, its parent),
 /// inside that one's transaction: a public comment says why, its resolution code is
 /// `code`, and its clocks stop as for any resolution. Returns None when the ticket was
-/// no longer open.
+/// no longer open. `desk` is the settings the caller read once for all it resolves.
 pub async fn resolve_with(
     txn: &DatabaseTransaction,
     caller: &Caller,
     now: DateTime<Utc>,
+    desk: &DeskSettings,
     ticket_id: i64,
     code: &str,
     note: &str,
@@ -357,6 +360,6 @@ pub async fn resolve_with(
     )
     .await?;
     sla::clocks::ticket_changed(txn, &actor, &row, &saved, now).await?;
-    crate::domain::satisfaction::offer(txn, caller, now, &saved).await?;
+    crate::domain::satisfaction::offer(txn, desk, caller, now, &saved).await?;
     Ok(Some(saved))
 }
