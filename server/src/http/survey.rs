@@ -34,49 +34,39 @@ pub struct Answered {
 
 /// The form, for a survey that may still be answered.
 pub async fn page(State(server): State<Server>, Path(token): Path<String>) -> Response {
-    let conn = server.state.db.conn();
-    match satisfaction::by_token(conn, &token).await {
-        Ok((survey, ticket)) if survey.answered_at.is_none() => {
-            let now = server.state.clock.now();
-            if now > survey.expires_at {
-                return refusal(AppError::Forbidden(format!(
-                    "this survey expired on {}",
-                    survey.expires_at.format("%Y-%m-%d")
-                )));
-            }
-            let choices: String = (1..=5)
-                .rev()
-                .map(|n| {
-                    let label = ["very unhappy", "unhappy", "so-so", "happy", "very happy"]
-                        [n as usize - 1];
-                    format!(
-                        "<label><input type=\"radio\" name=\"rating\" value=\"{n}\" required> {n}: {label}</label>"
-                    )
-                })
-                .collect();
-            let body = format!(
-                "<h1>How did we do?</h1><p>{number}: {title}</p>\
-                 <form method=\"post\">{choices}\
-                 <label for=\"comment\">Anything to tell us?</label>\
-                 <textarea id=\"comment\" name=\"comment\" maxlength=\"2000\"></textarea>\
-                 <label><input type=\"checkbox\" name=\"reopen\" value=\"yes\"> The problem is still there: open the ticket again</label>\
-                 <button type=\"submit\">Send</button></form>\
-                 <p class=\"small\">This link works once, until {expires}.</p>",
-                number = escape(&ticket.number),
-                title = escape(&ticket.title),
-                expires = survey.expires_at.format("%Y-%m-%d"),
-            );
-            reply(StatusCode::OK, &body)
-        }
-        Ok((survey, _)) => refusal(AppError::Conflict(format!(
-            "this survey was answered already, on {}: thank you",
-            survey
-                .answered_at
-                .map(|a| a.format("%Y-%m-%d").to_string())
-                .unwrap_or_default()
-        ))),
-        Err(error) => refusal(error),
-    }
+    let now = server.state.clock.now();
+    let found = satisfaction::by_token(server.state.db.conn(), &token)
+        .await
+        .and_then(|(survey, ticket)| {
+            satisfaction::still_open(&survey, now).map(|()| (survey, ticket))
+        });
+    let (survey, ticket) = match found {
+        Ok(found) => found,
+        Err(error) => return refusal(error),
+    };
+    let choices: String = (1..=5)
+        .rev()
+        .map(|n| {
+            let label =
+                ["very unhappy", "unhappy", "so-so", "happy", "very happy"][n as usize - 1];
+            format!(
+                "<label><input type=\"radio\" name=\"rating\" value=\"{n}\" required> {n}: {label}</label>"
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>How did we do?</h1><p>{number}: {title}</p>\
+         <form method=\"post\">{choices}\
+         <label for=\"comment\">Anything to tell us?</label>\
+         <textarea id=\"comment\" name=\"comment\" maxlength=\"2000\"></textarea>\
+         <label><input type=\"checkbox\" name=\"reopen\" value=\"yes\"> The problem is still there: open the ticket again</label>\
+         <button type=\"submit\">Send</button></form>\
+         <p class=\"small\">This link works once, until {expires}.</p>",
+        number = escape(&ticket.number),
+        title = escape(&ticket.title),
+        expires = survey.expires_at.format("%Y-%m-%d"),
+    );
+    reply(StatusCode::OK, &body)
 }
 
 /// Records the answer, once.

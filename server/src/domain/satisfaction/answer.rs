@@ -100,15 +100,9 @@ pub async fn answer_as_requester(
     answer_for(db, caller, now, row, answer).await
 }
 
-/// CONFLICT when answered already; FORBIDDEN once expired; BAD_USER_INPUT for a rating
-/// outside 1 to 5 or a comment too long; as reopening a ticket for `reopen`.
-async fn answer_for(
-    db: &Db,
-    requester: &Caller,
-    now: DateTime<Utc>,
-    row: survey::Model,
-    answer: &Answer,
-) -> AppResult<survey::Model> {
+/// Whether a survey may still be answered: CONFLICT once answered, FORBIDDEN once
+/// expired. What the survey's page shows before it offers the form.
+pub fn still_open(row: &survey::Model, now: DateTime<Utc>) -> AppResult<()> {
     if let Some(at) = row.answered_at {
         return Err(AppError::Conflict(format!(
             "this survey was answered already, on {}: thank you",
@@ -121,6 +115,19 @@ async fn answer_for(
             row.expires_at.format("%Y-%m-%d")
         )));
     }
+    Ok(())
+}
+
+/// As `still_open`; BAD_USER_INPUT for a rating outside 1 to 5 or a comment too long;
+/// as reopening a ticket for `reopen`.
+async fn answer_for(
+    db: &Db,
+    requester: &Caller,
+    now: DateTime<Utc>,
+    row: survey::Model,
+    answer: &Answer,
+) -> AppResult<survey::Model> {
+    still_open(&row, now)?;
     if !(1..=5).contains(&answer.rating) {
         return Err(AppError::bad_input(
             "rating",

@@ -13,7 +13,7 @@ mod answer;
 mod offer;
 mod report;
 
-pub use answer::{Answer, answer_as_requester, answer_by_token, by_token, survey_of};
+pub use answer::{Answer, answer_as_requester, answer_by_token, by_token, still_open, survey_of};
 pub use offer::{link_token, offer};
 pub use report::{Grouping, Row, report};
 
