@@ -107,6 +107,7 @@ async fn the_desk_records_time_and_requesters_never_see_it(backend: Backend) {
 
     // What does not fit is refused, naming the field, and nothing is written.
     for (time, field) in [
+        (json!({ "activity": "DIAGNOSIS" }), "minutes"),
         (json!({ "minutes": 0 }), "minutes"),
         (json!({ "minutes": 1441 }), "minutes"),
         (json!({ "minutes": 5, "workedOn": "yesterday" }), "workedOn"),

@@ -163,9 +163,9 @@ impl TimeWorkedTotal {
 /// Time worked, as `recordTime`, `stopTimer` and `addComment` take it.
 #[derive(InputObject)]
 pub struct TimeWorkedInput {
-    /// Minutes worked: 1 to 1440 (a day). `stopTimer` takes the timer's and ignores this.
-    #[graphql(default = 1)]
-    pub minutes: i32,
+    /// Minutes worked: 1 to 1440 (a day). Required, except by `stopTimer`, which takes
+    /// the timer's.
+    pub minutes: Option<i32>,
     /// The day worked, `YYYY-MM-DD`; today (UTC) when left out.
     pub worked_on: Option<String>,
     /// What the time was spent on.
@@ -180,29 +180,41 @@ pub struct TimeWorkedInput {
 }
 
 impl TimeWorkedInput {
+    /// The entry as recorded by hand: how many minutes must be said.
     pub fn into_domain(self) -> AppResult<NewEntry> {
-        let worked_on = self
-            .worked_on
-            .map(|day| {
-                NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| {
-                    AppError::bad_input(
-                        "workedOn",
-                        format!(
-                            "{} is not a day such as 2026-12-03",
-                            crate::error::quote(&day)
-                        ),
-                    )
-                })
-            })
-            .transpose()?;
+        let minutes = self.minutes.ok_or_else(|| {
+            AppError::bad_input("minutes", "say how many minutes were worked: 1 to 1440")
+        })?;
+        self.entry(minutes)
+    }
+
+    /// The entry a stopped timer records: its minutes are the timer's.
+    fn for_timer(self) -> AppResult<NewEntry> {
+        self.entry(0)
+    }
+
+    fn entry(self, minutes: i32) -> AppResult<NewEntry> {
         Ok(NewEntry {
-            minutes: self.minutes,
-            worked_on,
+            minutes,
+            worked_on: self.worked_on.map(|d| day("workedOn", &d)).transpose()?,
             activity: self.activity.into(),
             billable: self.billable,
             note: self.note,
         })
     }
+}
+
+/// A day as a client writes it, `YYYY-MM-DD`; BAD_USER_INPUT naming `field` otherwise.
+fn day(field: &str, text: &str) -> AppResult<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::bad_input(
+            field,
+            format!(
+                "{} is not a day such as 2026-12-03",
+                crate::error::quote(text)
+            ),
+        )
+    })
 }
 
 /// What `recordTime` takes.
@@ -269,17 +281,6 @@ impl TimeWorkedQuery {
         #[graphql(desc = "The last day, `YYYY-MM-DD`.")] to: String,
         #[graphql(desc = "What the totals are grouped by, besides the month.")] by: TimeGrouping,
     ) -> AppResult<Vec<TimeWorkedTotal>> {
-        let day = |field: &str, text: &str| {
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-                AppError::bad_input(
-                    field,
-                    format!(
-                        "{} is not a day such as 2026-12-03",
-                        crate::error::quote(text)
-                    ),
-                )
-            })
-        };
         let grouping: Grouping = by.into();
         let totals = time_worked::totals(
             state(ctx).db.conn(),
@@ -353,14 +354,8 @@ impl TimeWorkedMutation {
     ) -> AppResult<TimeEntryPayload> {
         let ticket = ticket_id(&input.ticket_id)?;
         let entry = match input.time {
-            Some(time) => time.into_domain()?,
-            None => NewEntry {
-                minutes: 1,
-                worked_on: None,
-                activity: Activity::Other,
-                billable: false,
-                note: String::new(),
-            },
+            Some(time) => time.for_timer()?,
+            None => NewEntry::default(),
         };
         let on = acting(ctx);
         let row = time_worked::stop_timer(on.db, on.caller, on.now, ticket, entry).await?;

@@ -31,6 +31,19 @@ pub struct NewEntry {
     pub note: String,
 }
 
+/// What a stopped timer records when told nothing else: its minutes are the timer's.
+impl Default for NewEntry {
+    fn default() -> Self {
+        NewEntry {
+            minutes: 0,
+            worked_on: None,
+            activity: Activity::Other,
+            billable: false,
+            note: String::new(),
+        }
+    }
+}
+
 impl NewEntry {
     /// The entry as stored, checked: a duration of a minute to a day, a day not in the
     /// future (a day's slack for time zones ahead of UTC), a note that fits.
