@@ -10,16 +10,16 @@
 use std::collections::HashMap;
 
 use async_graphql::{
-    Name, PathSegment, ServerError, Value,
+    Name, PathSegment, Positioned, ServerError, Value,
     parser::types::{
-        BaseType, DocumentOperations, ExecutableDocument, Selection, SelectionSet, TypeKind,
-        TypeSystemDefinition,
+        BaseType, DocumentOperations, ExecutableDocument, Field, OperationType, Selection,
+        SelectionSet, Type, TypeKind, TypeSystemDefinition,
     },
 };
 
 /// The type of every field of every object and interface, read once from the schema.
 pub struct FieldTypes {
-    fields: HashMap<String, HashMap<String, async_graphql::parser::types::Type>>,
+    fields: HashMap<String, HashMap<String, Type>>,
     roots: [String; 3],
 }
 
@@ -67,7 +67,7 @@ impl FieldTypes {
         FieldTypes { fields, roots }
     }
 
-    fn field(&self, parent: &str, name: &str) -> Option<&async_graphql::parser::types::Type> {
+    fn field(&self, parent: &str, name: &str) -> Option<&Type> {
         self.fields.get(parent)?.get(name)
     }
 }
@@ -105,9 +105,10 @@ pub fn propagate(
         if done.iter().any(|d| target.path.starts_with(d)) {
             continue;
         }
-        match target.path.is_empty() {
-            true => *data = Value::Null,
-            false => write_null(data, &target),
+        if target.path.is_empty() {
+            *data = Value::Null;
+        } else {
+            write_null(data, &target);
         }
         done.push(target.path);
     }
@@ -134,13 +135,13 @@ impl<'a> Walk<'a> {
         path: &[PathSegment],
     ) -> Option<Target> {
         let mut sets: Vec<(&'a SelectionSet, String)> = vec![(selection, root.to_string())];
-        let mut current: Option<async_graphql::parser::types::Type> = None;
+        let mut current: Option<Type> = None;
         let mut best = Target {
             path: Vec::new(),
             siblings: Vec::new(),
         };
         for (depth, segment) in path.iter().enumerate() {
-            let nullable = match segment {
+            let (nullable, siblings) = match segment {
                 PathSegment::Field(key) => {
                     // The object's own type, or where a field came from a fragment, its
                     // type condition.
@@ -149,25 +150,16 @@ impl<'a> Walk<'a> {
                     for (set, parent) in &sets {
                         self.collect(set, parent, key, &mut found, &mut keys);
                     }
-                    let (name, parent) = found
-                        .first()
-                        .map(|(f, p): &(_, String)| (f.node.name.node.to_string(), p.clone()))?;
-                    let ty = self.types.field(&parent, &name)?.clone();
-                    let nullable = ty.nullable;
+                    let (field, parent) = found.first()?;
+                    let ty = self.types.field(parent, &field.node.name.node)?.clone();
                     let named = named(&ty).to_string();
-                    let siblings = keys;
                     sets = found
                         .iter()
                         .map(|(f, _)| (&f.node.selection_set.node, named.clone()))
                         .collect();
+                    let nullable = ty.nullable;
                     current = Some(ty);
-                    if nullable {
-                        best = Target {
-                            path: path[..=depth].to_vec(),
-                            siblings,
-                        };
-                    }
-                    continue;
+                    (nullable, keys)
                 }
                 PathSegment::Index(_) => {
                     let Some(BaseType::List(item)) = current.as_ref().map(|t| &t.base) else {
@@ -176,13 +168,13 @@ impl<'a> Walk<'a> {
                     let item = (**item).clone();
                     let nullable = item.nullable;
                     current = Some(item);
-                    nullable
+                    (nullable, Vec::new())
                 }
             };
             if nullable {
                 best = Target {
                     path: path[..=depth].to_vec(),
-                    siblings: Vec::new(),
+                    siblings,
                 };
             }
         }
@@ -196,10 +188,7 @@ impl<'a> Walk<'a> {
         set: &'a SelectionSet,
         parent: &str,
         key: &str,
-        found: &mut Vec<(
-            &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
-            String,
-        )>,
+        found: &mut Vec<(&'a Positioned<Field>, String)>,
         keys: &mut Vec<Name>,
     ) {
         for item in &set.items {
@@ -235,7 +224,7 @@ impl<'a> Walk<'a> {
     }
 }
 
-fn named(ty: &async_graphql::parser::types::Type) -> &str {
+fn named(ty: &Type) -> &str {
     match &ty.base {
         BaseType::Named(name) => name.as_str(),
         BaseType::List(item) => named(item),
@@ -254,9 +243,9 @@ fn operation<'a>(
         (DocumentOperations::Multiple(ops), None) => ops.values().next()?,
     };
     let root = match op.node.ty {
-        async_graphql::parser::types::OperationType::Query => &types.roots[0],
-        async_graphql::parser::types::OperationType::Mutation => &types.roots[1],
-        async_graphql::parser::types::OperationType::Subscription => &types.roots[2],
+        OperationType::Query => &types.roots[0],
+        OperationType::Mutation => &types.roots[1],
+        OperationType::Subscription => &types.roots[2],
     };
     Some((root.as_str(), &op.node.selection_set.node))
 }
