@@ -17,6 +17,7 @@ mod m20261122_000012_notifications;
 mod m20261203_000013_time_worked;
 mod m20261203_000014_ticket_links;
 mod m20261203_000015_surveys;
+mod m20261203_000016_attachments;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_time_worked::Migration),
             Box::new(m20261203_000014_ticket_links::Migration),
             Box::new(m20261203_000015_surveys::Migration),
+            Box::new(m20261203_000016_attachments::Migration),
         ]
     }
 }

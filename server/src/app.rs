@@ -178,11 +178,17 @@ pub async fn start_with_clock(
         metrics.clone(),
         shutdown_rx.clone(),
     ));
+    let files = Arc::new(domain::attachments::Files {
+        store: domain::attachments::Store::for_database(&config.database, &config.data_dir),
+        signer: domain::attachments::Signer::load(&db).await?,
+        limits: config.limits.attachments,
+    });
     let mailbox = config.mailbox.clone().map(|mailbox| {
         let status = Arc::new(domain::mail::mailbox::MailboxStatus::default());
         background.spawn(domain::mail::mailbox::run(
             mailbox,
             db.clone(),
+            files.clone(),
             clock.clone(),
             status.clone(),
             metrics.mailbox_up.clone(),
@@ -204,6 +210,7 @@ pub async fn start_with_clock(
         ));
     }
     let state = AppState {
+        files: files.clone(),
         hub,
         metrics,
         sealer,

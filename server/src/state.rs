@@ -35,6 +35,8 @@ pub struct AppState {
     pub webhook_guard: Guard,
     /// How the last fetch from the IMAP mailbox went, when there is one.
     pub mailbox: Option<Arc<MailboxStatus>>,
+    /// Where attachments' bytes are kept, and what signs their download links.
+    pub files: Arc<crate::domain::attachments::Files>,
     /// Flips to true when the server begins to shut down; long-lived sockets watch it.
     pub shutting_down: watch::Receiver<bool>,
 }

@@ -7,6 +7,7 @@ pub mod desk;
 pub mod receiver;
 pub mod server;
 pub mod services;
+pub mod upload;
 pub mod ws;
 
 pub use server::{Backend, Reply, TestServer};

@@ -12,6 +12,8 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_directives: usize,
     pub max_body_bytes: usize,
+    /// The largest attachment, and the most one ticket keeps.
+    pub attachments: crate::domain::attachments::Limits,
 }
 
 /// The WebSocket's limits and timings.
@@ -45,6 +47,20 @@ pub(super) fn limits(s: &Settings) -> Result<Limits, ConfigError> {
             1024 * 1024,
             1024,
         )?,
+        attachments: crate::domain::attachments::Limits {
+            per_file: number(
+                s.max_attachment_bytes.as_deref(),
+                "SWITCHBOARD_MAX_ATTACHMENT_BYTES",
+                25 * 1024 * 1024,
+                1024,
+            )?,
+            per_ticket: number(
+                s.max_ticket_attachment_bytes.as_deref(),
+                "SWITCHBOARD_MAX_TICKET_ATTACHMENT_BYTES",
+                250 * 1024 * 1024,
+                1024,
+            )?,
+        },
     })
 }
 

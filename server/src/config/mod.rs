@@ -48,6 +48,9 @@ pub struct Config {
     pub mailbox: Option<MailboxConfig>,
     /// Where notifications go out; none by default, and none are sent.
     pub outbox: Option<OutboxConfig>,
+    /// The address people reach the server at (`SWITCHBOARD_PUBLIC_URL`), without a
+    /// trailing slash: download links are absolute when it is given, relative otherwise.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -87,6 +90,11 @@ impl Config {
             secrets_key: auth::secrets_key(s)?,
             mailbox: mail::mailbox(s)?,
             outbox: mail::outbox(s)?,
+            public_url: s
+                .public_url
+                .as_deref()
+                .map(|url| url.trim().trim_end_matches('/').to_string())
+                .filter(|url| !url.is_empty()),
         })
     }
 }

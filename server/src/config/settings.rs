@@ -62,6 +62,12 @@ pub struct Settings {
     /// Largest request body accepted, in bytes.
     #[arg(long, global = true, env = "SWITCHBOARD_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<String>,
+    /// Largest file accepted as an attachment, in bytes (25 MiB).
+    #[arg(long, global = true, env = "SWITCHBOARD_MAX_ATTACHMENT_BYTES")]
+    pub max_attachment_bytes: Option<String>,
+    /// Most bytes of files one ticket keeps, its comments' included (250 MiB).
+    #[arg(long, global = true, env = "SWITCHBOARD_MAX_TICKET_ATTACHMENT_BYTES")]
+    pub max_ticket_attachment_bytes: Option<String>,
     /// Seconds a WebSocket client has to send `connection_init`.
     #[arg(long, global = true, env = "SWITCHBOARD_WS_INIT_TIMEOUT_SECONDS")]
     pub ws_init_timeout_seconds: Option<String>,

@@ -1,6 +1,7 @@
 //! Business rules, one module per area. No GraphQL or HTTP types in here.
 
 pub mod api_tokens;
+pub mod attachments;
 pub mod automation;
 pub mod calendar;
 pub mod catalog;

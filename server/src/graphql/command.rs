@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     auth::Caller,
     db::Db,
+    domain::attachments::Files,
     error::AppResult,
     graphql::{caller, ids, now, state},
 };
@@ -16,6 +17,8 @@ use crate::{
 /// The database, the caller and the instant a domain command takes first.
 pub struct Acting<'a> {
     pub db: &'a Db,
+    /// Where attachments are kept, for the commands that take files.
+    pub files: &'a Files,
     pub caller: &'a Caller,
     pub now: DateTime<Utc>,
 }
@@ -24,6 +27,7 @@ pub struct Acting<'a> {
 pub fn acting<'a>(ctx: &Context<'a>) -> Acting<'a> {
     Acting {
         db: &state(ctx).db,
+        files: &state(ctx).files,
         caller: caller(ctx),
         now: now(ctx),
     }

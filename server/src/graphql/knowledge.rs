@@ -82,6 +82,13 @@ impl Article {
     async fn body(&self, ctx: &Context<'_>) -> AppResult<String> {
         Ok(self.shown(ctx).await?.1)
     }
+    /// Its files (screenshots, documents), oldest first.
+    async fn attachments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<crate::graphql::attachments::Attachment>> {
+        Box::pin(crate::graphql::attachments::of_article(ctx, self.0.id)).await
+    }
     /// Where the article is in its review cycle.
     async fn status(&self) -> AppResult<ArticleStatus> {
         vocabulary::ArticleStatus::stored(&self.0.status).map(Into::into)

@@ -9,9 +9,9 @@ use std::{
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    calendar, category, change, change_vote, ci_class, ci_relationship, configuration_item, group,
-    organization, problem, relationship_type, service, sla_policy, ticket, ticket_link, time_entry,
-    user,
+    attachment, calendar, category, change, change_vote, ci_class, ci_relationship,
+    configuration_item, group, organization, problem, relationship_type, service, sla_policy,
+    ticket, ticket_link, time_entry, user,
 };
 use sea_orm::EntityTrait;
 
@@ -112,6 +112,15 @@ children!(
     EntriesByTicket as TicketTimeEntries: time_entry::Model = crate::domain::time_worked::entries_of_tickets
 );
 children!(
+    /// Each ticket's files, its comments' included (internal ones too: the resolver
+    /// shows them to the desk only).
+    AttachmentsByTicket as TicketAttachments: attachment::Model = crate::domain::attachments::of_tickets_all
+);
+children!(
+    /// Each article's files.
+    AttachmentsByArticle as ArticleAttachments: attachment::Model = crate::domain::attachments::of_articles
+);
+children!(
     /// Each change's votes.
     VotesByChange as ChangeVotes: change_vote::Model = crate::domain::changes::votes_by_change
 );
@@ -195,6 +204,12 @@ pub fn attach(
         .data::<TicketLinks>(lasting.applied(grouped(LinksByTicket(db.clone()), statements)))
         .data::<TicketTimeEntries>(
             lasting.applied(grouped(EntriesByTicket(db.clone()), statements)),
+        )
+        .data::<TicketAttachments>(
+            lasting.applied(grouped(AttachmentsByTicket(db.clone()), statements)),
+        )
+        .data::<ArticleAttachments>(
+            lasting.applied(grouped(AttachmentsByArticle(db.clone()), statements)),
         )
         .data::<crate::graphql::sla::Clocks>(lasting.applied(grouped(
             crate::graphql::sla::ClocksByTicket(db.clone()),

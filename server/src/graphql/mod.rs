@@ -1,6 +1,7 @@
 //! The GraphQL schema: thin resolvers, one module per area, assembled here.
 
 pub mod api_tokens;
+pub mod attachments;
 pub mod audience;
 pub mod automation;
 pub mod catalog;
@@ -81,6 +82,7 @@ pub struct Mutation(
     time_worked::TimeWorkedMutation,
     tickets::TicketLinkMutation,
     satisfaction::SatisfactionMutation,
+    attachments::AttachmentMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each

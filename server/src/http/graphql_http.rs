@@ -2,7 +2,9 @@
 //! queries only, `application/graphql-response+json` with meaningful status codes, and
 //! GraphiQL for a browser.
 
-use async_graphql::{Request, ServerError, parser::types::OperationType};
+use async_graphql::{
+    ParseRequestError, Request, ServerError, http::MultipartOptions, parser::types::OperationType,
+};
 use axum::{
     body::Bytes,
     extract::{RawQuery, State},
@@ -19,12 +21,15 @@ use std::sync::{
 
 use crate::{
     db,
+    domain::attachments::{MAX_FILES_PER_REQUEST, store::human},
     error::{AppError, app_error_to_client, edge_error},
     graphql::loaders::Lasting,
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
+/// The GraphQL multipart request specification's media type: operations, a map, files.
+const MULTIPART: &str = "multipart/form-data";
 
 /// The media type the client will get: the spec's own, or plain JSON for older clients.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -116,9 +121,20 @@ pub async fn post(
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
+    if essence == MULTIPART {
+        let content_type = content_type.to_string();
+        return match multipart(&server, &content_type, request).await {
+            Ok(parsed) => run(server, parsed, &headers, media, &request_id, false).await,
+            Err((status, message)) => reply_error(
+                media,
+                status,
+                edge_error(message, "BAD_REQUEST", &request_id),
+            ),
+        };
+    }
     if essence != JSON {
         let message = format!(
-            "Send the request as {JSON}, not {}",
+            "Send the request as {JSON} (or {MULTIPART} with files), not {}",
             if essence.is_empty() {
                 "without a Content-Type"
             } else {
@@ -161,6 +177,51 @@ pub async fn post(
         }
     };
     run(server, parsed, &headers, media, &request_id, false).await
+}
+
+/// Reads a request of the GraphQL multipart request specification (what
+/// apollo-upload-client, urql and graphql-upload send): each file streamed to a
+/// temporary file as it arrives, never whole in memory, and refused past the
+/// attachment limit before anything is kept.
+async fn multipart(
+    server: &Server,
+    content_type: &str,
+    request: axum::extract::Request,
+) -> Result<Request, (StatusCode, String)> {
+    use futures::TryStreamExt;
+    use tokio_util::compat::TokioAsyncReadCompatExt;
+
+    let limit = server.state.config.limits.attachments.per_file;
+    let options = MultipartOptions::default()
+        .max_file_size(usize::try_from(limit).unwrap_or(usize::MAX))
+        .max_num_files(MAX_FILES_PER_REQUEST);
+    let body = request
+        .into_body()
+        .into_data_stream()
+        .map_err(std::io::Error::other);
+    let mut reader = tokio_util::io::StreamReader::new(body).compat();
+    let received =
+        async_graphql::http::receive_body(Some(content_type), &mut reader, options).await;
+    if matches!(received, Err(ParseRequestError::PayloadTooLarge)) {
+        super::attachments::drain(reader.get_mut(), limit).await;
+    }
+    received.map_err(|error| match error {
+            ParseRequestError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "A file is larger than {}, the most the desk takes (SWITCHBOARD_MAX_ATTACHMENT_BYTES)",
+                    human(limit)
+                ),
+            ),
+            ParseRequestError::UnsupportedBatch => (
+                StatusCode::BAD_REQUEST,
+                "Batched requests are not supported: send one operation per request".into(),
+            ),
+            other => (
+                StatusCode::BAD_REQUEST,
+                format!("The request is not a GraphQL multipart request: {other}"),
+            ),
+        })
 }
 
 /// A GET request's parameters, named as GraphQL over HTTP names them (`operationName`,

@@ -30,7 +30,15 @@ pub async fn inbound(State(server): State<Server>, headers: HeaderMap, body: Byt
         return refuse(error);
     }
     let now = server.state.clock.now();
-    match inbound::receive(&server.state.db, Source::Gateway, &body, now).await {
+    match inbound::receive(
+        &server.state.db,
+        &server.state.files,
+        Source::Gateway,
+        &body,
+        now,
+    )
+    .await
+    {
         Ok(outcome) => (
             StatusCode::OK,
             axum::Json(json!({

@@ -2,6 +2,7 @@
 //! /healthz, /readyz, /metrics and /mail/inbound.
 
 mod assets;
+mod attachments;
 mod delivery;
 mod desk;
 mod execute;
@@ -75,6 +76,12 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         .route("/desk", get(desk::page))
         .route("/desk/assets/{file}", get(desk::asset))
         .route("/survey/{token}", get(survey::page).post(survey::answer))
+        .route(
+            "/attachments",
+            axum::routing::post(attachments::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/attachments/{id}", get(attachments::download))
+        .route("/attachments/{id}/{name}", get(attachments::download_named))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

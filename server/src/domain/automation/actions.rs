@@ -147,7 +147,7 @@ pub async fn apply(
         Action::AddNote { template } | Action::AddComment { template } => {
             let body = render(template, &ticket, event, rule)?;
             let internal = matches!(action, Action::AddNote { .. });
-            commands::add_comment(txn, caller, now, ticket_id, &body, internal, None).await?;
+            commands::add_comment(txn, caller, now, ticket_id, &body, internal, None, None).await?;
         }
         Action::NotifyWebhook { endpoint_id } => {
             let seq = event.seq.unwrap_or_default();

@@ -55,6 +55,10 @@ topics! {
     TicketLinked = "ticket.linked",
     /// A link between two tickets was removed (recorded on both).
     TicketUnlinked = "ticket.unlinked",
+    /// A file was attached to a ticket or one of its comments (`payload.attachmentId`).
+    TicketAttachmentAdded = "ticket.attachment_added",
+    /// A file was removed from a ticket.
+    TicketAttachmentRemoved = "ticket.attachment_removed",
     /// The requester of a resolved ticket was asked how satisfied they are.
     SurveyOffered = "survey.offered",
     /// The requester answered the survey (`payload.rating`, 1 to 5).
@@ -82,6 +86,10 @@ topics! {
     ArticleCreated = "article.created",
     ArticleUpdated = "article.updated",
     ArticleStatusChanged = "article.status_changed",
+    /// A file was attached to an article.
+    ArticleAttachmentAdded = "article.attachment_added",
+    /// A file was removed from an article.
+    ArticleAttachmentRemoved = "article.attachment_removed",
     CiCreated = "ci.created",
     CiUpdated = "ci.updated",
     CiRelated = "ci.related",

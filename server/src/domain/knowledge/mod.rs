@@ -135,6 +135,26 @@ async fn record(
     Ok(())
 }
 
+/// Records a file attached to or removed from an article, in its history.
+pub(crate) async fn record_attachment(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    topic: Topic,
+    row: &article::Model,
+    file: &entity::attachment::Model,
+) -> AppResult<()> {
+    record(
+        txn,
+        actor,
+        now,
+        topic,
+        row,
+        json!({ "attachmentId": file.id, "filename": file.filename, "size": file.size }),
+    )
+    .await
+}
+
 /// One article's working copy, whoever asks: readers go through `readable`.
 ///
 /// # Errors

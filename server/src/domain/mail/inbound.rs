@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{mail_message, ticket, user};
-use mail_parser::{Message, MessageParser};
+use mail_parser::{Message, MessageParser, MimeHeaders};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -22,9 +22,9 @@ use super::{
 use crate::{
     db::Db,
     domain::{
-        settings,
+        attachments, settings,
         tickets::{
-            commands::{self, NewTicket, Transition},
+            commands::{self, NewTicket, Transition, WithFiles},
             types::{Channel, Kind, Level, Status},
             visibility::Scope,
         },
@@ -54,6 +54,7 @@ pub struct Outcome {
 /// when it comes again): whatever is wrong with the message itself sets it aside.
 pub async fn receive(
     db: &Db,
+    files: &attachments::Files,
     source: Source,
     raw: &[u8],
     now: DateTime<Utc>,
@@ -92,7 +93,7 @@ pub async fn receive(
     };
     let result = match decided {
         Err(reason) => Ok(Done::SetAside(reason)),
-        Ok(message) => process(db, record.id, message, now).await,
+        Ok(message) => process(db, files, record.id, message, now).await,
     };
     let done = match result {
         Ok(done) => done,
@@ -172,9 +173,10 @@ async fn record(
     }
 }
 
-/// Decides what the message is and does it, in one transaction.
+/// Decides what the message is and does it, in one transaction, with its attachments.
 async fn process(
     db: &Db,
+    files: &attachments::Files,
     record_id: i64,
     message: &Message<'_>,
     now: DateTime<Utc>,
@@ -185,6 +187,7 @@ async fn process(
     let Some(address) = classify::sender(message) else {
         return Ok(Done::SetAside("it has no sender (From) address".into()));
     };
+    let incoming = spool_attachments(files, message).await?;
     let txn = db.begin_write().await?;
     let Some(author) = author(&txn, &address, classify::sender_name(message), now).await? else {
         return Ok(Done::SetAside(format!(
@@ -208,8 +211,18 @@ async fn process(
         let number = ticket.number.clone();
         let open = reopened(&txn, &caller, &ticket, now).await?;
         if open {
-            let (saved, _) =
-                commands::add_comment(&txn, &caller, now, ticket.id, &text, false, None).await?;
+            let with_files = WithFiles { files, incoming };
+            let (saved, _) = commands::add_comment(
+                &txn,
+                &caller,
+                now,
+                ticket.id,
+                &text,
+                false,
+                None,
+                Some(with_files),
+            )
+            .await?;
             mark(
                 &txn,
                 record_id,
@@ -226,6 +239,7 @@ async fn process(
         let description = format!("Follows {number}, which is closed.\n\n{text}");
         let created =
             commands::create(&txn, &caller, now, new_ticket(message, description)).await?;
+        keep_on(&txn, files, &caller, now, &created, incoming).await?;
         mark(
             &txn,
             record_id,
@@ -239,6 +253,7 @@ async fn process(
         return Ok(Done::Ticket(created));
     }
     let created = commands::create(&txn, &caller, now, new_ticket(message, text)).await?;
+    keep_on(&txn, files, &caller, now, &created, incoming).await?;
     // The record says so in the same transaction: a crash leaves either both or neither.
     mark(
         &txn,
@@ -251,6 +266,66 @@ async fn process(
     .await?;
     txn.commit().await?;
     Ok(Done::Ticket(created))
+}
+
+/// The message's attachments (inline images too), each spooled to a temporary file:
+/// read before the transaction begins, so that it is held no longer than the writes.
+async fn spool_attachments(
+    files: &attachments::Files,
+    message: &Message<'_>,
+) -> AppResult<Vec<attachments::Incoming>> {
+    let mut incoming = Vec::new();
+    for (n, part) in message.attachments().enumerate() {
+        let contents = part.contents();
+        if contents.is_empty() {
+            continue;
+        }
+        let filename = part
+            .attachment_name()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("attachment-{}", n + 1));
+        let spooled = files
+            .store
+            .spool(contents, files.limits.per_file, "attachments")
+            .await
+            .map_err(|refusal| match refusal {
+                AppError::BadUserInput { message, .. } => {
+                    AppError::bad_input("attachments", format!("{filename}: {message}"))
+                }
+                other => other,
+            })?;
+        incoming.push(attachments::Incoming { filename, spooled });
+    }
+    Ok(incoming)
+}
+
+/// Keeps a new ticket's attachments on it, in the message's transaction.
+async fn keep_on(
+    txn: &DatabaseTransaction,
+    files: &attachments::Files,
+    caller: &crate::auth::Caller,
+    now: DateTime<Utc>,
+    ticket: &ticket::Model,
+    incoming: Vec<attachments::Incoming>,
+) -> AppResult<()> {
+    let mut kept = Vec::new();
+    let actor = crate::domain::events::Actor::of(caller);
+    let stored = attachments::insert_on_ticket(
+        txn,
+        &files.store,
+        files.limits,
+        &actor,
+        now,
+        ticket,
+        None,
+        incoming,
+        &mut kept,
+    )
+    .await;
+    if stored.is_err() {
+        attachments::undo(kept);
+    }
+    stored.map(|_| ())
 }
 
 /// Whether the ticket takes comments now: open, or resolved and reopened by this reply

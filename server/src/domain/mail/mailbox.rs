@@ -19,7 +19,7 @@ use tokio::{
 };
 
 use super::{inbound, types::Source};
-use crate::{clock::SharedClock, config::MailboxConfig, db::Db};
+use crate::{clock::SharedClock, config::MailboxConfig, db::Db, domain::attachments::Files};
 
 /// How the last fetch went: what `/readyz` shows.
 #[derive(Default)]
@@ -42,6 +42,7 @@ impl MailboxStatus {
 pub async fn run(
     config: MailboxConfig,
     db: Db,
+    files: Arc<Files>,
     clock: SharedClock,
     status: Arc<MailboxStatus>,
     up: Gauge,
@@ -49,7 +50,7 @@ pub async fn run(
 ) {
     let mut backoff = Duration::from_secs(1);
     loop {
-        let wait = match fetch(&config, &db, &clock).await {
+        let wait = match fetch(&config, &db, &files, &clock).await {
             Ok(taken) => {
                 if taken > 0 {
                     tracing::info!(taken, "mail fetched from the mailbox");
@@ -76,7 +77,12 @@ pub async fn run(
 }
 
 /// One session: every unseen message received, then marked seen. How many it took.
-async fn fetch(config: &MailboxConfig, db: &Db, clock: &SharedClock) -> Result<usize, String> {
+async fn fetch(
+    config: &MailboxConfig,
+    db: &Db,
+    files: &Files,
+    clock: &SharedClock,
+) -> Result<usize, String> {
     let tcp = tokio::time::timeout(
         Duration::from_secs(10),
         TcpStream::connect((config.host.as_str(), config.port)),
@@ -86,9 +92,9 @@ async fn fetch(config: &MailboxConfig, db: &Db, clock: &SharedClock) -> Result<u
     .map_err(|e| format!("cannot connect to {}:{}: {e}", config.host, config.port))?;
     if config.tls {
         let tls = tls_connect(&config.host, tcp).await?;
-        session(config, db, clock, tls).await
+        session(config, db, files, clock, tls).await
     } else {
-        session(config, db, clock, tcp).await
+        session(config, db, files, clock, tcp).await
     }
 }
 
@@ -116,6 +122,7 @@ async fn tls_connect(
 async fn session<T>(
     config: &MailboxConfig,
     db: &Db,
+    files: &Files,
     clock: &SharedClock,
     stream: T,
 ) -> Result<usize, String>
@@ -163,7 +170,7 @@ where
         // Recorded (whatever becomes of it) before it is marked seen: a crash between
         // the two fetches it again, and its Message-ID finds the record. One the desk
         // cannot take now stays unseen for the next fetch, and the rest go on.
-        if let Err(error) = inbound::receive(db, Source::Imap, &body, clock.now()).await {
+        if let Err(error) = inbound::receive(db, files, Source::Imap, &body, clock.now()).await {
             tracing::warn!(%error, uid, "a fetched message could not be taken; it stays unseen");
             failed.get_or_insert(format!("the desk could not take message {uid}: {error}"));
             continue;

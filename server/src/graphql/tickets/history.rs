@@ -45,6 +45,18 @@ impl Comment {
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
+    /// The files that came with it.
+    async fn attachments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<crate::graphql::attachments::Attachment>> {
+        Box::pin(crate::graphql::attachments::of_comment(
+            ctx,
+            self.0.ticket_id,
+            self.0.id,
+        ))
+        .await
+    }
 }
 
 /// One field's change.

@@ -307,6 +307,14 @@ impl Ticket {
         ))
         .await
     }
+    /// Its files, its comments' included (internal notes' files for the desk only),
+    /// oldest first.
+    async fn attachments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<crate::graphql::attachments::Attachment>> {
+        Box::pin(crate::graphql::attachments::of_ticket(ctx, self.0.id)).await
+    }
     /// Time worked on it, newest day first. The desk's own record: null for requesters.
     async fn time_entries(
         &self,

@@ -142,6 +142,9 @@ pub struct AddCommentInput {
     pub internal: bool,
     /// Time worked, recorded with the comment in one step. Agents only.
     pub time: Option<crate::graphql::time_worked::TimeWorkedInput>,
+    /// Files that come with it (up to ten), sent as the GraphQL multipart request
+    /// specification says: as internal as the comment.
+    pub files: Option<Vec<async_graphql::Upload>>,
 }
 
 /// What `addComment` returns: the comment, and the ticket as it is after it.
@@ -311,6 +314,10 @@ impl TicketMutation {
         let id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
         let time = input.time.map(|t| t.into_domain()).transpose()?;
         let on = acting(ctx);
+        let files = match input.files {
+            Some(files) => Some(crate::graphql::attachments::spool(ctx, files).await?),
+            None => None,
+        };
         let (row, comment) = commands::add_comment(
             on.db,
             on.caller,
@@ -319,6 +326,10 @@ impl TicketMutation {
             &input.body,
             input.internal,
             time.as_ref(),
+            files.map(|incoming| commands::WithFiles {
+                files: on.files,
+                incoming,
+            }),
         )
         .await?;
         Ok(AddCommentPayload {

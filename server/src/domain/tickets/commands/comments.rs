@@ -14,18 +14,27 @@ use crate::domain::events::Topic;
 use crate::{
     auth::Caller,
     db::Writes,
-    domain::{events::Actor, input::text, sla, time_worked},
+    domain::{attachments, events::Actor, input::text, sla, time_worked},
     error::{AppError, AppResult},
 };
 
 use super::{MAX_TEXT_CHARS, Standing, load_for_change, record, standing_of};
 
+/// Files that come with a comment: spooled already, kept in the comment's transaction.
+pub struct WithFiles<'a> {
+    pub files: &'a attachments::Files,
+    pub incoming: Vec<attachments::Incoming>,
+}
+
 /// Adds a public reply or (agents only) an internal note to a ticket the caller may see,
-/// with the time worked on it when the desk records some, in one transaction.
+/// with the time worked on it when the desk records some, and the files that came with
+/// it, in one transaction.
 ///
 /// # Errors
 /// BAD_USER_INPUT for an empty or too long body, or a requester's internal note;
-/// NOT_FOUND for a ticket the caller may not see; as `time_worked::record` for the time.
+/// NOT_FOUND for a ticket the caller may not see; as `time_worked::record` for the time
+/// and `attachments::insert_on_ticket` for the files.
+#[allow(clippy::too_many_arguments)]
 pub async fn add_comment(
     db: &impl Writes,
     caller: &Caller,
@@ -34,6 +43,7 @@ pub async fn add_comment(
     body: &str,
     internal: bool,
     time: Option<&time_worked::NewEntry>,
+    files: Option<WithFiles<'_>>,
 ) -> AppResult<(ticket::Model, comment::Model)> {
     let role = standing_of(caller)?;
     if internal && matches!(role, Standing::Requester(_)) {
@@ -105,6 +115,28 @@ pub async fn add_comment(
     if let Some(time) = time {
         time_worked::insert(&txn, caller, now, &saved, time, Some(saved_comment.id)).await?;
     }
-    txn.commit().await?;
+    let mut kept = Vec::new();
+    if let Some(WithFiles { files, incoming }) = files {
+        let stored = attachments::insert_on_ticket(
+            &txn,
+            &files.store,
+            files.limits,
+            &actor,
+            now,
+            &saved,
+            Some(&saved_comment),
+            incoming,
+            &mut kept,
+        )
+        .await;
+        if let Err(error) = stored {
+            attachments::undo(kept);
+            return Err(error);
+        }
+    }
+    if let Err(error) = txn.commit().await {
+        attachments::undo(kept);
+        return Err(error.into());
+    }
     Ok((saved, saved_comment))
 }

@@ -39,7 +39,7 @@ use crate::{
 };
 
 pub use assignment::{Escalation, assign, escalate};
-pub use comments::add_comment;
+pub use comments::{WithFiles, add_comment};
 pub use create::{NewTicket, create, insert};
 pub use edit::{TicketChanges, link_cause, link_configuration_items, update};
 pub use status::{
