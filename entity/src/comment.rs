@@ -13,6 +13,8 @@ pub struct Model {
     pub body: String,
     pub internal: bool,
     pub created_at: DateTimeUtc,
+    /// The duplicate a merge moved it from.
+    pub moved_from_ticket_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

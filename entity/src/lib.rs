@@ -48,6 +48,7 @@ pub mod sla_policy;
 pub mod survey;
 pub mod ticket;
 pub mod ticket_configuration_item;
+pub mod ticket_follower;
 pub mod ticket_link;
 pub mod time_entry;
 pub mod time_timer;

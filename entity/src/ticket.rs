@@ -46,6 +46,10 @@ pub struct Model {
     pub first_response_at: Option<DateTimeUtc>,
     pub resolved_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
+    /// The ticket this one was merged into, as a duplicate.
+    pub merged_into_id: Option<i64>,
+    /// The status it had when it was merged, for undoing the merge.
+    pub status_before_merge: Option<String>,
     /// Optimistic concurrency: every change must carry the version it read.
     pub version: i32,
 }

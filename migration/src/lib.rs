@@ -18,6 +18,7 @@ mod m20261203_000013_time_worked;
 mod m20261203_000014_ticket_links;
 mod m20261203_000015_surveys;
 mod m20261203_000016_attachments;
+mod m20261203_000017_merging;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_ticket_links::Migration),
             Box::new(m20261203_000015_surveys::Migration),
             Box::new(m20261203_000016_attachments::Migration),
+            Box::new(m20261203_000017_merging::Migration),
         ]
     }
 }

@@ -120,6 +120,8 @@ positional!(ticket {
     first_response_at,
     resolved_at,
     closed_at,
+    merged_into_id,
+    status_before_merge,
     version,
 });
 

@@ -83,6 +83,7 @@ pub struct Mutation(
     tickets::TicketLinkMutation,
     satisfaction::SatisfactionMutation,
     attachments::AttachmentMutation,
+    tickets::TicketMergeMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each

@@ -40,6 +40,9 @@ pub enum NotificationKind {
     ApprovalRequested,
     /// To the requester of a resolved ticket: how satisfied are they? With the link.
     SurveyRequested,
+    /// To the requester of a duplicate: it was merged into another ticket, which they
+    /// now follow.
+    TicketMerged,
 }
 
 /// Where a notification's delivery stands.

@@ -59,6 +59,11 @@ topics! {
     TicketAttachmentAdded = "ticket.attachment_added",
     /// A file was removed from a ticket.
     TicketAttachmentRemoved = "ticket.attachment_removed",
+    /// A duplicate was merged into the ticket that survives it (recorded on both;
+    /// `payload.role` says which this is).
+    TicketMerged = "ticket.merged",
+    /// A merge was undone (recorded on both).
+    TicketUnmerged = "ticket.unmerged",
     /// The requester of a resolved ticket was asked how satisfied they are.
     SurveyOffered = "survey.offered",
     /// The requester answered the survey (`payload.rating`, 1 to 5).

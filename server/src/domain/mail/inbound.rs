@@ -199,12 +199,16 @@ async fn process(
     // A number the author may not see is no reply of theirs: the message is new, and
     // says nothing of that ticket, as a query of theirs would not.
     let scope = Scope::of(&txn, &caller).await?;
+    // A reply to a merged duplicate's number threads into the ticket that survived it.
     let replied_to = match classify::ticket_number(message) {
-        Some(number) => ticket::Entity::find()
+        Some(number) => match ticket::Entity::find()
             .filter(ticket::Column::Number.eq(&number))
             .one(&txn)
             .await?
-            .filter(|t| scope.allows(t)),
+        {
+            Some(row) => Some(commands::survivor_of(&txn, row).await?).filter(|t| scope.allows(t)),
+            None => None,
+        },
         None => None,
     };
     if let Some(ticket) = replied_to {

@@ -257,6 +257,10 @@ async fn messages_for(
                 }
                 _ => None,
             },
+            merged_into: (recipient.kind == Kind::TicketMerged)
+                .then(|| event.payload.get("survivorNumber").and_then(|n| n.as_str()))
+                .flatten()
+                .map(str::to_string),
             reason: (recipient.kind == Kind::TicketFlagged).then(|| {
                 if topic == Topic::SlaBreached {
                     "breached its SLA".to_string()

@@ -2,7 +2,7 @@
 //! notifications people receive. Whether each of them may see what they are told, and
 //! wants to be told, is decided after (`outbox`).
 
-use entity::{catalog_request, change, comment, event, group, group_member, user};
+use entity::{catalog_request, change, comment, event, group, group_member, ticket_follower, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
@@ -46,6 +46,14 @@ pub async fn of(conn: &impl ConnectionTrait, event: &event::Model) -> AppResult<
         (Topic::TicketCommented, Some(t)) => {
             tell(Kind::TicketCommented, t.requester_id, false);
             tell(Kind::TicketCommented, t.assignee_id, false);
+            for user_id in followers(conn, event.entity_id).await? {
+                tell(Kind::TicketCommented, Some(user_id), false);
+            }
+        }
+        (Topic::TicketMerged, Some(t))
+            if event.payload.get("role").and_then(Value::as_str) == Some("duplicate") =>
+        {
+            tell(Kind::TicketMerged, t.requester_id, false);
         }
         (Topic::TicketAssigned, Some(_)) => {
             let assignee = changed_to(&event.payload, "assigneeId").and_then(|v| v.as_i64());
@@ -115,6 +123,17 @@ fn changed_to<'a>(payload: &'a Value, field: &str) -> Option<&'a Value> {
         .iter()
         .find(|c| c.get("field").and_then(Value::as_str) == Some(field))?
         .get("new")
+}
+
+/// The people who follow a ticket besides its requester.
+async fn followers(conn: &impl ConnectionTrait, ticket_id: i64) -> AppResult<Vec<i64>> {
+    Ok(ticket_follower::Entity::find()
+        .filter(ticket_follower::Column::TicketId.eq(ticket_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|f| f.user_id)
+        .collect())
 }
 
 async fn members(conn: &impl ConnectionTrait, group_id: i64) -> AppResult<Vec<i64>> {

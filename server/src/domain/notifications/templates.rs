@@ -106,6 +106,8 @@ pub struct Context {
     pub reason: Option<String>,
     /// For `SURVEY_REQUESTED`: the survey's link.
     pub survey: Option<SurveyView>,
+    /// For `TICKET_MERGED`: the number of the ticket it was merged into.
+    pub merged_into: Option<String>,
 }
 
 /// The desk as notifications sign it.
@@ -160,6 +162,10 @@ pub fn built_in(kind: Kind) -> Template {
         Kind::SurveyRequested => (
             "[{{ ticket.number }}] How did we do? {{ ticket.title }}",
             "Hello {{ recipient.name }},\n\n{{ ticket.number }} is resolved. How satisfied are you with how the desk handled it? One click rates it, and you may say why:\n\n  {{ survey.url }}\n\nThe link works until {{ survey.expires }}, once. If the problem is still there, the same page opens the ticket again.".to_string(),
+        ),
+        Kind::TicketMerged => (
+            "[{{ ticket.number }}] Merged into {{ merged_into }}: {{ ticket.title }}",
+            "Hello {{ recipient.name }},\n\n{{ ticket.number }} is the same request as {{ merged_into }}, so the desk has merged the two: everything you wrote is on {{ merged_into }} now, and you will hear of it from there. Replies to either number reach it.".to_string(),
         ),
     };
     Template {
@@ -350,6 +356,7 @@ pub fn example(kind: Kind) -> Context {
                 item: "Laptop".into(),
             });
         }
+        Kind::TicketMerged => context.merged_into = Some("INC0000042".into()),
         Kind::SurveyRequested => {
             context.survey = Some(SurveyView {
                 url: "https://desk.example.com/survey/Z3VpZGU".into(),

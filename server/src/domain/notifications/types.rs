@@ -22,6 +22,9 @@ named_enum!(
         /// To the requester of a resolved ticket: how satisfied are they? With the
         /// survey's link.
         SurveyRequested = "SURVEY_REQUESTED",
+        /// To the requester of a duplicate: it was merged into another ticket, which
+        /// they now follow. One line, whatever moved.
+        TicketMerged = "TICKET_MERGED",
     }
 );
 
@@ -46,6 +49,9 @@ impl NotificationKind {
             }
             NotificationKind::SurveyRequested => {
                 "When a ticket you requested is resolved and the desk asks how it went."
+            }
+            NotificationKind::TicketMerged => {
+                "When a ticket you requested is merged into another one, which you then follow."
             }
         }
     }

@@ -344,11 +344,21 @@ pub async fn by_number(
 ) -> AppResult<ticket::Model> {
     let number =
         crate::domain::input::identifier("number", "a ticket number such as INC0000001", number)?;
-    let row = ticket::Entity::find()
-        .filter(ticket::Column::Number.eq(number.to_uppercase()))
-        .one(conn)
-        .await?;
-    scope.check(row, number)
+    let row = scope.check(
+        ticket::Entity::find()
+            .filter(ticket::Column::Number.eq(number.to_uppercase()))
+            .one(conn)
+            .await?,
+        number,
+    )?;
+    // A merged duplicate's number finds the ticket that survived it, where the caller
+    // may see that one (its requester follows it).
+    let survivor = super::commands::survivor_of(conn, row.clone()).await?;
+    Ok(if scope.allows(&survivor) {
+        survivor
+    } else {
+        row
+    })
 }
 
 /// A ticket by id, if `scope` may see it.

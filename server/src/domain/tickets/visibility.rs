@@ -1,7 +1,7 @@
 //! Who sees which tickets: requesters their own (and their organization's, where it
 //! allows), agents their groups', managers and admins everything, partner tokens by scope.
 
-use entity::{group_member, organization, ticket, user};
+use entity::{group_member, organization, ticket, ticket_follower, user};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::{
@@ -9,6 +9,17 @@ use crate::{
     domain::events::TicketSnapshot,
     error::{AppError, AppResult},
 };
+
+/// The tickets a person follows.
+async fn followed(conn: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<i64>> {
+    Ok(ticket_follower::Entity::find()
+        .select_only()
+        .column(ticket_follower::Column::TicketId)
+        .filter(ticket_follower::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
 
 /// Which tickets a caller may see: the one visibility rule, used by every read.
 #[derive(Clone, Debug)]
@@ -20,6 +31,9 @@ pub enum Scope {
         organization_id: Option<i64>,
         group_ids: Vec<i64>,
         agent: bool,
+        /// The tickets they follow besides: a merged duplicate's requester follows the
+        /// survivor.
+        followed: Vec<i64>,
     },
 }
 
@@ -49,6 +63,7 @@ impl Scope {
                     organization_id: None,
                     group_ids,
                     agent: true,
+                    followed: followed(conn, person.user_id).await?,
                 })
             }
             Caller::Person(person) => {
@@ -65,6 +80,7 @@ impl Scope {
                     organization_id: shared_organization,
                     group_ids: vec![],
                     agent: false,
+                    followed: followed(conn, person.user_id).await?,
                 })
             }
         }
@@ -87,8 +103,12 @@ impl Scope {
                 organization_id,
                 group_ids,
                 agent,
+                followed,
             } => {
                 let mut any = Condition::any().add(ticket::Column::RequesterId.eq(*user_id));
+                if !followed.is_empty() {
+                    any = any.add(ticket::Column::Id.is_in(followed.clone()));
+                }
                 if let Some(org) = organization_id {
                     any = any.add(ticket::Column::OrganizationId.eq(*org));
                 }
@@ -121,6 +141,7 @@ impl Scope {
     /// The scope as a check on one ticket row; selects exactly what `condition` does.
     pub fn allows(&self, row: &ticket::Model) -> bool {
         self.permits(
+            row.id,
             row.requester_id,
             row.organization_id,
             row.assignee_id,
@@ -128,10 +149,11 @@ impl Scope {
         )
     }
 
-    /// The same rule for the ticket snapshot an event carries (`payload.ticket`).
-    /// The rule applied to the ticket an event carries, as it was then.
-    pub fn allows_snapshot(&self, ticket: &TicketSnapshot) -> bool {
+    /// The rule applied to the ticket an event carries (`payload.ticket`), as it was
+    /// then; `ticket_id` is the event's entity.
+    pub fn allows_snapshot(&self, ticket_id: i64, ticket: &TicketSnapshot) -> bool {
         self.permits(
+            ticket_id,
             ticket.requester_id,
             ticket.organization_id,
             ticket.assignee_id,
@@ -141,6 +163,7 @@ impl Scope {
 
     fn permits(
         &self,
+        id: i64,
         requester: Option<i64>,
         organization: Option<i64>,
         assignee: Option<i64>,
@@ -153,8 +176,10 @@ impl Scope {
                 organization_id,
                 group_ids,
                 agent,
+                followed,
             } => {
                 requester == Some(*user_id)
+                    || followed.contains(&id)
                     || (organization_id.is_some() && organization == *organization_id)
                     || (*agent
                         && (assignee == Some(*user_id)
@@ -255,14 +280,16 @@ mod tests {
                 1..=4i64,
                 some_of(2),
                 prop::collection::btree_set(1..=3i64, 0..=3),
-                any::<bool>()
+                any::<bool>(),
+                prop::collection::btree_set(1..=25i64, 0..=3),
             )
-                .prop_map(|(user_id, organization_id, groups, agent)| {
+                .prop_map(|(user_id, organization_id, groups, agent, followed)| {
                     Scope::Limited {
                         user_id,
                         organization_id,
                         group_ids: groups.into_iter().collect(),
                         agent,
+                        followed: followed.into_iter().collect(),
                     }
                 }),
         ]
@@ -324,7 +351,7 @@ mod tests {
                 let by_snapshot: BTreeSet<i64> = all
                     .iter()
                     .filter(|t| {
-                        scope.allows_snapshot(&TicketSnapshot::of(t))
+                        scope.allows_snapshot(t.id, &TicketSnapshot::of(t))
                     })
                     .map(|t| t.id)
                     .collect();
@@ -352,6 +379,7 @@ mod tests {
                 organization_id: None,
                 group_ids: vec![3],
                 agent: false,
+                followed: vec![],
             };
             let seen = ticket::Entity::find()
                 .filter(requester.condition())
@@ -364,6 +392,7 @@ mod tests {
                 organization_id: None,
                 group_ids: vec![3],
                 agent: true,
+                followed: vec![],
             };
             let seen = ticket::Entity::find()
                 .filter(agent.condition())

@@ -97,7 +97,7 @@ impl View {
                     return false;
                 };
                 let then = TicketSnapshot::in_payload(&event.payload);
-                then.is_none_or(|t| scope.allows_snapshot(&t))
+                then.is_none_or(|t| scope.allows_snapshot(event.entity_id, &t))
                     && ticket_now.is_some_and(|t| scope.allows(t))
             }
             "configuration_item" => may(Role::Agent, TokenScope::CmdbRead),

@@ -26,7 +26,7 @@ pub(super) fn visible_to(scope: &Scope, envelope: &Envelope) -> bool {
         && envelope
             .ticket
             .as_ref()
-            .is_some_and(|ticket| scope.allows_snapshot(ticket))
+            .is_some_and(|ticket| scope.allows_snapshot(envelope.entity_id, ticket))
 }
 
 pub(super) fn group_change(envelope: &Envelope) -> Option<(Option<i64>, Option<i64>)> {
@@ -134,6 +134,7 @@ mod tests {
             organization_id: None,
             group_ids: groups,
             agent: true,
+            followed: vec![],
         }
     }
 
@@ -143,6 +144,7 @@ mod tests {
             organization_id: None,
             group_ids: vec![],
             agent: false,
+            followed: vec![],
         }
     }
 

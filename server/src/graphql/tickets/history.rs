@@ -45,6 +45,12 @@ impl Comment {
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
+    /// The ticket a merge moved it from, when it came from a merged duplicate.
+    async fn moved_from_ticket_id(&self) -> Option<ID> {
+        self.0
+            .moved_from_ticket_id
+            .map(|id| ids::encode("Ticket", id))
+    }
     /// The files that came with it.
     async fn attachments(
         &self,

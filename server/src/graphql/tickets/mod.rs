@@ -7,6 +7,7 @@
 mod history;
 mod links;
 mod listing;
+mod merge;
 mod mutation;
 mod query;
 
@@ -35,6 +36,7 @@ pub use listing::{
     OrderDirection, PriorityCount, StatusCount, TicketCounts, TicketFilterInput, TicketOrder,
     TicketOrderField, ticket_page,
 };
+pub use merge::TicketMergeMutation;
 pub use mutation::{
     AddCommentInput, AddCommentPayload, AssignTicketInput, CreateTicketInput, EscalateTicketInput,
     EscalationLevel, TicketMutation, TicketPayload, TransitionTicketInput, UpdateTicketInput,
@@ -306,6 +308,11 @@ impl Ticket {
             ctx, self.0.id,
         ))
         .await
+    }
+    /// The ticket it was merged into, as a duplicate; null when it was not (or the
+    /// caller may not see that one).
+    async fn merged_into(&self, ctx: &Context<'_>) -> AppResult<Option<Ticket>> {
+        Box::pin(merge::merged_into(ctx, self.0.merged_into_id)).await
     }
     /// Its files, its comments' included (internal notes' files for the desk only),
     /// oldest first.

@@ -10,6 +10,7 @@ mod assignment;
 mod comments;
 mod create;
 mod edit;
+mod merge;
 mod status;
 
 use chrono::{DateTime, Utc};
@@ -42,6 +43,7 @@ pub use assignment::{Escalation, assign, escalate};
 pub use comments::{WithFiles, add_comment};
 pub use create::{NewTicket, create, insert};
 pub use edit::{TicketChanges, link_cause, link_configuration_items, update};
+pub use merge::{MERGED, Moved, merge, survivor_of, unmerge};
 pub use status::{
     Transition, close_resolved, release_held, resolve_by_problem, resolve_with, transition,
 };
