@@ -31,6 +31,8 @@ pub mod group;
 pub mod group_member;
 pub mod mail_delivery;
 pub mod mail_message;
+pub mod major_incident;
+pub mod major_incident_update;
 pub mod notification_opt_out;
 pub mod notification_template;
 pub mod organization;

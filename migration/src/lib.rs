@@ -19,6 +19,7 @@ mod m20261203_000014_ticket_links;
 mod m20261203_000015_surveys;
 mod m20261203_000016_attachments;
 mod m20261203_000017_merging;
+mod m20261203_000018_major_incidents;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_surveys::Migration),
             Box::new(m20261203_000016_attachments::Migration),
             Box::new(m20261203_000017_merging::Migration),
+            Box::new(m20261203_000018_major_incidents::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ pub mod input;
 pub mod knowledge;
 pub mod lookup;
 pub mod mail;
+pub mod major_incidents;
 pub mod named;
 pub mod notifications;
 pub mod numbers;

@@ -15,6 +15,7 @@ pub mod knowledge;
 pub mod live;
 pub mod loaders;
 pub mod mail;
+pub mod major_incidents;
 pub mod node;
 pub mod notifications;
 pub mod pagination;
@@ -61,6 +62,7 @@ pub struct Query(
     live::LiveQuery,
     time_worked::TimeWorkedQuery,
     satisfaction::SatisfactionQuery,
+    major_incidents::MajorIncidentQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -84,12 +86,17 @@ pub struct Mutation(
     satisfaction::SatisfactionMutation,
     attachments::AttachmentMutation,
     tickets::TicketMergeMutation,
+    major_incidents::MajorIncidentMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each
 /// subscription shows only what the caller may see.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(live::LiveSubscription, api_tokens::ApiTokenSubscription);
+pub struct Subscription(
+    live::LiveSubscription,
+    api_tokens::ApiTokenSubscription,
+    major_incidents::MajorIncidentSubscription,
+);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

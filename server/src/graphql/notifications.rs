@@ -43,6 +43,8 @@ pub enum NotificationKind {
     /// To the requester of a duplicate: it was merged into another ticket, which they
     /// now follow.
     TicketMerged,
+    /// To everyone a major incident affects: an update its coordinator published.
+    MajorIncidentUpdate,
 }
 
 /// Where a notification's delivery stands.

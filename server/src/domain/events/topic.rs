@@ -64,6 +64,14 @@ topics! {
     TicketMerged = "ticket.merged",
     /// A merge was undone (recorded on both).
     TicketUnmerged = "ticket.unmerged",
+    /// A manager declared an incident major (`payload.audience`: whom it affects).
+    MajorIncidentDeclared = "major_incident.declared",
+    /// The coordinator published an update to the people a major incident affects.
+    MajorIncidentUpdated = "major_incident.update_published",
+    /// A major incident was resolved, its children with it.
+    MajorIncidentResolved = "major_incident.resolved",
+    /// A major incident was closed with its review.
+    MajorIncidentClosed = "major_incident.closed",
     /// The requester of a resolved ticket was asked how satisfied they are.
     SurveyOffered = "survey.offered",
     /// The requester answered the survey (`payload.rating`, 1 to 5).
@@ -114,6 +122,17 @@ impl Topic {
     /// An SLA warning or breach: what `slaAlerts` carries.
     pub fn is_sla_alert(self) -> bool {
         matches!(self, Topic::SlaWarning | Topic::SlaBreached)
+    }
+
+    /// An event of a major incident: what `majorIncidents` carries.
+    pub fn is_major_incident(self) -> bool {
+        matches!(
+            self,
+            Topic::MajorIncidentDeclared
+                | Topic::MajorIncidentUpdated
+                | Topic::MajorIncidentResolved
+                | Topic::MajorIncidentClosed
+        )
     }
 
     /// An event about a ticket's SLA clocks, which changes nothing else of it.

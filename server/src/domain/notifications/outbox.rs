@@ -257,6 +257,10 @@ async fn messages_for(
                 }
                 _ => None,
             },
+            update: (recipient.kind == Kind::MajorIncidentUpdate)
+                .then(|| event.payload.get("body").and_then(|b| b.as_str()))
+                .flatten()
+                .map(str::to_string),
             merged_into: (recipient.kind == Kind::TicketMerged)
                 .then(|| event.payload.get("survivorNumber").and_then(|n| n.as_str()))
                 .flatten()
@@ -296,7 +300,9 @@ async fn may_see(
     ticket: Option<&ticket::Model>,
     comment: Option<&comment::Model>,
 ) -> AppResult<bool> {
-    if kind == Kind::ApprovalRequested {
+    // Approvers are asked about what they may decide on; a major incident's audience
+    // was chosen by its coordinator, who published the update for them to read.
+    if matches!(kind, Kind::ApprovalRequested | Kind::MajorIncidentUpdate) {
         return Ok(true);
     }
     let Some(ticket) = ticket else {

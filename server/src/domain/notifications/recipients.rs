@@ -50,6 +50,12 @@ pub async fn of(conn: &impl ConnectionTrait, event: &event::Model) -> AppResult<
                 tell(Kind::TicketCommented, Some(user_id), false);
             }
         }
+        (Topic::MajorIncidentUpdated, Some(_)) => {
+            let audience = event.payload.get("audience").and_then(Value::as_array);
+            for user_id in audience.into_iter().flatten().filter_map(Value::as_i64) {
+                tell(Kind::MajorIncidentUpdate, Some(user_id), false);
+            }
+        }
         (Topic::TicketMerged, Some(t))
             if event.payload.get("role").and_then(Value::as_str) == Some("duplicate") =>
         {

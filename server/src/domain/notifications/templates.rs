@@ -108,6 +108,8 @@ pub struct Context {
     pub survey: Option<SurveyView>,
     /// For `TICKET_MERGED`: the number of the ticket it was merged into.
     pub merged_into: Option<String>,
+    /// For `MAJOR_INCIDENT_UPDATE`: what the coordinator published.
+    pub update: Option<String>,
 }
 
 /// The desk as notifications sign it.
@@ -166,6 +168,10 @@ pub fn built_in(kind: Kind) -> Template {
         Kind::TicketMerged => (
             "[{{ ticket.number }}] Merged into {{ merged_into }}: {{ ticket.title }}",
             "Hello {{ recipient.name }},\n\n{{ ticket.number }} is the same request as {{ merged_into }}, so the desk has merged the two: everything you wrote is on {{ merged_into }} now, and you will hear of it from there. Replies to either number reach it.".to_string(),
+        ),
+        Kind::MajorIncidentUpdate => (
+            "[{{ ticket.number }}] Major incident update: {{ ticket.title }}",
+            "Hello {{ recipient.name }},\n\nThe desk is working on a major incident that affects you:\n\n  {{ ticket.title }}\n\n{{ update }}\n\nYou will hear from us again as it moves on.".to_string(),
         ),
     };
     Template {
@@ -357,6 +363,9 @@ pub fn example(kind: Kind) -> Context {
             });
         }
         Kind::TicketMerged => context.merged_into = Some("INC0000042".into()),
+        Kind::MajorIncidentUpdate => {
+            context.update = Some("Mail is back for most offices; the rest by noon.".into());
+        }
         Kind::SurveyRequested => {
             context.survey = Some(SurveyView {
                 url: "https://desk.example.com/survey/Z3VpZGU".into(),

@@ -25,6 +25,8 @@ named_enum!(
         /// To the requester of a duplicate: it was merged into another ticket, which
         /// they now follow. One line, whatever moved.
         TicketMerged = "TICKET_MERGED",
+        /// To everyone a major incident affects: an update its coordinator published.
+        MajorIncidentUpdate = "MAJOR_INCIDENT_UPDATE",
     }
 );
 
@@ -49,6 +51,9 @@ impl NotificationKind {
             }
             NotificationKind::SurveyRequested => {
                 "When a ticket you requested is resolved and the desk asks how it went."
+            }
+            NotificationKind::MajorIncidentUpdate => {
+                "When a major incident affects you and its coordinator publishes an update."
             }
             NotificationKind::TicketMerged => {
                 "When a ticket you requested is merged into another one, which you then follow."

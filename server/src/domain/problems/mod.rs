@@ -37,6 +37,7 @@ use crate::{
 
 pub use candidates::{accept_candidate, candidate_incident_ids, candidates, dismiss_candidate};
 pub use queries::{incidents_by_problem, items_of, list, problems_of_tickets, visible_tickets};
+pub(crate) use work::insert;
 pub use work::{
     NewProblem, ProblemChanges, Transition, Transitioned, create, link_incidents, transition,
     update,

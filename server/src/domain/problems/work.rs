@@ -65,7 +65,7 @@ pub async fn create(
     Ok(row)
 }
 
-pub(super) async fn insert(
+pub(crate) async fn insert(
     txn: &DatabaseTransaction,
     caller: &Caller,
     scope: &TicketScope,

@@ -245,7 +245,7 @@ pub async fn links_of_tickets(
 /// Resolves the open children of a ticket just resolved, inside its transaction, with
 /// the parent's resolution code and a public comment quoting its notes. Children the
 /// caller may not see resolve too: the rule is the desk's, not the caller's.
-pub(super) async fn resolve_children(
+pub(crate) async fn resolve_children(
     txn: &DatabaseTransaction,
     caller: &Caller,
     now: DateTime<Utc>,

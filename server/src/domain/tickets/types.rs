@@ -71,3 +71,6 @@ impl Level {
         }
     }
 }
+
+/// The priority of a major incident: above P1 (1), set only by declaring one.
+pub const MAJOR_PRIORITY: i16 = 0;

@@ -115,9 +115,12 @@ pub enum PendingReason {
     AwaitingApproval,
 }
 
-/// P1 is the most urgent. Derived from impact and urgency by the desk's priority matrix.
+/// P1 is the most urgent the priority matrix gives (from impact and urgency); MAJOR,
+/// above it, is a declared major incident's.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum Priority {
+    /// A major incident: above P1, set only by declaring one (`declareMajorIncident`).
+    Major,
     /// Critical: act now.
     P1,
     /// High.
@@ -131,6 +134,7 @@ pub enum Priority {
 impl Priority {
     pub fn from_number(n: i16) -> Priority {
         match n {
+            0 => Priority::Major,
             1 => Priority::P1,
             2 => Priority::P2,
             3 => Priority::P3,
@@ -140,6 +144,7 @@ impl Priority {
 
     pub fn number(self) -> i16 {
         match self {
+            Priority::Major => 0,
             Priority::P1 => 1,
             Priority::P2 => 2,
             Priority::P3 => 3,

@@ -130,6 +130,40 @@ pub struct EscalateTicketInput {
     pub reason: String,
 }
 
+impl CreateTicketInput {
+    /// The new ticket the domain takes, with its ids decoded.
+    ///
+    /// # Errors
+    /// BAD_USER_INPUT for an id of the wrong kind.
+    pub fn into_domain(self) -> AppResult<NewTicket> {
+        let input = self;
+        Ok(NewTicket {
+            kind: input.kind.into(),
+            title: input.title,
+            description: input.description,
+            impact: input.impact.into(),
+            urgency: input.urgency.into(),
+            category_id: ids::decode_opt(input.category_id, "Category", "categoryId")?,
+            channel: input.channel.map(Into::into),
+            requester_id: ids::decode_opt(input.requester_id, "User", "requesterId")?,
+            organization_id: ids::decode_opt(
+                input.organization_id,
+                "Organization",
+                "organizationId",
+            )?,
+            group_id: ids::decode_opt(input.group_id, "Group", "groupId")?,
+            assignee_id: ids::decode_opt(input.assignee_id, "User", "assigneeId")?,
+            service_id: ids::decode_opt(input.service_id, "Service", "serviceId")?,
+            pending_reason: None,
+            configuration_item_ids: ids::decode_all(
+                &input.configuration_item_ids,
+                "ConfigurationItem",
+                "configurationItemIds",
+            )?,
+        })
+    }
+}
+
 /// What `addComment` takes.
 #[derive(InputObject)]
 pub struct AddCommentInput {
@@ -175,30 +209,7 @@ impl TicketMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the fields of the input type.")] input: CreateTicketInput,
     ) -> AppResult<TicketPayload> {
-        let new = NewTicket {
-            kind: input.kind.into(),
-            title: input.title,
-            description: input.description,
-            impact: input.impact.into(),
-            urgency: input.urgency.into(),
-            category_id: ids::decode_opt(input.category_id, "Category", "categoryId")?,
-            channel: input.channel.map(Into::into),
-            requester_id: ids::decode_opt(input.requester_id, "User", "requesterId")?,
-            organization_id: ids::decode_opt(
-                input.organization_id,
-                "Organization",
-                "organizationId",
-            )?,
-            group_id: ids::decode_opt(input.group_id, "Group", "groupId")?,
-            assignee_id: ids::decode_opt(input.assignee_id, "User", "assigneeId")?,
-            service_id: ids::decode_opt(input.service_id, "Service", "serviceId")?,
-            pending_reason: None,
-            configuration_item_ids: ids::decode_all(
-                &input.configuration_item_ids,
-                "ConfigurationItem",
-                "configurationItemIds",
-            )?,
-        };
+        let new = input.into_domain()?;
         let on = acting(ctx);
         Ok(commands::create(on.db, on.caller, on.now, new)
             .await?

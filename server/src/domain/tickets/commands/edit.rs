@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use entity::{comment, ticket, ticket_configuration_item};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::domain::events::Topic;
-use crate::domain::tickets::types::{Channel, Kind, Level};
+use crate::domain::tickets::types::{Channel, Kind, Level, MAJOR_PRIORITY};
 use crate::{
     auth::Caller,
     db::Writes,
@@ -17,7 +17,8 @@ use crate::{
 
 use super::{
     MAX_TEXT_CHARS, MAX_TITLE_CHARS, Standing, agents_only, category_line, checked_items,
-    commit_change, load_for_change, require_open, searchable, standing_of, write_links,
+    commit_change, load_for_change, require_open, save_change, searchable, standing_of,
+    write_links,
 };
 
 /// What an edit changes; `None` keeps what is there.
@@ -30,6 +31,35 @@ pub struct TicketChanges {
     /// `Some(None)` clears the category.
     pub category_id: Option<Option<i64>>,
     pub channel: Option<Channel>,
+}
+
+/// Sets a ticket's priority (a major incident's, above P1) in the caller's
+/// transaction; its clocks re-target to the policy that priority matches.
+pub(crate) async fn set_priority(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    row: &ticket::Model,
+    priority: i16,
+) -> AppResult<ticket::Model> {
+    if row.priority == priority {
+        return Ok(row.clone());
+    }
+    let changed = ticket::ActiveModel {
+        priority: Set(priority),
+        ..Default::default()
+    };
+    let payload = json!({ "changes": [change("priority", row.priority, priority)] });
+    save_change(
+        txn,
+        caller,
+        now,
+        Topic::TicketUpdated,
+        row,
+        changed,
+        payload,
+    )
+    .await
 }
 
 /// Edits a ticket read at `version`; a new priority re-targets its clocks.
@@ -97,7 +127,12 @@ pub async fn update(
         changes.push(change("urgency", row.urgency.clone(), urgency.as_str()));
         changed.urgency = Set(urgency.as_str().into());
     }
-    let priority = settings::load(&txn).await?.priority(impact, urgency);
+    // A major incident keeps the priority above P1 whatever its impact and urgency.
+    let priority = if row.priority == MAJOR_PRIORITY {
+        MAJOR_PRIORITY
+    } else {
+        settings::load(&txn).await?.priority(impact, urgency)
+    };
     if priority != row.priority {
         changes.push(change("priority", row.priority, priority));
         changed.priority = Set(priority);
