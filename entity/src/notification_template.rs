@@ -12,6 +12,8 @@ pub struct Model {
     pub text_body: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub html_body: Option<String>,
+    /// Its mail carries the files of the comment it tells of (none: the kind's default).
+    pub include_attachments: Option<bool>,
     pub updated_at: DateTimeUtc,
     pub updated_by: Option<i64>,
 }

@@ -20,6 +20,7 @@ mod m20261203_000015_surveys;
 mod m20261203_000016_attachments;
 mod m20261203_000017_merging;
 mod m20261203_000018_major_incidents;
+mod m20261203_000019_mail_attachments;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_attachments::Migration),
             Box::new(m20261203_000017_merging::Migration),
             Box::new(m20261203_000018_major_incidents::Migration),
+            Box::new(m20261203_000019_mail_attachments::Migration),
         ]
     }
 }

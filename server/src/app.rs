@@ -200,6 +200,7 @@ pub async fn start_with_clock(
         let mailer = domain::notifications::sender::Mailer::new(
             outbox,
             db.clone(),
+            files.clone(),
             clock.clone(),
             metrics.clone(),
         )

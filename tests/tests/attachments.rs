@@ -4,6 +4,8 @@
 //! behind; the same bytes twice are kept once and go when the last reference does; mail
 //! brings its attachments along; and the ticket's history shows every upload and removal.
 
+use std::time::Duration as StdDuration;
+
 use chrono::Duration;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
@@ -21,6 +23,7 @@ on_both_backends!(
     the_same_bytes_are_kept_once_and_go_with_the_last_reference,
     a_mail_brings_its_attachments_along,
     an_articles_files_are_as_visible_as_the_article,
+    a_reply_mails_its_files_where_the_template_says_so,
 );
 
 const ATTACH: &str = "mutation($t: ID!, $files: [Upload!]!) { attachFiles(input: { ticketId: $t, files: $files }) { attachments { id filename size mediaType isImage sha256 url } } }";
@@ -612,4 +615,74 @@ async fn an_articles_files_are_as_visible_as_the_article(backend: Backend) {
         refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "{refused}"
     );
+}
+
+async fn a_reply_mails_its_files_where_the_template_says_so(backend: Backend) {
+    let smtp = switchboard_tests::services::Smtp::start();
+    let server = TestServer::start_with(backend, |s| {
+        s.smtp_url = Some(smtp.url());
+        s.mail_from = Some("Acme Service Desk <desk@acme.test>".into());
+    })
+    .await;
+    let desk = server.desk().await;
+    let rita =
+        switchboard_tests::server::sign_hs256(&json!({ "sub": "rita.mailfiles", "name": "Rita",
+        "email": "rita.mailfiles@acme.test", "roles": ["requester"],
+        "exp": chrono::Utc::now().timestamp() + 3600 }));
+    let rita_id = server
+        .must(&rita, "{ viewer { nodeId } }", Value::Null)
+        .await["viewer"]["nodeId"]
+        .clone();
+    let input = json!({ "kind": "INCIDENT", "title": "Printer offline", "impact": "LOW", "urgency": "LOW",
+        "groupId": desk.network_group_id, "requesterId": rita_id });
+    let created = server
+        .must(&desk.agents[0].token, CREATE, json!({ "input": input }))
+        .await["createTicket"]["ticket"]
+        .clone();
+    let reply = "mutation($t: ID!, $b: String!, $files: [Upload!]) { addComment(input: { ticketId: $t, body: $b, files: $files }) { comment { id } } }";
+    let file = |name: &'static str| File {
+        path: "files.0",
+        name,
+        bytes: b"1. Turn it off and on.\n".to_vec(),
+        media_type: "text/plain",
+    };
+    let (status, body) = server
+        .upload(
+            &desk.agents[0].token,
+            reply,
+            json!({ "t": created["id"], "b": "The steps are attached.", "files": [null] }),
+            vec![file("steps.txt")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mailed = smtp.wait_for(
+        "rita.mailfiles@acme.test",
+        "The steps are attached.",
+        StdDuration::from_secs(15),
+    );
+    assert!(
+        mailed.contains("steps.txt"),
+        "the reply's file goes with it: {mailed}"
+    );
+    assert!(mailed.contains("multipart/mixed"), "{mailed}");
+
+    // An admin's template that says no: the next reply's file stays behind.
+    server
+        .must(&desk.admin, "mutation { updateNotificationTemplate(input: { kind: TICKET_COMMENTED, subject: \"[{{ ticket.number }}] Reply\", text: \"{{ comment.body }}\", includeAttachments: false }) { notificationTemplate { includeAttachments } } }", Value::Null)
+        .await;
+    let (status, _) = server
+        .upload(
+            &desk.agents[0].token,
+            reply,
+            json!({ "t": created["id"], "b": "A second try.", "files": [null] }),
+            vec![file("again.txt")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let second = smtp.wait_for(
+        "rita.mailfiles@acme.test",
+        "A second try.",
+        StdDuration::from_secs(15),
+    );
+    assert!(!second.contains("again.txt"), "{second}");
 }

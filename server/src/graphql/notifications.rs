@@ -86,6 +86,10 @@ impl NotificationTemplate {
     async fn html(&self) -> Option<&str> {
         self.0.html.as_deref()
     }
+    /// Whether its mail carries the files of the comment it tells of.
+    async fn include_attachments(&self) -> bool {
+        self.0.include_attachments
+    }
     /// Whether an admin changed it (else it is the desk's own).
     async fn customized(&self) -> bool {
         self.0.updated_at.is_some()
@@ -281,6 +285,9 @@ pub struct UpdateNotificationTemplateInput {
     pub text: String,
     /// The HTML part's template; none or empty for plain-text mail.
     pub html: Option<String>,
+    /// Whether its mail carries the files of the comment it tells of (up to 10 MiB in
+    /// all); the kind's default when not given (on for `TICKET_COMMENTED`).
+    pub include_attachments: Option<bool>,
 }
 
 /// What `resetNotificationTemplate` takes.
@@ -335,6 +342,7 @@ impl NotificationMutation {
             &input.subject,
             &input.text,
             input.html.as_deref(),
+            input.include_attachments,
         )
         .await?;
         Ok(NotificationTemplatePayload {

@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{change, comment, event, mail_delivery, ticket, user};
+use entity::{attachment, change, comment, event, mail_delivery, ticket, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::{
@@ -110,6 +111,8 @@ pub async fn queue_next(
                 last_error: Set(None),
                 created_at: Set(now),
                 sent_at: Set(None),
+                attachment_ids: Set((template.include_attachments && !message.files.is_empty())
+                    .then(|| serde_json::json!(message.files).to_string())),
                 ..Default::default()
             }
             .insert(&txn)
@@ -130,6 +133,8 @@ struct Message {
     /// reply names it.
     thread: String,
     context: Context,
+    /// The files of the comment it tells of, for a template that carries them.
+    files: Vec<i64>,
 }
 
 /// The messages one event leads to: for each person it concerns, if they have an
@@ -163,6 +168,20 @@ async fn messages_for(
     let comment = match topic {
         Topic::TicketCommented => recipients::comment_of(conn, event).await?,
         _ => None,
+    };
+    // The comment's files: whether they go with a mail is its template's to say.
+    let files: Vec<i64> = match &comment {
+        Some(c) => {
+            attachment::Entity::find()
+                .select_only()
+                .column(attachment::Column::Id)
+                .filter(attachment::Column::CommentId.eq(c.id))
+                .order_by_asc(attachment::Column::Id)
+                .into_tuple()
+                .all(conn)
+                .await?
+        }
+        None => vec![],
     };
     let mut ids: Vec<i64> = wanted.iter().map(|r| r.user_id).collect();
     ids.extend(
@@ -284,6 +303,7 @@ async fn messages_for(
             ticket_id: ticket.as_ref().map(|t| t.id),
             thread,
             context,
+            files: files.clone(),
         });
     }
     Ok(out)

@@ -10,10 +10,11 @@ use std::{sync::Arc, time::Duration as StdDuration};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::mail_delivery;
+use futures::TryStreamExt;
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{
-        Mailbox, MultiPart,
+        Attachment, Mailbox, MultiPart, SinglePart,
         header::{ContentType, HeaderName, HeaderValue},
     },
 };
@@ -25,7 +26,17 @@ use sea_orm::{
 use tokio::task::JoinSet;
 
 use super::{outbox::Addressing, types::DeliveryState};
-use crate::{clock::SharedClock, config::OutboxConfig, db::Db, error::AppResult, metrics::Metrics};
+use crate::{
+    clock::SharedClock,
+    config::OutboxConfig,
+    db::Db,
+    domain::attachments::Files,
+    error::{AppError, AppResult},
+    metrics::Metrics,
+};
+
+/// The most bytes of files one mail carries; past it, the rest stay behind.
+const MAX_MAIL_FILE_BYTES: i64 = 10 * 1024 * 1024;
 
 /// Messages being sent at once.
 const IN_FLIGHT: usize = 8;
@@ -39,6 +50,8 @@ const WAITS: [i64; 8] = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 *
 #[derive(Clone)]
 pub struct Mailer {
     db: Db,
+    /// Where the files some mails carry are read from.
+    files: Arc<Files>,
     clock: SharedClock,
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
@@ -51,6 +64,7 @@ impl Mailer {
     pub fn new(
         config: &OutboxConfig,
         db: Db,
+        files: Arc<Files>,
         clock: SharedClock,
         metrics: Arc<Metrics>,
     ) -> Result<Mailer, String> {
@@ -69,6 +83,7 @@ impl Mailer {
         };
         Ok(Mailer {
             db,
+            files,
             clock,
             transport,
             from,
@@ -141,7 +156,8 @@ impl Mailer {
 
     /// One send, and what it leads to.
     async fn attempt(&self, delivery: mail_delivery::Model) -> AppResult<()> {
-        let outcome = match self.message(&delivery) {
+        let files = self.files_of(&delivery).await?;
+        let outcome = match self.message(&delivery, files) {
             Ok(message) => match self.transport.send(message).await {
                 Ok(_) => Ok(()),
                 Err(error) => Err(Failure {
@@ -159,7 +175,7 @@ impl Mailer {
 
     /// The message as it goes out: threaded on its ticket, marked as sent by a machine
     /// (RFC 3834) so that auto-responders do not answer it.
-    fn message(&self, d: &mail_delivery::Model) -> Result<Message, String> {
+    fn message(&self, d: &mail_delivery::Model, files: Vec<SinglePart>) -> Result<Message, String> {
         let to: Mailbox = d
             .to_address
             .parse()
@@ -181,16 +197,70 @@ impl Mailer {
         if let Some(thread) = &d.references {
             builder = builder.references(format!("<{thread}>"));
         }
-        let built = match &d.html_body {
-            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+        let built = match (&d.html_body, files.is_empty()) {
+            (Some(html), true) => builder.multipart(MultiPart::alternative_plain_html(
                 d.text_body.clone(),
                 html.clone(),
             )),
-            None => builder
+            (None, true) => builder
                 .header(ContentType::TEXT_PLAIN)
                 .body(d.text_body.clone()),
+            (html, false) => {
+                let mut mixed = match html {
+                    Some(html) => MultiPart::mixed().multipart(MultiPart::alternative_plain_html(
+                        d.text_body.clone(),
+                        html.clone(),
+                    )),
+                    None => MultiPart::mixed().singlepart(SinglePart::plain(d.text_body.clone())),
+                };
+                for file in files {
+                    mixed = mixed.singlepart(file);
+                }
+                builder.multipart(mixed)
+            }
         };
         built.map_err(|e| format!("the message could not be built: {e}"))
+    }
+
+    /// The files a mail carries, read from the store as it is sent: those still
+    /// attached, up to `MAX_MAIL_FILE_BYTES` in all (the rest are left out; the mail
+    /// still says where they are).
+    async fn files_of(&self, d: &mail_delivery::Model) -> AppResult<Vec<SinglePart>> {
+        let Some(ids) = d
+            .attachment_ids
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<Vec<i64>>(text).ok())
+        else {
+            return Ok(vec![]);
+        };
+        let rows = entity::attachment::Entity::find()
+            .filter(entity::attachment::Column::Id.is_in(ids))
+            .order_by_asc(entity::attachment::Column::Id)
+            .all(self.db.conn())
+            .await?;
+        let mut parts = Vec::new();
+        let mut total = 0;
+        for row in rows {
+            total += row.size;
+            if total > MAX_MAIL_FILE_BYTES {
+                break;
+            }
+            let bytes: Vec<u8> = self
+                .files
+                .store
+                .read(&self.db, &row.sha256)
+                .try_fold(Vec::new(), |mut all, chunk| async move {
+                    all.extend_from_slice(&chunk);
+                    Ok(all)
+                })
+                .await
+                .map_err(|e| AppError::Internal(format!("an attachment could not be read: {e}")))?;
+            let kind = ContentType::parse(&row.media_type).unwrap_or_else(|_| {
+                ContentType::parse("application/octet-stream").expect("a media type")
+            });
+            parts.push(Attachment::new(row.filename.clone()).body(bytes, kind));
+        }
+        Ok(parts)
     }
 
     /// Writes the outcome and moves the message on.

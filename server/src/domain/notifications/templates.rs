@@ -25,6 +25,8 @@ pub struct Template {
     pub subject: String,
     pub text: String,
     pub html: Option<String>,
+    /// Its mail carries the files of the comment it tells of (`TICKET_COMMENTED`).
+    pub include_attachments: bool,
     /// Changed by an admin (when), or the desk's own.
     pub updated_at: Option<DateTime<Utc>>,
 }
@@ -179,6 +181,8 @@ pub fn built_in(kind: Kind) -> Template {
         subject: subject.into(),
         text: format!("{body}{SIGNATURE}"),
         html: None,
+        // A reply's screenshot reaches whoever is told of the reply.
+        include_attachments: kind == Kind::TicketCommented,
         updated_at: None,
     }
 }
@@ -197,6 +201,9 @@ fn from_row(kind: Kind, row: notification_template::Model) -> Template {
         subject: row.subject,
         text: row.text_body,
         html: row.html_body,
+        include_attachments: row
+            .include_attachments
+            .unwrap_or_else(|| built_in(kind).include_attachments),
         updated_at: Some(row.updated_at),
     }
 }
@@ -220,6 +227,7 @@ pub async fn update(
     subject: &str,
     text_body: &str,
     html_body: Option<&str>,
+    include_attachments: Option<bool>,
 ) -> AppResult<Template> {
     let admin = caller.require_role(Role::Admin)?;
     let subject = text("subject", subject, 1_000, true)?;
@@ -233,6 +241,8 @@ pub async fn update(
         subject,
         text: text_body,
         html: html_body,
+        include_attachments: include_attachments
+            .unwrap_or_else(|| built_in(kind).include_attachments),
         updated_at: Some(now),
     };
     render(&template, &example(kind)).map_err(|(part, why)| AppError::bad_input(part, why))?;
@@ -242,6 +252,7 @@ pub async fn update(
         subject: Set(template.subject.clone()),
         text_body: Set(template.text.clone()),
         html_body: Set(template.html.clone()),
+        include_attachments: Set(Some(template.include_attachments)),
         updated_at: Set(now),
         updated_by: Set(Some(admin.user_id)),
     })
@@ -251,6 +262,7 @@ pub async fn update(
                 notification_template::Column::Subject,
                 notification_template::Column::TextBody,
                 notification_template::Column::HtmlBody,
+                notification_template::Column::IncludeAttachments,
                 notification_template::Column::UpdatedAt,
                 notification_template::Column::UpdatedBy,
             ])

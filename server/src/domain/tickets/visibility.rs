@@ -2,7 +2,7 @@
 //! allows), agents their groups', managers and admins everything, partner tokens by scope.
 
 use entity::{group_member, organization, ticket, ticket_follower, user};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
 
 use crate::{
     auth::{Caller, Role, Scope as TokenScope, not_signed_in},
@@ -10,15 +10,70 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-/// The tickets a person follows.
-async fn followed(conn: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<i64>> {
-    Ok(ticket_follower::Entity::find()
-        .select_only()
-        .column(ticket_follower::Column::TicketId)
-        .filter(ticket_follower::Column::UserId.eq(user_id))
-        .into_tuple()
-        .all(conn)
-        .await?)
+/// What a person's scope is made of, read in one statement: the groups they work in
+/// (agents) or the organization whose tickets they may all see (requesters), and the
+/// tickets they follow. Each row is a kind (`g`, `o` or `f`) and an id.
+async fn standing(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    agent: bool,
+) -> AppResult<(Vec<i64>, Option<i64>, Vec<i64>)> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UnionType};
+
+    let mut first = if agent {
+        Query::select()
+            .expr_as(Expr::val("g"), Alias::new("kind"))
+            .expr_as(Expr::col(group_member::Column::GroupId), Alias::new("id"))
+            .from(group_member::Entity)
+            .and_where(Expr::col(group_member::Column::UserId).eq(user_id))
+            .to_owned()
+    } else {
+        Query::select()
+            .expr_as(Expr::val("o"), Alias::new("kind"))
+            .expr_as(
+                Expr::col((organization::Entity, organization::Column::Id)),
+                Alias::new("id"),
+            )
+            .from(user::Entity)
+            .inner_join(
+                organization::Entity,
+                Expr::col((organization::Entity, organization::Column::Id))
+                    .equals((user::Entity, user::Column::OrganizationId)),
+            )
+            .and_where(Expr::col((user::Entity, user::Column::Id)).eq(user_id))
+            .and_where(
+                Expr::col((
+                    organization::Entity,
+                    organization::Column::RequestersSeeAllTickets,
+                ))
+                .eq(true),
+            )
+            .to_owned()
+    };
+    let follows = Query::select()
+        .expr_as(Expr::val("f"), Alias::new("kind"))
+        .expr_as(
+            Expr::col(ticket_follower::Column::TicketId),
+            Alias::new("id"),
+        )
+        .from(ticket_follower::Entity)
+        .and_where(Expr::col(ticket_follower::Column::UserId).eq(user_id))
+        .to_owned();
+    first.union(UnionType::All, follows);
+    let rows = conn
+        .query_all_raw(conn.get_database_backend().build(&first))
+        .await?;
+    let (mut groups, mut organization, mut followed) = (Vec::new(), None, Vec::new());
+    for row in rows {
+        let kind: String = row.try_get("", "kind")?;
+        let id: i64 = row.try_get("", "id")?;
+        match kind.as_str() {
+            "g" => groups.push(id),
+            "o" => organization = Some(id),
+            _ => followed.push(id),
+        }
+    }
+    Ok((groups, organization, followed))
 }
 
 /// Which tickets a caller may see: the one visibility rule, used by every read.
@@ -50,37 +105,16 @@ impl Scope {
                 Ok(Scope::Everything)
             }
             Caller::Person(person) if person.has_role(Role::Manager) => Ok(Scope::Everything),
-            Caller::Person(person) if person.has_role(Role::Agent) => {
-                let group_ids = group_member::Entity::find()
-                    .select_only()
-                    .column(group_member::Column::GroupId)
-                    .filter(group_member::Column::UserId.eq(person.user_id))
-                    .into_tuple()
-                    .all(conn)
-                    .await?;
-                Ok(Scope::Limited {
-                    user_id: person.user_id,
-                    organization_id: None,
-                    group_ids,
-                    agent: true,
-                    followed: followed(conn, person.user_id).await?,
-                })
-            }
             Caller::Person(person) => {
-                let shared_organization: Option<i64> = user::Entity::find_by_id(person.user_id)
-                    .select_only()
-                    .column(organization::Column::Id)
-                    .inner_join(organization::Entity)
-                    .filter(organization::Column::RequestersSeeAllTickets.eq(true))
-                    .into_tuple()
-                    .one(conn)
-                    .await?;
+                let agent = person.has_role(Role::Agent);
+                let (group_ids, organization_id, followed) =
+                    standing(conn, person.user_id, agent).await?;
                 Ok(Scope::Limited {
                     user_id: person.user_id,
-                    organization_id: shared_organization,
-                    group_ids: vec![],
-                    agent: false,
-                    followed: followed(conn, person.user_id).await?,
+                    organization_id,
+                    group_ids,
+                    agent,
+                    followed,
                 })
             }
         }

@@ -15,6 +15,7 @@
 mod alerts;
 mod fanout;
 mod floor;
+mod uploads;
 
 use std::{
     path::{Path, PathBuf},
@@ -220,6 +221,15 @@ async fn run_backend(backend: &str, options: &Options) {
         "{:<34} {:>6} {:>9}",
         "  (version conflicts retried)", "", update.conflicts
     );
+
+    uploads::run(
+        &client,
+        &format!("http://127.0.0.1:{port}"),
+        &manager,
+        &server,
+        &seeded.hot_ticket,
+    )
+    .await;
 
     if let (Some(pg), Some(database)) = (postgres, &pg_database) {
         let floor = pgbench(pg, database, &seeded, options.seconds);
