@@ -219,6 +219,7 @@ pub async fn list(db: &Db, caller: &Caller) -> AppResult<Vec<Template>> {
 }
 
 /// Replaces a kind's template, once it renders an example of that kind. Admins only.
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     db: &Db,
     caller: &Caller,

@@ -227,7 +227,6 @@ async fn run_backend(backend: &str, options: &Options) {
         &format!("http://127.0.0.1:{port}"),
         &manager,
         &server,
-        &seeded.hot_ticket,
     )
     .await;
 
