@@ -21,6 +21,7 @@ mod m20261203_000016_attachments;
 mod m20261203_000017_merging;
 mod m20261203_000018_major_incidents;
 mod m20261203_000019_mail_attachments;
+mod m20261203_000020_releases;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000017_merging::Migration),
             Box::new(m20261203_000018_major_incidents::Migration),
             Box::new(m20261203_000019_mail_attachments::Migration),
+            Box::new(m20261203_000020_releases::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ pub mod outbound;
 pub mod page;
 pub mod positional;
 pub mod problems;
+pub mod releases;
 pub mod routing;
 pub mod satisfaction;
 pub mod settings;

@@ -143,6 +143,7 @@ versioned!(ticket, "ticket", |row| row.number.clone());
 versioned!(problem, "problem", |row| row.number.clone());
 versioned!(change, "change", |row| row.number.clone());
 versioned!(article, "article", |row| row.number.clone());
+versioned!(release, "release", |row| row.number.clone());
 versioned!(major_incident, "major incident", |row| format!(
     "major incident {}",
     row.id

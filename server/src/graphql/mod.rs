@@ -20,6 +20,7 @@ pub mod node;
 pub mod notifications;
 pub mod pagination;
 pub mod problems;
+pub mod releases;
 pub mod satisfaction;
 pub mod sla;
 pub mod tickets;
@@ -63,6 +64,7 @@ pub struct Query(
     time_worked::TimeWorkedQuery,
     satisfaction::SatisfactionQuery,
     major_incidents::MajorIncidentQuery,
+    releases::ReleaseQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -87,6 +89,7 @@ pub struct Mutation(
     attachments::AttachmentMutation,
     tickets::TicketMergeMutation,
     major_incidents::MajorIncidentMutation,
+    releases::ReleaseMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each
@@ -96,6 +99,7 @@ pub struct Subscription(
     live::LiveSubscription,
     api_tokens::ApiTokenSubscription,
     major_incidents::MajorIncidentSubscription,
+    releases::ReleaseSubscription,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

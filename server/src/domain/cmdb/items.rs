@@ -366,6 +366,57 @@ pub async fn update_item(
     Ok(saved)
 }
 
+/// Sets one attribute of an item (a deployed version) in the caller's transaction,
+/// through the same checks, save and event as `update_item`: what a release's
+/// deployment step does, on the release's authority. `because` goes into the event
+/// (`payload.cause`), so that the item's history says which release did it.
+///
+/// # Errors
+/// NOT_FOUND for no such item; BAD_USER_INPUT when its class has no such attribute or
+/// the value does not fit it.
+pub(crate) async fn set_attribute(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    attribute: &str,
+    value: Option<&str>,
+    because: Value,
+) -> AppResult<ci::Model> {
+    let row = versioned::find::<ci::Entity>(txn, id).await?;
+    let old = Draft::of(&row)?;
+    let mut wanted = old.clone();
+    match value {
+        Some(value) => {
+            wanted
+                .attributes
+                .insert(attribute.to_string(), Value::String(value.to_string()));
+        }
+        None => {
+            wanted.attributes.remove(attribute);
+        }
+    }
+    let class = check_references(txn, &wanted).await?;
+    if !definitions(&class)?.iter().any(|d| d.name == attribute) {
+        return Err(AppError::bad_input(
+            "configurationItemId",
+            format!(
+                "'{}' has no {attribute} attribute to record a deployment in",
+                row.name
+            ),
+        ));
+    }
+    let (draft, _) = wanted.checked(&class)?;
+    let changes = draft.changes(Some(&old));
+    if changes.is_empty() {
+        return Ok(row);
+    }
+    let saved = save_changed(txn, &row, &draft, now).await?;
+    let payload = json!({ "name": saved.name, "changes": changes, "cause": because });
+    record_all(txn, actor, now, vec![(Topic::CiUpdated, saved.id, payload)]).await?;
+    Ok(saved)
+}
+
 /// Saves a changed draft over `row` if nobody else changed it meanwhile.
 pub(super) async fn save_changed(
     txn: &DatabaseTransaction,

@@ -24,6 +24,7 @@ use crate::{
     error::{AppError, AppResult},
 };
 
+pub(crate) use items::set_attribute;
 pub use items::{Draft, ItemChanges, create_item, update_item};
 pub use queries::{
     ItemFilter, business_service_classes, class, classes, item_by_key,

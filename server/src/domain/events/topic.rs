@@ -103,6 +103,16 @@ topics! {
     ArticleAttachmentAdded = "article.attachment_added",
     /// A file was removed from an article.
     ArticleAttachmentRemoved = "article.attachment_removed",
+    /// A release was planned (`payload.changeIds`, `serviceIds`).
+    ReleaseCreated = "release.created",
+    /// A release, its changes, services or deployment plan were rewritten.
+    ReleaseUpdated = "release.updated",
+    /// A release moved along its lifecycle (deployed, verified, rolled back…).
+    ReleaseStatusChanged = "release.status_changed",
+    /// A deployment step started, succeeded, failed or was skipped (`payload.state`).
+    ReleaseStepRecorded = "release.step_recorded",
+    /// An incident in a release's early life was linked to it.
+    ReleaseIncidentLinked = "release.incident_linked",
     CiCreated = "ci.created",
     CiUpdated = "ci.updated",
     CiRelated = "ci.related",

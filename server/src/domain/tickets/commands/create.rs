@@ -213,6 +213,8 @@ pub async fn insert(
     write_links(txn, row.id, &configuration_item_ids).await?;
     crate::domain::problems::trends::incident_recorded(txn, now, &row, &configuration_item_ids)
         .await?;
+    // An incident in a release's early life is counted against it.
+    crate::domain::releases::incident_raised(txn, now, &row).await?;
 
     let created: Vec<Value> = [
         ("title", json!(row.title)),
