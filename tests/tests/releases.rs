@@ -8,7 +8,10 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use switchboard_tests::{Backend, TestServer, on_both_backends, ws::WsClient};
 
-on_both_backends!(a_release_deploys_in_order_into_the_cmdb_and_rolls_back);
+on_both_backends!(
+    a_release_deploys_in_order_into_the_cmdb_and_rolls_back,
+    a_release_reaches_a_webhook_receiver_once,
+);
 
 const CI: &str = "mutation($input: CreateConfigurationItemInput!) { createConfigurationItem(input: $input) { configurationItem { id } } }";
 const CHANGE: &str = "mutation($input: CreateChangeInput!) { createChange(input: $input) { change { id number version } } }";
@@ -296,6 +299,76 @@ async fn a_release_deploys_in_order_into_the_cmdb_and_rolls_back(backend: Backen
     assert_eq!(after["status"], "DEPLOYED");
     assert_eq!(after["earlyLifeIncidents"], json!([{ "number": incident }]));
 
+    // The month's report counts it, and its changes as unsuccessful: an incident fell in
+    // its early life.
+    let report = server
+        .must(agent, "query($f: DateTime!, $t: DateTime!) { releaseReport(from: $f, to: $t) { month deployed rolledBack changes successfulChanges changeSuccessRate meanDeploymentMinutes } }",
+            json!({ "f": now - Duration::days(1), "t": now + Duration::days(40) }))
+        .await["releaseReport"]
+        .clone();
+    assert_eq!(report[0]["deployed"], 1, "{report}");
+    assert_eq!(report[0]["changes"], 2);
+    assert_eq!(report[0]["successfulChanges"], 0);
+    assert_eq!(report[0]["changeSuccessRate"], 0.0);
+
+    // The calendar feed, read by a parser nobody here wrote: the release in its window,
+    // the freeze.
+    let feed = server
+        .http()
+        .get(server.url(&format!("/calendar/releases.ics?token={agent}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), 200);
+    assert!(
+        feed.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let text = feed.text().await.unwrap();
+    let calendar = ical::IcalParser::new(text.as_bytes())
+        .next()
+        .expect("one calendar")
+        .expect("the feed parses");
+    let property = |event: &ical::parser::ical::component::IcalEvent, name: &str| {
+        event
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.clone())
+            .unwrap_or_default()
+    };
+    let shown = calendar
+        .events
+        .iter()
+        .find(|e| property(e, "SUMMARY").contains(release["number"].as_str().unwrap()))
+        .expect("the release is in the feed");
+    assert_eq!(
+        property(shown, "DTSTART"),
+        start.format("%Y%m%dT%H%M%SZ").to_string()
+    );
+    assert_eq!(
+        property(shown, "DTEND"),
+        end.format("%Y%m%dT%H%M%SZ").to_string()
+    );
+    assert!(
+        calendar
+            .events
+            .iter()
+            .any(|e| property(e, "SUMMARY") == "Change freeze: Quarter close")
+    );
+    let refused = server
+        .http()
+        .get(server.url(&format!(
+            "/calendar/releases.ics?token={}",
+            desk.requester.token
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+
     // Requesters see nothing of releases.
     let hidden = server
         .gql(
@@ -305,4 +378,31 @@ async fn a_release_deploys_in_order_into_the_cmdb_and_rolls_back(backend: Backen
         )
         .await;
     assert_eq!(hidden.error_code(), "FORBIDDEN");
+}
+
+async fn a_release_reaches_a_webhook_receiver_once(backend: Backend) {
+    let server =
+        TestServer::start_with(backend, |s| s.webhook_allow = Some("127.0.0.0/8".into())).await;
+    let desk = server.desk().await;
+    let receiver = switchboard_tests::receiver::Receiver::start().await;
+    server
+        .must(&desk.admin, "mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }",
+            json!({ "input": { "url": receiver.url, "description": "Release board", "topics": ["release.created"] } }))
+        .await;
+    let created = server
+        .must(&desk.manager.token, "mutation { createRelease(input: { name: \"Payroll 7\", versionLabel: \"7.0\", releaseType: MAJOR }) { release { number } } }", Value::Null)
+        .await["createRelease"]["release"]["number"]
+        .clone();
+    let received = receiver.wait_for(1).await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "once: {:?}",
+        receiver.received()
+    );
+    let body = received[0].json();
+    assert_eq!(body["type"], "release.created");
+    assert_eq!(body["data"]["details"]["number"], created, "{body}");
+    assert_eq!(body["data"]["entity"]["type"], "Release", "{body}");
 }

@@ -4,7 +4,7 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         api_tokens, automation, catalog, changes, cmdb, desk, ids, knowledge, mail, notifications,
-        problems, sla, tickets, users, webhooks,
+        problems, releases, sla, tickets, users, webhooks,
     },
 };
 
@@ -36,6 +36,7 @@ pub enum Node {
     AutomationRule(automation::AutomationRule),
     MailMessage(mail::MailMessage),
     Notification(notifications::Notification),
+    Release(releases::Release),
 }
 
 #[derive(Default)]
@@ -78,6 +79,7 @@ impl NodeQuery {
             "Notification" => notifications::load_node(ctx, number)
                 .await
                 .map(Node::Notification),
+            "Release" => releases::load_node(ctx, number).await.map(Node::Release),
             other => desk::load_node(ctx, other, number).await?.ok_or_else(|| {
                 AppError::NotFound(format!("nothing has the id {}", crate::error::quote(&id.0)))
             }),

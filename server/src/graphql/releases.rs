@@ -22,6 +22,13 @@ use crate::{
     },
 };
 
+/// A release by its row id, for `node(id:)`: the desk's.
+pub async fn load_node(ctx: &Context<'_>, id: i64) -> AppResult<Release> {
+    Ok(Release(
+        releases::find(state(ctx).db.conn(), caller(ctx), id).await?,
+    ))
+}
+
 /// Where a release stands; `transitionRelease` moves it.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "crate::domain::releases::ReleaseStatus")]
@@ -97,8 +104,8 @@ pub struct Release(pub release::Model);
 /// Changes that ship together, the items they move, and how their deployment went.
 #[Object]
 impl Release {
-    /// The globally unique id.
-    async fn id(&self) -> ID {
+    /// The globally unique id (Relay `Node`): pass it to `node(id:)`.
+    pub async fn id(&self) -> ID {
         ids::encode("Release", self.0.id)
     }
     /// REL0000001.
@@ -410,10 +417,41 @@ pub struct RecordDeploymentStepPayload {
 pub struct ReleaseCalendar {
     /// The releases planned in it, by planned start.
     pub releases: Vec<Release>,
-    /// The changes scheduled in it (their windows).
-    pub changes: Vec<Change>,
+    /// The changes scheduled in it (their windows), each with what it conflicts with.
+    pub changes: Vec<CalendarChange>,
     /// The change freezes overlapping it.
     pub freezes: Vec<ChangeFreeze>,
+}
+
+/// A change in the calendar, and the changes it conflicts with (same items or items
+/// that depend on each other, in an overlapping window).
+#[derive(SimpleObject)]
+pub struct CalendarChange {
+    /// The change, with its window.
+    pub change: Change,
+    /// The numbers of the changes it conflicts with; empty when none.
+    pub conflicts_with: Vec<String>,
+}
+
+/// One month of releases.
+#[derive(SimpleObject)]
+pub struct ReleaseMonth {
+    /// `YYYY-MM`, the month they finished deploying (or were cancelled).
+    pub month: String,
+    /// Releases deployed (and verified or closed since).
+    pub deployed: i32,
+    /// Releases rolled back.
+    pub rolled_back: i32,
+    /// Releases cancelled.
+    pub cancelled: i32,
+    /// Mean minutes from the first step to the last, of those deployed.
+    pub mean_deployment_minutes: Option<f64>,
+    /// Changes shipped in the releases deployed.
+    pub changes: i32,
+    /// Those without an incident they caused or one in their release's early life.
+    pub successful_changes: i32,
+    /// `successfulChanges / changes`; null without changes.
+    pub change_success_rate: Option<f64>,
 }
 
 #[derive(Default)]
@@ -431,6 +469,32 @@ impl ReleaseQuery {
     ) -> AppResult<Vec<Release>> {
         let rows = releases::list(state(ctx).db.conn(), caller(ctx), from, to).await?;
         Ok(rows.into_iter().map(Release).collect())
+    }
+
+    /// How releases went in `[from, to)`, month by month: deployed, rolled back,
+    /// cancelled, mean deployment time, and the change success rate. The desk.
+    async fn release_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "From this instant.")] from: DateTime<Utc>,
+        #[graphql(desc = "Up to this instant.")] to: DateTime<Utc>,
+    ) -> AppResult<Vec<ReleaseMonth>> {
+        let months = releases::report(state(ctx).db.conn(), caller(ctx), from, to).await?;
+        let count = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        Ok(months
+            .into_iter()
+            .map(|m| ReleaseMonth {
+                change_success_rate: (m.changes > 0)
+                    .then(|| f64::from(m.successful_changes) / f64::from(m.changes)),
+                month: m.month,
+                deployed: count(m.deployed),
+                rolled_back: count(m.rolled_back),
+                cancelled: count(m.cancelled),
+                mean_deployment_minutes: m.mean_deployment_minutes,
+                changes: count(m.changes),
+                successful_changes: count(m.successful_changes),
+            })
+            .collect())
     }
 
     /// One release. The desk.
@@ -453,14 +517,18 @@ impl ReleaseQuery {
         #[graphql(desc = "From this instant.")] from: DateTime<Utc>,
         #[graphql(desc = "Up to this instant.")] to: DateTime<Utc>,
     ) -> AppResult<ReleaseCalendar> {
-        let conn = state(ctx).db.conn();
-        let rows = releases::list(conn, caller(ctx), Some(from), Some(to)).await?;
-        let changes = crate::domain::changes::schedule::overlapping(conn, from, to, None).await?;
-        let freezes = crate::domain::changes::schedule::freezes_overlapping(conn, from, to).await?;
+        let period = releases::calendar(state(ctx).db.conn(), caller(ctx), from, to).await?;
         Ok(ReleaseCalendar {
-            releases: rows.into_iter().map(Release).collect(),
-            changes: changes.into_iter().map(Change).collect(),
-            freezes: freezes.into_iter().map(ChangeFreeze).collect(),
+            releases: period.releases.into_iter().map(Release).collect(),
+            changes: period
+                .changes
+                .into_iter()
+                .map(|(row, conflicts)| CalendarChange {
+                    change: Change(row),
+                    conflicts_with: conflicts,
+                })
+                .collect(),
+            freezes: period.freezes.into_iter().map(ChangeFreeze).collect(),
         })
     }
 }

@@ -3,6 +3,7 @@
 
 mod assets;
 mod attachments;
+mod calendar;
 mod delivery;
 mod desk;
 mod execute;
@@ -80,6 +81,7 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
             "/attachments",
             axum::routing::post(attachments::upload).layer(DefaultBodyLimit::disable()),
         )
+        .route("/calendar/releases.ics", get(calendar::releases))
         .route("/attachments/{id}", get(attachments::download))
         .route("/attachments/{id}/{name}", get(attachments::download_named))
         .route("/healthz", get(health::healthz))

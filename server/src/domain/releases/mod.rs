@@ -11,10 +11,12 @@
 //! nothing of releases.
 
 mod authoring;
+mod calendar;
 mod deploy;
 mod early_life;
 mod plan;
 mod reads;
+mod report;
 mod transitions;
 
 use chrono::{DateTime, Utc};
@@ -33,10 +35,12 @@ use crate::{
 };
 
 pub use authoring::{ReleaseFields, create, update};
+pub use calendar::{Period, calendar};
 pub use deploy::{StepOutcome, record_step};
 pub use early_life::incident_raised;
 pub use plan::{PlannedStep, order_by_dependencies, plan};
 pub use reads::{changes_of, find, incidents_of, list, service_ids_of, steps_of};
+pub use report::{Month, report};
 pub use transitions::transition;
 
 named_enum!(

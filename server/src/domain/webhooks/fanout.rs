@@ -118,6 +118,7 @@ fn type_name(entity_type: &str) -> &'static str {
         "configuration_item" => "ConfigurationItem",
         "api_token" => "ApiToken",
         "webhook_endpoint" => "WebhookEndpoint",
+        "release" => "Release",
         _ => "Unknown",
     }
 }
