@@ -381,8 +381,13 @@ async fn a_release_deploys_in_order_into_the_cmdb_and_rolls_back(backend: Backen
 }
 
 async fn a_release_reaches_a_webhook_receiver_once(backend: Backend) {
-    let server =
-        TestServer::start_with(backend, |s| s.webhook_allow = Some("127.0.0.0/8".into())).await;
+    let smtp = switchboard_tests::services::Smtp::start();
+    let server = TestServer::start_with(backend, |s| {
+        s.webhook_allow = Some("127.0.0.0/8".into());
+        s.smtp_url = Some(smtp.url());
+        s.mail_from = Some("Acme Service Desk <desk@acme.test>".into());
+    })
+    .await;
     let desk = server.desk().await;
     let receiver = switchboard_tests::receiver::Receiver::start().await;
     server
@@ -405,4 +410,33 @@ async fn a_release_reaches_a_webhook_receiver_once(backend: Backend) {
     assert_eq!(body["type"], "release.created");
     assert_eq!(body["data"]["details"]["number"], created, "{body}");
     assert_eq!(body["data"]["entity"]["type"], "Release", "{body}");
+
+    // Its owner is told by mail when it deploys (by another release manager: nobody is
+    // told of their own act).
+    let now = chrono::Utc::now().timestamp();
+    let owner = switchboard_tests::server::sign_hs256(
+        &json!({ "sub": "olga.owner", "name": "Olga",
+        "email": "olga.owner@acme.test", "roles": ["manager"], "exp": now + 3600, "nbf": now - 10 }),
+    );
+    let owner_id = server
+        .must(&owner, "{ viewer { nodeId } }", Value::Null)
+        .await["viewer"]["nodeId"]
+        .clone();
+    let mut release = server
+        .must(&desk.manager.token, "mutation($o: ID!) { createRelease(input: { name: \"Payroll 8\", versionLabel: \"8.0\", releaseType: MINOR, ownerId: $o }) { release { id number version } } }", json!({ "o": owner_id }))
+        .await["createRelease"]["release"]
+        .clone();
+    for status in ["BUILDING", "TESTING", "APPROVED", "DEPLOYING", "DEPLOYED"] {
+        release = server
+            .must(&desk.manager.token, "mutation($input: TransitionReleaseInput!) { transitionRelease(input: $input) { release { id number version } } }",
+                json!({ "input": { "id": release["id"], "version": release["version"], "to": status } }))
+            .await["transitionRelease"]["release"]
+            .clone();
+    }
+    let told = smtp.wait_for(
+        "olga.owner@acme.test",
+        "DEPLOYED",
+        std::time::Duration::from_secs(15),
+    );
+    assert!(told.contains(release["number"].as_str().unwrap()), "{told}");
 }

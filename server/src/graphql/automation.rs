@@ -43,6 +43,12 @@ pub enum AutomationTrigger {
     ChangeStatusChanged,
     /// A requester answered a satisfaction survey (see `ratingAtMost`).
     SurveyAnswered,
+    /// A release moved along its lifecycle: deployed, verified, rolled back (actions
+    /// apply to the incidents of its early life).
+    ReleaseStatusChanged,
+    /// A release's deployment step was recorded, failed ones included (actions apply to
+    /// the incidents of its early life).
+    ReleaseStepRecorded,
 }
 
 /// What an action does.

@@ -45,6 +45,9 @@ pub enum NotificationKind {
     TicketMerged,
     /// To everyone a major incident affects: an update its coordinator published.
     MajorIncidentUpdate,
+    /// To a release's owner and the managers of the groups owning its services: it
+    /// deployed, was verified, or was rolled back.
+    ReleaseChanged,
 }
 
 /// Where a notification's delivery stands.

@@ -64,7 +64,7 @@ async fn acting_person(
 }
 
 /// The tickets an event's actions apply to: the ticket itself, a problem's incidents,
-/// or the incidents a change caused.
+/// the incidents a change caused, or those of a release's early life.
 async fn targets(txn: &DatabaseTransaction, event: &event::Model) -> AppResult<Vec<i64>> {
     Ok(match event.entity_type.as_str() {
         "ticket" => vec![event.entity_id],
@@ -86,6 +86,7 @@ async fn targets(txn: &DatabaseTransaction, event: &event::Model) -> AppResult<V
                 .all(txn)
                 .await?
         }
+        "release" => crate::domain::releases::incidents_of(txn, event.entity_id).await?,
         _ => vec![],
     })
 }

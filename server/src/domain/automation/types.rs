@@ -24,6 +24,12 @@ named_enum!(
         ChangeStatusChanged = "CHANGE_STATUS_CHANGED",
         /// A requester answered a satisfaction survey (`ratingAtMost` picks the unhappy).
         SurveyAnswered = "SURVEY_ANSWERED",
+        /// A release moved along its lifecycle: deployed, verified, rolled back (actions
+        /// apply to the incidents of its early life).
+        ReleaseStatusChanged = "RELEASE_STATUS_CHANGED",
+        /// A release's deployment step was recorded, failed ones included (actions
+        /// apply to the incidents of its early life).
+        ReleaseStepRecorded = "RELEASE_STEP_RECORDED",
     }
 );
 
@@ -44,6 +50,8 @@ impl Trigger {
             Topic::ProblemStatusChanged => Trigger::ProblemStatusChanged,
             Topic::ChangeStatusChanged => Trigger::ChangeStatusChanged,
             Topic::SurveyAnswered => Trigger::SurveyAnswered,
+            Topic::ReleaseStatusChanged => Trigger::ReleaseStatusChanged,
+            Topic::ReleaseStepRecorded => Trigger::ReleaseStepRecorded,
             _ => return None,
         })
     }

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{attachment, change, comment, event, mail_delivery, ticket, user};
+use entity::{attachment, change, comment, event, mail_delivery, release, ticket, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -17,8 +17,8 @@ use sea_orm::{
 use super::{
     recipients::{self, Recipient},
     templates::{
-        self, ChangeView, CommentView, Context, DeskView, OrderView, PersonView, SurveyView,
-        TicketView,
+        self, ChangeView, CommentView, Context, DeskView, OrderView, PersonView, ReleaseView,
+        SurveyView, TicketView,
     },
     types::{DeliveryState, NotificationKind as Kind},
 };
@@ -165,6 +165,14 @@ async fn messages_for(
         }
         _ => None,
     };
+    let release = match event.entity_type.as_str() {
+        "release" => {
+            release::Entity::find_by_id(event.entity_id)
+                .one(conn)
+                .await?
+        }
+        _ => None,
+    };
     let comment = match topic {
         Topic::TicketCommented => recipients::comment_of(conn, event).await?,
         _ => None,
@@ -276,6 +284,12 @@ async fn messages_for(
                 }
                 _ => None,
             },
+            release: release.as_ref().map(|r| ReleaseView {
+                number: r.number.clone(),
+                name: r.name.clone(),
+                version: r.version_label.clone(),
+                status: r.status.clone(),
+            }),
             update: (recipient.kind == Kind::MajorIncidentUpdate)
                 .then(|| event.payload.get("body").and_then(|b| b.as_str()))
                 .flatten()
@@ -296,6 +310,7 @@ async fn messages_for(
             .as_ref()
             .map(|t| t.number.clone())
             .or_else(|| change.as_ref().map(|c| c.number.clone()))
+            .or_else(|| release.as_ref().map(|r| r.number.clone()))
             .unwrap_or_else(|| format!("event{}", event.seq.unwrap_or_default()));
         out.push(Message {
             recipient,
@@ -324,6 +339,13 @@ async fn may_see(
     // was chosen by its coordinator, who published the update for them to read.
     if matches!(kind, Kind::ApprovalRequested | Kind::MajorIncidentUpdate) {
         return Ok(true);
+    }
+    // Releases are the desk's: told to its people only.
+    if kind == Kind::ReleaseChanged {
+        use crate::auth::Role;
+        return Ok(users::roles_of(person)
+            .iter()
+            .any(|r| matches!(r, Role::Agent | Role::Manager | Role::Admin)));
     }
     let Some(ticket) = ticket else {
         return Ok(false);

@@ -2,7 +2,10 @@
 //! notifications people receive. Whether each of them may see what they are told, and
 //! wants to be told, is decided after (`outbox`).
 
-use entity::{catalog_request, change, comment, event, group, group_member, ticket_follower, user};
+use entity::{
+    catalog_request, change, comment, event, group, group_member, release, service,
+    ticket_follower, user,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
@@ -48,6 +51,14 @@ pub async fn of(conn: &impl ConnectionTrait, event: &event::Model) -> AppResult<
             tell(Kind::TicketCommented, t.assignee_id, false);
             for user_id in followers(conn, event.entity_id).await? {
                 tell(Kind::TicketCommented, Some(user_id), false);
+            }
+        }
+        (Topic::ReleaseStatusChanged, None) => {
+            let to = changed_to(&event.payload, "status").and_then(Value::as_str);
+            if matches!(to, Some("DEPLOYED" | "VERIFIED" | "ROLLED_BACK")) {
+                for user_id in release_owners(conn, event.entity_id).await? {
+                    tell(Kind::ReleaseChanged, Some(user_id), false);
+                }
             }
         }
         (Topic::MajorIncidentUpdated, Some(_)) => {
@@ -129,6 +140,28 @@ fn changed_to<'a>(payload: &'a Value, field: &str) -> Option<&'a Value> {
         .iter()
         .find(|c| c.get("field").and_then(Value::as_str) == Some(field))?
         .get("new")
+}
+
+/// Whom a release concerns: its owner, and the managers of the groups that own the
+/// services it touches.
+async fn release_owners(conn: &impl ConnectionTrait, release_id: i64) -> AppResult<Vec<i64>> {
+    let mut people = Vec::new();
+    if let Some(row) = release::Entity::find_by_id(release_id).one(conn).await? {
+        people.extend(row.owner_id);
+    }
+    let services = service::Entity::find()
+        .filter(
+            service::Column::Id
+                .is_in(crate::domain::releases::service_ids_of(conn, release_id).await?),
+        )
+        .all(conn)
+        .await?;
+    let groups = group::Entity::find()
+        .filter(group::Column::Id.is_in(services.iter().filter_map(|s| s.owner_group_id)))
+        .all(conn)
+        .await?;
+    people.extend(groups.iter().filter_map(|g| g.manager_id));
+    Ok(people)
 }
 
 /// The people who follow a ticket besides its requester.

@@ -46,6 +46,15 @@ pub struct PersonView {
     pub email: Option<String>,
 }
 
+/// A release as notifications show it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReleaseView {
+    pub number: String,
+    pub name: String,
+    pub version: String,
+    pub status: String,
+}
+
 /// The ticket as notifications show it.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct TicketView {
@@ -112,6 +121,8 @@ pub struct Context {
     pub merged_into: Option<String>,
     /// For `MAJOR_INCIDENT_UPDATE`: what the coordinator published.
     pub update: Option<String>,
+    /// For `RELEASE_CHANGED`: the release.
+    pub release: Option<ReleaseView>,
 }
 
 /// The desk as notifications sign it.
@@ -170,6 +181,10 @@ pub fn built_in(kind: Kind) -> Template {
         Kind::TicketMerged => (
             "[{{ ticket.number }}] Merged into {{ merged_into }}: {{ ticket.title }}",
             "Hello {{ recipient.name }},\n\n{{ ticket.number }} is the same request as {{ merged_into }}, so the desk has merged the two: everything you wrote is on {{ merged_into }} now, and you will hear of it from there. Replies to either number reach it.".to_string(),
+        ),
+        Kind::ReleaseChanged => (
+            "[{{ release.number }}] {{ release.name }} {{ release.version }}: {{ release.status }}",
+            "Hello {{ recipient.name }},\n\nRelease {{ release.number }}, {{ release.name }} {{ release.version }}, is {{ release.status }} ({{ actor }}).".to_string(),
         ),
         Kind::MajorIncidentUpdate => (
             "[{{ ticket.number }}] Major incident update: {{ ticket.title }}",
@@ -376,6 +391,14 @@ pub fn example(kind: Kind) -> Context {
             });
         }
         Kind::TicketMerged => context.merged_into = Some("INC0000042".into()),
+        Kind::ReleaseChanged => {
+            context.release = Some(ReleaseView {
+                number: "REL0000007".into(),
+                name: "Orders".into(),
+                version: "3.0".into(),
+                status: "DEPLOYED".into(),
+            });
+        }
         Kind::MajorIncidentUpdate => {
             context.update = Some("Mail is back for most offices; the rest by noon.".into());
         }

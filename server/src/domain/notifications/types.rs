@@ -27,6 +27,9 @@ named_enum!(
         TicketMerged = "TICKET_MERGED",
         /// To everyone a major incident affects: an update its coordinator published.
         MajorIncidentUpdate = "MAJOR_INCIDENT_UPDATE",
+        /// To a release's owner and the managers of the groups that own its services:
+        /// it deployed, was verified, or was rolled back.
+        ReleaseChanged = "RELEASE_CHANGED",
     }
 );
 
@@ -54,6 +57,9 @@ impl NotificationKind {
             }
             NotificationKind::MajorIncidentUpdate => {
                 "When a major incident affects you and its coordinator publishes an update."
+            }
+            NotificationKind::ReleaseChanged => {
+                "When a release you own, or one touching a service your group owns, deploys, is verified or is rolled back."
             }
             NotificationKind::TicketMerged => {
                 "When a ticket you requested is merged into another one, which you then follow."

@@ -8,7 +8,9 @@ use entity::release;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction};
 use serde_json::json;
 
-use super::{LIFECYCLE, ReleaseStatus, ReleaseType, deploy, reads, record, require_manager};
+use super::{
+    LIFECYCLE, ReleaseStatus, ReleaseType, StepState, deploy, reads, record, require_manager,
+};
 use crate::{
     auth::{Caller, Role},
     db::Db,
@@ -57,6 +59,7 @@ pub async fn transition(
             require_schedule(&txn, &row, now).await?;
             changed.actual_start = Set(Some(now));
         }
+        ReleaseStatus::Deployed => require_all_deployed(&txn, &row).await?,
         ReleaseStatus::Verified => {
             changed.verified_at = Set(Some(now));
             changed.verified_by = Set(Some(Actor::of(caller).name));
@@ -79,6 +82,25 @@ pub async fn transition(
     .await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// Declared deployed by hand only when no step is left undone.
+async fn require_all_deployed(txn: &DatabaseTransaction, row: &release::Model) -> AppResult<()> {
+    for step in reads::steps_of(txn, row.id).await? {
+        if !matches!(
+            StepState::stored(&step.state)?,
+            StepState::Succeeded | StepState::Skipped
+        ) {
+            return Err(AppError::InvalidTransition {
+                message: format!(
+                    "step {} of {} is {}: a release is deployed once every step succeeded or was skipped",
+                    step.position, row.number, step.state
+                ),
+                allowed: vec![ReleaseStatus::RolledBack.as_str().into()],
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Every change in the release is authorized (or further along).
