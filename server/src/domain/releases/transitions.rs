@@ -179,6 +179,34 @@ async fn require_schedule(
             row.number
         )));
     }
+    // The services at risk from what it deploys keep their change windows, as for any
+    // change: the whole of its expected time inside them.
+    let mut items: Vec<i64> = reads::steps_of(txn, row.id)
+        .await?
+        .iter()
+        .map(|s| s.configuration_item_id)
+        .collect();
+    let expected: i64 = reads::steps_of(txn, row.id)
+        .await?
+        .iter()
+        .map(|s| i64::from(s.expected_minutes))
+        .sum();
+    let of_changes =
+        schedule::items_of(txn, &changes.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    items.extend(of_changes.values().flatten().copied());
+    items.sort_unstable();
+    items.dedup();
+    if !emergency {
+        let services = schedule::services_at_risk(txn, &items).await?;
+        schedule::check_windows(
+            txn,
+            &services,
+            now,
+            now + Duration::minutes(expected.max(1)),
+        )
+        .await
+        .map_err(|refusal| refuse(refusal.to_string()))?;
+    }
     let own: Vec<i64> = changes.iter().map(|c| c.id).collect();
     for change in &changes {
         let items = schedule::items_of(txn, &[change.id])
