@@ -181,16 +181,9 @@ async fn require_schedule(
     }
     // The services at risk from what it deploys keep their change windows, as for any
     // change: the whole of its expected time inside them.
-    let mut items: Vec<i64> = reads::steps_of(txn, row.id)
-        .await?
-        .iter()
-        .map(|s| s.configuration_item_id)
-        .collect();
-    let expected: i64 = reads::steps_of(txn, row.id)
-        .await?
-        .iter()
-        .map(|s| i64::from(s.expected_minutes))
-        .sum();
+    let steps = reads::steps_of(txn, row.id).await?;
+    let expected: i64 = steps.iter().map(|s| i64::from(s.expected_minutes)).sum();
+    let mut items: Vec<i64> = steps.iter().map(|s| s.configuration_item_id).collect();
     let of_changes =
         schedule::items_of(txn, &changes.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
     items.extend(of_changes.values().flatten().copied());
