@@ -158,36 +158,28 @@ async fn move_over(
     survivor: &ticket::Model,
     now: DateTime<Utc>,
 ) -> AppResult<Moved> {
-    // Where a comment came from first is kept: unmerging a ticket that had absorbed
-    // others gives back only its own.
-    let comments = comment::Entity::update_many()
-        .col_expr(comment::Column::TicketId, Expr::value(survivor.id))
-        .col_expr(
+    // Where a comment or file came from first is kept: unmerging a ticket that had
+    // absorbed others gives back only its own.
+    let comments = carry::<comment::Entity>(
+        txn,
+        (
+            comment::Column::TicketId,
             comment::Column::MovedFromTicketId,
-            Func::coalesce([
-                Expr::col(comment::Column::MovedFromTicketId),
-                Expr::value(duplicate.id),
-            ])
-            .into(),
-        )
-        .filter(comment::Column::TicketId.eq(duplicate.id))
-        .exec(txn)
-        .await?
-        .rows_affected;
-    let attachments = attachment::Entity::update_many()
-        .col_expr(attachment::Column::TicketId, Expr::value(survivor.id))
-        .col_expr(
+        ),
+        duplicate.id,
+        survivor.id,
+    )
+    .await?;
+    let attachments = carry::<attachment::Entity>(
+        txn,
+        (
+            attachment::Column::TicketId,
             attachment::Column::MovedFromTicketId,
-            Func::coalesce([
-                Expr::col(attachment::Column::MovedFromTicketId),
-                Expr::value(duplicate.id),
-            ])
-            .into(),
-        )
-        .filter(attachment::Column::TicketId.eq(duplicate.id))
-        .exec(txn)
-        .await?
-        .rows_affected;
+        ),
+        duplicate.id,
+        survivor.id,
+    )
+    .await?;
     let mut people: Vec<i64> = ticket_follower::Entity::find()
         .filter(ticket_follower::Column::TicketId.eq(duplicate.id))
         .all(txn)
@@ -267,28 +259,26 @@ pub async fn unmerge(
         ));
     };
     let survivor = load_for_change(&txn, caller, survivor_id, None).await?;
-    let comments = comment::Entity::update_many()
-        .col_expr(comment::Column::TicketId, Expr::value(duplicate.id))
-        .col_expr(
+    let comments = carry_back::<comment::Entity>(
+        &txn,
+        (
+            comment::Column::TicketId,
             comment::Column::MovedFromTicketId,
-            Expr::value(Option::<i64>::None),
-        )
-        .filter(comment::Column::TicketId.eq(survivor.id))
-        .filter(comment::Column::MovedFromTicketId.eq(duplicate.id))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    let attachments = attachment::Entity::update_many()
-        .col_expr(attachment::Column::TicketId, Expr::value(duplicate.id))
-        .col_expr(
+        ),
+        duplicate.id,
+        survivor.id,
+    )
+    .await?;
+    let attachments = carry_back::<attachment::Entity>(
+        &txn,
+        (
+            attachment::Column::TicketId,
             attachment::Column::MovedFromTicketId,
-            Expr::value(Option::<i64>::None),
-        )
-        .filter(attachment::Column::TicketId.eq(survivor.id))
-        .filter(attachment::Column::MovedFromTicketId.eq(duplicate.id))
-        .exec(&txn)
-        .await?
-        .rows_affected;
+        ),
+        duplicate.id,
+        survivor.id,
+    )
+    .await?;
     ticket_follower::Entity::delete_many()
         .filter(ticket_follower::Column::TicketId.eq(survivor.id))
         .filter(ticket_follower::Column::FromTicketId.eq(duplicate.id))
@@ -344,6 +334,43 @@ pub async fn unmerge(
     sla::clocks::ticket_changed(&txn, &Actor::of(caller), &survivor, &survivor, now).await?;
     txn.commit().await?;
     Ok((restored, survivor))
+}
+
+/// Moves the rows of `E` (comments, attachments) on `from` to `to`, each remembering
+/// the ticket it first came from; how many moved.
+async fn carry<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    (ticket, moved_from): (E::Column, E::Column),
+    from: i64,
+    to: i64,
+) -> AppResult<u64> {
+    Ok(E::update_many()
+        .col_expr(ticket, Expr::value(to))
+        .col_expr(
+            moved_from,
+            Func::coalesce([Expr::col(moved_from), Expr::value(from)]).into(),
+        )
+        .filter(ticket.eq(from))
+        .exec(txn)
+        .await?
+        .rows_affected)
+}
+
+/// Moves back to `duplicate` the rows of `E` a merge moved from it to `survivor`.
+async fn carry_back<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    (ticket, moved_from): (E::Column, E::Column),
+    duplicate: i64,
+    survivor: i64,
+) -> AppResult<u64> {
+    Ok(E::update_many()
+        .col_expr(ticket, Expr::value(duplicate))
+        .col_expr(moved_from, Expr::value(Option::<i64>::None))
+        .filter(ticket.eq(survivor))
+        .filter(moved_from.eq(duplicate))
+        .exec(txn)
+        .await?
+        .rows_affected)
 }
 
 /// The survivor's row after what the merge did to it (its time of change).
