@@ -687,6 +687,30 @@ async fn load(api: &Api) -> anyhow::Result<()> {
     api.run(&AGENTS[3], "mutation($i: AssessChangeInput!) { assessChange(input: $i) { change { id } } }", json!({ "i": { "id": upgrade["id"], "version": upgrade["version"], "impact": "HIGH", "complexity": "MEDIUM", "rollbackDifficulty": "MEDIUM" } })).await?;
     api.run(&ADMIN, "mutation($i: SaveChangeFreezeInput!) { saveChangeFreeze(input: $i) { id } }", json!({ "i": { "name": "Year-end freeze", "startsAt": format!("{year}-12-20T00:00:00Z"), "endsAt": format!("{}-01-04T00:00:00Z", year.parse::<i32>().unwrap_or(2026) + 1) } })).await?;
 
+    // A release that ships the database upgrade, planned database first.
+    let release = api
+        .run(&MANAGER, "mutation($i: ReleaseFieldsInput!) { createRelease(input: $i) { release { id version } } }", json!({ "i": {
+            "name": "Orders on PostgreSQL 18", "versionLabel": "2026.12", "releaseType": "MINOR", "ownerId": manager,
+            "changeIds": [upgrade["id"]], "plannedStart": start, "plannedEnd": start + Duration::hours(2) } }))
+        .await?["createRelease"]["release"]
+        .clone();
+    api.run(&MANAGER, "mutation($i: PlanReleaseInput!) { planRelease(input: $i) { release { id } } }", json!({ "i": {
+        "id": release["id"], "version": release["version"], "arrange": true, "steps": [
+            { "configurationItemId": app, "toVersion": "4.3", "environment": "production", "expectedMinutes": 20, "artefacts": "shop-web 4.3 container image" },
+            { "configurationItemId": database, "toVersion": "18", "environment": "production", "expectedMinutes": 45, "artefacts": "postgresql-18 packages" },
+        ] } })).await?;
+
+    // A major incident under way: the orders database is down, Ada coordinates, and the
+    // people it affects have heard once.
+    let outage = api
+        .run(&MANAGER, "mutation($i: DeclareMajorIncidentInput!) { declareMajorIncident(input: $i) { majorIncident { id } } }", json!({ "i": {
+            "coordinatorId": agents[0],
+            "newIncident": { "kind": "INCIDENT", "title": "Orders cannot be placed", "description": "orders-db refuses connections.",
+                "impact": "HIGH", "urgency": "HIGH", "groupId": applications, "configurationItemIds": [database] } } }))
+        .await?["declareMajorIncident"]["majorIncident"]["id"]
+        .clone();
+    api.run(&AGENTS[0], "mutation($id: ID!) { publishMajorIncidentUpdate(input: { id: $id, body: \"Orders are down; the database is failing over. Next update within 30 minutes.\" }) { update { recipients } } }", json!({ "id": outage })).await?;
+
     // Knowledge: published answers for requesters and for the desk.
     for (title, body, visibility) in [
         (

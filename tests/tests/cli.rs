@@ -288,7 +288,9 @@ async fn the_demo_loads_a_living_desk_once() {
                problems(first: 10) { nodes { status workaround } }
                changes(first: 10) { nodes { status } }
                articles(first: 10, status: [PUBLISHED]) { nodes { title } }
-               configurationItems(first: 20) { nodes { name } } }",
+               configurationItems(first: 20) { nodes { name } }
+               majorIncidents { status updates { body } ticket { priority } }
+               releases { status steps { configurationItem { name } } } }",
             Value::Null,
         )
         .await;
@@ -300,7 +302,7 @@ async fn the_demo_loads_a_living_desk_once() {
         .iter()
         .map(|t| t["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses.len(), 12, "{desk}");
+    assert_eq!(statuses.len(), 13, "{desk}");
     statuses.sort();
     statuses.dedup();
     for status in [
@@ -338,6 +340,19 @@ async fn the_demo_loads_a_living_desk_once() {
     assert_eq!(desk["problems"]["nodes"][0]["status"], "KNOWN_ERROR");
     assert!(desk["problems"]["nodes"][0]["workaround"].is_string());
     assert_eq!(desk["changes"]["nodes"].as_array().unwrap().len(), 2);
+    let outage = &desk["majorIncidents"][0];
+    assert_eq!(
+        outage["status"], "ACTIVE",
+        "a major incident under way: {desk}"
+    );
+    assert_eq!(outage["ticket"]["priority"], "MAJOR");
+    assert_eq!(outage["updates"].as_array().unwrap().len(), 1);
+    let release = &desk["releases"][0];
+    assert_eq!(release["status"], "PLANNING", "{desk}");
+    assert_eq!(
+        release["steps"][0]["configurationItem"]["name"], "orders-db",
+        "the database first: {desk}"
+    );
     assert_eq!(desk["articles"]["nodes"].as_array().unwrap().len(), 3);
     assert_eq!(
         desk["configurationItems"]["nodes"]
