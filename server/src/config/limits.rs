@@ -13,7 +13,14 @@ pub struct Limits {
     pub max_directives: usize,
     pub max_body_bytes: usize,
     /// The largest attachment, and the most one ticket keeps.
-    pub attachments: crate::domain::attachments::Limits,
+    pub attachments: AttachmentLimits,
+}
+
+/// How much the desk takes: a file, and all the files on one ticket, in bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct AttachmentLimits {
+    pub per_file: u64,
+    pub per_ticket: u64,
 }
 
 /// The WebSocket's limits and timings.
@@ -47,7 +54,7 @@ pub(super) fn limits(s: &Settings) -> Result<Limits, ConfigError> {
             1024 * 1024,
             1024,
         )?,
-        attachments: crate::domain::attachments::Limits {
+        attachments: AttachmentLimits {
             per_file: number(
                 s.max_attachment_bytes.as_deref(),
                 "SWITCHBOARD_MAX_ATTACHMENT_BYTES",

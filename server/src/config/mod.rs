@@ -17,7 +17,7 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 pub use auth::{JwtConfig, JwtKeyConfig};
 pub use database::DatabaseConfig;
-pub use limits::Limits;
+pub use limits::{AttachmentLimits, Limits};
 pub use mail::{MailboxConfig, OutboxConfig};
 pub use server::{CorsOrigins, LogFormat};
 pub use settings::Settings;

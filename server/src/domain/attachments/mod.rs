@@ -16,12 +16,8 @@ pub use reads::{downloadable, of_articles, of_tickets, of_tickets_all, on_ticket
 pub use signed::Signer;
 pub use store::{Kept, Spooled, Store};
 
-/// How much the desk takes: a file, and all the files on one ticket.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    pub per_file: u64,
-    pub per_ticket: u64,
-}
+/// How much the desk takes: a file, and all the files on one ticket (a setting).
+pub use crate::config::AttachmentLimits as Limits;
 
 /// Where attachments are kept, what signs their links, and how much is taken: made once
 /// at start and shared by every request and the mail intake.
