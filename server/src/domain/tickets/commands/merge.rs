@@ -23,7 +23,7 @@ use crate::domain::versioned;
 use crate::{
     auth::{Caller, Role},
     db::Db,
-    domain::{events::Actor, sla},
+    domain::events::Actor,
     error::{AppError, AppResult},
 };
 
@@ -331,7 +331,6 @@ pub async fn unmerge(
         json!({ "role": "survivor", "duplicateId": duplicate.id, "duplicateNumber": duplicate.number }),
     )
     .await?;
-    sla::clocks::ticket_changed(&txn, &Actor::of(caller), &survivor, &survivor, now).await?;
     txn.commit().await?;
     Ok((restored, survivor))
 }
