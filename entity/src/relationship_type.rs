@@ -13,6 +13,9 @@ pub struct Model {
     pub reverse_label: String,
     /// TO_SOURCE (the source suffers when the target fails), BOTH, or NONE.
     pub impact: String,
+    /// The source fails only when every item it relates to by this type has failed
+    /// (a load-balanced pool), not when one has.
+    pub redundant: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -22,6 +22,7 @@ mod m20261203_000017_merging;
 mod m20261203_000018_major_incidents;
 mod m20261203_000019_mail_attachments;
 mod m20261203_000020_releases;
+mod m20261203_000021_monitoring_availability_capacity;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_major_incidents::Migration),
             Box::new(m20261203_000019_mail_attachments::Migration),
             Box::new(m20261203_000020_releases::Migration),
+            Box::new(m20261203_000021_monitoring_availability_capacity::Migration),
         ]
     }
 }

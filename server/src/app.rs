@@ -178,6 +178,17 @@ pub async fn start_with_clock(
         metrics.clone(),
         shutdown_rx.clone(),
     ));
+    background.spawn(domain::availability::budget::run(
+        db.clone(),
+        clock.clone(),
+        shutdown_rx.clone(),
+    ));
+    let alerts = domain::monitoring::Intake::start(
+        db.clone(),
+        clock.clone(),
+        shutdown_rx.clone(),
+        &mut background,
+    );
     let files = Arc::new(domain::attachments::Files {
         store: domain::attachments::Store::for_database(&config.database, &config.data_dir),
         signer: domain::attachments::Signer::load(&db).await?,
@@ -211,6 +222,7 @@ pub async fn start_with_clock(
         ));
     }
     let state = AppState {
+        alerts,
         files: files.clone(),
         hub,
         metrics,

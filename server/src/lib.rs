@@ -3,6 +3,8 @@
 //! Requests flow one way: `http` (axum) -> `graphql` (thin resolvers) -> `domain`
 //! (the rules) -> the database, every change appending its event to the log, which
 //! `events` relays live to subscribers. `app::start` builds it all from a `config::Config`.
+// The schema merges one object per area; the merge nests deeper than the default.
+#![recursion_limit = "256"]
 
 pub mod app;
 pub mod auth;

@@ -97,6 +97,7 @@ pub struct Metrics {
     /// 1 when the last fetch from the IMAP mailbox worked, 0 when it failed.
     pub mailbox_up: Gauge,
     automation_actions: Family<OutcomeLabels, Counter>,
+    alerts_received: Counter,
     db_pool: Family<PoolLabels, Gauge>,
     db_pool_max: Gauge,
     operation_names: Mutex<HashSet<String>>,
@@ -231,6 +232,12 @@ impl Metrics {
             "Automation rules' actions carried out by this replica, by outcome: done, or refused (recorded on the ticket)",
             automation_actions.clone(),
         );
+        let alerts_received = Counter::default();
+        registry.register(
+            "alerts_received",
+            "Alerts delivered to the intake (/monitoring/...) on this replica, repeats included: the storm before deduplication",
+            alerts_received.clone(),
+        );
         let mailbox_up = Gauge::default();
         registry.register(
             "mailbox_up",
@@ -243,6 +250,7 @@ impl Metrics {
             webhook_attempts,
             mail_attempts,
             automation_actions,
+            alerts_received,
             http_requests,
             graphql_errors,
             websocket_connections,
@@ -278,6 +286,11 @@ impl Metrics {
                 outcome: outcome.to_string(),
             })
             .inc();
+    }
+
+    /// Counts alerts delivered to the intake.
+    pub fn alerts_received(&self, count: usize) {
+        self.alerts_received.inc_by(count as u64);
     }
 
     /// Counts one automation action's outcome.

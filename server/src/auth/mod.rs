@@ -56,10 +56,12 @@ pub enum Scope {
     WebhooksManage,
     /// Hands the desk mail received (`switchboard mail-gateway`).
     MailIngest,
+    /// Hands the desk alerts and metric values from a monitoring system.
+    AlertsIngest,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::TicketsRead,
         Scope::TicketsWrite,
         Scope::CatalogRead,
@@ -70,6 +72,7 @@ impl Scope {
         Scope::EventsSubscribe,
         Scope::WebhooksManage,
         Scope::MailIngest,
+        Scope::AlertsIngest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +87,7 @@ impl Scope {
             Scope::EventsSubscribe => "events:subscribe",
             Scope::WebhooksManage => "webhooks:manage",
             Scope::MailIngest => "mail:ingest",
+            Scope::AlertsIngest => "alerts:ingest",
         }
     }
 

@@ -3,7 +3,9 @@
 pub mod api_tokens;
 pub mod attachments;
 pub mod automation;
+pub mod availability;
 pub mod calendar;
+pub mod capacity;
 pub mod catalog;
 pub mod changes;
 pub mod cmdb;
@@ -16,6 +18,7 @@ pub mod knowledge;
 pub mod lookup;
 pub mod mail;
 pub mod major_incidents;
+pub mod monitoring;
 pub mod named;
 pub mod notifications;
 pub mod numbers;

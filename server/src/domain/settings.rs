@@ -45,6 +45,18 @@ pub struct DeskSettings {
     pub survey_excluded_organization_ids: Vec<i64>,
     /// Services whose tickets are never surveyed.
     pub survey_excluded_service_ids: Vec<i64>,
+    /// An incident raised from alerts resolves itself when all its alerts are resolved
+    /// (and none is flapping), with their timeline as its comment.
+    pub alert_auto_resolve: bool,
+    /// An alert that changes between firing and resolved this many times within the
+    /// window is flapping: its incident stays open and is not raised again.
+    pub alert_flap_changes: i64,
+    pub alert_flap_window_minutes: i64,
+    /// A capacity measure forecast to cross its threshold within this many days is
+    /// announced (`capacity.forecast`).
+    pub capacity_horizon_days: i64,
+    /// How many of a measure's latest values the forecast's straight line is fitted to.
+    pub capacity_forecast_points: i64,
 }
 
 impl Default for DeskSettings {
@@ -69,6 +81,11 @@ impl Default for DeskSettings {
             survey_expiry_days: 14,
             survey_excluded_organization_ids: Vec::new(),
             survey_excluded_service_ids: Vec::new(),
+            alert_auto_resolve: true,
+            alert_flap_changes: 3,
+            alert_flap_window_minutes: 30,
+            capacity_horizon_days: 30,
+            capacity_forecast_points: 30,
         }
     }
 }
@@ -80,6 +97,18 @@ impl DeskSettings {
     }
 
     /// How long after resolution a ticket may be reopened.
+    pub fn flap_window(&self) -> Duration {
+        Duration::minutes(self.alert_flap_window_minutes)
+    }
+
+    /// The impact and urgency that first give `priority` on the matrix.
+    pub fn levels_for(&self, priority: i16) -> Option<(Level, Level)> {
+        Level::ALL
+            .iter()
+            .flat_map(|&i| Level::ALL.iter().map(move |&u| (i, u)))
+            .find(|&(i, u)| self.priority(i, u) == priority)
+    }
+
     pub fn reopen_window(&self) -> Duration {
         Duration::days(self.reopen_window_days)
     }
@@ -134,6 +163,18 @@ impl DeskSettings {
         }
         if !(1..=90).contains(&self.survey_expiry_days) {
             return Err(AppError::bad_input("surveyExpiryDays", "give 1 to 90 days"));
+        }
+        if !(2..=100).contains(&self.alert_flap_changes) {
+            return Err(AppError::bad_input("alertFlapChanges", "give 2 to 100 changes"));
+        }
+        if !(1..=24 * 60).contains(&self.alert_flap_window_minutes) {
+            return Err(AppError::bad_input("alertFlapWindowMinutes", "give 1 to 1440 minutes"));
+        }
+        if !(1..=3650).contains(&self.capacity_horizon_days) {
+            return Err(AppError::bad_input("capacityHorizonDays", "give 1 to 3650 days"));
+        }
+        if !(2..=10_000).contains(&self.capacity_forecast_points) {
+            return Err(AppError::bad_input("capacityForecastPoints", "give 2 to 10000 points"));
         }
         Ok(())
     }

@@ -49,6 +49,16 @@ pub enum AutomationTrigger {
     /// A release's deployment step was recorded, failed ones included (actions apply to
     /// the incidents of its early life).
     ReleaseStepRecorded,
+    /// An alert began firing, or fired again: RAISE_INCIDENT makes it an incident (one per
+    /// item and alert group); other actions apply to the incident it is attached to.
+    AlertFiring,
+    /// An alert was resolved; actions apply to its incident.
+    AlertResolved,
+    /// A service spent its month's downtime budget (RAISE_INCIDENT, NOTIFY_WEBHOOK).
+    AvailabilityTargetBreached,
+    /// A capacity measure went over its threshold or is forecast to within the horizon
+    /// (RAISE_INCIDENT raises one on the item, NOTIFY_WEBHOOK).
+    CapacityWarning,
 }
 
 /// What an action does.
@@ -72,6 +82,10 @@ pub enum AutomationActionType {
     AddComment,
     /// Send the event to the webhook endpoint `endpointId`.
     NotifyWebhook,
+    /// For alerts and capacity warnings: raise an incident on the item (one per item and
+    /// alert group: a later alert joins the open one), at `priority` (by default from
+    /// the alert's severity), in `groupId`'s queue (by default as routing says).
+    RaiseIncident,
 }
 
 /// One action of a rule; the fields its type needs are set, the others null.
@@ -139,6 +153,12 @@ pub struct AutomationConditions {
     pub actor_ids: Vec<ID>,
     /// For survey answers: the rating is at most this (1 to 5): 2 picks the unhappy.
     pub rating_at_most: Option<i32>,
+    /// For alerts: the alert's severity is one of these (`critical`, `warning`…).
+    #[graphql(default)]
+    pub severities: Vec<String>,
+    /// For alerts: the alert's name is one of these.
+    #[graphql(default)]
+    pub alert_names: Vec<String>,
 }
 
 impl AutomationConditions {
@@ -164,6 +184,8 @@ impl AutomationConditions {
             sla_percent_at_least: self.sla_percent_at_least,
             actor_ids: ids::decode_all(&self.actor_ids, "User", "actorIds")?,
             rating_at_most: self.rating_at_most,
+            severities: self.severities,
+            alert_names: self.alert_names,
         })
     }
 
@@ -190,6 +212,8 @@ impl AutomationConditions {
             sla_metrics: c.sla_metrics,
             sla_percent_at_least: c.sla_percent_at_least,
             rating_at_most: c.rating_at_most,
+            severities: c.severities,
+            alert_names: c.alert_names,
         })
     }
 }
@@ -276,6 +300,10 @@ impl AutomationActionInput {
                     "endpointId",
                 )?,
             },
+            T::RaiseIncident => Action::RaiseIncident {
+                priority: self.priority.map(|p| p.number()),
+                group_id: ids::decode_opt(self.group_id, "Group", "groupId")?,
+            },
         })
     }
 }
@@ -329,6 +357,11 @@ fn encode_action(action: Action) -> AppResult<AutomationAction> {
                 T::NotifyWebhook,
                 Some(ids::encode("WebhookEndpoint", endpoint_id)),
             )
+        }
+        Action::RaiseIncident { priority, group_id } => {
+            out.r#type = T::RaiseIncident;
+            out.priority = priority.map(Priority::from_number);
+            out.group_id = group_id.map(|id| ids::encode("Group", id));
         }
     }
     Ok(out)

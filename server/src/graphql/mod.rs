@@ -4,6 +4,8 @@ pub mod api_tokens;
 pub mod attachments;
 pub mod audience;
 pub mod automation;
+pub mod availability;
+pub mod capacity;
 pub mod catalog;
 pub mod changes;
 pub mod cmdb;
@@ -15,6 +17,7 @@ pub mod knowledge;
 pub mod live;
 pub mod loaders;
 pub mod mail;
+pub mod monitoring;
 pub mod major_incidents;
 pub mod node;
 pub mod notifications;
@@ -65,6 +68,9 @@ pub struct Query(
     satisfaction::SatisfactionQuery,
     major_incidents::MajorIncidentQuery,
     releases::ReleaseQuery,
+    monitoring::MonitoringQuery,
+    availability::AvailabilityQuery,
+    capacity::CapacityQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -90,6 +96,9 @@ pub struct Mutation(
     tickets::TicketMergeMutation,
     major_incidents::MajorIncidentMutation,
     releases::ReleaseMutation,
+    monitoring::MonitoringMutation,
+    availability::AvailabilityMutation,
+    capacity::CapacityMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each
@@ -100,6 +109,7 @@ pub struct Subscription(
     api_tokens::ApiTokenSubscription,
     major_incidents::MajorIncidentSubscription,
     releases::ReleaseSubscription,
+    monitoring::MonitoringSubscription,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

@@ -11,6 +11,7 @@ mod graphiql;
 mod graphql_http;
 mod health;
 mod mail;
+mod monitoring;
 mod nulls;
 mod observe;
 mod renderings;
@@ -82,6 +83,14 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
             axum::routing::post(attachments::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/calendar/releases.ics", get(calendar::releases))
+        .route(
+            "/monitoring/alertmanager",
+            axum::routing::post(monitoring::alertmanager).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/monitoring/alerts",
+            axum::routing::post(monitoring::generic).layer(DefaultBodyLimit::disable()),
+        )
         .route("/attachments/{id}", get(attachments::download))
         .route("/attachments/{id}/{name}", get(attachments::download_named))
         .route("/healthz", get(health::healthz))

@@ -153,6 +153,9 @@ pub async fn apply(
             let seq = event.seq.unwrap_or_default();
             webhooks::endpoints::notify(txn, *endpoint_id, seq, now).await?;
         }
+        // Raising is for events about no ticket yet (`run::handle_subject`); on a ticket
+        // there is nothing to raise.
+        Action::RaiseIncident { .. } => {}
     }
     Ok(())
 }

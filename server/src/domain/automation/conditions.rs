@@ -5,6 +5,17 @@ use entity::{event, ticket};
 use super::types::Conditions;
 
 impl Conditions {
+    /// The conditions about the event itself (who did it, the alert's severity and
+    /// name): all that apply to an event about no ticket (an alert, a service, an item).
+    pub fn hold_for_event(&self, event: &event::Model) -> bool {
+        let named = |wanted: &[String], value: Option<&str>| {
+            wanted.is_empty() || value.is_some_and(|v| wanted.iter().any(|w| w.eq_ignore_ascii_case(v)))
+        };
+        (self.actor_ids.is_empty() || event.actor_id.is_some_and(|a| self.actor_ids.contains(&a)))
+            && named(&self.severities, event.payload["severity"].as_str())
+            && named(&self.alert_names, event.payload["name"].as_str())
+    }
+
     /// All the conditions given hold for the ticket as it is now and for the event.
     pub fn hold(&self, ticket: &ticket::Model, event: &event::Model) -> bool {
         let any = |wanted: &[i64], value: Option<i64>| {
@@ -32,7 +43,7 @@ impl Conditions {
             && self
                 .sla_percent_at_least
                 .is_none_or(|least| percent.is_some_and(|p| p >= i64::from(least)))
-            && any(&self.actor_ids, event.actor_id)
+            && self.hold_for_event(event)
             && self.rating_at_most.is_none_or(|most| {
                 event.payload["rating"]
                     .as_i64()

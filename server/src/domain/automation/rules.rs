@@ -105,6 +105,14 @@ async fn checked(
                 )
                 .await?;
             }
+            Action::RaiseIncident { priority, group_id } => {
+                if priority.is_some_and(|p| !(1..=4).contains(&p)) {
+                    return Err(AppError::bad_input("priority", "priorities run from 1 to 4"));
+                }
+                if let Some(group_id) = group_id {
+                    referenced::<group::Entity>(conn, *group_id, "groupId", "group").await?;
+                }
+            }
             Action::SetPriority { .. } => {}
         }
     }

@@ -10,14 +10,18 @@
 use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use entity::{automation_rule, event, problem_incident, ticket, user};
+use entity::{alert, automation_rule, event, problem_incident, ticket, user};
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use serde_json::json;
 use tokio::sync::watch;
 
-use super::{actions, rules, types::Trigger};
+use super::{
+    actions, rules,
+    types::{Action, Trigger},
+};
 use crate::{
     auth::{ByRule, Caller},
     clock::SharedClock,
@@ -25,7 +29,8 @@ use crate::{
     domain::{
         consumers::{self, Consumer},
         events::{self, Actor, NewEvent, Topic},
-        users,
+        monitoring::incidents::{self, Raise},
+        users, webhooks,
     },
     error::{AppError, AppResult},
     metrics::Metrics,
@@ -163,6 +168,15 @@ async fn handle(
     if answering.is_empty() {
         return Ok(());
     }
+    if matches!(
+        event.entity_type.as_str(),
+        "alert" | "service" | "configuration_item"
+    ) {
+        if depth < MAX_DEPTH {
+            handle_subject(txn, &answering, event, now, metrics, depth).await?;
+        }
+        return Ok(());
+    }
     let tickets = targets(txn, event).await?;
     if depth >= MAX_DEPTH {
         for ticket_id in tickets {
@@ -214,6 +228,82 @@ async fn handle(
             if rule.stop_processing {
                 break;
             }
+        }
+    }
+    Ok(())
+}
+
+/// An event about no ticket yet (an alert, a service's availability, an item's
+/// capacity): the event's own conditions decide, `RAISE_INCIDENT` makes (or finds) the
+/// incident, and the other ticket actions apply to it (for an alert, to the incident
+/// it is attached to already).
+async fn handle_subject(
+    txn: &DatabaseTransaction,
+    rules: &[&automation_rule::Model],
+    event: &event::Model,
+    now: DateTime<Utc>,
+    metrics: &Metrics,
+    depth: u32,
+) -> AppResult<()> {
+    for rule in rules {
+        let (_, conditions, actions) = rules::parts(rule)?;
+        if !conditions.hold_for_event(event) {
+            continue;
+        }
+        let caller = match acting_person(txn, rule, depth + 1).await {
+            Ok(caller) => caller,
+            Err(refusal) => {
+                metrics.automation_action("refused");
+                tracing::info!(rule = rule.id, %refusal, "an automation rule could not act");
+                continue;
+            }
+        };
+        let mut ticket_id = match event.entity_type.as_str() {
+            "alert" => alert::Entity::find_by_id(event.entity_id)
+                .one(txn)
+                .await?
+                .and_then(|a| a.ticket_id),
+            _ => None,
+        };
+        for action in &actions {
+            let done = match action {
+                Action::RaiseIncident { priority, group_id } => {
+                    let raise = Raise {
+                        priority: *priority,
+                        group_id: *group_id,
+                        rule_id: Some(rule.id),
+                    };
+                    // A savepoint: a refused raise leaves nothing half-written behind.
+                    let attempt = async {
+                        let savepoint = txn.begin().await?;
+                        let raised = incidents::raise_for_event(&savepoint, &caller, now, event, raise).await?;
+                        savepoint.commit().await?;
+                        Ok::<_, AppError>(raised)
+                    };
+                    attempt.await.map(|raised| ticket_id = raised.or(ticket_id))
+                }
+                Action::NotifyWebhook { endpoint_id } => {
+                    let seq = event.seq.unwrap_or_default();
+                    webhooks::endpoints::notify(txn, *endpoint_id, seq, now).await.map(|_| ())
+                }
+                other => match ticket_id {
+                    Some(ticket_id) => {
+                        actions::apply(txn, &caller, now, ticket_id, other, event, &rule.name).await
+                    }
+                    None => Ok(()),
+                },
+            };
+            match done {
+                Ok(()) => metrics.automation_action("done"),
+                Err(AppError::Internal(why)) => return Err(AppError::Internal(why)),
+                Err(refusal) => {
+                    metrics.automation_action("refused");
+                    tracing::info!(rule = rule.id, action = action.name(), %refusal, "an automation action was refused");
+                }
+            }
+        }
+        if rule.stop_processing {
+            break;
         }
     }
     Ok(())

@@ -30,6 +30,16 @@ named_enum!(
         /// A release's deployment step was recorded, failed ones included (actions
         /// apply to the incidents of its early life).
         ReleaseStepRecorded = "RELEASE_STEP_RECORDED",
+        /// An alert began firing, or fired again (`RAISE_INCIDENT` makes it an incident;
+        /// other actions apply to the incident it is attached to).
+        AlertFiring = "ALERT_FIRING",
+        /// An alert was resolved (actions apply to its incident).
+        AlertResolved = "ALERT_RESOLVED",
+        /// A service spent its month's downtime budget.
+        AvailabilityTargetBreached = "AVAILABILITY_TARGET_BREACHED",
+        /// A capacity measure went over its threshold, or is forecast to within the
+        /// horizon (`RAISE_INCIDENT` raises one on the item).
+        CapacityWarning = "CAPACITY_WARNING",
     }
 );
 
@@ -52,6 +62,10 @@ impl Trigger {
             Topic::SurveyAnswered => Trigger::SurveyAnswered,
             Topic::ReleaseStatusChanged => Trigger::ReleaseStatusChanged,
             Topic::ReleaseStepRecorded => Trigger::ReleaseStepRecorded,
+            Topic::AlertFired => Trigger::AlertFiring,
+            Topic::AlertResolved => Trigger::AlertResolved,
+            Topic::AvailabilityTargetBreached => Trigger::AvailabilityTargetBreached,
+            Topic::CapacityThresholdCrossed | Topic::CapacityForecast => Trigger::CapacityWarning,
             _ => return None,
         })
     }
@@ -81,6 +95,10 @@ pub struct Conditions {
     pub actor_ids: Vec<i64>,
     /// For survey answers: the rating is at most this (1 to 5).
     pub rating_at_most: Option<i32>,
+    /// For alerts: the alert's severity is one of these (`critical`, `warning`…).
+    pub severities: Vec<String>,
+    /// For alerts: the alert's name is one of these.
+    pub alert_names: Vec<String>,
 }
 
 /// One thing a rule does, through the command a person would use.
@@ -124,6 +142,15 @@ pub enum Action {
     NotifyWebhook {
         endpoint_id: i64,
     },
+    /// For alerts and capacity warnings: raises an incident on the item (one per item
+    /// and alert group; a later alert joins the open one), at `priority` (by default
+    /// from the alert's severity) in `groupId`'s queue (by default as routing says).
+    RaiseIncident {
+        #[serde(default)]
+        priority: Option<i16>,
+        #[serde(default)]
+        group_id: Option<i64>,
+    },
 }
 
 impl Action {
@@ -139,6 +166,7 @@ impl Action {
             Action::AddNote { .. } => "ADD_NOTE",
             Action::AddComment { .. } => "ADD_COMMENT",
             Action::NotifyWebhook { .. } => "NOTIFY_WEBHOOK",
+            Action::RaiseIncident { .. } => "RAISE_INCIDENT",
         }
     }
 }

@@ -21,6 +21,10 @@ pub enum AttributeKind {
     Enum,
     /// Another configuration item, by its external key.
     Reference,
+    /// A capacity measure (CPU, disk, licences, seats, bandwidth): a number in `unit`,
+    /// with a `threshold` it should stay under. Its values are recorded over time
+    /// (alerts and the API send them) and forecast; an item may also give it directly.
+    Measure,
 }
 
 /// One attribute a class gives its items.
@@ -36,6 +40,12 @@ pub struct AttributeDefinition {
     /// References: the class the referenced item must have, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_class_id: Option<i64>,
+    /// Measures: the unit of its values ("%", "GB", "seats").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Measures: the value it should stay under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
 }
 
 /// A reference attribute's value, for the caller to resolve.
@@ -64,6 +74,15 @@ pub fn check_definitions(definitions: &[AttributeDefinition]) -> AppResult<()> {
             return Err(AppError::bad_input(
                 &format!("{field}.name"),
                 format!("'{}' is defined twice", definition.name),
+            ));
+        }
+        if definition.kind == AttributeKind::Measure
+            && (definition.unit.as_deref().is_none_or(|u| u.trim().is_empty() || u.len() > 40)
+                || !definition.threshold.is_some_and(f64::is_finite))
+        {
+            return Err(AppError::bad_input(
+                &format!("{field}.threshold"),
+                format!("MEASURE attribute '{}' needs its unit (up to 40 characters) and its threshold", definition.name),
             ));
         }
         if definition.kind == AttributeKind::Enum && definition.choices.is_empty() {
@@ -113,7 +132,9 @@ pub fn check_values(
         };
         match definition.kind {
             AttributeKind::String if !value.is_string() => return Err(wrong("text")),
-            AttributeKind::Number if !value.as_f64().is_some_and(f64::is_finite) => {
+            AttributeKind::Number | AttributeKind::Measure
+                if !value.as_f64().is_some_and(f64::is_finite) =>
+            {
                 return Err(wrong("a number"));
             }
             AttributeKind::Boolean if !value.is_boolean() => return Err(wrong("true or false")),

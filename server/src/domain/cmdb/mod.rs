@@ -6,6 +6,7 @@
 
 pub mod attributes;
 pub mod impact;
+pub mod redundancy;
 pub mod import;
 pub mod types;
 

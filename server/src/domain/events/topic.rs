@@ -113,6 +113,23 @@ topics! {
     ReleaseStepRecorded = "release.step_recorded",
     /// An incident in a release's early life was linked to it.
     ReleaseIncidentLinked = "release.incident_linked",
+    /// An alert began firing: new, or again after it was resolved (`payload.refired`).
+    AlertFired = "alert.fired",
+    /// An alert was resolved by its monitoring system.
+    AlertResolved = "alert.resolved",
+    /// An alert was attached to an incident (`payload.ticketId`).
+    AlertAttached = "alert.attached",
+    /// An alert began or stopped flapping (`payload.flapping`).
+    AlertFlapping = "alert.flapping",
+    /// An outage was recorded on a configuration item, or changed, or ended.
+    OutageRecorded = "outage.recorded",
+    OutageUpdated = "outage.updated",
+    /// A service spent its month's downtime budget (`payload.spentAt`).
+    AvailabilityTargetBreached = "availability.target_breached",
+    /// A capacity measure of an item went over its threshold (or back under it).
+    CapacityThresholdCrossed = "capacity.threshold_crossed",
+    /// A capacity measure is forecast to cross its threshold within the horizon.
+    CapacityForecast = "capacity.forecast",
     CiCreated = "ci.created",
     CiUpdated = "ci.updated",
     CiRelated = "ci.related",
@@ -142,6 +159,14 @@ impl Topic {
                 | Topic::MajorIncidentUpdated
                 | Topic::MajorIncidentResolved
                 | Topic::MajorIncidentClosed
+        )
+    }
+
+    /// An alert's event: what `alertsChanged` carries.
+    pub fn is_alert(self) -> bool {
+        matches!(
+            self,
+            Topic::AlertFired | Topic::AlertResolved | Topic::AlertAttached | Topic::AlertFlapping
         )
     }
 

@@ -119,6 +119,9 @@ fn type_name(entity_type: &str) -> &'static str {
         "api_token" => "ApiToken",
         "webhook_endpoint" => "WebhookEndpoint",
         "release" => "Release",
+        "alert" => "Alert",
+        "outage" => "Outage",
+        "service" => "Service",
         _ => "Unknown",
     }
 }

@@ -85,6 +85,9 @@ pub enum CiAttributeKind {
     Enum,
     /// Another configuration item, by its external key.
     Reference,
+    /// A capacity measure: a number in `unit` that should stay under `threshold`, its
+    /// values recorded over time and forecast (see `capacityReport`).
+    Measure,
 }
 
 /// Whose failure reaches whom along a relationship.
@@ -115,6 +118,10 @@ pub struct CiAttributeDefinition {
     pub choices: Vec<String>,
     /// REFERENCE: the class the referenced item must have, if any.
     pub reference_class_id: Option<ID>,
+    /// MEASURE: the unit of its values ("%", "GB", "seats").
+    pub unit: Option<String>,
+    /// MEASURE: the value it should stay under.
+    pub threshold: Option<f64>,
 }
 
 impl From<AttributeDefinition> for CiAttributeDefinition {
@@ -125,6 +132,8 @@ impl From<AttributeDefinition> for CiAttributeDefinition {
             required: d.required,
             choices: d.choices,
             reference_class_id: d.reference_class_id.map(|id| ids::encode("CiClass", id)),
+            unit: d.unit,
+            threshold: d.threshold,
         }
     }
 }

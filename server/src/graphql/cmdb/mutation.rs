@@ -191,6 +191,8 @@ impl CmdbMutation {
                         "CiClass",
                         &format!("attributes.{i}.referenceClassId"),
                     )?,
+                    unit: a.unit,
+                    threshold: a.threshold,
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;

@@ -291,6 +291,24 @@ pub struct DeskSettingsView {
     /// Services whose tickets are never surveyed.
     #[graphql(default)]
     pub survey_excluded_service_ids: Vec<ID>,
+    /// Whether an incident raised from alerts resolves itself when all its alerts are
+    /// resolved and none is flapping, with their timeline as its comment.
+    #[graphql(default = true)]
+    pub alert_auto_resolve: bool,
+    /// An alert changing between firing and resolved this many times…
+    #[graphql(default = 3)]
+    pub alert_flap_changes: i32,
+    /// …within this many minutes is flapping: its incident stays open and is not
+    /// raised again.
+    #[graphql(default = 30)]
+    pub alert_flap_window_minutes: i32,
+    /// A capacity measure forecast to cross its threshold within this many days is
+    /// announced.
+    #[graphql(default = 30)]
+    pub capacity_horizon_days: i32,
+    /// How many of a measure's latest values its forecast is fitted to.
+    #[graphql(default = 30)]
+    pub capacity_forecast_points: i32,
 }
 
 impl DeskSettingsView {
@@ -320,6 +338,11 @@ impl DeskSettingsView {
                 .iter()
                 .map(|&id| ids::encode("Service", id))
                 .collect(),
+            alert_auto_resolve: s.alert_auto_resolve,
+            alert_flap_changes: s.alert_flap_changes as i32,
+            alert_flap_window_minutes: s.alert_flap_window_minutes as i32,
+            capacity_horizon_days: s.capacity_horizon_days as i32,
+            capacity_forecast_points: s.capacity_forecast_points as i32,
         }
     }
 
@@ -359,6 +382,11 @@ impl DeskSettingsView {
                 "Service",
                 "surveyExcludedServiceIds",
             )?,
+            alert_auto_resolve: self.alert_auto_resolve,
+            alert_flap_changes: self.alert_flap_changes.into(),
+            alert_flap_window_minutes: self.alert_flap_window_minutes.into(),
+            capacity_horizon_days: self.capacity_horizon_days.into(),
+            capacity_forecast_points: self.capacity_forecast_points.into(),
         })
     }
 }
