@@ -579,3 +579,58 @@ pub fn header(message: &str, name: &str) -> String {
         })
         .unwrap_or_default()
 }
+
+/// A Prometheus Alertmanager (Debian's `prometheus-alertmanager`) whose one receiver
+/// posts every group, firing and resolved, to the desk's intake with `token`. Alerts
+/// are grouped by their `ci` label and sent a second after they change.
+pub struct Alertmanager {
+    pub port: u16,
+    _dir: tempfile::TempDir,
+    _server: Watched,
+}
+
+impl Alertmanager {
+    pub fn start(intake_url: &str, token: &str) -> Alertmanager {
+        let binary = "/usr/bin/prometheus-alertmanager";
+        assert!(
+            Path::new(binary).exists(),
+            "Alertmanager is not installed, and these tests need it: run `apt-get install -y prometheus-alertmanager` \
+             (the README's test command, ./test.sh, installs it for you)"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("switchboard-alertmanager-")
+            .tempdir()
+            .unwrap();
+        let config = dir.path().join("alertmanager.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "route:\n  receiver: desk\n  group_by: ['ci']\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\n\
+                 receivers:\n  - name: desk\n    webhook_configs:\n      - url: '{intake_url}'\n        send_resolved: true\n        \
+                 http_config:\n          authorization:\n            credentials: '{token}'\n"
+            ),
+        )
+        .unwrap();
+        let port = free_port();
+        let script = format!(
+            "exec {binary} --config.file={} --storage.path={} --web.listen-address=127.0.0.1:{port} --cluster.listen-address= --log.level=warn",
+            config.display(),
+            dir.path().join("data").display()
+        );
+        let server = Watched::spawn("env", &[], &format!("({script})"), "true");
+        wait_until("Alertmanager", Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Alertmanager {
+            port,
+            _dir: dir,
+            _server: server,
+        }
+    }
+
+    /// Where its API answers: `POST {url}/api/v2/alerts` takes alerts as Prometheus
+    /// sends them.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}

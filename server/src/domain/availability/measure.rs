@@ -73,7 +73,17 @@ pub fn measure(
         let mut count = 0;
         let mut in_run = false;
         let mut run_time = Duration::zero();
+        let mut last_end: Option<DateTime<Utc>> = None;
         for s in stretches {
+            // A gap between stretches ends a run as another state would.
+            if in_run && last_end != Some(s.from) {
+                if run_time > Duration::zero() {
+                    count += 1;
+                }
+                in_run = false;
+                run_time = Duration::zero();
+            }
+            last_end = Some(s.to);
             if s.state == state {
                 in_run = true;
                 run_time += time(s);
