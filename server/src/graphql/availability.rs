@@ -136,13 +136,16 @@ pub struct UpdateOutageInput {
     pub id: ID,
     /// The version read.
     pub version: i32,
+    /// FULL or DEGRADED.
     pub severity: Option<OutageSeverity>,
+    /// When it started.
     pub started_at: Option<DateTime<Utc>>,
     /// When it ended.
     pub ended_at: Option<DateTime<Utc>>,
     /// True: it is going on again (its end is removed).
     #[graphql(default)]
     pub ongoing: bool,
+    /// What happened.
     pub description: Option<String>,
 }
 
@@ -162,8 +165,11 @@ pub enum ServiceState {
 /// A stretch of time in one state.
 #[derive(SimpleObject)]
 pub struct ServiceStretch {
+    /// Its start.
     pub from: Instant,
+    /// Its end (exclusive).
     pub to: Instant,
+    /// What the service was meanwhile.
     pub state: ServiceState,
 }
 

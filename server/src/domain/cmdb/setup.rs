@@ -69,6 +69,8 @@ pub struct RelationshipTypeFields {
     pub forward_label: String,
     pub reverse_label: String,
     pub impact: ImpactDirection,
+    /// The source fails only when every item it relates to by this type has.
+    pub redundant: bool,
 }
 
 /// Creates a relationship type (no id) or replaces one.
@@ -102,6 +104,7 @@ pub async fn save_relationship_type(
     active.forward_label = Set(forward);
     active.reverse_label = Set(reverse);
     active.impact = Set(fields.impact.into());
+    active.redundant = Set(fields.redundant);
     let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)

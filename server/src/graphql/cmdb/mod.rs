@@ -198,6 +198,11 @@ impl RelationshipType {
     async fn impact(&self) -> AppResult<ImpactDirection> {
         vocabulary::ImpactDirection::stored(&self.0.impact).map(Into::into)
     }
+    /// A pool: the source fails only when every item it relates to by this type has
+    /// failed (BALANCED_ACROSS), not when one has.
+    async fn redundant(&self) -> bool {
+        self.0.redundant
+    }
 }
 
 /// Something the desk manages and that can fail.

@@ -66,6 +66,10 @@ pub struct SaveRelationshipTypeInput {
     /// Which way failure spreads along relationships of this type.
     #[graphql(default_with = "ImpactDirection::ToSource")]
     pub impact: ImpactDirection,
+    /// A pool: the source fails only when every item it relates to by this type has
+    /// failed (two load-balanced servers), not when one has. Availability reads it.
+    #[graphql(default)]
+    pub redundant: bool,
 }
 
 /// What a mutation on a relationship type returns: the type as it is after the change.
@@ -221,6 +225,7 @@ impl CmdbMutation {
             forward_label: input.forward_label,
             reverse_label: input.reverse_label,
             impact: input.impact.into(),
+            redundant: input.redundant,
         };
         let id = ids::decode_opt(input.id, "RelationshipType", "id")?;
         Ok(RelationshipTypePayload {
