@@ -15,6 +15,7 @@
 mod alerts;
 mod fanout;
 mod floor;
+mod storm;
 mod uploads;
 
 use std::{
@@ -227,6 +228,16 @@ async fn run_backend(backend: &str, options: &Options) {
         &format!("http://127.0.0.1:{port}"),
         &manager,
         &server,
+    )
+    .await;
+
+    storm::run(
+        &client,
+        &format!("http://127.0.0.1:{port}"),
+        &token("bench-admin", &["admin"]),
+        &manager,
+        &server,
+        options.seconds,
     )
     .await;
 
