@@ -710,6 +710,15 @@ async fn load(api: &Api) -> anyhow::Result<()> {
         .await?["declareMajorIncident"]["majorIncident"]["id"]
         .clone();
     api.run(&AGENTS[0], "mutation($id: ID!) { publishMajorIncidentUpdate(input: { id: $id, body: \"Orders are down; the database is failing over. Next update within 30 minutes.\" }) { update { recipients } } }", json!({ "id": outage })).await?;
+    // The outage counts against the ordering service's 99.9% monthly target: its
+    // availability and the downtime budget left show in `serviceAvailability`.
+    let incident = api
+        .run(&MANAGER, "query($id: ID!) { node(id: $id) { ... on MajorIncident { ticket { id } } } }", json!({ "id": outage }))
+        .await?["node"]["ticket"]["id"]
+        .clone();
+    api.run(&AGENTS[0], "mutation($t: ID!, $at: DateTime!) { recordOutage(input: { ticketId: $t, startedAt: $at, description: \"orders-db refuses connections\" }) { id } }",
+        json!({ "t": incident, "at": Utc::now() - Duration::minutes(12) })).await?;
+    api.run(&MANAGER, "mutation($s: ID!) { setAvailabilityTarget(serviceId: $s, targetPercent: 99.9) { id } }", json!({ "s": ordering })).await?;
 
     // Knowledge: published answers for requesters and for the desk.
     for (title, body, visibility) in [

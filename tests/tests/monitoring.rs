@@ -10,7 +10,11 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::{Value, json};
 use switchboard_tests::{
-    Backend, TestServer, desk::Desk, on_both_backends, services::Alertmanager,
+    Backend, TestServer,
+    desk::Desk,
+    on_both_backends,
+    server::sign_hs256,
+    services::{Alertmanager, Smtp},
 };
 
 on_both_backends!(
@@ -367,12 +371,23 @@ async fn a_month_of_outages_gives_the_hand_computed_availability(backend: Backen
 }
 
 async fn a_target_breach_is_announced_once_at_the_instant_the_budget_is_spent(backend: Backend) {
-    let server = TestServer::start(backend).await;
+    let smtp = Smtp::start();
+    let server = TestServer::start_with(backend, |s| {
+        s.smtp_url = Some(smtp.url());
+        s.mail_from = Some("Acme Service Desk <desk@acme.test>".into());
+    })
+    .await;
     let desk = server.desk().await;
     let (admin, agent) = (&desk.admin, &desk.agents[0].token);
+    // The network group's manager, with an address: the service's owners hear of it.
+    let now = Utc::now().timestamp();
+    let mona = sign_hs256(&json!({ "sub": "mona", "name": "mona", "email": "mona@acme.test",
+        "roles": ["manager"], "exp": now + 3600, "nbf": now - 10 }));
+    server.must(&mona, "{ viewer { nodeId } }", Value::Null).await;
     // Around the clock; 99.99% of a month leaves a few minutes.
     let service = server
-        .must(admin, "mutation { saveService(input: { name: \"Payments\", lifecycle: LIVE }) { service { id } } }", Value::Null)
+        .must(admin, "mutation($g: ID!) { saveService(input: { name: \"Payments\", lifecycle: LIVE, ownerGroupId: $g }) { service { id } } }",
+            json!({ "g": desk.network_group_id }))
         .await["saveService"]["service"]["id"]
         .clone();
     let gateway = item(&server, admin, "Application", "payments-gateway", Some(&service)).await;
@@ -441,6 +456,9 @@ async fn a_target_breach_is_announced_once_at_the_instant_the_budget_is_spent(ba
     assert_eq!(after["targetMet"], false);
     let at: DateTime<Utc> = after["budgetSpentAt"].as_str().unwrap().parse().unwrap();
     assert_eq!(at, spent_at);
+    // The owning group's manager is told by mail.
+    let mail = smtp.wait_for("mona@acme.test", "spent its downtime budget", StdDuration::from_secs(15));
+    assert!(mail.contains("Payments"), "{mail}");
 }
 
 async fn a_filling_disk_is_forecast_to_the_day(backend: Backend) {

@@ -50,11 +50,18 @@ pub enum OutageSeverity {
 /// A time a configuration item was out.
 pub struct Outage(pub outage::Model);
 
+/// An outage for `node(id:)`: the desk's.
+pub async fn load_node(ctx: &Context<'_>, id: i64) -> AppResult<Outage> {
+    availability::outages::get(state(ctx).db.conn(), caller(ctx), id)
+        .await
+        .map(Outage)
+}
+
 /// A time a configuration item was out.
 #[Object]
 impl Outage {
     /// The globally unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode("Outage", self.0.id)
     }
     /// Its version, for `updateOutage`.

@@ -59,11 +59,19 @@ pub enum AlertMatchOn {
 /// An alert from a monitoring system: one per fingerprint, however often it was sent.
 pub struct Alert(pub alert::Model);
 
+/// An alert for `node(id:)`: the desk's.
+pub async fn load_node(ctx: &Context<'_>, id: i64) -> AppResult<Alert> {
+    monitoring::reads::get(state(ctx).db.conn(), caller(ctx), id)
+        .await?
+        .map(Alert)
+        .ok_or_else(|| crate::error::AppError::NotFound("there is no alert with that id".into()))
+}
+
 /// An alert from a monitoring system: one per fingerprint, however often it was sent.
 #[Object]
 impl Alert {
     /// The globally unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode("Alert", self.0.id)
     }
     /// What identifies it across deliveries (Alertmanager's, or one made of its labels).

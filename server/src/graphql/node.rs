@@ -3,8 +3,8 @@ use async_graphql::{Context, ID, Interface, Object};
 use crate::{
     error::{AppError, AppResult},
     graphql::{
-        api_tokens, automation, catalog, changes, cmdb, desk, ids, knowledge, mail, notifications,
-        problems, releases, sla, tickets, users, webhooks,
+        api_tokens, automation, availability, catalog, changes, cmdb, desk, ids, knowledge, mail,
+        monitoring, notifications, problems, releases, sla, tickets, users, webhooks,
     },
 };
 
@@ -37,6 +37,8 @@ pub enum Node {
     MailMessage(mail::MailMessage),
     Notification(notifications::Notification),
     Release(releases::Release),
+    Alert(monitoring::Alert),
+    Outage(availability::Outage),
 }
 
 #[derive(Default)]
@@ -80,6 +82,8 @@ impl NodeQuery {
                 .await
                 .map(Node::Notification),
             "Release" => releases::load_node(ctx, number).await.map(Node::Release),
+            "Alert" => monitoring::load_node(ctx, number).await.map(Node::Alert),
+            "Outage" => availability::load_node(ctx, number).await.map(Node::Outage),
             other => desk::load_node(ctx, other, number).await?.ok_or_else(|| {
                 AppError::NotFound(format!("nothing has the id {}", crate::error::quote(&id.0)))
             }),

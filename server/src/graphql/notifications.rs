@@ -48,6 +48,10 @@ pub enum NotificationKind {
     /// To a release's owner and the managers of the groups owning its services: it
     /// deployed, was verified, or was rolled back.
     ReleaseChanged,
+    /// To the group owning a service or item and its manager: the service spent its
+    /// month's downtime budget, or a capacity measure went over (or is forecast to go
+    /// over) its threshold.
+    ServiceNotice,
 }
 
 /// Where a notification's delivery stands.

@@ -306,6 +306,15 @@ pub async fn end_for_ticket(
     Ok(())
 }
 
+/// One outage, for the desk.
+///
+/// # Errors
+/// NOT_FOUND when there is none; FORBIDDEN for requesters.
+pub async fn get(conn: &impl ConnectionTrait, caller: &Caller, id: i64) -> AppResult<outage::Model> {
+    require_reader(caller)?;
+    versioned::find::<outage::Entity>(conn, id).await
+}
+
 /// What the outage list is narrowed to.
 #[derive(Clone, Debug, Default)]
 pub struct OutageFilter {

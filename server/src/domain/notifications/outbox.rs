@@ -294,6 +294,10 @@ async fn messages_for(
                 .then(|| event.payload.get("body").and_then(|b| b.as_str()))
                 .flatten()
                 .map(str::to_string),
+            notice: (recipient.kind == Kind::ServiceNotice)
+                .then(|| event.payload.get("message").and_then(|m| m.as_str()))
+                .flatten()
+                .map(str::to_string),
             merged_into: (recipient.kind == Kind::TicketMerged)
                 .then(|| event.payload.get("survivorNumber").and_then(|n| n.as_str()))
                 .flatten()
@@ -340,8 +344,9 @@ async fn may_see(
     if matches!(kind, Kind::ApprovalRequested | Kind::MajorIncidentUpdate) {
         return Ok(true);
     }
-    // Releases are the desk's: told to its people only.
-    if kind == Kind::ReleaseChanged {
+    // Releases, services' availability and items' capacity are the desk's: told to its
+    // people only.
+    if matches!(kind, Kind::ReleaseChanged | Kind::ServiceNotice) {
         use crate::auth::Role;
         return Ok(users::roles_of(person)
             .iter()

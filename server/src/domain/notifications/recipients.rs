@@ -3,8 +3,8 @@
 //! wants to be told, is decided after (`outbox`).
 
 use entity::{
-    catalog_request, change, comment, event, group, group_member, release, service,
-    ticket_follower, user,
+    catalog_request, change, comment, configuration_item, event, group, group_member, release,
+    service, ticket_follower, user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
@@ -59,6 +59,26 @@ pub async fn of(conn: &impl ConnectionTrait, event: &event::Model) -> AppResult<
                 for user_id in release_owners(conn, event.entity_id).await? {
                     tell(Kind::ReleaseChanged, Some(user_id), false);
                 }
+            }
+        }
+        (Topic::AvailabilityTargetBreached, None) => {
+            let owner = service::Entity::find_by_id(event.entity_id)
+                .one(conn)
+                .await?
+                .and_then(|s| s.owner_group_id);
+            for user_id in owners(conn, owner).await? {
+                tell(Kind::ServiceNotice, Some(user_id), false);
+            }
+        }
+        (Topic::CapacityThresholdCrossed | Topic::CapacityForecast, None)
+            if event.payload.get("over").and_then(Value::as_bool) != Some(false) =>
+        {
+            let owner = configuration_item::Entity::find_by_id(event.entity_id)
+                .one(conn)
+                .await?
+                .and_then(|i| i.owner_group_id);
+            for user_id in owners(conn, owner).await? {
+                tell(Kind::ServiceNotice, Some(user_id), false);
             }
         }
         (Topic::MajorIncidentUpdated, Some(_)) => {
@@ -173,6 +193,21 @@ async fn followers(conn: &impl ConnectionTrait, ticket_id: i64) -> AppResult<Vec
         .into_iter()
         .map(|f| f.user_id)
         .collect())
+}
+
+/// An owning group's manager and members.
+async fn owners(conn: &impl ConnectionTrait, group_id: Option<i64>) -> AppResult<Vec<i64>> {
+    let Some(group_id) = group_id else {
+        return Ok(vec![]);
+    };
+    let mut people: Vec<i64> = group::Entity::find_by_id(group_id)
+        .one(conn)
+        .await?
+        .and_then(|g| g.manager_id)
+        .into_iter()
+        .collect();
+    people.extend(members(conn, group_id).await?);
+    Ok(people)
 }
 
 async fn members(conn: &impl ConnectionTrait, group_id: i64) -> AppResult<Vec<i64>> {

@@ -123,6 +123,8 @@ pub struct Context {
     pub update: Option<String>,
     /// For `RELEASE_CHANGED`: the release.
     pub release: Option<ReleaseView>,
+    /// For `SERVICE_NOTICE`: what happened to the service or item, in a sentence.
+    pub notice: Option<String>,
 }
 
 /// The desk as notifications sign it.
@@ -185,6 +187,10 @@ pub fn built_in(kind: Kind) -> Template {
         Kind::ReleaseChanged => (
             "[{{ release.number }}] {{ release.name }} {{ release.version }}: {{ release.status }}",
             "Hello {{ recipient.name }},\n\nRelease {{ release.number }}, {{ release.name }} {{ release.version }}, is {{ release.status }} ({{ actor }}).".to_string(),
+        ),
+        Kind::ServiceNotice => (
+            "Service notice: {{ notice }}",
+            "Hello {{ recipient.name }},\n\n{{ notice }}.\n\nYou receive this because your group owns it.".to_string(),
         ),
         Kind::MajorIncidentUpdate => (
             "[{{ ticket.number }}] Major incident update: {{ ticket.title }}",
@@ -402,6 +408,12 @@ pub fn example(kind: Kind) -> Context {
         Kind::MajorIncidentUpdate => {
             context.update = Some("Mail is back for most offices; the rest by noon.".into());
         }
+        Kind::ServiceNotice => {
+            context.notice = Some(
+                "Shop spent its downtime budget for 2026-11 at 2026-11-11 12:19:48 UTC: it is below its 99% target"
+                    .into(),
+            );
+        }
         Kind::SurveyRequested => {
             context.survey = Some(SurveyView {
                 url: "https://desk.example.com/survey/Z3VpZGU".into(),
@@ -421,11 +433,12 @@ mod tests {
     fn every_built_in_template_renders_its_example() {
         for kind in Kind::ALL {
             let rendered = render(&built_in(*kind), &example(*kind)).unwrap();
-            // A release's mail names the release; every other names its ticket.
-            let number = if *kind == Kind::ReleaseChanged {
-                "REL0000007"
-            } else {
-                "INC0000123"
+            // A release's mail names the release, a service notice its service; every
+            // other names its ticket.
+            let number = match kind {
+                Kind::ReleaseChanged => "REL0000007",
+                Kind::ServiceNotice => "Shop",
+                _ => "INC0000123",
             };
             assert!(
                 rendered.subject.contains(number),

@@ -30,6 +30,10 @@ named_enum!(
         /// To a release's owner and the managers of the groups that own its services:
         /// it deployed, was verified, or was rolled back.
         ReleaseChanged = "RELEASE_CHANGED",
+        /// To the group that owns a service or a configuration item, and its manager:
+        /// the service spent its month's downtime budget, or a capacity measure of the
+        /// item went over its threshold or is forecast to.
+        ServiceNotice = "SERVICE_NOTICE",
     }
 );
 
@@ -63,6 +67,9 @@ impl NotificationKind {
             }
             NotificationKind::TicketMerged => {
                 "When a ticket you requested is merged into another one, which you then follow."
+            }
+            NotificationKind::ServiceNotice => {
+                "When a service or item your group owns misses its availability target or runs out of capacity."
             }
         }
     }
