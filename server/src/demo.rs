@@ -713,10 +713,13 @@ async fn load(api: &Api) -> anyhow::Result<()> {
     // The outage counts against the ordering service's 99.9% monthly target: its
     // availability and the downtime budget left show in `serviceAvailability`.
     let incident = api
-        .run(&MANAGER, "query($id: ID!) { node(id: $id) { ... on MajorIncident { ticket { id } } } }", json!({ "id": outage }))
-        .await?["node"]["ticket"]["id"]
-        .clone();
-    api.run(&AGENTS[0], "mutation($t: ID!, $at: DateTime!) { recordOutage(input: { ticketId: $t, startedAt: $at, description: \"orders-db refuses connections\" }) { id } }",
+        .run(&MANAGER, "{ majorIncidents { id ticket { id } } }", Value::Null)
+        .await?["majorIncidents"]
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["id"] == outage))
+        .map(|m| m["ticket"]["id"].clone())
+        .ok_or_else(|| anyhow::anyhow!("the major incident just declared is not listed"))?;
+    api.run(&MANAGER, "mutation($t: ID!, $at: DateTime!) { recordOutage(input: { ticketId: $t, startedAt: $at, description: \"orders-db refuses connections\" }) { id } }",
         json!({ "t": incident, "at": Utc::now() - Duration::minutes(12) })).await?;
     api.run(&MANAGER, "mutation($s: ID!) { setAvailabilityTarget(serviceId: $s, targetPercent: 99.9) { id } }", json!({ "s": ordering })).await?;
 
