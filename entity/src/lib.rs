@@ -70,3 +70,4 @@ pub mod availability_target;
 pub mod availability_breach;
 pub mod capacity_sample;
 pub mod capacity_state;
+pub mod supplier;

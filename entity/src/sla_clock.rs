@@ -28,6 +28,12 @@ pub struct Model {
     pub breached_at: Option<DateTimeUtc>,
     pub stopped_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The kind of agreement it counts for: SLA, OLA or UNDERPINNING_CONTRACT.
+    pub agreement: String,
+    /// An OLA's group: the clock runs while the ticket sits with it.
+    pub group_id: Option<i64>,
+    /// A contract's supplier: the clock runs while the ticket is handed to it.
+    pub supplier_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,19 @@ pub struct Model {
     /// Pending reasons that pause the clocks, e.g. ["AWAITING_CUSTOMER"].
     pub pause_reasons: Json,
     pub created_at: DateTimeUtc,
+    /// SLA (with a customer, or everyone), OLA (with `match_group_id`, an internal
+    /// group) or UNDERPINNING_CONTRACT (with `supplier_id`).
+    pub agreement: String,
+    pub match_group_id: Option<i64>,
+    pub supplier_id: Option<i64>,
+    /// It applies from, and until, these instants (either end open).
+    pub valid_from: Option<DateTimeUtc>,
+    pub valid_until: Option<DateTimeUtc>,
+    /// When it is to be reviewed with the other party; announced before.
+    pub review_at: Option<DateTimeUtc>,
+    pub review_announced: bool,
+    /// Where the signed document is.
+    pub document_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

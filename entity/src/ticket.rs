@@ -24,6 +24,8 @@ pub struct Model {
     pub group_id: Option<i64>,
     pub assignee_id: Option<i64>,
     pub channel: String,
+    /// The supplier the ticket is handed to, whose underpinning contract's clock runs.
+    pub supplier_id: Option<i64>,
     /// The catalog service, once the catalog exists.
     pub service_id: Option<i64>,
     pub pending_reason: Option<String>,

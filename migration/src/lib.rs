@@ -23,6 +23,7 @@ mod m20261203_000018_major_incidents;
 mod m20261203_000019_mail_attachments;
 mod m20261203_000020_releases;
 mod m20261203_000021_monitoring_availability_capacity;
+mod m20261203_000022_agreements;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000019_mail_attachments::Migration),
             Box::new(m20261203_000020_releases::Migration),
             Box::new(m20261203_000021_monitoring_availability_capacity::Migration),
+            Box::new(m20261203_000022_agreements::Migration),
         ]
     }
 }

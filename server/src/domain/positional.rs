@@ -105,6 +105,7 @@ positional!(ticket {
     group_id,
     assignee_id,
     channel,
+    supplier_id,
     service_id,
     pending_reason,
     resolution_code,

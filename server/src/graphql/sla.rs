@@ -32,6 +32,21 @@ use crate::{
     },
 };
 
+/// Whom an SLA policy is agreed with, and so when its clocks run.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::sla::Agreement")]
+pub enum AgreementKind {
+    /// A service level agreement with the customer (an organization, or everyone): its
+    /// clocks run from the ticket's creation.
+    Sla,
+    /// An operational level agreement with an internal group (`groupId`): its clocks run
+    /// while the ticket sits with that group; its response is the group taking it.
+    Ola,
+    /// An underpinning contract with a supplier (`supplierId`): its resolution clock runs
+    /// while the ticket is handed to that supplier.
+    UnderpinningContract,
+}
+
 /// A ticket's clocks, loaded for a whole page at once.
 pub struct ClocksByTicket(pub Db);
 
@@ -118,6 +133,18 @@ pub struct SlaClock {
 /// One SLA target of a ticket (response or resolution), timed in business hours.
 #[Object]
 impl SlaClock {
+    /// Which kind of agreement it counts for.
+    async fn agreement(&self) -> AppResult<AgreementKind> {
+        Ok(crate::domain::sla::Agreement::stored(&self.row.agreement)?.into())
+    }
+    /// For an OLA: the group whose hold of the ticket it counts.
+    async fn group_id(&self) -> Option<ID> {
+        self.row.group_id.map(|id| ids::encode("Group", id))
+    }
+    /// For an underpinning contract: the supplier whose hold of the ticket it counts.
+    async fn supplier_id(&self) -> Option<ID> {
+        self.row.supplier_id.map(|id| ids::encode("Supplier", id))
+    }
     /// Which target the clock measures.
     async fn metric(&self) -> SlaMetric {
         if self.row.metric == Metric::Response.as_str() {
@@ -298,6 +325,35 @@ impl SlaPolicy {
             .map(|r| types::PendingReason::parse(r, "pauseReasons").map(Into::into))
             .collect()
     }
+    /// Whom it is agreed with: the customer (SLA), a group (OLA) or a supplier.
+    async fn agreement(&self) -> AppResult<AgreementKind> {
+        Ok(crate::domain::sla::Agreement::stored(&self.0.agreement)?.into())
+    }
+    /// For an OLA: the internal group it is agreed with.
+    async fn group_id(&self) -> Option<ID> {
+        self.0.match_group_id.map(|id| ids::encode("Group", id))
+    }
+    /// For an underpinning contract: the supplier it is agreed with.
+    async fn supplier_id(&self) -> Option<ID> {
+        self.0.supplier_id.map(|id| ids::encode("Supplier", id))
+    }
+    /// From when it applies (open when null).
+    async fn valid_from(&self) -> Option<Instant> {
+        self.0.valid_from.map(Instant)
+    }
+    /// Until when it applies (open when null).
+    async fn valid_until(&self) -> Option<Instant> {
+        self.0.valid_until.map(Instant)
+    }
+    /// When it is to be reviewed with the other party (`agreement.review_due` goes out
+    /// 30 days before).
+    async fn review_at(&self) -> Option<Instant> {
+        self.0.review_at.map(Instant)
+    }
+    /// Where the signed document is.
+    async fn document_url(&self) -> Option<&str> {
+        self.0.document_url.as_deref()
+    }
 }
 
 #[derive(Default)]
@@ -374,6 +430,22 @@ pub struct SaveSlaPolicyInput {
     /// Pending reasons that pause the clocks.
     #[graphql(default_with = "vec![PendingReason::AwaitingCustomer]")]
     pub pause_reasons: Vec<PendingReason>,
+    /// Whom it is agreed with: SLA (the customer), OLA (with `groupId`) or
+    /// UNDERPINNING_CONTRACT (with `supplierId`).
+    #[graphql(default_with = "AgreementKind::Sla")]
+    pub agreement: AgreementKind,
+    /// For an OLA: the internal group.
+    pub group_id: Option<ID>,
+    /// For an underpinning contract: the supplier.
+    pub supplier_id: Option<ID>,
+    /// From when it applies; clocks start under it only then.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Until when it applies.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// When it is to be reviewed with the other party.
+    pub review_at: Option<DateTime<Utc>>,
+    /// Where the signed document is (http or https).
+    pub document_url: Option<String>,
 }
 
 /// What a mutation on an SLA policy returns: the policy as it is after the change.
@@ -433,6 +505,13 @@ impl SlaMutation {
             resolution_minutes: input.resolution_minutes,
             warn_percents: input.warn_percents,
             pause_reasons: input.pause_reasons.into_iter().map(Into::into).collect(),
+            agreement: input.agreement.into(),
+            group_id: ids::decode_opt(input.group_id, "Group", "groupId")?,
+            supplier_id: ids::decode_opt(input.supplier_id, "Supplier", "supplierId")?,
+            valid_from: input.valid_from,
+            valid_until: input.valid_until,
+            review_at: input.review_at,
+            document_url: input.document_url,
         };
         let id = ids::decode_opt(input.id, "SlaPolicy", "id")?;
         Ok(SlaPolicyPayload {

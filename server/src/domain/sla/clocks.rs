@@ -28,7 +28,7 @@ pub use super::countdown::{
     ClockState, Display, LIFECYCLE, display, due_alert, elapsed, next_change, refresh,
 };
 use super::countdown::{settle, state_of};
-use super::{Facts, Metric, first_match, pauses_for};
+use super::{Agreement, Facts, Metric, first_match, in_force, pauses_for};
 use ClockState::*;
 
 /// The business calendar a clock counts in (24x7 when its policy names none).
@@ -168,23 +168,109 @@ async fn facts(conn: &impl ConnectionTrait, ticket: &ticket::Model) -> AppResult
     })
 }
 
-async fn policy_for(
+/// The first agreement of a kind, in force at `now`, that matches the ticket: for an OLA
+/// one with `party` as its group, for a contract one with `party` as its supplier.
+async fn agreement_for(
     conn: &impl ConnectionTrait,
     ticket: &ticket::Model,
+    agreement: Agreement,
+    party: Option<i64>,
+    now: DateTime<Utc>,
 ) -> AppResult<Option<sla_policy::Model>> {
-    let policies = sla_policy::Entity::find()
+    let mut query = sla_policy::Entity::find()
         .filter(sla_policy::Column::Active.eq(true))
+        .filter(sla_policy::Column::Agreement.eq(agreement.as_str()));
+    match agreement {
+        Agreement::Ola => query = query.filter(sla_policy::Column::MatchGroupId.eq(party)),
+        Agreement::UnderpinningContract => {
+            query = query.filter(sla_policy::Column::SupplierId.eq(party))
+        }
+        Agreement::Sla => {}
+    }
+    let policies: Vec<sla_policy::Model> = query
         .order_by_asc(sla_policy::Column::Position)
         .order_by_asc(sla_policy::Column::Id)
         .all(conn)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|p| in_force(p, now))
+        .collect();
     Ok(first_match(&policies, &facts(conn, ticket).await?).cloned())
 }
 
+/// The customer's SLA for the ticket.
+async fn policy_for(
+    conn: &impl ConnectionTrait,
+    ticket: &ticket::Model,
+    now: DateTime<Utc>,
+) -> AppResult<Option<sla_policy::Model>> {
+    agreement_for(conn, ticket, Agreement::Sla, None, now).await
+}
+
+/// Whom a clock counts for: the customer, a group (OLA) or a supplier (contract).
+#[derive(Clone, Copy, Debug)]
+struct Owner {
+    agreement: Agreement,
+    group_id: Option<i64>,
+    supplier_id: Option<i64>,
+}
+
+impl Owner {
+    const CUSTOMER: Owner = Owner {
+        agreement: Agreement::Sla,
+        group_id: None,
+        supplier_id: None,
+    };
+
+    fn of(agreement: Agreement, party: i64) -> Owner {
+        match agreement {
+            Agreement::Sla => Owner::CUSTOMER,
+            Agreement::Ola => Owner {
+                agreement,
+                group_id: Some(party),
+                supplier_id: None,
+            },
+            Agreement::UnderpinningContract => Owner {
+                agreement,
+                group_id: None,
+                supplier_id: Some(party),
+            },
+        }
+    }
+
+    fn of_clock(clock: &sla_clock::Model) -> Owner {
+        Owner {
+            agreement: Agreement::stored(&clock.agreement).unwrap_or(Agreement::Sla),
+            group_id: clock.group_id,
+            supplier_id: clock.supplier_id,
+        }
+    }
+
+    /// The party the ticket is with now, for this kind of agreement.
+    fn party_of(agreement: Agreement, ticket: &ticket::Model) -> Option<i64> {
+        match agreement {
+            Agreement::Sla => None,
+            Agreement::Ola => ticket.group_id,
+            Agreement::UnderpinningContract => ticket.supplier_id,
+        }
+    }
+
+    /// The ticket is not with this clock's group or supplier: its clock does not run.
+    fn away_from(self, ticket: &ticket::Model) -> bool {
+        match self.agreement {
+            Agreement::Sla => false,
+            Agreement::Ola => ticket.group_id != self.group_id,
+            Agreement::UnderpinningContract => ticket.supplier_id != self.supplier_id,
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn start(
     conn: &impl ConnectionTrait,
     ticket: &ticket::Model,
     policy: &sla_policy::Model,
+    owner: Owner,
     metric: Metric,
     minutes: i32,
     reason: &str,
@@ -215,6 +301,9 @@ async fn start(
         breached_at: Set(None),
         stopped_at: Set(None),
         created_at: Set(now),
+        agreement: Set(owner.agreement.as_str().into()),
+        group_id: Set(owner.group_id),
+        supplier_id: Set(owner.supplier_id),
         ..Default::default()
     }
     .insert(conn)
@@ -235,24 +324,24 @@ pub async fn ticket_created(
     ticket: &ticket::Model,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let Some(policy) = policy_for(conn, ticket).await? else {
-        return Ok(());
-    };
-    for metric in Metric::ALL {
-        if let Some(minutes) = metric.target_minutes(&policy) {
-            start(
-                conn,
-                ticket,
-                &policy,
-                metric,
-                minutes,
-                "ticket created",
-                now,
-            )
-            .await?;
+    if let Some(policy) = policy_for(conn, ticket, now).await? {
+        for metric in Metric::ALL {
+            if let Some(minutes) = metric.target_minutes(&policy) {
+                start(
+                    conn,
+                    ticket,
+                    &policy,
+                    Owner::CUSTOMER,
+                    metric,
+                    minutes,
+                    "ticket created",
+                    now,
+                )
+                .await?;
+            }
         }
     }
-    Ok(())
+    follow_agreements(conn, None, ticket, now).await
 }
 
 /// Brings the ticket's clocks in line with a change to the ticket.
@@ -265,6 +354,7 @@ pub async fn ticket_changed(
 ) -> AppResult<()> {
     let clocks = sla_clock::Entity::find()
         .filter(sla_clock::Column::TicketId.eq(after.id))
+        .filter(sla_clock::Column::Agreement.eq(Agreement::Sla.as_str()))
         .all(conn)
         .await?;
     let rematch = before.priority != after.priority
@@ -275,7 +365,105 @@ pub async fn ticket_changed(
         rematch_policy(conn, actor, before, after, &clocks, now).await?;
     }
     // Reads the clocks again: a re-match may have changed them.
-    follow_status(conn, before, after, now).await
+    follow_status(conn, before, after, now).await?;
+    follow_agreements(conn, Some(before), after, now).await
+}
+
+/// The clocks of OLAs and contracts follow the ticket's group and supplier: those of a
+/// group or supplier it left pause, those of the one it reached resume (or start, under
+/// the agreement in force now), and an OLA's response clock stops when someone of the
+/// group takes the ticket.
+async fn follow_agreements(
+    conn: &impl ConnectionTrait,
+    before: Option<&ticket::Model>,
+    after: &ticket::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let clocks = sla_clock::Entity::find()
+        .filter(sla_clock::Column::TicketId.eq(after.id))
+        .filter(sla_clock::Column::Agreement.ne(Agreement::Sla.as_str()))
+        .all(conn)
+        .await?;
+    let status = Status::parse(&after.status, "status")?;
+    for clock in &clocks {
+        let owner = Owner::of_clock(clock);
+        if state_of(clock) == Some(Running) && owner.away_from(after) {
+            let reason = match owner.agreement {
+                Agreement::UnderpinningContract => "handed back by the supplier",
+                _ => "ticket left the group",
+            };
+            let cal = calendar_of(conn, clock.calendar_id).await?;
+            change(conn, clock.clone(), &cal, Paused, reason, now).await?;
+        }
+    }
+    if !status.is_open() {
+        return Ok(());
+    }
+    for agreement in [Agreement::Ola, Agreement::UnderpinningContract] {
+        let Some(party) = Owner::party_of(agreement, after) else {
+            continue;
+        };
+        let arrived = before.is_none_or(|b| Owner::party_of(agreement, b) != Some(party));
+        let mine = |metric: Metric| {
+            clocks.iter().find(|c| {
+                c.metric == metric.as_str()
+                    && Owner::of_clock(c).agreement == agreement
+                    && Owner::party_of(agreement, after) == Owner::of_clock(c).group_id.or(Owner::of_clock(c).supplier_id)
+            })
+        };
+        // A contract's clock counts the supplier's hold of the ticket: resolution only.
+        let metrics: &[Metric] = match agreement {
+            Agreement::Ola => &Metric::ALL,
+            _ => &[Metric::Resolution],
+        };
+        let mut policy: Option<Option<sla_policy::Model>> = None;
+        for &metric in metrics {
+            match mine(metric) {
+                Some(clock) => {
+                    let picked_up = metric == Metric::Response && after.assignee_id.is_some();
+                    let cal = calendar_of(conn, clock.calendar_id).await?;
+                    if picked_up && matches!(state_of(clock), Some(Running | Paused)) {
+                        change(conn, clock.clone(), &cal, Stopped, "taken by the group", now).await?;
+                    } else if arrived && state_of(clock) == Some(Paused) {
+                        let waiting = status == Status::Pending
+                            && sla_policy::Entity::find_by_id(clock.policy_id)
+                                .one(conn)
+                                .await?
+                                .is_some_and(|p| pauses_for(&p, after.pending_reason.as_deref()));
+                        if !waiting {
+                            let reason = match agreement {
+                                Agreement::Ola => "ticket back with the group",
+                                _ => "handed to the supplier again",
+                            };
+                            change(conn, clock.clone(), &cal, Running, reason, now).await?;
+                        }
+                    }
+                }
+                None if arrived => {
+                    if policy.is_none() {
+                        policy = Some(agreement_for(conn, after, agreement, Some(party), now).await?);
+                    }
+                    let Some(Some(policy)) = &policy else {
+                        continue;
+                    };
+                    let Some(minutes) = metric.target_minutes(policy) else {
+                        continue;
+                    };
+                    // Taken on arrival: nothing for the response clock to count.
+                    if metric == Metric::Response && after.assignee_id.is_some() {
+                        continue;
+                    }
+                    let reason = match agreement {
+                        Agreement::Ola => "ticket reached the group",
+                        _ => "handed to the supplier",
+                    };
+                    start(conn, after, policy, Owner::of(agreement, party), metric, minutes, reason, now).await?;
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn follow_status(
@@ -339,6 +527,18 @@ async fn follow_status(
         if stopped && !(state == Running && from == Status::Resolved) {
             continue;
         }
+        // An OLA's or contract's clock runs only while the ticket is with its party.
+        if state == Running && Owner::of_clock(&clock).away_from(after) {
+            continue;
+        }
+        // An OLA's response is the group taking the ticket, not the customer's answer.
+        if is_response
+            && clock.agreement != Agreement::Sla.as_str()
+            && state == Stopped
+            && !matches!(to, Status::Resolved | Status::Closed)
+        {
+            continue;
+        }
         change(conn, clock, &cal, state, &reason, now).await?;
     }
     Ok(())
@@ -355,7 +555,7 @@ async fn rematch_policy(
     clocks: &[sla_clock::Model],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let policy = policy_for(conn, after).await?;
+    let policy = policy_for(conn, after, now).await?;
     let old_policy_id = clocks.first().map(|c| c.policy_id);
     if policy.as_ref().map(|p| p.id) == old_policy_id {
         return Ok(());
@@ -403,7 +603,7 @@ async fn rematch_policy(
             (None, Some((policy, minutes)))
                 if Status::parse(&after.status, "status")?.is_open() =>
             {
-                start(conn, after, policy, metric, minutes, &reason, now).await?;
+                start(conn, after, policy, Owner::CUSTOMER, metric, minutes, &reason, now).await?;
             }
             (None, _) => {}
         }

@@ -182,6 +182,9 @@ mod tests {
             breached_at: None,
             stopped_at: None,
             created_at: since,
+            agreement: "SLA".into(),
+            group_id: None,
+            supplier_id: None,
         }
     }
 

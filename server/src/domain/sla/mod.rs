@@ -8,10 +8,31 @@ pub mod reads;
 pub mod report;
 pub mod setup;
 
+use chrono::{DateTime, Utc};
 use entity::sla_policy;
 
 use super::tickets::types::{Kind, PendingReason};
-use crate::domain::users::strings;
+use crate::domain::{named::named_enum, users::strings};
+
+named_enum!(
+    /// Whom a policy is agreed with, and so when its clocks run.
+    Agreement {
+        /// A service level agreement with the customer (an organization, or everyone):
+        /// its clocks run from the ticket's creation.
+        Sla = "SLA",
+        /// An operational level agreement with an internal support group: its clocks
+        /// run while the ticket sits with that group.
+        Ola = "OLA",
+        /// An underpinning contract with a supplier: its clock runs while the ticket is
+        /// handed to that supplier.
+        UnderpinningContract = "UNDERPINNING_CONTRACT",
+    }
+);
+
+/// Whether a policy is in force at `at`: within its validity period.
+pub fn in_force(policy: &sla_policy::Model, at: DateTime<Utc>) -> bool {
+    policy.valid_from.is_none_or(|from| from <= at) && policy.valid_until.is_none_or(|until| at < until)
+}
 
 /// What an SLA clock measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -130,6 +151,14 @@ mod tests {
             warn_percents: json!([90, 75]),
             pause_reasons: json!(["AWAITING_CUSTOMER"]),
             created_at: Utc::now(),
+            agreement: "SLA".into(),
+            match_group_id: None,
+            supplier_id: None,
+            valid_from: None,
+            valid_until: None,
+            review_at: None,
+            review_announced: false,
+            document_url: None,
         }
     }
 

@@ -167,6 +167,9 @@ mod tests {
             breached_at: breached.then(Utc::now),
             stopped_at: Some(Utc::now()),
             created_at: Utc::now(),
+            agreement: "SLA".into(),
+            group_id: None,
+            supplier_id: None,
         }
     }
 

@@ -7,6 +7,7 @@ use entity::{calendar, category, organization, sla_policy};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, TryIntoModel};
 use serde_json::json;
 
+use super::Agreement;
 use crate::{
     db::Db,
     domain::{
@@ -82,10 +83,19 @@ pub struct PolicyFields {
     pub resolution_minutes: Option<i32>,
     pub warn_percents: Vec<i32>,
     pub pause_reasons: Vec<PendingReason>,
+    /// SLA, OLA (with `group_id`) or UNDERPINNING_CONTRACT (with `supplier_id`).
+    pub agreement: Agreement,
+    pub group_id: Option<i64>,
+    pub supplier_id: Option<i64>,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub review_at: Option<DateTime<Utc>>,
+    pub document_url: Option<String>,
 }
 
 /// Creates a policy, or replaces policy `id`'s definition. Clocks already running keep
-/// the targets they started with until their ticket is re-matched.
+/// the terms they started with (target, calendar, warnings): a changed agreement applies
+/// to the clocks that start after it.
 pub async fn save_policy(
     db: &Db,
     caller: &Caller,
@@ -124,6 +134,28 @@ pub async fn save_policy(
     if fields.priority.is_some_and(|p| !(1..=4).contains(&p)) {
         return Err(AppError::bad_input("priority", "priorities are 1 to 4"));
     }
+    match fields.agreement {
+        Agreement::Ola if fields.group_id.is_none() || fields.supplier_id.is_some() => {
+            return Err(AppError::bad_input("groupId", "an OLA is agreed with one internal group: give its groupId (and no supplier)"));
+        }
+        Agreement::UnderpinningContract if fields.supplier_id.is_none() || fields.group_id.is_some() => {
+            return Err(AppError::bad_input("supplierId", "an underpinning contract is agreed with one supplier: give its supplierId (and no group)"));
+        }
+        Agreement::Sla if fields.group_id.is_some() || fields.supplier_id.is_some() => {
+            return Err(AppError::bad_input("agreement", "an SLA is with a customer: a group makes it an OLA, a supplier an UNDERPINNING_CONTRACT"));
+        }
+        _ => {}
+    }
+    if let (Some(from), Some(until)) = (fields.valid_from, fields.valid_until)
+        && until <= from
+    {
+        return Err(AppError::bad_input("validUntil", "an agreement ends after it begins"));
+    }
+    if let Some(url) = &fields.document_url
+        && (url.len() > 2000 || !(url.starts_with("https://") || url.starts_with("http://")))
+    {
+        return Err(AppError::bad_input("documentUrl", "give the document's http(s) address, up to 2,000 characters"));
+    }
     let txn = db.begin_write().await?;
     if let Some(calendar) = fields.calendar_id {
         referenced::<calendar::Entity>(&txn, calendar, "calendarId", "calendar").await?;
@@ -136,6 +168,12 @@ pub async fn save_policy(
     }
     if let Some(service) = fields.service_id {
         referenced::<entity::service::Entity>(&txn, service, "serviceId", "service").await?;
+    }
+    if let Some(group) = fields.group_id {
+        referenced::<entity::group::Entity>(&txn, group, "groupId", "group").await?;
+    }
+    if let Some(supplier) = fields.supplier_id {
+        referenced::<entity::supplier::Entity>(&txn, supplier, "supplierId", "supplier").await?;
     }
     let mut active: sla_policy::ActiveModel = match id {
         Some(id) => referenced::<sla_policy::Entity>(&txn, id, "id", "SLA policy")
@@ -165,6 +203,21 @@ pub async fn save_policy(
             .map(|r| r.as_str())
             .collect::<Vec<_>>()
     ));
+    active.agreement = Set(fields.agreement.as_str().into());
+    active.match_group_id = Set(fields.group_id);
+    active.supplier_id = Set(fields.supplier_id);
+    active.valid_from = Set(fields.valid_from);
+    active.valid_until = Set(fields.valid_until);
+    // A new review date is announced again.
+    let old_review = match &active.review_at {
+        sea_orm::ActiveValue::Set(at) | sea_orm::ActiveValue::Unchanged(at) => *at,
+        sea_orm::ActiveValue::NotSet => None,
+    };
+    if old_review != fields.review_at {
+        active.review_announced = Set(false);
+    }
+    active.review_at = Set(fields.review_at);
+    active.document_url = Set(fields.document_url);
     let row = active.save(&txn).await?.try_into_model()?;
     txn.commit().await?;
     Ok(row)
