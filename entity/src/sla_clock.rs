@@ -34,6 +34,9 @@ pub struct Model {
     pub group_id: Option<i64>,
     /// A contract's supplier: the clock runs while the ticket is handed to it.
     pub supplier_id: Option<i64>,
+    /// Whom it counts for in the clock's key: 0 for the customer, else the group's or
+    /// the supplier's id (one clock a metric for each).
+    pub party_id: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

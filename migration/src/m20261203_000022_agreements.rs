@@ -40,9 +40,12 @@ enum SlaPolicies {
 #[derive(DeriveIden)]
 enum SlaClocks {
     Table,
+    TicketId,
+    Metric,
     Agreement,
     GroupId,
     SupplierId,
+    PartyId,
 }
 
 #[derive(DeriveIden)]
@@ -93,6 +96,7 @@ impl MigrationTrait for Migration {
             string(SlaClocks::Agreement).default("SLA").to_owned(),
             big_integer_null(SlaClocks::GroupId),
             big_integer_null(SlaClocks::SupplierId),
+            big_integer(SlaClocks::PartyId).default(0).to_owned(),
         ] {
             manager
                 .alter_table(
@@ -103,6 +107,26 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // One clock a metric for the customer and one for each group or supplier the
+        // ticket reaches: the party (0 for the customer) is part of the key.
+        // (Raw, as both databases say it: SQLite's DROP INDEX names no table.)
+        manager
+            .get_connection()
+            .execute_unprepared("DROP INDEX IF EXISTS idx_sla_clocks_ticket")
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_sla_clocks_party")
+                    .table(SlaClocks::Table)
+                    .col(SlaClocks::TicketId)
+                    .col(SlaClocks::Metric)
+                    .col(SlaClocks::Agreement)
+                    .col(SlaClocks::PartyId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()
@@ -141,7 +165,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for column in [SlaClocks::Agreement, SlaClocks::GroupId, SlaClocks::SupplierId] {
+        manager
+            .get_connection()
+            .execute_unprepared("DROP INDEX IF EXISTS idx_sla_clocks_party")
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_sla_clocks_ticket")
+                    .table(SlaClocks::Table)
+                    .col(SlaClocks::TicketId)
+                    .col(SlaClocks::Metric)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        for column in [SlaClocks::Agreement, SlaClocks::GroupId, SlaClocks::SupplierId, SlaClocks::PartyId] {
             manager
                 .alter_table(Table::alter().table(SlaClocks::Table).drop_column(column).to_owned())
                 .await?;

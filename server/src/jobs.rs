@@ -1,4 +1,5 @@
-//! Background jobs: resolved tickets close themselves after the desk's auto-close period.
+//! Background jobs: resolved tickets close themselves after the desk's auto-close period,
+//! and agreements coming up for review are announced.
 
 use std::time::Duration;
 
@@ -25,6 +26,9 @@ pub async fn auto_close(
                 tracing::info!(closed, "closed resolved tickets past the auto-close period")
             }
             Err(error) => tracing::warn!(%error, "auto-close failed; will try again"),
+        }
+        if let Err(error) = crate::domain::sla::reviews::announce_due(&db, clock.now()).await {
+            tracing::warn!(%error, "agreement reviews could not be announced; will try again");
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod routing;
 pub mod satisfaction;
 pub mod settings;
 pub mod sla;
+pub mod suppliers;
 pub mod tickets;
 pub mod time_worked;
 pub mod users;

@@ -148,6 +148,7 @@ versioned!(major_incident, "major incident", |row| format!(
     "major incident {}",
     row.id
 ));
+versioned!(supplier, "supplier", |row| format!("supplier '{}'", row.name));
 versioned!(alert, "alert", |row| format!("alert '{}'", row.name));
 versioned!(outage, "outage", |row| format!("outage {}", row.id));
 versioned!(configuration_item, "configuration item", |row| format!(

@@ -26,6 +26,7 @@ pub mod problems;
 pub mod releases;
 pub mod satisfaction;
 pub mod sla;
+pub mod suppliers;
 pub mod tickets;
 pub mod time_worked;
 pub mod users;
@@ -71,6 +72,7 @@ pub struct Query(
     monitoring::MonitoringQuery,
     availability::AvailabilityQuery,
     capacity::CapacityQuery,
+    suppliers::SupplierQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -99,6 +101,7 @@ pub struct Mutation(
     monitoring::MonitoringMutation,
     availability::AvailabilityMutation,
     capacity::CapacityMutation,
+    suppliers::SupplierMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each

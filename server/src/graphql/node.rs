@@ -4,7 +4,7 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         api_tokens, automation, availability, catalog, changes, cmdb, desk, ids, knowledge, mail,
-        monitoring, notifications, problems, releases, sla, tickets, users, webhooks,
+        monitoring, notifications, problems, releases, sla, suppliers, tickets, users, webhooks,
     },
 };
 
@@ -39,6 +39,7 @@ pub enum Node {
     Release(releases::Release),
     Alert(monitoring::Alert),
     Outage(availability::Outage),
+    Supplier(suppliers::Supplier),
 }
 
 #[derive(Default)]
@@ -84,6 +85,7 @@ impl NodeQuery {
             "Release" => releases::load_node(ctx, number).await.map(Node::Release),
             "Alert" => monitoring::load_node(ctx, number).await.map(Node::Alert),
             "Outage" => availability::load_node(ctx, number).await.map(Node::Outage),
+            "Supplier" => suppliers::load_node(ctx, number).await.map(Node::Supplier),
             other => desk::load_node(ctx, other, number).await?.ok_or_else(|| {
                 AppError::NotFound(format!("nothing has the id {}", crate::error::quote(&id.0)))
             }),

@@ -130,6 +130,8 @@ topics! {
     CapacityThresholdCrossed = "capacity.threshold_crossed",
     /// A capacity measure is forecast to cross its threshold within the horizon.
     CapacityForecast = "capacity.forecast",
+    /// An agreement (SLA, OLA, contract) comes up for review within 30 days.
+    AgreementReviewDue = "agreement.review_due",
     CiCreated = "ci.created",
     CiUpdated = "ci.updated",
     CiRelated = "ci.related",

@@ -304,7 +304,13 @@ async fn messages_for(
                 .map(str::to_string),
             reason: (recipient.kind == Kind::TicketFlagged).then(|| {
                 if topic == Topic::SlaBreached {
-                    "breached its SLA".to_string()
+                    match event.payload.get("agreement").and_then(|a| a.as_str()) {
+                        Some("OLA") => "breached its OLA".to_string(),
+                        Some("UNDERPINNING_CONTRACT") => {
+                            "breached its underpinning contract".to_string()
+                        }
+                        _ => "breached its SLA".to_string(),
+                    }
                 } else {
                     "was escalated".to_string()
                 }

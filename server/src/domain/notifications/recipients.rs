@@ -108,6 +108,32 @@ pub async fn of(conn: &impl ConnectionTrait, event: &event::Model) -> AppResult<
         (Topic::SurveyOffered, Some(t)) => {
             tell(Kind::SurveyRequested, t.requester_id, false);
         }
+        // An OLA's breach goes to its group's manager, a contract's to whoever manages
+        // the supplier; the customer's SLA to the manager of the ticket's group.
+        (Topic::SlaBreached, Some(_))
+            if event.payload.get("agreement").and_then(Value::as_str) == Some("UNDERPINNING_CONTRACT") =>
+        {
+            let supplier = event.payload.get("supplierId").and_then(Value::as_i64);
+            if let Some(supplier) = supplier {
+                let manager = entity::supplier::Entity::find_by_id(supplier)
+                    .one(conn)
+                    .await?
+                    .and_then(|s| s.manager_id);
+                tell(Kind::TicketFlagged, manager, false);
+            }
+        }
+        (Topic::SlaBreached, Some(_))
+            if event.payload.get("agreement").and_then(Value::as_str) == Some("OLA") =>
+        {
+            let group_id = event.payload.get("groupId").and_then(Value::as_i64);
+            if let Some(group_id) = group_id {
+                let manager = group::Entity::find_by_id(group_id)
+                    .one(conn)
+                    .await?
+                    .and_then(|g| g.manager_id);
+                tell(Kind::TicketFlagged, manager, false);
+            }
+        }
         (Topic::TicketEscalated | Topic::SlaBreached, Some(t)) => {
             if let Some(group_id) = t.group_id {
                 let manager = group::Entity::find_by_id(group_id)

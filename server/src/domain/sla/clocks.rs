@@ -304,6 +304,7 @@ async fn start(
         agreement: Set(owner.agreement.as_str().into()),
         group_id: Set(owner.group_id),
         supplier_id: Set(owner.supplier_id),
+        party_id: Set(owner.group_id.or(owner.supplier_id).unwrap_or(0)),
         ..Default::default()
     }
     .insert(conn)

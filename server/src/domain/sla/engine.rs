@@ -140,6 +140,9 @@ async fn send_for_clock(db: &Db, clock_id: i64, now: DateTime<Utc>) -> AppResult
         let payload = json!({
             "clockId": clock.id,
             "metric": clock.metric,
+            "agreement": clock.agreement,
+            "groupId": clock.group_id,
+            "supplierId": clock.supplier_id,
             "percent": percent,
             "instant": at,
             "dueAt": next.due_at.or(clock.due_at),

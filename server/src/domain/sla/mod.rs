@@ -6,6 +6,7 @@ pub mod countdown;
 pub mod engine;
 pub mod reads;
 pub mod report;
+pub mod reviews;
 pub mod setup;
 
 use chrono::{DateTime, Utc};

@@ -170,6 +170,7 @@ mod tests {
             agreement: "SLA".into(),
             group_id: None,
             supplier_id: None,
+            party_id: 0,
         }
     }
 

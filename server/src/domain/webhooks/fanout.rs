@@ -122,6 +122,7 @@ fn type_name(entity_type: &str) -> &'static str {
         "alert" => "Alert",
         "outage" => "Outage",
         "service" => "Service",
+        "sla_policy" => "SlaPolicy",
         _ => "Unknown",
     }
 }

@@ -185,3 +185,45 @@ pub async fn escalate(
     )
     .await
 }
+
+/// Hands a ticket to a supplier (or, with None, takes it back): while a supplier holds
+/// it, the supplier's underpinning contract's clock runs. Agents.
+///
+/// # Errors
+/// BAD_USER_INPUT for a supplier that does not exist, INVALID_TRANSITION for a ticket no
+/// longer open, CONFLICT when it changed since read.
+pub async fn hand_to_supplier(
+    db: &impl Writes,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    ticket_id: i64,
+    version: i32,
+    supplier_id: Option<i64>,
+) -> AppResult<ticket::Model> {
+    if let Standing::Requester(_) = standing_of(caller)? {
+        return Err(AppError::Forbidden("only agents hand tickets to suppliers".into()));
+    }
+    let txn = db.begin_write().await?;
+    let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
+    require_open(&row, "only open tickets are handed to a supplier")?;
+    if let Some(supplier) = supplier_id {
+        referenced::<entity::supplier::Entity>(&txn, supplier, "supplierId", "supplier").await?;
+    }
+    if row.supplier_id == supplier_id {
+        return Ok(row);
+    }
+    let changed = ticket::ActiveModel {
+        supplier_id: Set(supplier_id),
+        ..Default::default()
+    };
+    commit_change(
+        txn,
+        caller,
+        now,
+        Topic::TicketAssigned,
+        &row,
+        changed,
+        json!({ "changes": [change("supplierId", row.supplier_id, supplier_id)] }),
+    )
+    .await
+}

@@ -39,7 +39,7 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-pub use assignment::{Escalation, assign, escalate};
+pub use assignment::{Escalation, assign, escalate, hand_to_supplier};
 pub use comments::{WithFiles, add_comment};
 pub use create::{NewTicket, create, insert};
 pub(crate) use edit::set_priority;
