@@ -71,3 +71,5 @@ pub mod availability_breach;
 pub mod capacity_sample;
 pub mod capacity_state;
 pub mod supplier;
+pub mod continuity_plan;
+pub mod continuity_exercise;

@@ -24,6 +24,7 @@ mod m20261203_000019_mail_attachments;
 mod m20261203_000020_releases;
 mod m20261203_000021_monitoring_availability_capacity;
 mod m20261203_000022_agreements;
+mod m20261203_000023_continuity;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000020_releases::Migration),
             Box::new(m20261203_000021_monitoring_availability_capacity::Migration),
             Box::new(m20261203_000022_agreements::Migration),
+            Box::new(m20261203_000023_continuity::Migration),
         ]
     }
 }

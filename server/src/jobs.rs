@@ -1,5 +1,6 @@
 //! Background jobs: resolved tickets close themselves after the desk's auto-close period,
-//! and agreements coming up for review are announced.
+//! agreements coming up for review and continuity plans overdue for an exercise are
+//! announced.
 
 use std::time::Duration;
 
@@ -29,6 +30,11 @@ pub async fn auto_close(
         }
         if let Err(error) = crate::domain::sla::reviews::announce_due(&db, clock.now()).await {
             tracing::warn!(%error, "agreement reviews could not be announced; will try again");
+        }
+        if let Err(error) =
+            crate::domain::continuity::exercises::announce_overdue(&db, clock.now()).await
+        {
+            tracing::warn!(%error, "overdue continuity exercises could not be announced; will try again");
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod changes;
 pub mod cmdb;
 pub mod consumers;
+pub mod continuity;
 pub mod desk;
 pub mod events;
 pub mod global_id;

@@ -63,6 +63,28 @@ impl MajorIncident {
             .filter(|t| scope.allows(t))
             .map(Ticket))
     }
+    /// The continuity plans of the services it touches (its own service, and those its
+    /// configuration items deliver), each with its RTO against the outage going on: the
+    /// desk's people.
+    async fn continuity_plans(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<crate::graphql::continuity::ContinuityPlan>> {
+        if crate::domain::continuity::require_reader(caller(ctx)).is_err() {
+            return Ok(vec![]);
+        }
+        let Some(ticket) = ctx
+            .data_unchecked::<loaders::Tickets>()
+            .load_one(self.0.ticket_id)
+            .await?
+        else {
+            return Ok(vec![]);
+        };
+        let rows =
+            crate::domain::continuity::plans::for_ticket(state(ctx).db.conn(), caller(ctx), &ticket)
+                .await?;
+        Ok(rows.into_iter().map(crate::graphql::continuity::ContinuityPlan).collect())
+    }
     /// Who coordinates it.
     async fn coordinator(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         loaders::user(ctx, self.0.coordinator_id).await

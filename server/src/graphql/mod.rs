@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod changes;
 pub mod cmdb;
 pub mod command;
+pub mod continuity;
 pub mod desk;
 pub mod ids;
 pub mod instant;
@@ -73,6 +74,7 @@ pub struct Query(
     availability::AvailabilityQuery,
     capacity::CapacityQuery,
     suppliers::SupplierQuery,
+    continuity::ContinuityQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -102,6 +104,7 @@ pub struct Mutation(
     availability::AvailabilityMutation,
     capacity::CapacityMutation,
     suppliers::SupplierMutation,
+    continuity::ContinuityMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each

@@ -3,7 +3,7 @@ use async_graphql::{Context, ID, Interface, Object};
 use crate::{
     error::{AppError, AppResult},
     graphql::{
-        api_tokens, automation, availability, catalog, changes, cmdb, desk, ids, knowledge, mail,
+        api_tokens, automation, availability, catalog, changes, cmdb, continuity, desk, ids, knowledge, mail,
         monitoring, notifications, problems, releases, sla, suppliers, tickets, users, webhooks,
     },
 };
@@ -40,6 +40,7 @@ pub enum Node {
     Alert(monitoring::Alert),
     Outage(availability::Outage),
     Supplier(suppliers::Supplier),
+    ContinuityPlan(continuity::ContinuityPlan),
 }
 
 #[derive(Default)]
@@ -86,6 +87,9 @@ impl NodeQuery {
             "Alert" => monitoring::load_node(ctx, number).await.map(Node::Alert),
             "Outage" => availability::load_node(ctx, number).await.map(Node::Outage),
             "Supplier" => suppliers::load_node(ctx, number).await.map(Node::Supplier),
+            "ContinuityPlan" => continuity::load_node(ctx, number)
+                .await
+                .map(Node::ContinuityPlan),
             other => desk::load_node(ctx, other, number).await?.ok_or_else(|| {
                 AppError::NotFound(format!("nothing has the id {}", crate::error::quote(&id.0)))
             }),

@@ -132,6 +132,12 @@ topics! {
     CapacityForecast = "capacity.forecast",
     /// An agreement (SLA, OLA, contract) comes up for review within 30 days.
     AgreementReviewDue = "agreement.review_due",
+    /// A continuity plan was written or changed.
+    ContinuityPlanUpdated = "continuity.plan_updated",
+    /// A continuity plan was exercised (`payload.outcome`, `recoveryMinutes`).
+    ContinuityExerciseRecorded = "continuity.exercise_recorded",
+    /// A continuity plan's successful exercise is overdue (`payload.dueAt`).
+    ContinuityExerciseOverdue = "continuity.exercise_overdue",
     CiCreated = "ci.created",
     CiUpdated = "ci.updated",
     CiRelated = "ci.related",

@@ -123,6 +123,7 @@ fn type_name(entity_type: &str) -> &'static str {
         "outage" => "Outage",
         "service" => "Service",
         "sla_policy" => "SlaPolicy",
+        "continuity_plan" => "ContinuityPlan",
         _ => "Unknown",
     }
 }
