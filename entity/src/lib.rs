@@ -73,3 +73,7 @@ pub mod capacity_state;
 pub mod supplier;
 pub mod continuity_plan;
 pub mod continuity_exercise;
+pub mod cost_rate;
+pub mod cost_item;
+pub mod charging_policy;
+pub mod budget;

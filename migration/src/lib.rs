@@ -25,6 +25,7 @@ mod m20261203_000020_releases;
 mod m20261203_000021_monitoring_availability_capacity;
 mod m20261203_000022_agreements;
 mod m20261203_000023_continuity;
+mod m20261203_000024_costs;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000021_monitoring_availability_capacity::Migration),
             Box::new(m20261203_000022_agreements::Migration),
             Box::new(m20261203_000023_continuity::Migration),
+            Box::new(m20261203_000024_costs::Migration),
         ]
     }
 }

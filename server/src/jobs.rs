@@ -1,6 +1,6 @@
 //! Background jobs: resolved tickets close themselves after the desk's auto-close period,
-//! agreements coming up for review and continuity plans overdue for an exercise are
-//! announced.
+//! agreements coming up for review, continuity plans overdue for an exercise and
+//! budgets passing their alert share are announced.
 
 use std::time::Duration;
 
@@ -35,6 +35,9 @@ pub async fn auto_close(
             crate::domain::continuity::exercises::announce_overdue(&db, clock.now()).await
         {
             tracing::warn!(%error, "overdue continuity exercises could not be announced; will try again");
+        }
+        if let Err(error) = crate::domain::costs::budgets::announce_passed(&db, clock.now()).await {
+            tracing::warn!(%error, "budgets could not be checked; will try again");
         }
     }
 }

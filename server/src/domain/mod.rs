@@ -11,6 +11,7 @@ pub mod changes;
 pub mod cmdb;
 pub mod consumers;
 pub mod continuity;
+pub mod costs;
 pub mod desk;
 pub mod events;
 pub mod global_id;

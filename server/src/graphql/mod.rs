@@ -11,6 +11,7 @@ pub mod changes;
 pub mod cmdb;
 pub mod command;
 pub mod continuity;
+pub mod costs;
 pub mod desk;
 pub mod ids;
 pub mod instant;
@@ -75,6 +76,7 @@ pub struct Query(
     capacity::CapacityQuery,
     suppliers::SupplierQuery,
     continuity::ContinuityQuery,
+    costs::CostQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -105,6 +107,7 @@ pub struct Mutation(
     capacity::CapacityMutation,
     suppliers::SupplierMutation,
     continuity::ContinuityMutation,
+    costs::CostMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each

@@ -2,10 +2,8 @@
 //! and everything they depend on) or of a class, with its latest value, threshold and
 //! forecast crossing, soonest first.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
-use entity::{configuration_item as ci, relationship_type};
+use entity::configuration_item as ci;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{
@@ -14,7 +12,7 @@ use super::{
 };
 use crate::{
     auth::{Caller, Role, Scope},
-    domain::{cmdb::{relationships_of, types::ImpactDirection}, settings},
+    domain::settings,
     error::{AppError, AppResult},
 };
 
@@ -63,7 +61,7 @@ pub async fn report(
                 .into_tuple()
                 .all(conn)
                 .await?;
-            let all = providers(conn, direct).await?;
+            let all = crate::domain::cmdb::impact::providers(conn, direct, DEPTH, MOST_ITEMS as usize).await?;
             ci::Entity::find()
                 .filter(ci::Column::Id.is_in(all))
                 .order_by_asc(ci::Column::Id)
@@ -110,34 +108,4 @@ pub async fn report(
         )
     });
     Ok(lines)
-}
-
-/// `items` and everything they depend on, through relationships that carry impact.
-async fn providers(conn: &impl ConnectionTrait, items: Vec<i64>) -> AppResult<Vec<i64>> {
-    let carrying: HashSet<i64> = relationship_type::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter(|t| t.impact != ImpactDirection::None.as_str())
-        .map(|t| t.id)
-        .collect();
-    let mut seen: HashSet<i64> = items.iter().copied().collect();
-    let mut frontier = items;
-    for _ in 0..DEPTH {
-        if frontier.is_empty() || seen.len() as u64 >= MOST_ITEMS {
-            break;
-        }
-        let from: HashSet<i64> = frontier.iter().copied().collect();
-        let mut next = Vec::new();
-        for edge in relationships_of(conn, &frontier).await? {
-            if carrying.contains(&edge.type_id)
-                && from.contains(&edge.source_id)
-                && seen.insert(edge.target_id)
-            {
-                next.push(edge.target_id);
-            }
-        }
-        frontier = next;
-    }
-    Ok(seen.into_iter().collect())
 }

@@ -254,3 +254,41 @@ pub async fn graph(conn: &impl ConnectionTrait, centre: i64, depth: u32) -> AppR
         truncated,
     })
 }
+
+/// `items` and everything they depend on (their providers, through relationships that
+/// carry impact), `depth` steps down, at most `most` items: what delivers a service.
+pub async fn providers(
+    conn: &impl ConnectionTrait,
+    items: Vec<i64>,
+    depth: usize,
+    most: usize,
+) -> AppResult<Vec<i64>> {
+    let carrying: HashSet<i64> = relationship_type::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|t| t.impact != ImpactDirection::None.as_str())
+        .map(|t| t.id)
+        .collect();
+    let mut seen: HashSet<i64> = items.iter().copied().collect();
+    let mut frontier = items;
+    for _ in 0..depth {
+        if frontier.is_empty() || seen.len() >= most {
+            break;
+        }
+        let from: HashSet<i64> = frontier.iter().copied().collect();
+        let mut next = Vec::new();
+        for edge in super::relationships_of(conn, &frontier).await? {
+            if carrying.contains(&edge.type_id)
+                && from.contains(&edge.source_id)
+                && seen.insert(edge.target_id)
+            {
+                next.push(edge.target_id);
+            }
+        }
+        frontier = next;
+    }
+    let mut all: Vec<i64> = seen.into_iter().collect();
+    all.sort_unstable();
+    Ok(all)
+}

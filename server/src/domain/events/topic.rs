@@ -138,6 +138,8 @@ topics! {
     ContinuityExerciseRecorded = "continuity.exercise_recorded",
     /// A continuity plan's successful exercise is overdue (`payload.dueAt`).
     ContinuityExerciseOverdue = "continuity.exercise_overdue",
+    /// A service's spending this year passed its budget's alert share.
+    BudgetThresholdPassed = "budget.threshold_passed",
     CiCreated = "ci.created",
     CiUpdated = "ci.updated",
     CiRelated = "ci.related",
