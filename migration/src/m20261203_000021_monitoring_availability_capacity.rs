@@ -173,11 +173,39 @@ impl MigrationTrait for Migration {
             )
             .await?;
         // One row per alert, found by the fingerprint every delivery carries.
-        index(manager, "idx_alerts_fingerprint", "alerts", &["fingerprint"], true).await?;
+        index(
+            manager,
+            "idx_alerts_fingerprint",
+            "alerts",
+            &["fingerprint"],
+            true,
+        )
+        .await?;
         // The list by state, newest first, and the alerts of an item or an incident.
-        index(manager, "idx_alerts_status", "alerts", &["status", "id"], false).await?;
-        index(manager, "idx_alerts_item", "alerts", &["configuration_item_id", "id"], false).await?;
-        index(manager, "idx_alerts_ticket", "alerts", &["ticket_id"], false).await?;
+        index(
+            manager,
+            "idx_alerts_status",
+            "alerts",
+            &["status", "id"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_alerts_item",
+            "alerts",
+            &["configuration_item_id", "id"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_alerts_ticket",
+            "alerts",
+            &["ticket_id"],
+            false,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -191,7 +219,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         // An alert's timeline, and its recent changes when flapping is judged.
-        index(manager, "idx_alert_transitions_alert", "alert_transitions", &["alert_id", "at"], false).await?;
+        index(
+            manager,
+            "idx_alert_transitions_alert",
+            "alert_transitions",
+            &["alert_id", "at"],
+            false,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -217,7 +252,12 @@ impl MigrationTrait for Migration {
         // What most Prometheus set-ups carry: an explicit `ci` label, else the scraped
         // `instance` (host:port) or a `host`, matched to an item's name.
         for (position, label) in ["ci", "instance", "host"].into_iter().enumerate() {
-            correlations.values_panic([(position as i32).into(), label.into(), "NAME".into(), now.into()]);
+            correlations.values_panic([
+                (position as i32).into(),
+                label.into(),
+                "NAME".into(),
+                now.into(),
+            ]);
         }
         manager.exec_stmt(correlations).await?;
 
@@ -242,10 +282,38 @@ impl MigrationTrait for Migration {
             )
             .await?;
         // A period's outages are read by when they started; an incident's by its ticket.
-        index(manager, "idx_outages_started", "outages", &["started_at"], false).await?;
-        index(manager, "idx_outages_ongoing", "outages", &["ended_at"], false).await?;
-        index(manager, "idx_outages_ticket", "outages", &["ticket_id"], false).await?;
-        index(manager, "idx_outages_item", "outages", &["configuration_item_id", "started_at"], false).await?;
+        index(
+            manager,
+            "idx_outages_started",
+            "outages",
+            &["started_at"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_outages_ongoing",
+            "outages",
+            &["ended_at"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_outages_ticket",
+            "outages",
+            &["ticket_id"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_outages_item",
+            "outages",
+            &["configuration_item_id", "started_at"],
+            false,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -270,7 +338,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         // A month's breach is announced once, whichever replica sees it first.
-        index(manager, "idx_availability_breaches_once", "availability_breaches", &["service_id", "period"], true).await?;
+        index(
+            manager,
+            "idx_availability_breaches_once",
+            "availability_breaches",
+            &["service_id", "period"],
+            true,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -285,7 +360,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         // The forecast reads a measure's last points, newest first.
-        index(manager, "idx_capacity_samples_series", "capacity_samples", &["configuration_item_id", "measure", "at"], false).await?;
+        index(
+            manager,
+            "idx_capacity_samples_series",
+            "capacity_samples",
+            &["configuration_item_id", "measure", "at"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()

@@ -80,7 +80,9 @@ impl MigrationTrait for Migration {
             timestamp_with_time_zone_null(SlaPolicies::ValidFrom),
             timestamp_with_time_zone_null(SlaPolicies::ValidUntil),
             timestamp_with_time_zone_null(SlaPolicies::ReviewAt),
-            boolean(SlaPolicies::ReviewAnnounced).default(false).to_owned(),
+            boolean(SlaPolicies::ReviewAnnounced)
+                .default(false)
+                .to_owned(),
             string_null(SlaPolicies::DocumentUrl),
         ] {
             manager
@@ -180,9 +182,19 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for column in [SlaClocks::Agreement, SlaClocks::GroupId, SlaClocks::SupplierId, SlaClocks::PartyId] {
+        for column in [
+            SlaClocks::Agreement,
+            SlaClocks::GroupId,
+            SlaClocks::SupplierId,
+            SlaClocks::PartyId,
+        ] {
             manager
-                .alter_table(Table::alter().table(SlaClocks::Table).drop_column(column).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(SlaClocks::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
                 .await?;
         }
         for column in [
@@ -196,7 +208,12 @@ impl MigrationTrait for Migration {
             SlaPolicies::DocumentUrl,
         ] {
             manager
-                .alter_table(Table::alter().table(SlaPolicies::Table).drop_column(column).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(SlaPolicies::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
                 .await?;
         }
         manager

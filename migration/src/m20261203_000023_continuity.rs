@@ -57,7 +57,9 @@ impl MigrationTrait for Migration {
                     .col(json(ContinuityPlans::ConfigurationItemIds))
                     .col(json(ContinuityPlans::Contacts))
                     .col(integer(ContinuityPlans::ExerciseIntervalMonths))
-                    .col(timestamp_with_time_zone_null(ContinuityPlans::OverdueAnnouncedAt))
+                    .col(timestamp_with_time_zone_null(
+                        ContinuityPlans::OverdueAnnouncedAt,
+                    ))
                     .col(timestamp_with_time_zone(ContinuityPlans::CreatedAt))
                     .col(timestamp_with_time_zone(ContinuityPlans::UpdatedAt))
                     .col(integer(ContinuityPlans::Version))

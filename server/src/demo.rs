@@ -713,7 +713,11 @@ async fn load(api: &Api) -> anyhow::Result<()> {
     // The outage counts against the ordering service's 99.9% monthly target: its
     // availability and the downtime budget left show in `serviceAvailability`.
     let incident = api
-        .run(&MANAGER, "{ majorIncidents { id ticket { id } } }", Value::Null)
+        .run(
+            &MANAGER,
+            "{ majorIncidents { id ticket { id } } }",
+            Value::Null,
+        )
         .await?["majorIncidents"]
         .as_array()
         .and_then(|all| all.iter().find(|m| m["id"] == outage))
@@ -721,7 +725,12 @@ async fn load(api: &Api) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("the major incident just declared is not listed"))?;
     api.run(&MANAGER, "mutation($t: ID!, $at: DateTime!) { recordOutage(input: { ticketId: $t, startedAt: $at, description: \"orders-db refuses connections\" }) { id } }",
         json!({ "t": incident, "at": Utc::now() - Duration::minutes(12) })).await?;
-    api.run(&MANAGER, "mutation($s: ID!) { setAvailabilityTarget(serviceId: $s, targetPercent: 99.9) { id } }", json!({ "s": ordering })).await?;
+    api.run(
+        &MANAGER,
+        "mutation($s: ID!) { setAvailabilityTarget(serviceId: $s, targetPercent: 99.9) { id } }",
+        json!({ "s": ordering }),
+    )
+    .await?;
 
     // Knowledge: published answers for requesters and for the desk.
     for (title, body, visibility) in [

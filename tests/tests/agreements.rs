@@ -22,7 +22,8 @@ on_both_backends!(
 );
 
 const POLICY: &str = "mutation($input: SaveSlaPolicyInput!) { saveSlaPolicy(input: $input) { slaPolicy { id agreement } } }";
-const ASSIGN: &str = "mutation($input: AssignTicketInput!) { assignTicket(input: $input) { ticket { version } } }";
+const ASSIGN: &str =
+    "mutation($input: AssignTicketInput!) { assignTicket(input: $input) { ticket { version } } }";
 const CLOCKS: &str = "query($id: ID!) { node(id: $id) { ... on Ticket { version slaClocks { agreement metric state groupId supplierId elapsedSeconds targetSeconds breachedAt } } } }";
 
 async fn clocks(server: &TestServer, token: &str, id: &Value) -> Value {
@@ -54,11 +55,21 @@ async fn an_ola_runs_while_the_ticket_sits_with_its_group(backend: Backend) {
     let (admin, ada) = (&desk.admin, &desk.agents[0].token);
     // Mona manages both tiers; with an address, she can be told.
     let now = Utc::now().timestamp();
-    let mona = sign_hs256(&json!({ "sub": "mona", "name": "mona", "email": "mona@acme.test",
-        "roles": ["manager"], "exp": now + 3600, "nbf": now - 10 }));
-    server.must(&mona, "{ viewer { nodeId } }", Value::Null).await;
+    let mona = sign_hs256(
+        &json!({ "sub": "mona", "name": "mona", "email": "mona@acme.test",
+        "roles": ["manager"], "exp": now + 3600, "nbf": now - 10 }),
+    );
+    server
+        .must(&mona, "{ viewer { nodeId } }", Value::Null)
+        .await;
 
-    server.must(admin, POLICY, json!({ "input": { "name": "Customer", "position": 1, "resolutionMinutes": 480 } })).await;
+    server
+        .must(
+            admin,
+            POLICY,
+            json!({ "input": { "name": "Customer", "position": 1, "resolutionMinutes": 480 } }),
+        )
+        .await;
     server.must(admin, POLICY, json!({ "input": { "name": "Desk OLA", "position": 2, "agreement": "OLA", "groupId": desk.network_group_id,
         "resolutionMinutes": 60, "documentUrl": "https://intranet.example.com/ola/desk.pdf" } })).await;
     let tier2_ola = server.must(admin, POLICY, json!({ "input": { "name": "Tier 2 OLA", "position": 3, "agreement": "OLA", "groupId": desk.tier2_group_id,
@@ -72,23 +83,35 @@ async fn an_ola_runs_while_the_ticket_sits_with_its_group(backend: Backend) {
     let id = ticket["id"].clone();
     let first = clocks(&server, ada, &id).await;
     assert_eq!(clock(&first, "SLA", None, "RESOLUTION")["state"], "RUNNING");
-    assert_eq!(clock(&first, "OLA", Some(&desk.network_group_id), "RESOLUTION")["state"], "RUNNING");
+    assert_eq!(
+        clock(&first, "OLA", Some(&desk.network_group_id), "RESOLUTION")["state"],
+        "RUNNING"
+    );
 
     // Twenty minutes at the desk, then to tier 2.
     server.advance(Duration::minutes(20));
     server.must(ada, ASSIGN, json!({ "input": { "id": id, "version": first["version"], "groupId": desk.tier2_group_id } })).await;
     let moved = clocks(&server, &mona, &id).await;
     let desk_ola = clock(&moved, "OLA", Some(&desk.network_group_id), "RESOLUTION");
-    assert_eq!(desk_ola["state"], "PAUSED", "the desk's OLA stops counting when the ticket leaves: {moved}");
+    assert_eq!(
+        desk_ola["state"], "PAUSED",
+        "the desk's OLA stops counting when the ticket leaves: {moved}"
+    );
     assert_eq!(desk_ola["elapsedSeconds"], 1200);
-    assert_eq!(clock(&moved, "OLA", Some(&desk.tier2_group_id), "RESOLUTION")["state"], "RUNNING");
+    assert_eq!(
+        clock(&moved, "OLA", Some(&desk.tier2_group_id), "RESOLUTION")["state"],
+        "RUNNING"
+    );
     assert_eq!(clock(&moved, "SLA", None, "RESOLUTION")["state"], "RUNNING");
 
     // A changed OLA leaves the running clock on its old terms.
     server.must(admin, POLICY, json!({ "input": { "id": tier2_ola, "name": "Tier 2 OLA", "position": 3, "agreement": "OLA",
         "groupId": desk.tier2_group_id, "resolutionMinutes": 30 } })).await;
     let kept = clocks(&server, &mona, &id).await;
-    assert_eq!(clock(&kept, "OLA", Some(&desk.tier2_group_id), "RESOLUTION")["targetSeconds"], 7200);
+    assert_eq!(
+        clock(&kept, "OLA", Some(&desk.tier2_group_id), "RESOLUTION")["targetSeconds"],
+        7200
+    );
 
     // Two hours later tier 2's OLA is breached, the customer's SLA is not; tier 2's
     // manager hears of it.
@@ -97,14 +120,28 @@ async fn an_ola_runs_while_the_ticket_sits_with_its_group(backend: Backend) {
     loop {
         let now = clocks(&server, &mona, &id).await;
         if !clock(&now, "OLA", Some(&desk.tier2_group_id), "RESOLUTION")["breachedAt"].is_null() {
-            assert!(clock(&now, "SLA", None, "RESOLUTION")["breachedAt"].is_null(), "{now}");
-            assert!(clock(&now, "OLA", Some(&desk.network_group_id), "RESOLUTION")["breachedAt"].is_null(), "{now}");
+            assert!(
+                clock(&now, "SLA", None, "RESOLUTION")["breachedAt"].is_null(),
+                "{now}"
+            );
+            assert!(
+                clock(&now, "OLA", Some(&desk.network_group_id), "RESOLUTION")["breachedAt"]
+                    .is_null(),
+                "{now}"
+            );
             break;
         }
-        assert!(start.elapsed() < StdDuration::from_secs(15), "tier 2's OLA did not breach: {now}");
+        assert!(
+            start.elapsed() < StdDuration::from_secs(15),
+            "tier 2's OLA did not breach: {now}"
+        );
         tokio::time::sleep(StdDuration::from_millis(200)).await;
     }
-    let mail = smtp.wait_for("mona@acme.test", "breached its OLA", StdDuration::from_secs(15));
+    let mail = smtp.wait_for(
+        "mona@acme.test",
+        "breached its OLA",
+        StdDuration::from_secs(15),
+    );
     assert!(mail.contains("Switch in room 4 down"), "{mail}");
 }
 
@@ -120,7 +157,17 @@ async fn a_contract_runs_while_the_supplier_holds_the_ticket(backend: Backend) {
     assert_eq!(supplier["contacts"][0]["role"], "24x7 hotline");
     assert_eq!(supplier["manager"]["name"], "mona");
     // Requesters do not read the desk's suppliers.
-    assert_eq!(server.gql(Some(&desk.requester.token), "{ suppliers { name } }", Value::Null).await.error_code(), "FORBIDDEN");
+    assert_eq!(
+        server
+            .gql(
+                Some(&desk.requester.token),
+                "{ suppliers { name } }",
+                Value::Null
+            )
+            .await
+            .error_code(),
+        "FORBIDDEN"
+    );
     server.must(admin, POLICY, json!({ "input": { "name": "Fibre Co contract", "position": 1, "agreement": "UNDERPINNING_CONTRACT",
         "supplierId": supplier["id"], "resolutionMinutes": 240, "reviewAt": Utc::now() + Duration::days(400) } })).await;
 
@@ -135,12 +182,24 @@ async fn a_contract_runs_while_the_supplier_holds_the_ticket(backend: Backend) {
         .clone();
     assert_eq!(handed["supplier"]["name"], "Fibre Co");
     let running = clocks(&server, ada, &id).await;
-    assert_eq!(clock(&running, "UNDERPINNING_CONTRACT", Some(&supplier["id"]), "RESOLUTION")["state"], "RUNNING");
+    assert_eq!(
+        clock(
+            &running,
+            "UNDERPINNING_CONTRACT",
+            Some(&supplier["id"]),
+            "RESOLUTION"
+        )["state"],
+        "RUNNING"
+    );
 
     // An hour with the supplier; then waiting on the requester pauses it too.
     server.advance(Duration::hours(1));
     let working = server
-        .must(ada, TRANSITION, json!({ "input": { "id": id, "version": handed["version"], "status": "IN_PROGRESS" } }))
+        .must(
+            ada,
+            TRANSITION,
+            json!({ "input": { "id": id, "version": handed["version"], "status": "IN_PROGRESS" } }),
+        )
         .await["transitionTicket"]["ticket"]["version"]
         .clone();
     let waiting = server
@@ -148,15 +207,35 @@ async fn a_contract_runs_while_the_supplier_holds_the_ticket(backend: Backend) {
         .await["transitionTicket"]["ticket"]["version"]
         .clone();
     let paused = clocks(&server, ada, &id).await;
-    let contract = clock(&paused, "UNDERPINNING_CONTRACT", Some(&supplier["id"]), "RESOLUTION");
-    assert_eq!(contract["state"], "PAUSED", "waiting on the requester breaches no agreement: {paused}");
+    let contract = clock(
+        &paused,
+        "UNDERPINNING_CONTRACT",
+        Some(&supplier["id"]),
+        "RESOLUTION",
+    );
+    assert_eq!(
+        contract["state"], "PAUSED",
+        "waiting on the requester breaches no agreement: {paused}"
+    );
     assert_eq!(contract["elapsedSeconds"], 3600);
     server.advance(Duration::hours(1));
     let back = server
-        .must(ada, TRANSITION, json!({ "input": { "id": id, "version": waiting, "status": "IN_PROGRESS" } }))
+        .must(
+            ada,
+            TRANSITION,
+            json!({ "input": { "id": id, "version": waiting, "status": "IN_PROGRESS" } }),
+        )
         .await["transitionTicket"]["ticket"]["version"]
         .clone();
-    assert_eq!(clock(&clocks(&server, ada, &id).await, "UNDERPINNING_CONTRACT", Some(&supplier["id"]), "RESOLUTION")["state"], "RUNNING");
+    assert_eq!(
+        clock(
+            &clocks(&server, ada, &id).await,
+            "UNDERPINNING_CONTRACT",
+            Some(&supplier["id"]),
+            "RESOLUTION"
+        )["state"],
+        "RUNNING"
+    );
 
     // Thirty minutes more, then the supplier hands it back: the contract's clock pauses
     // with 90 minutes counted, and stays paused while the desk works it.
@@ -167,7 +246,12 @@ async fn a_contract_runs_while_the_supplier_holds_the_ticket(backend: Backend) {
         .await;
     server.advance(Duration::hours(3));
     let after = clocks(&server, ada, &id).await;
-    let contract = clock(&after, "UNDERPINNING_CONTRACT", Some(&supplier["id"]), "RESOLUTION");
+    let contract = clock(
+        &after,
+        "UNDERPINNING_CONTRACT",
+        Some(&supplier["id"]),
+        "RESOLUTION",
+    );
     assert_eq!(contract["state"], "PAUSED", "{after}");
     assert_eq!(contract["elapsedSeconds"], 5400);
     assert!(contract["breachedAt"].is_null());

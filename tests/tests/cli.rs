@@ -349,7 +349,10 @@ async fn the_demo_loads_a_living_desk_once() {
     assert_eq!(outage["ticket"]["priority"], "MAJOR");
     assert_eq!(outage["updates"].as_array().unwrap().len(), 1);
     let ongoing = &desk["outages"]["nodes"][0];
-    assert_eq!(ongoing["kind"], "UNPLANNED", "the major incident is an outage: {desk}");
+    assert_eq!(
+        ongoing["kind"], "UNPLANNED",
+        "the major incident is an outage: {desk}"
+    );
     assert_eq!(ongoing["configurationItem"]["name"], "orders-db");
     let release = &desk["releases"][0];
     assert_eq!(release["status"], "PLANNING", "{desk}");

@@ -20,7 +20,9 @@ async fn a_plan_not_exercised_within_its_interval_is_overdue(backend: Backend) {
         .must(admin, "mutation { saveService(input: { name: \"Orders\", lifecycle: LIVE }) { service { id } } }", Value::Null)
         .await["saveService"]["service"]["id"]
         .clone();
-    let class = server.must(admin, "{ ciClasses { id name } }", Value::Null).await["ciClasses"]
+    let class = server
+        .must(admin, "{ ciClasses { id name } }", Value::Null)
+        .await["ciClasses"]
         .as_array()
         .unwrap()
         .iter()
@@ -41,7 +43,13 @@ async fn a_plan_not_exercised_within_its_interval_is_overdue(backend: Backend) {
         .await["saveContinuityPlan"]
         .clone();
     // Agents read plans; requesters do not.
-    assert_eq!(server.gql(Some(&desk.requester.token), PLAN, json!({ "s": service })).await.error_code(), "FORBIDDEN");
+    assert_eq!(
+        server
+            .gql(Some(&desk.requester.token), PLAN, json!({ "s": service }))
+            .await
+            .error_code(),
+        "FORBIDDEN"
+    );
 
     // Exercised successfully 13 months ago, every 12 months: overdue for a month.
     // Microseconds: what PostgreSQL keeps.
@@ -66,13 +74,27 @@ async fn a_plan_not_exercised_within_its_interval_is_overdue(backend: Backend) {
         .clone();
     assert_eq!(failed["overdue"], true);
     let overdue = server
-        .must(&desk.agents[0].token, "{ continuityPlans(overdue: true) { name } }", Value::Null)
+        .must(
+            &desk.agents[0].token,
+            "{ continuityPlans(overdue: true) { name } }",
+            Value::Null,
+        )
         .await["continuityPlans"]
         .clone();
-    assert_eq!(overdue, json!([{ "name": "Orders to the standby site" }]), "the report line");
-    let listed = server.must(&desk.agents[0].token, PLAN, json!({ "s": service })).await["continuityPlans"][0].clone();
+    assert_eq!(
+        overdue,
+        json!([{ "name": "Orders to the standby site" }]),
+        "the report line"
+    );
+    let listed = server
+        .must(&desk.agents[0].token, PLAN, json!({ "s": service }))
+        .await["continuityPlans"][0]
+        .clone();
     assert_eq!(listed["exercises"][0]["outcome"], "FAILED");
-    assert_eq!(listed["exercises"][0]["withinRto"], false, "90 minutes against an RTO of 60");
+    assert_eq!(
+        listed["exercises"][0]["withinRto"], false,
+        "90 minutes against an RTO of 60"
+    );
     assert_eq!(listed["exercises"][1]["withinRto"], true);
     assert_eq!(listed["steps"][0]["owner"]["name"], "ada");
     assert_eq!(listed["steps"][1]["position"], 2);
@@ -85,17 +107,29 @@ async fn a_plan_not_exercised_within_its_interval_is_overdue(backend: Backend) {
         .await["declareMajorIncident"]["majorIncident"]
         .clone();
     server
-        .must(manager, "mutation($t: ID!) { recordOutage(input: { ticketId: $t }) { id } }", json!({ "t": major["ticket"]["id"] }))
+        .must(
+            manager,
+            "mutation($t: ID!) { recordOutage(input: { ticketId: $t }) { id } }",
+            json!({ "t": major["ticket"]["id"] }),
+        )
         .await;
     server.advance(Duration::minutes(61));
     let incidents = server
         .must(manager, "{ majorIncidents { id continuityPlans { name recoveryClock { runningSeconds rtoSeconds rtoExceeded } } } }", Value::Null)
         .await["majorIncidents"]
         .clone();
-    let linked = &incidents.as_array().unwrap().iter().find(|m| m["id"] == major["id"]).unwrap()["continuityPlans"][0];
+    let linked = &incidents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == major["id"])
+        .unwrap()["continuityPlans"][0];
     assert_eq!(linked["name"], "Orders to the standby site");
     assert_eq!(linked["recoveryClock"]["rtoSeconds"], 3600);
-    assert!(linked["recoveryClock"]["runningSeconds"].as_i64().unwrap() >= 61 * 60, "{linked}");
+    assert!(
+        linked["recoveryClock"]["runningSeconds"].as_i64().unwrap() >= 61 * 60,
+        "{linked}"
+    );
     assert_eq!(linked["recoveryClock"]["rtoExceeded"], true);
 
     // Exercised successfully now: no longer overdue.

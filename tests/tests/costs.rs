@@ -8,7 +8,13 @@ use switchboard_tests::{Backend, TestServer, on_both_backends};
 
 on_both_backends!(a_month_costs_and_charges_to_the_cent);
 
-async fn id(server: &TestServer, token: &str, query: &str, variables: Value, path: &[&str]) -> Value {
+async fn id(
+    server: &TestServer,
+    token: &str,
+    query: &str,
+    variables: Value,
+    path: &[&str],
+) -> Value {
     let mut data = server.must(token, query, variables).await;
     for key in path {
         data = data[*key].take();
@@ -21,15 +27,62 @@ async fn a_month_costs_and_charges_to_the_cent(backend: Backend) {
     let desk = server.desk().await;
     let (admin, manager) = (&desk.admin, &desk.manager.token);
     let service = "mutation($n: String!) { saveService(input: { name: $n, lifecycle: LIVE }) { service { id } } }";
-    let email = id(&server, admin, service, json!({ "n": "Email" }), &["saveService", "service", "id"]).await;
-    let calendar = id(&server, admin, service, json!({ "n": "Calendar" }), &["saveService", "service", "id"]).await;
-    let org = "mutation($n: String!) { createOrganization(input: { name: $n }) { organization { id } } }";
-    let acme = id(&server, admin, org, json!({ "n": "Acme Finance" }), &["createOrganization", "organization", "id"]).await;
-    let globex = id(&server, admin, org, json!({ "n": "Globex Finance" }), &["createOrganization", "organization", "id"]).await;
-    let classes = server.must(admin, "{ ciClasses { id name } }", Value::Null).await["ciClasses"].clone();
-    let class = |name: &str| classes.as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["id"].clone();
+    let email = id(
+        &server,
+        admin,
+        service,
+        json!({ "n": "Email" }),
+        &["saveService", "service", "id"],
+    )
+    .await;
+    let calendar = id(
+        &server,
+        admin,
+        service,
+        json!({ "n": "Calendar" }),
+        &["saveService", "service", "id"],
+    )
+    .await;
+    let org =
+        "mutation($n: String!) { createOrganization(input: { name: $n }) { organization { id } } }";
+    let acme = id(
+        &server,
+        admin,
+        org,
+        json!({ "n": "Acme Finance" }),
+        &["createOrganization", "organization", "id"],
+    )
+    .await;
+    let globex = id(
+        &server,
+        admin,
+        org,
+        json!({ "n": "Globex Finance" }),
+        &["createOrganization", "organization", "id"],
+    )
+    .await;
+    let classes = server
+        .must(admin, "{ ciClasses { id name } }", Value::Null)
+        .await["ciClasses"]
+        .clone();
+    let class = |name: &str| {
+        classes
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["id"]
+            .clone()
+    };
     let ci = "mutation($i: CreateConfigurationItemInput!) { createConfigurationItem(input: $i) { configurationItem { id } } }";
-    let mail_server = id(&server, admin, ci, json!({ "i": { "classId": class("Server"), "name": "mail-1" } }), &["createConfigurationItem", "configurationItem", "id"]).await;
+    let mail_server = id(
+        &server,
+        admin,
+        ci,
+        json!({ "i": { "classId": class("Server"), "name": "mail-1" } }),
+        &["createConfigurationItem", "configurationItem", "id"],
+    )
+    .await;
     let email_app = id(&server, admin, ci, json!({ "i": { "classId": class("Application"), "name": "email-app", "serviceId": email } }), &["createConfigurationItem", "configurationItem", "id"]).await;
     let calendar_app = id(&server, admin, ci, json!({ "i": { "classId": class("Application"), "name": "calendar-app", "serviceId": calendar } }), &["createConfigurationItem", "configurationItem", "id"]).await;
     for app in [&email_app, &calendar_app] {
@@ -57,22 +110,40 @@ async fn a_month_costs_and_charges_to_the_cent(backend: Backend) {
     let b = id(&server, manager, create, json!({ "i": { "kind": "INCIDENT", "title": "Mailbox full", "serviceId": email, "organizationId": globex, "groupId": desk.tier2_group_id } }), &["createTicket", "ticket", "id"]).await;
     let time = "mutation($t: ID!, $m: Int!, $d: String!, $b: Boolean!) { recordTime(input: { ticketId: $t, time: { minutes: $m, workedOn: $d, billable: $b } }) { timeEntry { id } } }";
     for (ticket, minutes, day, billable) in [
-        (&a, 90, "2026-11-03", true),    // 90 min x 60.00 = 90.00
-        (&a, 30, "2026-11-04", false),   // 30 min x 60.00 = 30.00, not billable
-        (&a, 60, "2026-10-31", true),    // October: not this month
-        (&b, 60, "2026-11-10", true),    // 60 min x 80.00 = 80.00
-        (&b, 45, "2026-11-20", true),    // 45 min x 90.00 (from the 15th) = 67.50
+        (&a, 90, "2026-11-03", true),  // 90 min x 60.00 = 90.00
+        (&a, 30, "2026-11-04", false), // 30 min x 60.00 = 30.00, not billable
+        (&a, 60, "2026-10-31", true),  // October: not this month
+        (&b, 60, "2026-11-10", true),  // 60 min x 80.00 = 80.00
+        (&b, 45, "2026-11-20", true),  // 45 min x 90.00 (from the 15th) = 67.50
     ] {
-        server.must(manager, time, json!({ "t": ticket, "m": minutes, "d": day, "b": billable })).await;
+        server
+            .must(
+                manager,
+                time,
+                json!({ "t": ticket, "m": minutes, "d": day, "b": billable }),
+            )
+            .await;
     }
 
     // Requesters and agents see no costs.
     let report_query = "{ costReport(from: \"2026-11-01\", to: \"2026-12-01\") { services { serviceId serviceName labourCents configurationItemCents fixedCents totalCents }
         tickets { ticketId minutes billableMinutes cents } charges { organizationId serviceId method billableMinutes cents } } }";
-    assert_eq!(server.gql(Some(&desk.agents[0].token), report_query, Value::Null).await.error_code(), "FORBIDDEN");
+    assert_eq!(
+        server
+            .gql(Some(&desk.agents[0].token), report_query, Value::Null)
+            .await
+            .error_code(),
+        "FORBIDDEN"
+    );
     let report = server.must(manager, report_query, Value::Null).await["costReport"].clone();
     let service_line = |service: &Value| {
-        report["services"].as_array().unwrap().iter().find(|s| s["serviceId"] == *service).unwrap_or_else(|| panic!("no line for {service} in {report}")).clone()
+        report["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["serviceId"] == *service)
+            .unwrap_or_else(|| panic!("no line for {service} in {report}"))
+            .clone()
     };
     let email_line = service_line(&email);
     // Labour 90.00 + 30.00 + 80.00 + 67.50; mail-1's 300.00 shared by Email and Calendar,
@@ -84,12 +155,28 @@ async fn a_month_costs_and_charges_to_the_cent(backend: Backend) {
     let calendar_line = service_line(&calendar);
     assert_eq!(calendar_line["totalCents"], 15_000);
     assert_eq!(calendar_line["labourCents"], 0);
-    let ticket_line = |ticket: &Value| report["tickets"].as_array().unwrap().iter().find(|t| t["ticketId"] == *ticket).unwrap().clone();
+    let ticket_line = |ticket: &Value| {
+        report["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["ticketId"] == *ticket)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(ticket_line(&a)["cents"], 12_000);
     assert_eq!(ticket_line(&a)["minutes"], 120);
     assert_eq!(ticket_line(&b)["cents"], 14_750);
     // Per hour at 120.00: Acme's 90 billable minutes, Globex's 105.
-    let charge = |org: &Value| report["charges"].as_array().unwrap().iter().find(|c| c["organizationId"] == *org).unwrap_or_else(|| panic!("no charge for {org}: {report}")).clone();
+    let charge = |org: &Value| {
+        report["charges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["organizationId"] == *org)
+            .unwrap_or_else(|| panic!("no charge for {org}: {report}"))
+            .clone()
+    };
     assert_eq!(charge(&acme)["cents"], 18_000);
     assert_eq!(charge(&acme)["method"], "PER_HOUR");
     assert_eq!(charge(&globex)["cents"], 21_000);
@@ -98,8 +185,21 @@ async fn a_month_costs_and_charges_to_the_cent(backend: Backend) {
     // A budget's actuals are computed from the records when read: October's hour counts
     // in the year, and the variance follows.
     server.must(admin, "mutation($s: ID!) { setBudget(serviceId: $s, year: 2026, amountCents: 2000000, alertPercent: 90) }", json!({ "s": email })).await;
-    let budget = server.must(manager, "{ budgets(year: 2026) { serviceId budgetCents actualCents varianceCents } }", Value::Null).await["budgets"][0].clone();
+    let budget = server
+        .must(
+            manager,
+            "{ budgets(year: 2026) { serviceId budgetCents actualCents varianceCents } }",
+            Value::Null,
+        )
+        .await["budgets"][0]
+        .clone();
     let actual = budget["actualCents"].as_i64().unwrap();
-    assert!(actual >= 103_750 + 6_000, "the year holds November and October's hour: {budget}");
-    assert_eq!(budget["varianceCents"].as_i64().unwrap(), 2_000_000 - actual);
+    assert!(
+        actual >= 103_750 + 6_000,
+        "the year holds November and October's hour: {budget}"
+    );
+    assert_eq!(
+        budget["varianceCents"].as_i64().unwrap(),
+        2_000_000 - actual
+    );
 }

@@ -165,16 +165,28 @@ impl DeskSettings {
             return Err(AppError::bad_input("surveyExpiryDays", "give 1 to 90 days"));
         }
         if !(2..=100).contains(&self.alert_flap_changes) {
-            return Err(AppError::bad_input("alertFlapChanges", "give 2 to 100 changes"));
+            return Err(AppError::bad_input(
+                "alertFlapChanges",
+                "give 2 to 100 changes",
+            ));
         }
         if !(1..=24 * 60).contains(&self.alert_flap_window_minutes) {
-            return Err(AppError::bad_input("alertFlapWindowMinutes", "give 1 to 1440 minutes"));
+            return Err(AppError::bad_input(
+                "alertFlapWindowMinutes",
+                "give 1 to 1440 minutes",
+            ));
         }
         if !(1..=3650).contains(&self.capacity_horizon_days) {
-            return Err(AppError::bad_input("capacityHorizonDays", "give 1 to 3650 days"));
+            return Err(AppError::bad_input(
+                "capacityHorizonDays",
+                "give 1 to 3650 days",
+            ));
         }
         if !(2..=10_000).contains(&self.capacity_forecast_points) {
-            return Err(AppError::bad_input("capacityForecastPoints", "give 2 to 10000 points"));
+            return Err(AppError::bad_input(
+                "capacityForecastPoints",
+                "give 2 to 10000 points",
+            ));
         }
         Ok(())
     }

@@ -148,8 +148,14 @@ versioned!(major_incident, "major incident", |row| format!(
     "major incident {}",
     row.id
 ));
-versioned!(continuity_plan, "continuity plan", |row| format!("continuity plan '{}'", row.name));
-versioned!(supplier, "supplier", |row| format!("supplier '{}'", row.name));
+versioned!(continuity_plan, "continuity plan", |row| format!(
+    "continuity plan '{}'",
+    row.name
+));
+versioned!(supplier, "supplier", |row| format!(
+    "supplier '{}'",
+    row.name
+));
 versioned!(alert, "alert", |row| format!("alert '{}'", row.name));
 versioned!(outage, "outage", |row| format!("outage {}", row.id));
 versioned!(configuration_item, "configuration item", |row| format!(

@@ -358,14 +358,22 @@ impl AvailabilityQuery {
             (None, Some(from), Some(to)) => (from, to),
             (month, None, None) => {
                 let row = crate::domain::lookup::referenced::<entity::service::Entity>(
-                    conn, service_id, "serviceId", "service",
+                    conn,
+                    service_id,
+                    "serviceId",
+                    "service",
                 )
                 .await?;
                 let calendar = report::calendar_of(conn, &row).await?;
                 let (from, to, _) = match month {
                     None => report::month_containing(&calendar, now),
                     Some(text) => {
-                        let bad = || AppError::bad_input("month", format!("'{text}' is not a month such as 2026-11"));
+                        let bad = || {
+                            AppError::bad_input(
+                                "month",
+                                format!("'{text}' is not a month such as 2026-11"),
+                            )
+                        };
                         let (y, m) = text.split_once('-').ok_or_else(bad)?;
                         let (y, m) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
                         report::month(&calendar, y, m).ok_or_else(bad)?
@@ -395,7 +403,8 @@ impl AvailabilityMutation {
     async fn record_outage(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What to record; see the fields of the input type.")] input: RecordOutageInput,
+        #[graphql(desc = "What to record; see the fields of the input type.")]
+        input: RecordOutageInput,
     ) -> AppResult<Vec<Outage>> {
         let new = NewOutage {
             configuration_item_ids: ids::decode_all(
@@ -421,7 +430,8 @@ impl AvailabilityMutation {
     async fn update_outage(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What to change; see the fields of the input type.")] input: UpdateOutageInput,
+        #[graphql(desc = "What to change; see the fields of the input type.")]
+        input: UpdateOutageInput,
     ) -> AppResult<Outage> {
         let id = ids::decode_as(&input.id, "Outage", "id")?;
         let changes = OutageChanges {
@@ -436,7 +446,8 @@ impl AvailabilityMutation {
         };
         let on = acting(ctx);
         let row =
-            availability::outages::update(on.db, on.caller, on.now, id, input.version, changes).await?;
+            availability::outages::update(on.db, on.caller, on.now, id, input.version, changes)
+                .await?;
         Ok(Outage(row))
     }
 
@@ -446,7 +457,9 @@ impl AvailabilityMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The service.")] service_id: ID,
-        #[graphql(desc = "Percent of agreed service time, above 0 and at most 100; null removes it.")]
+        #[graphql(
+            desc = "Percent of agreed service time, above 0 and at most 100; null removes it."
+        )]
         target_percent: Option<f64>,
     ) -> AppResult<Service> {
         let service_id = ids::decode_as(&service_id, "Service", "serviceId")?;

@@ -66,7 +66,8 @@ impl CapacityQuery {
         let service_id = ids::decode_opt(service_id, "Service", "serviceId")?;
         let class_id = ids::decode_opt(class_id, "CiClass", "classId")?;
         let lines =
-            capacity::report::report(state(ctx).db.conn(), caller(ctx), service_id, class_id).await?;
+            capacity::report::report(state(ctx).db.conn(), caller(ctx), service_id, class_id)
+                .await?;
         Ok(lines
             .into_iter()
             .map(|l| CapacityLine {

@@ -18,8 +18,8 @@ use crate::{
     },
     error::{AppError, AppResult},
     graphql::{
-        caller, catalog::Service, cmdb::ConfigurationItem, command::acting, ids,
-        instant::Instant, loaders, now, state, suppliers::SupplierContact, users::User,
+        caller, catalog::Service, cmdb::ConfigurationItem, command::acting, ids, instant::Instant,
+        loaders, now, state, suppliers::SupplierContact, users::User,
     },
 };
 
@@ -164,7 +164,12 @@ impl ContinuityPlan {
     async fn contacts(&self) -> Vec<SupplierContact> {
         plans::contacts_of(&self.0)
             .into_iter()
-            .map(|c| SupplierContact { name: c.name, email: c.email, phone: c.phone, role: c.role })
+            .map(|c| SupplierContact {
+                name: c.name,
+                email: c.email,
+                phone: c.phone,
+                role: c.role,
+            })
             .collect()
     }
     /// A successful exercise is due this many months after the last.
@@ -220,7 +225,9 @@ impl ContinuityPlan {
 
 /// A continuity plan for `node(id:)`.
 pub async fn load_node(ctx: &Context<'_>, id: i64) -> AppResult<ContinuityPlan> {
-    plans::get(state(ctx).db.conn(), caller(ctx), id).await.map(ContinuityPlan)
+    plans::get(state(ctx).db.conn(), caller(ctx), id)
+        .await
+        .map(ContinuityPlan)
 }
 
 /// What `saveContinuityPlan` takes.
@@ -284,7 +291,8 @@ impl ContinuityQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only this service's plans.")] service_id: Option<ID>,
-        #[graphql(desc = "Only plans overdue (true) or not (false) for an exercise.")] overdue: Option<bool>,
+        #[graphql(desc = "Only plans overdue (true) or not (false) for an exercise.")]
+        overdue: Option<bool>,
     ) -> AppResult<Vec<ContinuityPlan>> {
         let service_id = ids::decode_opt(service_id, "Service", "serviceId")?;
         let conn = state(ctx).db.conn();
@@ -312,12 +320,15 @@ impl ContinuityMutation {
     async fn save_continuity_plan(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the fields of the input type.")] input: SaveContinuityPlanInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
+        input: SaveContinuityPlanInput,
     ) -> AppResult<ContinuityPlan> {
         let id = match ids::decode_opt(input.id, "ContinuityPlan", "id")? {
             Some(id) => Some((
                 id,
-                input.version.ok_or_else(|| AppError::bad_input("version", "give the version you read to change a plan"))?,
+                input.version.ok_or_else(|| {
+                    AppError::bad_input("version", "give the version you read to change a plan")
+                })?,
             )),
             None => None,
         };
@@ -339,23 +350,35 @@ impl ContinuityMutation {
             rpo_minutes: input.rpo_minutes,
             strategy: input.strategy,
             steps,
-            configuration_item_ids: ids::decode_all(&input.configuration_item_ids, "ConfigurationItem", "configurationItemIds")?,
+            configuration_item_ids: ids::decode_all(
+                &input.configuration_item_ids,
+                "ConfigurationItem",
+                "configurationItemIds",
+            )?,
             contacts: input
                 .contacts
                 .into_iter()
-                .map(|c| Contact { name: c.name, email: c.email, phone: c.phone, role: c.role })
+                .map(|c| Contact {
+                    name: c.name,
+                    email: c.email,
+                    phone: c.phone,
+                    role: c.role,
+                })
                 .collect(),
             exercise_interval_months: input.exercise_interval_months,
         };
         let on = acting(ctx);
-        Ok(ContinuityPlan(plans::save(on.db, on.caller, on.now, id, fields).await?))
+        Ok(ContinuityPlan(
+            plans::save(on.db, on.caller, on.now, id, fields).await?,
+        ))
     }
 
     /// Records an exercise of a plan. Managers.
     async fn record_continuity_exercise(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What to record; see the fields of the input type.")] input: RecordContinuityExerciseInput,
+        #[graphql(desc = "What to record; see the fields of the input type.")]
+        input: RecordContinuityExerciseInput,
     ) -> AppResult<ContinuityPlan> {
         let on = acting(ctx);
         let plan_id = ids::decode_as(&input.plan_id, "ContinuityPlan", "planId")?;
@@ -373,6 +396,8 @@ impl ContinuityMutation {
             },
         )
         .await?;
-        Ok(ContinuityPlan(plans::get(on.db.conn(), on.caller, plan_id).await?))
+        Ok(ContinuityPlan(
+            plans::get(on.db.conn(), on.caller, plan_id).await?,
+        ))
     }
 }

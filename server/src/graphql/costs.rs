@@ -204,16 +204,22 @@ pub struct CostQuery;
 impl CostQuery {
     /// The costs per service and ticket and the charges per organization of the days
     /// `from` (included) to `to` (excluded), as YYYY-MM-DD. Managers.
-    async fn cost_report(&self, ctx: &Context<'_>, #[graphql(desc = "The first day.")] from: String, #[graphql(desc = "The day after the last.")] to: String) -> AppResult<CostReport> {
+    async fn cost_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The first day.")] from: String,
+        #[graphql(desc = "The day after the last.")] to: String,
+    ) -> AppResult<CostReport> {
         let (from_day, to_day) = (day("from", &from)?, day("to", &to)?);
         let conn = state(ctx).db.conn();
         let report = report::costs(conn, caller(ctx), from_day, to_day).await?;
-        let names: std::collections::HashMap<i64, String> = <entity::service::Entity as sea_orm::EntityTrait>::find()
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
+        let names: std::collections::HashMap<i64, String> =
+            <entity::service::Entity as sea_orm::EntityTrait>::find()
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
         Ok(CostReport {
             from,
             to,
@@ -255,7 +261,11 @@ impl CostQuery {
     }
 
     /// The budgets of a year against what each service has cost so far. Managers.
-    async fn budgets(&self, ctx: &Context<'_>, #[graphql(desc = "The year.")] year: i32) -> AppResult<Vec<BudgetLine>> {
+    async fn budgets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The year.")] year: i32,
+    ) -> AppResult<Vec<BudgetLine>> {
         let lines = budgets::of_year(state(ctx).db.conn(), caller(ctx), year, now(ctx)).await?;
         Ok(lines
             .into_iter()
@@ -265,7 +275,11 @@ impl CostQuery {
                 budget_cents: l.budget.amount_cents,
                 actual_cents: l.actual_cents,
                 variance_cents: l.variance_cents(),
-                used_percent: if l.budget.amount_cents > 0 { l.actual_cents as f64 * 100.0 / l.budget.amount_cents as f64 } else { 0.0 },
+                used_percent: if l.budget.amount_cents > 0 {
+                    l.actual_cents as f64 * 100.0 / l.budget.amount_cents as f64
+                } else {
+                    0.0
+                },
                 alert_percent: l.budget.alert_percent,
             })
             .collect())
@@ -279,7 +293,11 @@ pub struct CostMutation;
 impl CostMutation {
     /// Adds an hourly rate for a group (or a role), from a day on. Admins. Returns its
     /// id.
-    async fn add_cost_rate(&self, ctx: &Context<'_>, #[graphql(desc = "The rate.")] input: AddCostRateInput) -> AppResult<ID> {
+    async fn add_cost_rate(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The rate.")] input: AddCostRateInput,
+    ) -> AppResult<ID> {
         let on = acting(ctx);
         let role = input.role.map(|r| match r {
             RateRole::Agent => Role::Agent,
@@ -287,15 +305,32 @@ impl CostMutation {
             RateRole::Admin => Role::Admin,
         });
         let group = ids::decode_opt(input.group_id, "Group", "groupId")?;
-        let row = model::add_rate(on.db, on.caller, on.now, group, role, input.hourly_cents, &input.valid_from).await?;
+        let row = model::add_rate(
+            on.db,
+            on.caller,
+            on.now,
+            group,
+            role,
+            input.hourly_cents,
+            &input.valid_from,
+        )
+        .await?;
         Ok(ids::encode("CostRate", row.id))
     }
 
     /// Adds a cost of a configuration item or a service. Admins. Returns its id.
-    async fn add_cost(&self, ctx: &Context<'_>, #[graphql(desc = "The cost.")] input: AddCostInput) -> AppResult<ID> {
+    async fn add_cost(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cost.")] input: AddCostInput,
+    ) -> AppResult<ID> {
         let on = acting(ctx);
         let new = NewCost {
-            configuration_item_id: ids::decode_opt(input.configuration_item_id, "ConfigurationItem", "configurationItemId")?,
+            configuration_item_id: ids::decode_opt(
+                input.configuration_item_id,
+                "ConfigurationItem",
+                "configurationItemId",
+            )?,
             service_id: ids::decode_opt(input.service_id, "Service", "serviceId")?,
             kind: input.kind.into(),
             amount_cents: input.amount_cents,
@@ -308,20 +343,31 @@ impl CostMutation {
     }
 
     /// Sets how a service is charged to its customers. Admins.
-    async fn set_charging_policy(&self, ctx: &Context<'_>, #[graphql(desc = "The policy.")] input: SetChargingPolicyInput) -> AppResult<ChargingMethod> {
+    async fn set_charging_policy(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The policy.")] input: SetChargingPolicyInput,
+    ) -> AppResult<ChargingMethod> {
         let on = acting(ctx);
         let service = ids::decode_as(&input.service_id, "Service", "serviceId")?;
         let mut per_ticket = std::collections::BTreeMap::new();
         for price in input.per_ticket {
-            let priority = i16::try_from(price.priority).map_err(|_| AppError::bad_input("perTicket", "priorities are 0 to 4"))?;
+            let priority = i16::try_from(price.priority)
+                .map_err(|_| AppError::bad_input("perTicket", "priorities are 0 to 4"))?;
             per_ticket.insert(priority, price.cents);
         }
-        let row = model::set_charging(on.db, on.caller, on.now, service, Charging {
-            method: input.method.into(),
-            fixed_cents: input.fixed_cents,
-            per_ticket_cents: per_ticket,
-            hourly_cents: input.hourly_cents,
-        })
+        let row = model::set_charging(
+            on.db,
+            on.caller,
+            on.now,
+            service,
+            Charging {
+                method: input.method.into(),
+                fixed_cents: input.fixed_cents,
+                per_ticket_cents: per_ticket,
+                hourly_cents: input.hourly_cents,
+            },
+        )
         .await?;
         Ok(costs::ChargingMethod::stored(&row.method)?.into())
     }
@@ -334,11 +380,24 @@ impl CostMutation {
         #[graphql(desc = "The service.")] service_id: ID,
         #[graphql(desc = "The year.")] year: i32,
         #[graphql(desc = "The budget, in cents.")] amount_cents: i64,
-        #[graphql(desc = "The share of it, in percent, at which `budget.threshold_passed` goes out.", default = 90)] alert_percent: i32,
+        #[graphql(
+            desc = "The share of it, in percent, at which `budget.threshold_passed` goes out.",
+            default = 90
+        )]
+        alert_percent: i32,
     ) -> AppResult<i64> {
         let on = acting(ctx);
         let service = ids::decode_as(&service_id, "Service", "serviceId")?;
-        let row = model::set_budget(on.db, on.caller, on.now, service, year, amount_cents, alert_percent).await?;
+        let row = model::set_budget(
+            on.db,
+            on.caller,
+            on.now,
+            service,
+            year,
+            amount_cents,
+            alert_percent,
+        )
+        .await?;
         Ok(row.amount_cents)
     }
 }

@@ -80,10 +80,16 @@ impl MajorIncident {
         else {
             return Ok(vec![]);
         };
-        let rows =
-            crate::domain::continuity::plans::for_ticket(state(ctx).db.conn(), caller(ctx), &ticket)
-                .await?;
-        Ok(rows.into_iter().map(crate::graphql::continuity::ContinuityPlan).collect())
+        let rows = crate::domain::continuity::plans::for_ticket(
+            state(ctx).db.conn(),
+            caller(ctx),
+            &ticket,
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(crate::graphql::continuity::ContinuityPlan)
+            .collect())
     }
     /// Who coordinates it.
     async fn coordinator(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {

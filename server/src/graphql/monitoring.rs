@@ -239,7 +239,8 @@ impl MonitoringQuery {
             ticket_id: ids::decode_opt(ticket_id, "Ticket", "ticketId")?,
             flapping,
         };
-        let rows = monitoring::reads::list(state(ctx).db.conn(), caller(ctx), &filter, &page).await?;
+        let rows =
+            monitoring::reads::list(state(ctx).db.conn(), caller(ctx), &filter, &page).await?;
         Ok(pagination::connection(&page, rows, |a| a.id, Alert))
     }
 
@@ -250,14 +251,19 @@ impl MonitoringQuery {
         #[graphql(desc = "The alert's id.")] id: ID,
     ) -> AppResult<Option<Alert>> {
         let id = ids::decode_as(&id, "Alert", "id")?;
-        Ok(monitoring::reads::get(state(ctx).db.conn(), caller(ctx), id)
-            .await?
-            .map(Alert))
+        Ok(
+            monitoring::reads::get(state(ctx).db.conn(), caller(ctx), id)
+                .await?
+                .map(Alert),
+        )
     }
 
     /// How alerts find their configuration item, in the order the rules are tried.
     /// The desk.
-    async fn alert_correlation_rules(&self, ctx: &Context<'_>) -> AppResult<Vec<AlertCorrelationRule>> {
+    async fn alert_correlation_rules(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Vec<AlertCorrelationRule>> {
         monitoring::require_reader(caller(ctx))?;
         let rows = monitoring::correlate::rules(state(ctx).db.conn()).await?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -274,7 +280,9 @@ impl MonitoringMutation {
     async fn set_alert_correlation_rules(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The rules, in the order they are tried.")] rules: Vec<AlertCorrelationRule>,
+        #[graphql(desc = "The rules, in the order they are tried.")] rules: Vec<
+            AlertCorrelationRule,
+        >,
     ) -> AppResult<Vec<AlertCorrelationRule>> {
         let on = acting(ctx);
         let given = rules
@@ -345,9 +353,11 @@ impl AlertEvent {
     }
     /// The alert, as it is now.
     async fn alert(&self, ctx: &Context<'_>) -> AppResult<Option<Alert>> {
-        Ok(monitoring::reads::get(state(ctx).db.conn(), caller(ctx), self.0.entity_id)
-            .await?
-            .map(Alert))
+        Ok(
+            monitoring::reads::get(state(ctx).db.conn(), caller(ctx), self.0.entity_id)
+                .await?
+                .map(Alert),
+        )
     }
 }
 

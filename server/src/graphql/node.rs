@@ -3,8 +3,9 @@ use async_graphql::{Context, ID, Interface, Object};
 use crate::{
     error::{AppError, AppResult},
     graphql::{
-        api_tokens, automation, availability, catalog, changes, cmdb, continuity, desk, ids, knowledge, mail,
-        monitoring, notifications, problems, releases, sla, suppliers, tickets, users, webhooks,
+        api_tokens, automation, availability, catalog, changes, cmdb, continuity, desk, ids,
+        knowledge, mail, monitoring, notifications, problems, releases, sla, suppliers, tickets,
+        users, webhooks,
     },
 };
 

@@ -140,7 +140,10 @@ impl SupplierMutation {
             Some(id) => Some((
                 id,
                 input.version.ok_or_else(|| {
-                    crate::error::AppError::bad_input("version", "give the version you read to change a supplier")
+                    crate::error::AppError::bad_input(
+                        "version",
+                        "give the version you read to change a supplier",
+                    )
                 })?,
             )),
             None => None,
@@ -160,7 +163,9 @@ impl SupplierMutation {
                 })
                 .collect(),
         };
-        Ok(Supplier(suppliers::save(on.db, on.caller, on.now, id, fields).await?))
+        Ok(Supplier(
+            suppliers::save(on.db, on.caller, on.now, id, fields).await?,
+        ))
     }
 
     /// Hands a ticket to a supplier, or takes it back (null): while the supplier holds
@@ -168,12 +173,21 @@ impl SupplierMutation {
     async fn hand_ticket_to_supplier(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the fields of the input type.")] input: HandTicketToSupplierInput,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
+        input: HandTicketToSupplierInput,
     ) -> AppResult<Ticket> {
         let on = acting(ctx);
         let ticket_id = ids::decode_as(&input.ticket_id, "Ticket", "ticketId")?;
         let supplier_id = ids::decode_opt(input.supplier_id, "Supplier", "supplierId")?;
-        let row = commands::hand_to_supplier(on.db, on.caller, on.now, ticket_id, input.version, supplier_id).await?;
+        let row = commands::hand_to_supplier(
+            on.db,
+            on.caller,
+            on.now,
+            ticket_id,
+            input.version,
+            supplier_id,
+        )
+        .await?;
         Ok(Ticket(row))
     }
 }

@@ -9,7 +9,8 @@ impl Conditions {
     /// name): all that apply to an event about no ticket (an alert, a service, an item).
     pub fn hold_for_event(&self, event: &event::Model) -> bool {
         let named = |wanted: &[String], value: Option<&str>| {
-            wanted.is_empty() || value.is_some_and(|v| wanted.iter().any(|w| w.eq_ignore_ascii_case(v)))
+            wanted.is_empty()
+                || value.is_some_and(|v| wanted.iter().any(|w| w.eq_ignore_ascii_case(v)))
         };
         (self.actor_ids.is_empty() || event.actor_id.is_some_and(|a| self.actor_ids.contains(&a)))
             && named(&self.severities, event.payload["severity"].as_str())

@@ -107,7 +107,10 @@ async fn checked(
             }
             Action::RaiseIncident { priority, group_id } => {
                 if priority.is_some_and(|p| !(1..=4).contains(&p)) {
-                    return Err(AppError::bad_input("priority", "priorities run from 1 to 4"));
+                    return Err(AppError::bad_input(
+                        "priority",
+                        "priorities run from 1 to 4",
+                    ));
                 }
                 if let Some(group_id) = group_id {
                     referenced::<group::Entity>(conn, *group_id, "groupId", "group").await?;

@@ -276,7 +276,9 @@ async fn handle_subject(
                     // A savepoint: a refused raise leaves nothing half-written behind.
                     let attempt = async {
                         let savepoint = txn.begin().await?;
-                        let raised = incidents::raise_for_event(&savepoint, &caller, now, event, raise).await?;
+                        let raised =
+                            incidents::raise_for_event(&savepoint, &caller, now, event, raise)
+                                .await?;
                         savepoint.commit().await?;
                         Ok::<_, AppError>(raised)
                     };
@@ -284,7 +286,9 @@ async fn handle_subject(
                 }
                 Action::NotifyWebhook { endpoint_id } => {
                     let seq = event.seq.unwrap_or_default();
-                    webhooks::endpoints::notify(txn, *endpoint_id, seq, now).await.map(|_| ())
+                    webhooks::endpoints::notify(txn, *endpoint_id, seq, now)
+                        .await
+                        .map(|_| ())
                 }
                 other => match ticket_id {
                     Some(ticket_id) => {

@@ -13,8 +13,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Utc};
 use entity::{availability_breach, availability_target, service};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
 };
 use serde_json::json;
 use tokio::sync::watch;
@@ -50,7 +49,7 @@ pub async fn set_target(
     let txn = db.begin_write().await?;
     let row = referenced::<service::Entity>(&txn, service_id, "serviceId", "service").await?;
     match target_percent {
-        Some(t) if !(t > 0.0 && t <= 100.0) || !t.is_finite() => {
+        Some(t) if !(t.is_finite() && t > 0.0 && t <= 100.0) => {
             return Err(AppError::bad_input(
                 "targetPercent",
                 "give a percentage above 0 and at most 100, such as 99.9",

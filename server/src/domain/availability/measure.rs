@@ -163,7 +163,15 @@ mod tests {
 
     fn office() -> Calendar {
         let day = vec!["09:00-17:00".to_string()];
-        let week = vec![day.clone(), day.clone(), day.clone(), day.clone(), day, vec![], vec![]];
+        let week = vec![
+            day.clone(),
+            day.clone(),
+            day.clone(),
+            day.clone(),
+            day,
+            vec![],
+            vec![],
+        ];
         Calendar::parse("UTC", &week, &["2026-11-26".to_string()]).unwrap()
     }
 
@@ -173,18 +181,42 @@ mod tests {
         // 21 weekdays less the holiday = 20 days x 8 h = 160 h of calendar time.
         let cal = office();
         let (from, to) = (at("2026-11-01T00:00:00Z"), at("2026-12-01T00:00:00Z"));
-        let stretch = |a: &str, b: &str, state| Stretch { from: at(a), to: at(b), state };
+        let stretch = |a: &str, b: &str, state| Stretch {
+            from: at(a),
+            to: at(b),
+            state,
+        };
         let stretches = vec![
             // Tue 3rd 16:00-18:30: 1 h in service time.
-            stretch("2026-11-03T16:00:00Z", "2026-11-03T18:30:00Z", State::Unplanned),
+            stretch(
+                "2026-11-03T16:00:00Z",
+                "2026-11-03T18:30:00Z",
+                State::Unplanned,
+            ),
             // Sat 7th: outside service time, not an outage.
-            stretch("2026-11-07T10:00:00Z", "2026-11-07T12:00:00Z", State::Unplanned),
+            stretch(
+                "2026-11-07T10:00:00Z",
+                "2026-11-07T12:00:00Z",
+                State::Unplanned,
+            ),
             // Wed 11th 10:00-12:00 planned: 2 h out of the agreed time.
-            stretch("2026-11-11T10:00:00Z", "2026-11-11T12:00:00Z", State::Planned),
+            stretch(
+                "2026-11-11T10:00:00Z",
+                "2026-11-11T12:00:00Z",
+                State::Planned,
+            ),
             // ... directly followed by 30 min unplanned.
-            stretch("2026-11-11T12:00:00Z", "2026-11-11T12:30:00Z", State::Unplanned),
+            stretch(
+                "2026-11-11T12:00:00Z",
+                "2026-11-11T12:30:00Z",
+                State::Unplanned,
+            ),
             // Fri 20th 08:00-09:20: 20 min.
-            stretch("2026-11-20T08:00:00Z", "2026-11-20T09:20:00Z", State::Unplanned),
+            stretch(
+                "2026-11-20T08:00:00Z",
+                "2026-11-20T09:20:00Z",
+                State::Unplanned,
+            ),
         ];
         let f = measure(&cal, from, to, &stretches);
         assert_eq!(f.calendar_time, Duration::hours(160));

@@ -92,7 +92,11 @@ pub async fn record(
     new: NewOutage,
 ) -> AppResult<Vec<outage::Model>> {
     require_writer(caller)?;
-    let sources = [new.ticket_id.is_some(), new.change_id.is_some(), new.release_id.is_some()];
+    let sources = [
+        new.ticket_id.is_some(),
+        new.change_id.is_some(),
+        new.release_id.is_some(),
+    ];
     if sources.iter().filter(|s| **s).count() > 1 {
         return Err(AppError::bad_input(
             "ticketId",
@@ -111,13 +115,20 @@ pub async fn record(
             .into_tuple()
             .all(&txn)
             .await?;
-        let ticket = entity::ticket::Entity::find_by_id(ticket_id).one(&txn).await?;
+        let ticket = entity::ticket::Entity::find_by_id(ticket_id)
+            .one(&txn)
+            .await?;
         let started = started.or(ticket.map(|t| t.created_at));
         (OutageKind::Unplanned, items, started, ended)
     } else if let Some(change_id) = new.change_id {
         let row = referenced::<change::Entity>(&txn, change_id, "changeId", "change").await?;
         let items = changes::item_ids(&txn, change_id).await?;
-        (OutageKind::Planned, items, row.planned_start, row.planned_end)
+        (
+            OutageKind::Planned,
+            items,
+            row.planned_start,
+            row.planned_end,
+        )
     } else if let Some(release_id) = new.release_id {
         let row = referenced::<release::Entity>(&txn, release_id, "releaseId", "release").await?;
         let items = release_item::Entity::find()
@@ -127,7 +138,12 @@ pub async fn record(
             .into_tuple()
             .all(&txn)
             .await?;
-        (OutageKind::Planned, items, row.planned_start, row.planned_end)
+        (
+            OutageKind::Planned,
+            items,
+            row.planned_start,
+            row.planned_end,
+        )
     } else {
         let kind = new.kind.ok_or_else(|| {
             AppError::bad_input(
@@ -157,20 +173,35 @@ pub async fn record(
         ));
     }
     if items.len() > 100 {
-        return Err(AppError::bad_input("configurationItemIds", "give at most 100 items"));
+        return Err(AppError::bad_input(
+            "configurationItemIds",
+            "give at most 100 items",
+        ));
     }
     for id in &items {
-        referenced::<entity::configuration_item::Entity>(&txn, *id, "configurationItemIds", "configuration item").await?;
+        referenced::<entity::configuration_item::Entity>(
+            &txn,
+            *id,
+            "configurationItemIds",
+            "configuration item",
+        )
+        .await?;
     }
     started = new.started_at.or(started);
     ended = new.ended_at.or(ended);
     let started = started.ok_or_else(|| {
-        AppError::bad_input("startedAt", "say when the outage started: the source has no planned start")
+        AppError::bad_input(
+            "startedAt",
+            "say when the outage started: the source has no planned start",
+        )
     })?;
     check_window(started, ended, now)?;
     let description = new.description.unwrap_or_default();
     if description.chars().count() > 10_000 {
-        return Err(AppError::bad_input("description", "write at most 10,000 characters"));
+        return Err(AppError::bad_input(
+            "description",
+            "write at most 10,000 characters",
+        ));
     }
     let actor = Actor::of(caller);
     let mut rows = Vec::new();
@@ -207,7 +238,10 @@ fn check_window(
     if let Some(ended) = ended
         && ended <= started
     {
-        return Err(AppError::bad_input("endedAt", "an outage ends after it starts"));
+        return Err(AppError::bad_input(
+            "endedAt",
+            "an outage ends after it starts",
+        ));
     }
     if ended.is_none() && started > now {
         return Err(AppError::bad_input(
@@ -297,7 +331,9 @@ pub async fn end_for_ticket(
         .await?;
     for row in open {
         let changed = outage::ActiveModel {
-            ended_at: Set(Some(ended.max(row.started_at + chrono::Duration::seconds(1)))),
+            ended_at: Set(Some(
+                ended.max(row.started_at + chrono::Duration::seconds(1)),
+            )),
             ..Default::default()
         };
         let saved = versioned::save::<outage::Entity>(txn, &row, changed, now).await?;
@@ -310,7 +346,11 @@ pub async fn end_for_ticket(
 ///
 /// # Errors
 /// NOT_FOUND when there is none; FORBIDDEN for requesters.
-pub async fn get(conn: &impl ConnectionTrait, caller: &Caller, id: i64) -> AppResult<outage::Model> {
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<outage::Model> {
     require_reader(caller)?;
     versioned::find::<outage::Entity>(conn, id).await
 }

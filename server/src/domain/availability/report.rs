@@ -44,19 +44,25 @@ pub struct Report {
 impl Report {
     /// Whether the target was met (so far): none without a target.
     pub fn met(&self) -> Option<bool> {
-        self.target_percent
-            .map(|_| self.spent_at.is_none())
+        self.target_percent.map(|_| self.spent_at.is_none())
     }
 }
 
 /// The month containing `at`, in the calendar's time zone: its bounds and `YYYY-MM`.
-pub fn month_containing(calendar: &Calendar, at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>, String) {
+pub fn month_containing(
+    calendar: &Calendar,
+    at: DateTime<Utc>,
+) -> (DateTime<Utc>, DateTime<Utc>, String) {
     let local = at.with_timezone(&calendar.time_zone).date_naive();
     month(calendar, local.year(), local.month()).expect("a date's month exists")
 }
 
 /// A month's bounds in the calendar's time zone, and `YYYY-MM`.
-pub fn month(calendar: &Calendar, year: i32, month: u32) -> Option<(DateTime<Utc>, DateTime<Utc>, String)> {
+pub fn month(
+    calendar: &Calendar,
+    year: i32,
+    month: u32,
+) -> Option<(DateTime<Utc>, DateTime<Utc>, String)> {
     let first = NaiveDate::from_ymd_opt(year, month, 1)?;
     let next = if month == 12 {
         NaiveDate::from_ymd_opt(year + 1, 1, 1)?

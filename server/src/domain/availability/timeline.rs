@@ -118,7 +118,11 @@ pub fn stretches(
         };
         match out.last_mut() {
             Some(last) if last.state == state && last.to == a => last.to = b,
-            _ => out.push(Stretch { from: a, to: b, state }),
+            _ => out.push(Stretch {
+                from: a,
+                to: b,
+                state,
+            }),
         }
     }
     out

@@ -71,7 +71,9 @@ mod tests {
     #[test]
     fn noise_around_a_line_is_averaged_out() {
         let wobble = [0.5, -0.5, 0.3, -0.3, 0.0, 0.2, -0.2, 0.4, -0.4, 0.0];
-        let points: Vec<_> = (0..10).map(|d| (day(d), 50.0 + 2.0 * d as f64 + wobble[d as usize])).collect();
+        let points: Vec<_> = (0..10)
+            .map(|d| (day(d), 50.0 + 2.0 * d as f64 + wobble[d as usize]))
+            .collect();
         let at = fit(&points, 90.0).unwrap().crosses_at.unwrap();
         assert!((at - day(20)).num_hours().abs() < 12, "{at}");
     }

@@ -125,7 +125,7 @@ pub async fn record_values(
                 continue;
             }
             return Err(AppError::bad_input(
-                &format!("values.{i}.configurationItemId"),
+                format!("values.{i}.configurationItemId"),
                 "there is no configuration item with that id",
             ));
         };
@@ -135,18 +135,28 @@ pub async fn record_values(
             }
             let known: Vec<&str> = defined.iter().map(|m| m.name.as_str()).collect();
             return Err(AppError::bad_input(
-                &format!("values.{i}.measure"),
+                format!("values.{i}.measure"),
                 format!(
                     "the item's class has no measure '{}'; its measures are: {}",
                     value.measure,
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 ),
             ));
         };
         if !value.value.is_finite() {
-            return Err(AppError::bad_input(&format!("values.{i}.value"), "give a finite number"));
+            return Err(AppError::bad_input(
+                format!("values.{i}.value"),
+                "give a finite number",
+            ));
         }
-        touched.insert((value.configuration_item_id, value.measure.clone()), measure.clone());
+        touched.insert(
+            (value.configuration_item_id, value.measure.clone()),
+            measure.clone(),
+        );
         rows.push(capacity_sample::ActiveModel {
             configuration_item_id: Set(value.configuration_item_id),
             measure: Set(value.measure),
@@ -176,7 +186,13 @@ async fn look_at(
     item: i64,
     measure: &Measure,
 ) -> AppResult<()> {
-    let points = history(txn, item, &measure.name, desk.capacity_forecast_points as u64).await?;
+    let points = history(
+        txn,
+        item,
+        &measure.name,
+        desk.capacity_forecast_points as u64,
+    )
+    .await?;
     let Some(&(last_at, last)) = points.last() else {
         return Ok(());
     };
@@ -188,7 +204,8 @@ async fn look_at(
     let before = capacity_state::Entity::find_by_id((item, measure.name.clone()))
         .one(txn)
         .await?;
-    let (was_over, was_warned) = before.map_or((false, false), |s| (s.over_threshold, s.forecast_warned));
+    let (was_over, was_warned) =
+        before.map_or((false, false), |s| (s.over_threshold, s.forecast_warned));
     if over == was_over && warned == was_warned {
         return Ok(());
     }
@@ -240,9 +257,15 @@ async fn look_at(
         events_out.push(announce(
             Topic::CapacityThresholdCrossed,
             if over {
-                format!("{} of {name} is at {last} {}, over its threshold of {}", measure.name, measure.unit, measure.threshold)
+                format!(
+                    "{} of {name} is at {last} {}, over its threshold of {}",
+                    measure.name, measure.unit, measure.threshold
+                )
             } else {
-                format!("{} of {name} is back under its threshold: {last} {}", measure.name, measure.unit)
+                format!(
+                    "{} of {name} is back under its threshold: {last} {}",
+                    measure.name, measure.unit
+                )
             },
             json!({ "over": over }),
         ));
@@ -292,7 +315,9 @@ pub async fn record(
 ) -> AppResult<usize> {
     use crate::auth::{Caller, Role, Scope};
     let allowed = match caller {
-        Caller::Partner(p) => p.require_scope(Scope::CmdbWrite).or_else(|_| p.require_scope(Scope::AlertsIngest)),
+        Caller::Partner(p) => p
+            .require_scope(Scope::CmdbWrite)
+            .or_else(|_| p.require_scope(Scope::AlertsIngest)),
         other => other.require_role(Role::Agent).map(|_| ()),
     };
     allowed?;

@@ -61,7 +61,9 @@ pub async fn report(
                 .into_tuple()
                 .all(conn)
                 .await?;
-            let all = crate::domain::cmdb::impact::providers(conn, direct, DEPTH, MOST_ITEMS as usize).await?;
+            let all =
+                crate::domain::cmdb::impact::providers(conn, direct, DEPTH, MOST_ITEMS as usize)
+                    .await?;
             ci::Entity::find()
                 .filter(ci::Column::Id.is_in(all))
                 .order_by_asc(ci::Column::Id)
@@ -89,7 +91,13 @@ pub async fn report(
     let mut lines = Vec::new();
     for item in items {
         for measure in measures.get(&item.id).cloned().unwrap_or_default() {
-            let points = history(conn, item.id, &measure.name, desk.capacity_forecast_points as u64).await?;
+            let points = history(
+                conn,
+                item.id,
+                &measure.name,
+                desk.capacity_forecast_points as u64,
+            )
+            .await?;
             lines.push(Line {
                 current: points.last().copied(),
                 trend: forecast::fit(&points, measure.threshold),

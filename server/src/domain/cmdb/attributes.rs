@@ -77,12 +77,18 @@ pub fn check_definitions(definitions: &[AttributeDefinition]) -> AppResult<()> {
             ));
         }
         if definition.kind == AttributeKind::Measure
-            && (definition.unit.as_deref().is_none_or(|u| u.trim().is_empty() || u.len() > 40)
+            && (definition
+                .unit
+                .as_deref()
+                .is_none_or(|u| u.trim().is_empty() || u.len() > 40)
                 || !definition.threshold.is_some_and(f64::is_finite))
         {
             return Err(AppError::bad_input(
                 &format!("{field}.threshold"),
-                format!("MEASURE attribute '{}' needs its unit (up to 40 characters) and its threshold", definition.name),
+                format!(
+                    "MEASURE attribute '{}' needs its unit (up to 40 characters) and its threshold",
+                    definition.name
+                ),
             ));
         }
         if definition.kind == AttributeKind::Enum && definition.choices.is_empty() {

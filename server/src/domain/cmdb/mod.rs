@@ -6,8 +6,8 @@
 
 pub mod attributes;
 pub mod impact;
-pub mod redundancy;
 pub mod import;
+pub mod redundancy;
 pub mod types;
 
 mod items;

@@ -57,10 +57,18 @@ impl Dependencies {
             if kind.impact == ImpactDirection::ToSource.as_str()
                 || kind.impact == ImpactDirection::Both.as_str()
             {
-                graph.needs.entry(edge.source_id).or_default().push(need(edge.target_id));
+                graph
+                    .needs
+                    .entry(edge.source_id)
+                    .or_default()
+                    .push(need(edge.target_id));
             }
             if kind.impact == ImpactDirection::Both.as_str() {
-                graph.needs.entry(edge.target_id).or_default().push(need(edge.source_id));
+                graph
+                    .needs
+                    .entry(edge.target_id)
+                    .or_default()
+                    .push(need(edge.source_id));
             }
         }
         Ok(graph)

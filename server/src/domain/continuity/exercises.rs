@@ -44,10 +44,19 @@ pub async fn record(
 ) -> AppResult<continuity_exercise::Model> {
     require_writer(caller)?;
     if new.exercised_at > now {
-        return Err(AppError::bad_input("exercisedAt", "record an exercise once it has taken place"));
+        return Err(AppError::bad_input(
+            "exercisedAt",
+            "record an exercise once it has taken place",
+        ));
     }
-    if new.recovery_minutes.is_some_and(|m| !(0..=525_600).contains(&m)) {
-        return Err(AppError::bad_input("recoveryMinutes", "give 0 minutes to 365 days"));
+    if new
+        .recovery_minutes
+        .is_some_and(|m| !(0..=525_600).contains(&m))
+    {
+        return Err(AppError::bad_input(
+            "recoveryMinutes",
+            "give 0 minutes to 365 days",
+        ));
     }
     let scope = text("scope", &new.scope, 5000, true)?;
     let findings = text("findings", &new.findings, 20_000, false)?;
@@ -102,7 +111,10 @@ pub async fn of_plan(
 
 /// When a plan's next successful exercise is due: its interval after the last
 /// successful one, or after the plan was written if it was never tested successfully.
-pub fn due_at(plan: &continuity_plan::Model, exercises: &[continuity_exercise::Model]) -> DateTime<Utc> {
+pub fn due_at(
+    plan: &continuity_plan::Model,
+    exercises: &[continuity_exercise::Model],
+) -> DateTime<Utc> {
     let last_success = exercises
         .iter()
         .filter(|e| e.outcome == ExerciseOutcome::Success.as_str())
@@ -126,7 +138,10 @@ pub async fn announce_overdue(db: &Db, now: DateTime<Utc>) -> AppResult<usize> {
         }
         let txn = db.begin_write().await?;
         let claimed = continuity_plan::Entity::update_many()
-            .col_expr(continuity_plan::Column::OverdueAnnouncedAt, Expr::value(Some(due)))
+            .col_expr(
+                continuity_plan::Column::OverdueAnnouncedAt,
+                Expr::value(Some(due)),
+            )
             .filter(continuity_plan::Column::Id.eq(plan.id))
             .filter(continuity_plan::Column::Version.eq(plan.version))
             .filter(match plan.overdue_announced_at {

@@ -1,7 +1,9 @@
 //! Writing and reading continuity plans.
 
 use chrono::{DateTime, Utc};
-use entity::{configuration_item, continuity_plan, service, ticket, ticket_configuration_item, user};
+use entity::{
+    configuration_item, continuity_plan, service, ticket, ticket_configuration_item, user,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -74,16 +76,28 @@ pub async fn save(
     require_writer(caller)?;
     let name = text("name", &fields.name, 200, true)?;
     let strategy = text("strategy", &fields.strategy, 10_000, false)?;
-    for (field, minutes) in [("rtoMinutes", fields.rto_minutes), ("rpoMinutes", fields.rpo_minutes)] {
+    for (field, minutes) in [
+        ("rtoMinutes", fields.rto_minutes),
+        ("rpoMinutes", fields.rpo_minutes),
+    ] {
         if !(0..=525_600).contains(&minutes) {
             return Err(AppError::bad_input(field, "give 0 minutes to 365 days"));
         }
     }
     if !(1..=120).contains(&fields.exercise_interval_months) {
-        return Err(AppError::bad_input("exerciseIntervalMonths", "give 1 to 120 months"));
+        return Err(AppError::bad_input(
+            "exerciseIntervalMonths",
+            "give 1 to 120 months",
+        ));
     }
-    if fields.steps.len() > 100 || fields.configuration_item_ids.len() > 200 || fields.contacts.len() > 50 {
-        return Err(AppError::bad_input("steps", "give at most 100 steps, 200 items and 50 contacts"));
+    if fields.steps.len() > 100
+        || fields.configuration_item_ids.len() > 200
+        || fields.contacts.len() > 50
+    {
+        return Err(AppError::bad_input(
+            "steps",
+            "give at most 100 steps, 200 items and 50 contacts",
+        ));
     }
     for (i, step) in fields.steps.iter().enumerate() {
         text(&format!("steps.{i}.action"), &step.action, 2000, true)?;
@@ -95,11 +109,18 @@ pub async fn save(
     referenced::<service::Entity>(&txn, fields.service_id, "serviceId", "service").await?;
     for (i, step) in fields.steps.iter().enumerate() {
         if let Some(owner) = step.owner_id {
-            referenced::<user::Entity>(&txn, owner, &format!("steps.{i}.ownerId"), "person").await?;
+            referenced::<user::Entity>(&txn, owner, &format!("steps.{i}.ownerId"), "person")
+                .await?;
         }
     }
     for id in &fields.configuration_item_ids {
-        referenced::<configuration_item::Entity>(&txn, *id, "configurationItemIds", "configuration item").await?;
+        referenced::<configuration_item::Entity>(
+            &txn,
+            *id,
+            "configurationItemIds",
+            "configuration item",
+        )
+        .await?;
     }
     let mut active = continuity_plan::ActiveModel {
         service_id: Set(fields.service_id),
@@ -116,7 +137,10 @@ pub async fn save(
     let (row, topic) = match id {
         Some((id, version)) => {
             let row = versioned::current::<continuity_plan::Entity>(&txn, id, version).await?;
-            (versioned::save::<continuity_plan::Entity>(&txn, &row, active, now).await?, Topic::ContinuityPlanUpdated)
+            (
+                versioned::save::<continuity_plan::Entity>(&txn, &row, active, now).await?,
+                Topic::ContinuityPlanUpdated,
+            )
         }
         None => {
             active.created_at = Set(now);
@@ -165,7 +189,11 @@ pub async fn list(
 ///
 /// # Errors
 /// NOT_FOUND when there is none.
-pub async fn get(conn: &impl ConnectionTrait, caller: &Caller, id: i64) -> AppResult<continuity_plan::Model> {
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<continuity_plan::Model> {
     require_reader(caller)?;
     versioned::find::<continuity_plan::Entity>(conn, id).await
 }

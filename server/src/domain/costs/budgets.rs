@@ -37,21 +37,38 @@ fn year_to_date(year: i32, now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
 }
 
 /// The budgets of `year`, with what each service has cost so far. Managers.
-pub async fn of_year(conn: &impl ConnectionTrait, caller: &Caller, year: i32, now: DateTime<Utc>) -> AppResult<Vec<BudgetLine>> {
+pub async fn of_year(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    year: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<BudgetLine>> {
     let budgets = model::budgets_of(conn, caller, year).await?;
     lines(conn, budgets, year, now).await
 }
 
-async fn lines(conn: &impl ConnectionTrait, budgets: Vec<budget::Model>, year: i32, now: DateTime<Utc>) -> AppResult<Vec<BudgetLine>> {
+async fn lines(
+    conn: &impl ConnectionTrait,
+    budgets: Vec<budget::Model>,
+    year: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<BudgetLine>> {
     if budgets.is_empty() {
         return Ok(vec![]);
     }
     let (from, to) = year_to_date(year, now);
-    let costs = if to > from { report::compute(conn, from, to).await?.services } else { vec![] };
+    let costs = if to > from {
+        report::compute(conn, from, to).await?.services
+    } else {
+        vec![]
+    };
     Ok(budgets
         .into_iter()
         .map(|b| BudgetLine {
-            actual_cents: costs.iter().find(|c| c.service_id == b.service_id).map_or(0, |c| c.total_cents()),
+            actual_cents: costs
+                .iter()
+                .find(|c| c.service_id == b.service_id)
+                .map_or(0, |c| c.total_cents()),
             budget: b,
         })
         .collect())
@@ -67,7 +84,8 @@ pub async fn announce_passed(db: &Db, now: DateTime<Utc>) -> AppResult<usize> {
         .await?;
     let mut announced = 0;
     for line in lines(db.conn(), waiting, year, now).await? {
-        let threshold = line.budget.amount_cents as i128 * i128::from(line.budget.alert_percent) / 100;
+        let threshold =
+            line.budget.amount_cents as i128 * i128::from(line.budget.alert_percent) / 100;
         if i128::from(line.actual_cents) < threshold {
             continue;
         }

@@ -24,14 +24,17 @@ use crate::{
 /// # Errors
 /// BAD_USER_INPUT naming `field` for a day not written YYYY-MM-DD.
 pub fn day(field: &str, text: &str) -> AppResult<NaiveDate> {
-    text.trim()
-        .parse()
-        .map_err(|_| AppError::bad_input(field, format!("'{text}' is not a day such as 2026-11-01")))
+    text.trim().parse().map_err(|_| {
+        AppError::bad_input(field, format!("'{text}' is not a day such as 2026-11-01"))
+    })
 }
 
 fn amount(field: &str, cents: i64) -> AppResult<i64> {
     if !(0..=1_000_000_000_000).contains(&cents) {
-        return Err(AppError::bad_input(field, "give an amount in cents from 0 to 10,000,000,000.00"));
+        return Err(AppError::bad_input(
+            field,
+            "give an amount in cents from 0 to 10,000,000,000.00",
+        ));
     }
     Ok(cents)
 }
@@ -51,7 +54,10 @@ pub async fn add_rate(
 ) -> AppResult<cost_rate::Model> {
     require_writer(caller)?;
     if group_id.is_some() == role.is_some() {
-        return Err(AppError::bad_input("groupId", "a rate is for a group or for a role, one of the two"));
+        return Err(AppError::bad_input(
+            "groupId",
+            "a rate is for a group or for a role, one of the two",
+        ));
     }
     let valid_from = day("validFrom", valid_from)?;
     let hourly_cents = amount("hourlyCents", hourly_cents)?;
@@ -90,20 +96,41 @@ pub struct NewCost {
 /// # Errors
 /// BAD_USER_INPUT unless exactly one of item and service is given, or for days that do
 /// not read or end before they start.
-pub async fn add_cost(db: &Db, caller: &Caller, now: DateTime<Utc>, new: NewCost) -> AppResult<cost_item::Model> {
+pub async fn add_cost(
+    db: &Db,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    new: NewCost,
+) -> AppResult<cost_item::Model> {
     require_writer(caller)?;
     if new.configuration_item_id.is_some() == new.service_id.is_some() {
-        return Err(AppError::bad_input("configurationItemId", "a cost is of a configuration item or of a service, one of the two"));
+        return Err(AppError::bad_input(
+            "configurationItemId",
+            "a cost is of a configuration item or of a service, one of the two",
+        ));
     }
     let starts = day("startsOn", &new.starts_on)?;
-    let ends = new.ends_on.as_deref().map(|e| day("endsOn", e)).transpose()?;
+    let ends = new
+        .ends_on
+        .as_deref()
+        .map(|e| day("endsOn", e))
+        .transpose()?;
     if ends.is_some_and(|e| e < starts) {
-        return Err(AppError::bad_input("endsOn", "a cost ends on or after the day it starts"));
+        return Err(AppError::bad_input(
+            "endsOn",
+            "a cost ends on or after the day it starts",
+        ));
     }
     let description = text("description", &new.description, 2000, false)?;
     let txn = db.begin_write().await?;
     if let Some(item) = new.configuration_item_id {
-        referenced::<configuration_item::Entity>(&txn, item, "configurationItemId", "configuration item").await?;
+        referenced::<configuration_item::Entity>(
+            &txn,
+            item,
+            "configurationItemId",
+            "configuration item",
+        )
+        .await?;
     }
     if let Some(service) = new.service_id {
         referenced::<service::Entity>(&txn, service, "serviceId", "service").await?;
@@ -151,7 +178,10 @@ pub async fn set_charging(
     amount("hourlyCents", charging.hourly_cents)?;
     for (priority, cents) in &charging.per_ticket_cents {
         if !(0..=4).contains(priority) {
-            return Err(AppError::bad_input("perTicketCents", "prices are by priority 0 (MAJOR) to 4"));
+            return Err(AppError::bad_input(
+                "perTicketCents",
+                "prices are by priority 0 (MAJOR) to 4",
+            ));
         }
         amount("perTicketCents", *cents)?;
     }
@@ -242,7 +272,11 @@ pub async fn set_budget(
 }
 
 /// The budgets of a year.
-pub async fn budgets_of(conn: &impl ConnectionTrait, caller: &Caller, year: i32) -> AppResult<Vec<budget::Model>> {
+pub async fn budgets_of(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    year: i32,
+) -> AppResult<Vec<budget::Model>> {
     require_reader(caller)?;
     use sea_orm::{ColumnTrait, QueryFilter};
     Ok(budget::Entity::find()

@@ -19,24 +19,38 @@ pub fn divide(numerator: i128, denominator: i128) -> i64 {
 
 /// The first day of the month after `day`'s.
 fn next_month(day: NaiveDate) -> NaiveDate {
-    let (y, m) = if day.month() == 12 { (day.year() + 1, 1) } else { (day.year(), day.month() + 1) };
+    let (y, m) = if day.month() == 12 {
+        (day.year() + 1, 1)
+    } else {
+        (day.year(), day.month() + 1)
+    };
     NaiveDate::from_ymd_opt(y, m, 1).expect("a month's first day exists")
 }
 
 /// What a monthly amount comes to over `[from, to)`, for a cost running `[starts,
 /// ends]` (ends included; open when None): each month's share is the amount times the
 /// days it runs in the period over the month's days, rounded per month.
-pub fn prorate_monthly(amount: i64, starts: NaiveDate, ends: Option<NaiveDate>, from: NaiveDate, to: NaiveDate) -> i64 {
+pub fn prorate_monthly(
+    amount: i64,
+    starts: NaiveDate,
+    ends: Option<NaiveDate>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> i64 {
     let start = starts.max(from);
     let end = ends.map_or(to, |e| e.succ_opt().unwrap_or(e).min(to));
     let mut total = 0;
-    let mut month = NaiveDate::from_ymd_opt(start.year(), start.month(), 1).expect("a month's first day exists");
+    let mut month = NaiveDate::from_ymd_opt(start.year(), start.month(), 1)
+        .expect("a month's first day exists");
     while month < end {
         let next = next_month(month);
         let days_in_month = (next - month).num_days();
         let overlap = (next.min(end) - month.max(start)).num_days();
         if overlap > 0 {
-            total += divide(i128::from(amount) * i128::from(overlap), i128::from(days_in_month));
+            total += divide(
+                i128::from(amount) * i128::from(overlap),
+                i128::from(days_in_month),
+            );
         }
         month = next;
     }
@@ -65,15 +79,42 @@ mod tests {
     #[test]
     fn a_month_is_the_amount_and_part_months_are_by_days() {
         let (nov, dec) = (day("2026-11-01"), day("2026-12-01"));
-        assert_eq!(prorate_monthly(30_000, day("2026-01-01"), None, nov, dec), 30_000);
+        assert_eq!(
+            prorate_monthly(30_000, day("2026-01-01"), None, nov, dec),
+            30_000
+        );
         // From the 16th of November: 15 of 30 days.
-        assert_eq!(prorate_monthly(30_000, day("2026-11-16"), None, nov, dec), 15_000);
+        assert_eq!(
+            prorate_monthly(30_000, day("2026-11-16"), None, nov, dec),
+            15_000
+        );
         // Ended on the 10th (included): 10 days.
-        assert_eq!(prorate_monthly(30_000, day("2026-01-01"), Some(day("2026-11-10")), nov, dec), 10_000);
+        assert_eq!(
+            prorate_monthly(30_000, day("2026-01-01"), Some(day("2026-11-10")), nov, dec),
+            10_000
+        );
         // A quarter: three whole months.
-        assert_eq!(prorate_monthly(100, day("2026-01-01"), None, day("2026-01-01"), day("2026-04-01")), 300);
+        assert_eq!(
+            prorate_monthly(
+                100,
+                day("2026-01-01"),
+                None,
+                day("2026-01-01"),
+                day("2026-04-01")
+            ),
+            300
+        );
         // 31-day December from the 21st: 11/31 of 10.00 = 3.548… → 3.55.
-        assert_eq!(prorate_monthly(1_000, day("2026-12-21"), None, day("2026-12-01"), day("2027-01-01")), 355);
+        assert_eq!(
+            prorate_monthly(
+                1_000,
+                day("2026-12-21"),
+                None,
+                day("2026-12-01"),
+                day("2027-01-01")
+            ),
+            355
+        );
         assert_eq!(prorate_monthly(1_000, day("2027-01-01"), None, nov, dec), 0);
     }
 

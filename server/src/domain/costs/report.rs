@@ -14,7 +14,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use entity::{charging_policy, configuration_item as ci, cost_item, cost_rate, service, ticket, time_entry, user};
+use entity::{
+    charging_policy, configuration_item as ci, cost_item, cost_rate, service, ticket, time_entry,
+    user,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{ChargingMethod, CostKind, money, require_reader};
@@ -100,16 +103,28 @@ fn rate_on(rates: &[cost_rate::Model], group: Option<i64>, roles: &[Role], day: 
 ///
 /// # Errors
 /// BAD_USER_INPUT for a period that ends before it starts or lasts more than 5 years.
-pub async fn costs(conn: &impl ConnectionTrait, caller: &Caller, from: NaiveDate, to: NaiveDate) -> AppResult<CostReport> {
+pub async fn costs(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<CostReport> {
     require_reader(caller)?;
     if to <= from || (to - from).num_days() > 5 * 366 {
-        return Err(AppError::bad_input("to", "give a period that ends after it starts, of at most five years"));
+        return Err(AppError::bad_input(
+            "to",
+            "give a period that ends after it starts, of at most five years",
+        ));
     }
     compute(conn, from, to).await
 }
 
 /// The report, without asking who wants it (budgets' watcher).
-pub async fn compute(conn: &impl ConnectionTrait, from: NaiveDate, to: NaiveDate) -> AppResult<CostReport> {
+pub async fn compute(
+    conn: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<CostReport> {
     let (from_s, to_s) = (from.to_string(), to.to_string());
     let entries = time_entry::Entity::find()
         .filter(time_entry::Column::WorkedOn.gte(from_s.clone()))
@@ -131,9 +146,15 @@ pub async fn compute(conn: &impl ConnectionTrait, from: NaiveDate, to: NaiveDate
     // Labour, by ticket.
     let mut by_ticket: BTreeMap<i64, (Option<i64>, i64, i64, i128)> = BTreeMap::new();
     for entry in &entries {
-        let held = entry.user_id.and_then(|u| roles.get(&u)).cloned().unwrap_or_default();
+        let held = entry
+            .user_id
+            .and_then(|u| roles.get(&u))
+            .cloned()
+            .unwrap_or_default();
         let rate = rate_on(&rates, entry.group_id, &held, &entry.worked_on);
-        let line = by_ticket.entry(entry.ticket_id).or_insert((entry.service_id, 0, 0, 0));
+        let line = by_ticket
+            .entry(entry.ticket_id)
+            .or_insert((entry.service_id, 0, 0, 0));
         line.0 = line.0.or(entry.service_id);
         line.1 += i64::from(entry.minutes);
         if entry.billable {
@@ -143,18 +164,23 @@ pub async fn compute(conn: &impl ConnectionTrait, from: NaiveDate, to: NaiveDate
     }
     let tickets: Vec<TicketCost> = by_ticket
         .into_iter()
-        .map(|(ticket_id, (service_id, minutes, billable_minutes, cm))| TicketCost {
-            ticket_id,
-            service_id,
-            minutes,
-            billable_minutes,
-            cents: money::cents_of(cm),
-        })
+        .map(
+            |(ticket_id, (service_id, minutes, billable_minutes, cm))| TicketCost {
+                ticket_id,
+                service_id,
+                minutes,
+                billable_minutes,
+                cents: money::cents_of(cm),
+            },
+        )
         .collect();
     let mut services: BTreeMap<i64, ServiceCost> = BTreeMap::new();
     for t in &tickets {
         if let Some(service) = t.service_id {
-            let line = services.entry(service).or_insert_with(|| ServiceCost { service_id: service, ..Default::default() });
+            let line = services.entry(service).or_insert_with(|| ServiceCost {
+                service_id: service,
+                ..Default::default()
+            });
             line.labour_cents += t.cents;
         }
     }
@@ -165,7 +191,10 @@ pub async fn compute(conn: &impl ConnectionTrait, from: NaiveDate, to: NaiveDate
         .all(conn)
         .await?;
     let amount_in = |c: &cost_item::Model| -> AppResult<i64> {
-        let starts: NaiveDate = c.starts_on.parse().map_err(|_| AppError::Internal(format!("cost {} has no start", c.id)))?;
+        let starts: NaiveDate = c
+            .starts_on
+            .parse()
+            .map_err(|_| AppError::Internal(format!("cost {} has no start", c.id)))?;
         let ends: Option<NaiveDate> = c.ends_on.as_deref().and_then(|e| e.parse().ok());
         Ok(match CostKind::stored(&c.kind)? {
             CostKind::Monthly => money::prorate_monthly(c.amount_cents, starts, ends, from, to),
@@ -179,7 +208,10 @@ pub async fn compute(conn: &impl ConnectionTrait, from: NaiveDate, to: NaiveDate
         .into_tuple()
         .all(conn)
         .await?;
-    let item_costs: Vec<&cost_item::Model> = costs.iter().filter(|c| c.configuration_item_id.is_some()).collect();
+    let item_costs: Vec<&cost_item::Model> = costs
+        .iter()
+        .filter(|c| c.configuration_item_id.is_some())
+        .collect();
     if !item_costs.is_empty() {
         // Which services each item serves: what delivers each service, down its
         // dependencies.
@@ -206,7 +238,10 @@ pub async fn compute(conn: &impl ConnectionTrait, from: NaiveDate, to: NaiveDate
             };
             let total = amount_in(cost)?;
             for &service in served {
-                let line = services.entry(service).or_insert_with(|| ServiceCost { service_id: service, ..Default::default() });
+                let line = services.entry(service).or_insert_with(|| ServiceCost {
+                    service_id: service,
+                    ..Default::default()
+                });
                 line.item_cents += money::divide(i128::from(total), served.len() as i128);
             }
         }
@@ -214,7 +249,10 @@ pub async fn compute(conn: &impl ConnectionTrait, from: NaiveDate, to: NaiveDate
     for cost in costs.iter().filter(|c| c.service_id.is_some()) {
         let service = cost.service_id.expect("filtered on services");
         let total = amount_in(cost)?;
-        let line = services.entry(service).or_insert_with(|| ServiceCost { service_id: service, ..Default::default() });
+        let line = services.entry(service).or_insert_with(|| ServiceCost {
+            service_id: service,
+            ..Default::default()
+        });
         line.fixed_cents += total;
     }
 
@@ -224,7 +262,10 @@ pub async fn compute(conn: &impl ConnectionTrait, from: NaiveDate, to: NaiveDate
     for policy in policies {
         let method = ChargingMethod::stored(&policy.method)?;
         let mut by_org: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-        for entry in entries.iter().filter(|e| e.service_id == Some(policy.service_id)) {
+        for entry in entries
+            .iter()
+            .filter(|e| e.service_id == Some(policy.service_id))
+        {
             if let Some(org) = entry.organization_id {
                 let line = by_org.entry(org).or_default();
                 if entry.billable {
@@ -234,24 +275,35 @@ pub async fn compute(conn: &impl ConnectionTrait, from: NaiveDate, to: NaiveDate
         }
         let raised: Vec<ticket::Model> = ticket::Entity::find()
             .filter(ticket::Column::ServiceId.eq(policy.service_id))
-            .filter(ticket::Column::CreatedAt.gte(from.and_hms_opt(0, 0, 0).expect("midnight").and_utc()))
-            .filter(ticket::Column::CreatedAt.lt(to.and_hms_opt(0, 0, 0).expect("midnight").and_utc()))
+            .filter(
+                ticket::Column::CreatedAt
+                    .gte(from.and_hms_opt(0, 0, 0).expect("midnight").and_utc()),
+            )
+            .filter(
+                ticket::Column::CreatedAt.lt(to.and_hms_opt(0, 0, 0).expect("midnight").and_utc()),
+            )
             .all(conn)
             .await?;
-        let prices: BTreeMap<String, i64> = serde_json::from_value(policy.per_ticket_cents.clone()).unwrap_or_default();
+        let prices: BTreeMap<String, i64> =
+            serde_json::from_value(policy.per_ticket_cents.clone()).unwrap_or_default();
         let mut per_ticket: BTreeMap<i64, i64> = BTreeMap::new();
         for t in &raised {
             if let Some(org) = t.organization_id {
                 by_org.entry(org).or_default().0 += 1;
-                *per_ticket.entry(org).or_default() += prices.get(&t.priority.to_string()).copied().unwrap_or(0);
+                *per_ticket.entry(org).or_default() +=
+                    prices.get(&t.priority.to_string()).copied().unwrap_or(0);
             }
         }
         for (org, (count, billable)) in by_org {
             let cents = match method {
                 ChargingMethod::NotCharged => 0,
-                ChargingMethod::Fixed => money::prorate_monthly(policy.fixed_cents, from, None, from, to),
+                ChargingMethod::Fixed => {
+                    money::prorate_monthly(policy.fixed_cents, from, None, from, to)
+                }
                 ChargingMethod::PerTicket => per_ticket.get(&org).copied().unwrap_or(0),
-                ChargingMethod::PerHour => money::cents_of(money::cent_minutes(billable, policy.hourly_cents)),
+                ChargingMethod::PerHour => {
+                    money::cents_of(money::cent_minutes(billable, policy.hourly_cents))
+                }
             };
             charges.push(Charge {
                 organization_id: org,
@@ -276,8 +328,21 @@ mod tests {
 
     use super::*;
 
-    fn rate(id: i64, group: Option<i64>, role: Option<&str>, cents: i64, from: &str) -> cost_rate::Model {
-        cost_rate::Model { id, group_id: group, role: role.map(Into::into), hourly_cents: cents, valid_from: from.into(), created_at: Utc::now() }
+    fn rate(
+        id: i64,
+        group: Option<i64>,
+        role: Option<&str>,
+        cents: i64,
+        from: &str,
+    ) -> cost_rate::Model {
+        cost_rate::Model {
+            id,
+            group_id: group,
+            role: role.map(Into::into),
+            hourly_cents: cents,
+            valid_from: from.into(),
+            created_at: Utc::now(),
+        }
     }
 
     #[test]
@@ -287,9 +352,18 @@ mod tests {
             rate(2, Some(7), None, 9_000, "2026-11-15"),
             rate(3, None, Some("agent"), 5_000, "2026-01-01"),
         ];
-        assert_eq!(rate_on(&rates, Some(7), &[Role::Agent], "2026-11-14"), 8_000);
-        assert_eq!(rate_on(&rates, Some(7), &[Role::Agent], "2026-11-15"), 9_000);
-        assert_eq!(rate_on(&rates, Some(8), &[Role::Agent], "2026-11-15"), 5_000);
+        assert_eq!(
+            rate_on(&rates, Some(7), &[Role::Agent], "2026-11-14"),
+            8_000
+        );
+        assert_eq!(
+            rate_on(&rates, Some(7), &[Role::Agent], "2026-11-15"),
+            9_000
+        );
+        assert_eq!(
+            rate_on(&rates, Some(8), &[Role::Agent], "2026-11-15"),
+            5_000
+        );
         assert_eq!(rate_on(&rates, None, &[], "2026-11-15"), 0);
         assert_eq!(rate_on(&rates, Some(7), &[], "2025-12-31"), 0);
     }

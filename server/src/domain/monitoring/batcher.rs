@@ -59,7 +59,11 @@ impl Intake {
         let (done, answer) = oneshot::channel();
         let stopping = || AppError::Internal("the desk is stopping; send the alerts again".into());
         self.jobs
-            .send(Job { actor, alerts, done })
+            .send(Job {
+                actor,
+                alerts,
+                done,
+            })
             .await
             .map_err(|_| stopping())?;
         answer.await.map_err(|_| stopping())?

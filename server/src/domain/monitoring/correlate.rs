@@ -52,13 +52,13 @@ pub async fn replace(
     for (i, rule) in given.iter().enumerate() {
         if rule.label.trim().is_empty() || rule.label.len() > 200 {
             return Err(AppError::bad_input(
-                &format!("rules.{i}.label"),
+                format!("rules.{i}.label"),
                 "name the label whose value is matched, such as instance",
             ));
         }
         if (rule.match_on == MatchOn::Attribute) != rule.attribute.is_some() {
             return Err(AppError::bad_input(
-                &format!("rules.{i}.attribute"),
+                format!("rules.{i}.attribute"),
                 "name the attribute for an ATTRIBUTE rule, and only for one",
             ));
         }
@@ -131,15 +131,17 @@ async fn lookup(
     let mut out = HashMap::new();
     for chunk in values.chunks(500) {
         let pairs: Vec<(String, i64)> = match MatchOn::stored(&rule.match_on)? {
-            MatchOn::Name => ci::Entity::find()
-                .select_only()
-                .column(ci::Column::NameLower)
-                .column(ci::Column::Id)
-                .filter(ci::Column::NameLower.is_in(chunk.iter().cloned()))
-                .order_by_desc(ci::Column::Id)
-                .into_tuple()
-                .all(conn)
-                .await?,
+            MatchOn::Name => {
+                ci::Entity::find()
+                    .select_only()
+                    .column(ci::Column::NameLower)
+                    .column(ci::Column::Id)
+                    .filter(ci::Column::NameLower.is_in(chunk.iter().cloned()))
+                    .order_by_desc(ci::Column::Id)
+                    .into_tuple()
+                    .all(conn)
+                    .await?
+            }
             MatchOn::ExternalKey => {
                 let rows: Vec<(Option<String>, i64)> = ci::Entity::find()
                     .select_only()
@@ -167,7 +169,9 @@ async fn lookup(
                     .into_tuple()
                     .all(conn)
                     .await?;
-                rows.into_iter().map(|(v, id)| (v.to_lowercase(), id)).collect()
+                rows.into_iter()
+                    .map(|(v, id)| (v.to_lowercase(), id))
+                    .collect()
             }
         };
         // Ordered newest last wins: the oldest item of a name is the one matched.

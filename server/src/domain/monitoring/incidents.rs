@@ -231,7 +231,10 @@ pub async fn after_alerts_resolved(
     let Some(rule_id) = alerts.iter().find_map(|a| a.rule_id) else {
         return Ok(());
     };
-    let Some(rule) = automation_rule::Entity::find_by_id(rule_id).one(txn).await? else {
+    let Some(rule) = automation_rule::Entity::find_by_id(rule_id)
+        .one(txn)
+        .await?
+    else {
         return Ok(());
     };
     let Some(person) = user::Entity::find_by_id(rule.run_as_id).one(txn).await? else {
@@ -239,8 +242,16 @@ pub async fn after_alerts_resolved(
     };
     let caller = users::acting_as(&person, None);
     let note = timeline(txn, &alerts).await?;
-    commands::resolve_with(txn, &caller, now, desk, ticket_id, "RESOLVED_BY_MONITORING", &note)
-        .await?;
+    commands::resolve_with(
+        txn,
+        &caller,
+        now,
+        desk,
+        ticket_id,
+        "RESOLVED_BY_MONITORING",
+        &note,
+    )
+    .await?;
     Ok(())
 }
 
@@ -294,7 +305,9 @@ pub async fn raise_for_event(
         "service" => (None, Some(event.entity_id)),
         _ => return Ok(None),
     };
-    let message = event.payload["message"].as_str().unwrap_or("Raised by monitoring");
+    let message = event.payload["message"]
+        .as_str()
+        .unwrap_or("Raised by monitoring");
     let desk = settings::load(txn).await?;
     let (impact, urgency) = desk
         .levels_for(raise_with.priority.unwrap_or(3))
@@ -306,7 +319,10 @@ pub async fn raise_for_event(
         NewTicket {
             kind: Kind::Incident,
             title: message.chars().take(200).collect(),
-            description: format!("{message}\n\nRaised by the desk's automation from `{}`.", event.topic),
+            description: format!(
+                "{message}\n\nRaised by the desk's automation from `{}`.",
+                event.topic
+            ),
             impact,
             urgency,
             category_id: None,

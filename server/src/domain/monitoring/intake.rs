@@ -183,7 +183,9 @@ pub fn from_generic(body: &[u8]) -> AppResult<Vec<IncomingAlert>> {
                     group_key: alert.group.unwrap_or_else(|| alert.name.clone()),
                     name: alert.name,
                     status,
-                    severity: alert.severity.or_else(|| alert.labels.get("severity").cloned()),
+                    severity: alert
+                        .severity
+                        .or_else(|| alert.labels.get("severity").cloned()),
                     summary: alert.summary,
                     starts_at: instant(alert.starts_at.as_deref(), &format!("{field}.startsAt"))?,
                     ends_at: instant(alert.ends_at.as_deref(), &format!("{field}.endsAt"))?,
@@ -217,31 +219,39 @@ fn finish(field: &str, draft: Draft) -> AppResult<IncomingAlert> {
     let name = draft.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::bad_input(
-            &format!("{field}.name"),
+            format!("{field}.name"),
             "an alert needs a name (Alertmanager's `alertname` label) of 1 to 200 characters",
         ));
     }
-    for (what, map) in [("labels", &draft.labels), ("annotations", &draft.annotations)] {
+    for (what, map) in [
+        ("labels", &draft.labels),
+        ("annotations", &draft.annotations),
+    ] {
         if map.len() > MAX_LABELS
             || map
                 .iter()
                 .any(|(k, v)| k.chars().count() > 200 || v.chars().count() > MAX_VALUE_CHARS)
         {
             return Err(AppError::bad_input(
-                &format!("{field}.{what}"),
-                format!("give at most {MAX_LABELS} {what}, names of up to 200 characters and values of up to {MAX_VALUE_CHARS}"),
+                format!("{field}.{what}"),
+                format!(
+                    "give at most {MAX_LABELS} {what}, names of up to 200 characters and values of up to {MAX_VALUE_CHARS}"
+                ),
             ));
         }
     }
     if draft.metrics.iter().any(|(_, v)| !v.is_finite()) {
-        return Err(AppError::bad_input(&format!("{field}.metrics"), "metric values must be finite numbers"));
+        return Err(AppError::bad_input(
+            format!("{field}.metrics"),
+            "metric values must be finite numbers",
+        ));
     }
     let fingerprint = match draft.fingerprint.trim() {
         "" => fingerprint_of(draft.source, &name, &draft.labels),
         given if given.len() <= 128 => given.to_string(),
         _ => {
             return Err(AppError::bad_input(
-                &format!("{field}.fingerprint"),
+                format!("{field}.fingerprint"),
                 "a fingerprint has at most 128 characters",
             ));
         }
@@ -251,10 +261,16 @@ fn finish(field: &str, draft: Draft) -> AppResult<IncomingAlert> {
         fingerprint,
         source: draft.source,
         severity: clip(
-            draft.severity.unwrap_or_else(|| "none".into()).to_lowercase(),
+            draft
+                .severity
+                .unwrap_or_else(|| "none".into())
+                .to_lowercase(),
             40,
         ),
-        summary: clip(draft.summary.unwrap_or_else(|| name.clone()), MAX_VALUE_CHARS),
+        summary: clip(
+            draft.summary.unwrap_or_else(|| name.clone()),
+            MAX_VALUE_CHARS,
+        ),
         name,
         status: draft.status,
         labels: draft.labels,
@@ -282,7 +298,7 @@ fn status_of(text: &str, field: &str) -> AppResult<AlertStatus> {
         "firing" | "problem" | "alerting" => Ok(AlertStatus::Firing),
         "resolved" | "ok" => Ok(AlertStatus::Resolved),
         other => Err(AppError::bad_input(
-            &format!("{field}.status"),
+            format!("{field}.status"),
             format!("'{other}' is not a status: give firing or resolved"),
         )),
     }
@@ -368,7 +384,10 @@ mod tests {
     #[test]
     fn generic_alert_without_fingerprint_gets_a_stable_one() {
         let one = from_generic(br#"{"name":"Ping","labels":{"host":"db-1"}}"#).unwrap();
-        let again = from_generic(br#"{"alerts":[{"name":"Ping","labels":{"host":"db-1"},"status":"resolved"}]}"#).unwrap();
+        let again = from_generic(
+            br#"{"alerts":[{"name":"Ping","labels":{"host":"db-1"},"status":"resolved"}]}"#,
+        )
+        .unwrap();
         assert_eq!(one[0].fingerprint, again[0].fingerprint);
         assert_eq!(again[0].status, AlertStatus::Resolved);
         let other = from_generic(br#"{"name":"Ping","labels":{"host":"db-2"}}"#).unwrap();
@@ -381,7 +400,10 @@ mod tests {
             AppError::BadUserInput { field, .. } => field,
             other => panic!("{other:?}"),
         };
-        assert_eq!(field(from_generic(br#"{"name":"X","status":"burning"}"#)), "alerts.0.status");
+        assert_eq!(
+            field(from_generic(br#"{"name":"X","status":"burning"}"#)),
+            "alerts.0.status"
+        );
         assert_eq!(field(from_generic(br#"{"name":" "}"#)), "alerts.0.name");
         assert_eq!(field(from_generic(b"[1,2")), "body");
         assert_eq!(field(from_alertmanager(br#"{"alerts":[{"status":"firing","labels":{"alertname":"X"},"startsAt":"yesterday"}]}"#)), "alerts.0.startsAt");

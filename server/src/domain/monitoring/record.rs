@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{alert, alert_transition};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     sea_query::{Expr, ExprTrait},
 };
 use serde_json::{Value, json};
@@ -142,7 +143,9 @@ pub async fn apply(
         if firsts.contains(&i) {
             continue;
         }
-        let row = rows.get(&a.fingerprint).expect("every fingerprint was loaded or inserted");
+        let row = rows
+            .get(&a.fingerprint)
+            .expect("every fingerprint was loaded or inserted");
         if row.status == a.status.as_str() {
             *repeats.entry(row.id).or_default() += 1;
             outcome.repeated += 1;
@@ -187,11 +190,16 @@ pub async fn apply(
         .filter(|a| !a.metrics.is_empty())
         .filter_map(|a| {
             let item = rows.get(&a.fingerprint)?.configuration_item_id?;
-            Some(a.metrics.iter().map(move |(measure, value)| capacity::Value {
-                configuration_item_id: item,
-                measure: measure.clone(),
-                value: *value,
-                at: a.starts_at.filter(|_| a.status == AlertStatus::Firing).unwrap_or(now),
+            Some(a.metrics.iter().map(move |(measure, value)| {
+                capacity::Value {
+                    configuration_item_id: item,
+                    measure: measure.clone(),
+                    value: *value,
+                    at: a
+                        .starts_at
+                        .filter(|_| a.status == AlertStatus::Firing)
+                        .unwrap_or(now),
+                }
             }))
         })
         .flatten()
@@ -303,9 +311,25 @@ async fn change_status(
         AlertStatus::Firing => Topic::AlertFired,
         AlertStatus::Resolved => Topic::AlertResolved,
     };
-    announce(txn, actor, now, topic, &saved, json!({ "refired": a.status == AlertStatus::Firing })).await?;
+    announce(
+        txn,
+        actor,
+        now,
+        topic,
+        &saved,
+        json!({ "refired": a.status == AlertStatus::Firing }),
+    )
+    .await?;
     if flapping != row.flapping {
-        announce(txn, actor, now, Topic::AlertFlapping, &saved, json!({ "changesInWindow": recent })).await?;
+        announce(
+            txn,
+            actor,
+            now,
+            Topic::AlertFlapping,
+            &saved,
+            json!({ "changesInWindow": recent }),
+        )
+        .await?;
     }
     Ok(saved)
 }

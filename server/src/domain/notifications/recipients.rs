@@ -111,7 +111,8 @@ pub async fn of(conn: &impl ConnectionTrait, event: &event::Model) -> AppResult<
         // An OLA's breach goes to its group's manager, a contract's to whoever manages
         // the supplier; the customer's SLA to the manager of the ticket's group.
         (Topic::SlaBreached, Some(_))
-            if event.payload.get("agreement").and_then(Value::as_str) == Some("UNDERPINNING_CONTRACT") =>
+            if event.payload.get("agreement").and_then(Value::as_str)
+                == Some("UNDERPINNING_CONTRACT") =>
         {
             let supplier = event.payload.get("supplierId").and_then(Value::as_i64);
             if let Some(supplier) = supplier {

@@ -409,7 +409,10 @@ async fn follow_agreements(
             clocks.iter().find(|c| {
                 c.metric == metric.as_str()
                     && Owner::of_clock(c).agreement == agreement
-                    && Owner::party_of(agreement, after) == Owner::of_clock(c).group_id.or(Owner::of_clock(c).supplier_id)
+                    && Owner::party_of(agreement, after)
+                        == Owner::of_clock(c)
+                            .group_id
+                            .or(Owner::of_clock(c).supplier_id)
             })
         };
         // A contract's clock counts the supplier's hold of the ticket: resolution only.
@@ -424,7 +427,15 @@ async fn follow_agreements(
                     let picked_up = metric == Metric::Response && after.assignee_id.is_some();
                     let cal = calendar_of(conn, clock.calendar_id).await?;
                     if picked_up && matches!(state_of(clock), Some(Running | Paused)) {
-                        change(conn, clock.clone(), &cal, Stopped, "taken by the group", now).await?;
+                        change(
+                            conn,
+                            clock.clone(),
+                            &cal,
+                            Stopped,
+                            "taken by the group",
+                            now,
+                        )
+                        .await?;
                     } else if arrived && state_of(clock) == Some(Paused) {
                         let waiting = status == Status::Pending
                             && sla_policy::Entity::find_by_id(clock.policy_id)
@@ -442,7 +453,8 @@ async fn follow_agreements(
                 }
                 None if arrived => {
                     if policy.is_none() {
-                        policy = Some(agreement_for(conn, after, agreement, Some(party), now).await?);
+                        policy =
+                            Some(agreement_for(conn, after, agreement, Some(party), now).await?);
                     }
                     let Some(Some(policy)) = &policy else {
                         continue;
@@ -458,7 +470,17 @@ async fn follow_agreements(
                         Agreement::Ola => "ticket reached the group",
                         _ => "handed to the supplier",
                     };
-                    start(conn, after, policy, Owner::of(agreement, party), metric, minutes, reason, now).await?;
+                    start(
+                        conn,
+                        after,
+                        policy,
+                        Owner::of(agreement, party),
+                        metric,
+                        minutes,
+                        reason,
+                        now,
+                    )
+                    .await?;
                 }
                 None => {}
             }
@@ -604,7 +626,17 @@ async fn rematch_policy(
             (None, Some((policy, minutes)))
                 if Status::parse(&after.status, "status")?.is_open() =>
             {
-                start(conn, after, policy, Owner::CUSTOMER, metric, minutes, &reason, now).await?;
+                start(
+                    conn,
+                    after,
+                    policy,
+                    Owner::CUSTOMER,
+                    metric,
+                    minutes,
+                    &reason,
+                    now,
+                )
+                .await?;
             }
             (None, _) => {}
         }

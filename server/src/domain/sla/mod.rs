@@ -32,7 +32,8 @@ named_enum!(
 
 /// Whether a policy is in force at `at`: within its validity period.
 pub fn in_force(policy: &sla_policy::Model, at: DateTime<Utc>) -> bool {
-    policy.valid_from.is_none_or(|from| from <= at) && policy.valid_until.is_none_or(|until| at < until)
+    policy.valid_from.is_none_or(|from| from <= at)
+        && policy.valid_until.is_none_or(|until| at < until)
 }
 
 /// What an SLA clock measures.

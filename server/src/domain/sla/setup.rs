@@ -136,25 +136,42 @@ pub async fn save_policy(
     }
     match fields.agreement {
         Agreement::Ola if fields.group_id.is_none() || fields.supplier_id.is_some() => {
-            return Err(AppError::bad_input("groupId", "an OLA is agreed with one internal group: give its groupId (and no supplier)"));
+            return Err(AppError::bad_input(
+                "groupId",
+                "an OLA is agreed with one internal group: give its groupId (and no supplier)",
+            ));
         }
-        Agreement::UnderpinningContract if fields.supplier_id.is_none() || fields.group_id.is_some() => {
-            return Err(AppError::bad_input("supplierId", "an underpinning contract is agreed with one supplier: give its supplierId (and no group)"));
+        Agreement::UnderpinningContract
+            if fields.supplier_id.is_none() || fields.group_id.is_some() =>
+        {
+            return Err(AppError::bad_input(
+                "supplierId",
+                "an underpinning contract is agreed with one supplier: give its supplierId (and no group)",
+            ));
         }
         Agreement::Sla if fields.group_id.is_some() || fields.supplier_id.is_some() => {
-            return Err(AppError::bad_input("agreement", "an SLA is with a customer: a group makes it an OLA, a supplier an UNDERPINNING_CONTRACT"));
+            return Err(AppError::bad_input(
+                "agreement",
+                "an SLA is with a customer: a group makes it an OLA, a supplier an UNDERPINNING_CONTRACT",
+            ));
         }
         _ => {}
     }
     if let (Some(from), Some(until)) = (fields.valid_from, fields.valid_until)
         && until <= from
     {
-        return Err(AppError::bad_input("validUntil", "an agreement ends after it begins"));
+        return Err(AppError::bad_input(
+            "validUntil",
+            "an agreement ends after it begins",
+        ));
     }
     if let Some(url) = &fields.document_url
         && (url.len() > 2000 || !(url.starts_with("https://") || url.starts_with("http://")))
     {
-        return Err(AppError::bad_input("documentUrl", "give the document's http(s) address, up to 2,000 characters"));
+        return Err(AppError::bad_input(
+            "documentUrl",
+            "give the document's http(s) address, up to 2,000 characters",
+        ));
     }
     let txn = db.begin_write().await?;
     if let Some(calendar) = fields.calendar_id {

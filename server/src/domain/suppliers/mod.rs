@@ -51,7 +51,11 @@ pub async fn list(conn: &impl ConnectionTrait, caller: &Caller) -> AppResult<Vec
 ///
 /// # Errors
 /// NOT_FOUND when there is none; FORBIDDEN for requesters.
-pub async fn get(conn: &impl ConnectionTrait, caller: &Caller, id: i64) -> AppResult<supplier::Model> {
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<supplier::Model> {
     caller.require_role(Role::Agent)?;
     versioned::find::<supplier::Entity>(conn, id).await
 }

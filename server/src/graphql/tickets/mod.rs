@@ -253,17 +253,25 @@ impl Ticket {
     }
     /// The supplier it is handed to, whose underpinning contract's clock runs: the
     /// desk's people only.
-    async fn supplier(&self, ctx: &Context<'_>) -> AppResult<Option<crate::graphql::suppliers::Supplier>> {
+    async fn supplier(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::graphql::suppliers::Supplier>> {
         let Some(id) = self.0.supplier_id else {
             return Ok(None);
         };
-        if crate::graphql::caller(ctx).require_role(crate::auth::Role::Agent).is_err() {
+        if crate::graphql::caller(ctx)
+            .require_role(crate::auth::Role::Agent)
+            .is_err()
+        {
             return Ok(None);
         }
-        Ok(<entity::supplier::Entity as sea_orm::EntityTrait>::find_by_id(id)
-            .one(crate::graphql::state(ctx).db.conn())
-            .await?
-            .map(crate::graphql::suppliers::Supplier))
+        Ok(
+            <entity::supplier::Entity as sea_orm::EntityTrait>::find_by_id(id)
+                .one(crate::graphql::state(ctx).db.conn())
+                .await?
+                .map(crate::graphql::suppliers::Supplier),
+        )
     }
     /// The assignment group whose queue it is in.
     async fn group(&self, ctx: &Context<'_>) -> AppResult<Option<Group>> {

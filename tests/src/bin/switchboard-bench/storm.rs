@@ -23,7 +23,13 @@ const ITEMS: usize = 50;
 const BATCH: usize = 100;
 const SENDERS: usize = 16;
 
-async fn graphql(client: &reqwest::Client, base: &str, token: &str, query: &str, variables: Value) -> Value {
+async fn graphql(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
     let reply: Value = client
         .post(format!("{base}/graphql"))
         .bearer_auth(token)
@@ -38,14 +44,28 @@ async fn graphql(client: &reqwest::Client, base: &str, token: &str, query: &str,
     reply["data"].clone()
 }
 
-pub async fn run(client: &reqwest::Client, base: &str, admin: &str, reader: &str, server: &Child, seconds: u64) {
+pub async fn run(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    reader: &str,
+    server: &Child,
+    seconds: u64,
+) {
     let secret = graphql(client, base, admin,
         "mutation { createApiToken(input: { name: \"bench monitoring\", scopes: [\"alerts:ingest\"] }) { secret } }", Value::Null)
         .await["createApiToken"]["secret"]
         .as_str()
         .unwrap()
         .to_string();
-    let classes = graphql(client, base, admin, "{ ciClasses { id name } }", Value::Null).await;
+    let classes = graphql(
+        client,
+        base,
+        admin,
+        "{ ciClasses { id name } }",
+        Value::Null,
+    )
+    .await;
     let server_class = classes["ciClasses"]
         .as_array()
         .unwrap()
@@ -80,7 +100,11 @@ pub async fn run(client: &reqwest::Client, base: &str, admin: &str, reader: &str
     let started = Instant::now();
     let mut senders = Vec::new();
     for sender in 0..SENDERS {
-        let (client, url, secret) = (client.clone(), format!("{base}/monitoring/alerts"), secret.clone());
+        let (client, url, secret) = (
+            client.clone(),
+            format!("{base}/monitoring/alerts"),
+            secret.clone(),
+        );
         let (storming, delivered, failed) = (storming.clone(), delivered.clone(), failed.clone());
         senders.push(tokio::spawn(async move {
             let mut round = 0usize;
@@ -107,9 +131,14 @@ pub async fn run(client: &reqwest::Client, base: &str, admin: &str, reader: &str
             }
         }));
     }
-    let during = drive(client, &format!("{base}/graphql"), reader, 8, duration, move |_, _| {
-        Request::Once(page.clone())
-    })
+    let during = drive(
+        client,
+        &format!("{base}/graphql"),
+        reader,
+        8,
+        duration,
+        move |_, _| Request::Once(page.clone()),
+    )
     .await;
     storming.store(false, Ordering::Relaxed);
     for sender in senders {
@@ -148,7 +177,9 @@ pub async fn run(client: &reqwest::Client, base: &str, admin: &str, reader: &str
         }
         after = page["pageInfo"]["endCursor"].as_str().map(str::to_string);
     }
-    println!("  {delivered} alerts delivered: {rows} stored (of {DISTINCT} distinct), {counted} counted");
+    println!(
+        "  {delivered} alerts delivered: {rows} stored (of {DISTINCT} distinct), {counted} counted"
+    );
     assert_eq!(counted, delivered, "every delivery is counted");
     assert!(rows as usize <= DISTINCT, "one row per alert");
 }

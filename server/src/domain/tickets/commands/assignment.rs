@@ -201,7 +201,9 @@ pub async fn hand_to_supplier(
     supplier_id: Option<i64>,
 ) -> AppResult<ticket::Model> {
     if let Standing::Requester(_) = standing_of(caller)? {
-        return Err(AppError::Forbidden("only agents hand tickets to suppliers".into()));
+        return Err(AppError::Forbidden(
+            "only agents hand tickets to suppliers".into(),
+        ));
     }
     let txn = db.begin_write().await?;
     let row = load_for_change(&txn, caller, ticket_id, Some(version)).await?;
