@@ -92,9 +92,6 @@ pub async fn raise(
         None => None,
     };
     let priority = raise.priority.unwrap_or_else(|| priority_of(&row.severity));
-    let (impact, urgency) = desk
-        .levels_for(priority)
-        .unwrap_or((Level::Medium, Level::Medium));
     let title = match &item {
         Some(item) => format!("{} on {}", row.name, item.name),
         None => row.name.clone(),
@@ -106,28 +103,15 @@ pub async fn raise(
         row.severity,
         row.starts_at.format("%Y-%m-%d %H:%M:%S UTC")
     );
-    let created = commands::create(
-        txn,
-        caller,
-        now,
-        NewTicket {
-            kind: Kind::Incident,
-            title: title.chars().take(200).collect(),
-            description,
-            impact,
-            urgency,
-            category_id: None,
-            channel: Some(Channel::Monitoring),
-            requester_id: None,
-            organization_id: None,
-            group_id: raise.group_id,
-            assignee_id: None,
-            service_id: item.as_ref().and_then(|i| i.service_id),
-            pending_reason: None,
-            configuration_item_ids: item.iter().map(|i| i.id).collect(),
-        },
-    )
-    .await?;
+    let incident = Incident {
+        title,
+        description,
+        priority,
+        group_id: raise.group_id,
+        service_id: item.as_ref().and_then(|i| i.service_id),
+        item_id: item.as_ref().map(|i| i.id),
+    };
+    let created = open_incident(txn, caller, now, &desk, incident).await?;
     attach(txn, caller, now, &row, created.id, raise.rule_id).await?;
     Ok(Some(created.id))
 }
@@ -309,33 +293,63 @@ pub async fn raise_for_event(
         .as_str()
         .unwrap_or("Raised by monitoring");
     let desk = settings::load(txn).await?;
+    let incident = Incident {
+        title: message.to_string(),
+        description: format!(
+            "{message}\n\nRaised by the desk's automation from `{}`.",
+            event.topic
+        ),
+        priority: raise_with.priority.unwrap_or(3),
+        group_id: raise_with.group_id,
+        service_id: service,
+        item_id: item,
+    };
+    let created = open_incident(txn, caller, now, &desk, incident).await?;
+    Ok(Some(created.id))
+}
+
+/// What an incident raised from monitoring says and where it goes.
+struct Incident {
+    title: String,
+    description: String,
+    priority: i16,
+    group_id: Option<i64>,
+    service_id: Option<i64>,
+    item_id: Option<i64>,
+}
+
+/// Raises an incident from monitoring, channel MONITORING, at `priority` through the
+/// desk's matrix, as `caller` (routing, SLA and events as for any ticket).
+async fn open_incident(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    desk: &DeskSettings,
+    incident: Incident,
+) -> AppResult<ticket::Model> {
     let (impact, urgency) = desk
-        .levels_for(raise_with.priority.unwrap_or(3))
+        .levels_for(incident.priority)
         .unwrap_or((Level::Medium, Level::Medium));
-    let created = commands::create(
+    commands::create(
         txn,
         caller,
         now,
         NewTicket {
             kind: Kind::Incident,
-            title: message.chars().take(200).collect(),
-            description: format!(
-                "{message}\n\nRaised by the desk's automation from `{}`.",
-                event.topic
-            ),
+            title: incident.title.chars().take(200).collect(),
+            description: incident.description,
             impact,
             urgency,
             category_id: None,
             channel: Some(Channel::Monitoring),
             requester_id: None,
             organization_id: None,
-            group_id: raise_with.group_id,
+            group_id: incident.group_id,
             assignee_id: None,
-            service_id: service,
+            service_id: incident.service_id,
             pending_reason: None,
-            configuration_item_ids: item.into_iter().collect(),
+            configuration_item_ids: incident.item_id.into_iter().collect(),
         },
     )
-    .await?;
-    Ok(Some(created.id))
+    .await
 }
