@@ -5,7 +5,7 @@
 
 use chrono::{Duration, DurationRound, Months, Utc};
 use serde_json::{Value, json};
-use switchboard_tests::{Backend, TestServer, on_both_backends};
+use switchboard_tests::{Backend, TestServer, on_both_backends, receiver::Receiver};
 
 on_both_backends!(a_plan_not_exercised_within_its_interval_is_overdue);
 
@@ -13,9 +13,19 @@ const PLAN: &str = "query($s: ID) { continuityPlans(serviceId: $s) { id name ove
 const EXERCISE: &str = "mutation($i: RecordContinuityExerciseInput!) { recordContinuityExercise(input: $i) { overdue exerciseDueAt } }";
 
 async fn a_plan_not_exercised_within_its_interval_is_overdue(backend: Backend) {
-    let server = TestServer::start(backend).await;
+    // The jobs look every second; a webhook hears what they announce.
+    let server = TestServer::start_with(backend, |s| {
+        s.job_interval_seconds = Some("1".into());
+        s.webhook_allow = Some("127.0.0.0/8".into());
+    })
+    .await;
     let desk = server.desk().await;
     let (admin, manager) = (&desk.admin, &desk.manager.token);
+    let receiver = Receiver::start().await;
+    server
+        .must(admin, "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
+            json!({ "i": { "url": receiver.url, "description": "Continuity desk", "topics": ["continuity.exercise_overdue", "agreement.review_due"] } }))
+        .await;
     let service = server
         .must(admin, "mutation { saveService(input: { name: \"Orders\", lifecycle: LIVE }) { service { id } } }", Value::Null)
         .await["saveService"]["service"]["id"]
@@ -64,6 +74,16 @@ async fn a_plan_not_exercised_within_its_interval_is_overdue(backend: Backend) {
         .await["recordContinuityExercise"]
         .clone();
     assert_eq!(after["overdue"], true, "{after}");
+    // The job announces it, once.
+    let announced = receiver.wait_for(1).await.remove(0).json();
+    assert_eq!(
+        announced["type"], "continuity.exercise_overdue",
+        "{announced}"
+    );
+    assert!(
+        announced.to_string().contains("Orders to the standby site"),
+        "{announced}"
+    );
     let due: chrono::DateTime<Utc> = after["exerciseDueAt"].as_str().unwrap().parse().unwrap();
     assert_eq!(due, thirteen.checked_add_months(Months::new(12)).unwrap());
     // A failed exercise since does not make it tested.
@@ -131,6 +151,17 @@ async fn a_plan_not_exercised_within_its_interval_is_overdue(backend: Backend) {
         "{linked}"
     );
     assert_eq!(linked["recoveryClock"]["rtoExceeded"], true);
+
+    // An agreement coming up for review within 30 days is announced too, once.
+    server
+        .must(admin, "mutation($i: SaveSlaPolicyInput!) { saveSlaPolicy(input: $i) { slaPolicy { id } } }",
+            json!({ "i": { "name": "Orders SLA", "position": 1, "resolutionMinutes": 480, "reviewAt": Utc::now() + Duration::days(10) } }))
+        .await;
+    let review = receiver.wait_for(2).await.remove(1).json();
+    assert_eq!(review["type"], "agreement.review_due", "{review}");
+    assert!(review.to_string().contains("Orders SLA"), "{review}");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(receiver.received().len(), 2, "each announced once");
 
     // Exercised successfully now: no longer overdue.
     let fresh = server
