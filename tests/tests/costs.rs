@@ -3,8 +3,9 @@
 //! them, a fixed service cost and a per-hour charging policy gives the expected cost
 //! per service and ticket and charge per organization, to the cent.
 
+use chrono::{Datelike, Utc};
 use serde_json::{Value, json};
-use switchboard_tests::{Backend, TestServer, on_both_backends};
+use switchboard_tests::{Backend, TestServer, on_both_backends, receiver::Receiver};
 
 on_both_backends!(a_month_costs_and_charges_to_the_cent);
 
@@ -23,7 +24,12 @@ async fn id(
 }
 
 async fn a_month_costs_and_charges_to_the_cent(backend: Backend) {
-    let server = TestServer::start(backend).await;
+    // The jobs look every second; a webhook hears what they announce.
+    let server = TestServer::start_with(backend, |s| {
+        s.job_interval_seconds = Some("1".into());
+        s.webhook_allow = Some("127.0.0.0/8".into());
+    })
+    .await;
     let desk = server.desk().await;
     let (admin, manager) = (&desk.admin, &desk.manager.token);
     let service = "mutation($n: String!) { saveService(input: { name: $n, lifecycle: LIVE }) { service { id } } }";
@@ -202,4 +208,19 @@ async fn a_month_costs_and_charges_to_the_cent(backend: Backend) {
         budget["varianceCents"].as_i64().unwrap(),
         2_000_000 - actual
     );
+
+    // This year's budget of one euro is spent: the desk says so, once.
+    let receiver = Receiver::start().await;
+    server
+        .must(admin, "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
+            json!({ "i": { "url": receiver.url, "description": "Finance", "topics": ["budget.threshold_passed"] } }))
+        .await;
+    server
+        .must(admin, "mutation($s: ID!, $y: Int!) { setBudget(serviceId: $s, year: $y, amountCents: 100, alertPercent: 80) }",
+            json!({ "s": email, "y": Utc::now().year() }))
+        .await;
+    let passed = receiver.wait_for(1).await.remove(0).json();
+    assert_eq!(passed["type"], "budget.threshold_passed", "{passed}");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(receiver.received().len(), 1, "announced once");
 }
