@@ -18,6 +18,7 @@ use crate::{
     domain::{
         changes,
         events::{self, Actor, NewEvent, Topic},
+        input::text,
         lookup::referenced,
         page::Window,
         tickets::visibility::Scope,
@@ -196,13 +197,12 @@ pub async fn record(
         )
     })?;
     check_window(started, ended, now)?;
-    let description = new.description.unwrap_or_default();
-    if description.chars().count() > 10_000 {
-        return Err(AppError::bad_input(
-            "description",
-            "write at most 10,000 characters",
-        ));
-    }
+    let description = text(
+        "description",
+        &new.description.unwrap_or_default(),
+        10_000,
+        false,
+    )?;
     let actor = Actor::of(caller);
     let mut rows = Vec::new();
     for item in items {
@@ -308,7 +308,7 @@ pub async fn update(
         changed.severity = Set(severity.as_str().into());
     }
     if let Some(description) = changes.description {
-        changed.description = Set(description.chars().take(10_000).collect());
+        changed.description = Set(text("description", &description, 10_000, false)?);
     }
     let saved = versioned::save::<outage::Entity>(&txn, &row, changed, now).await?;
     announce(&txn, &Actor::of(caller), now, Topic::OutageUpdated, &saved).await?;

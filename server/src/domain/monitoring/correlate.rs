@@ -50,11 +50,9 @@ pub async fn replace(
         return Err(AppError::bad_input("rules", "give at most 50 rules"));
     }
     for (i, rule) in given.iter().enumerate() {
-        if rule.label.trim().is_empty() || rule.label.len() > 200 {
-            return Err(AppError::bad_input(
-                format!("rules.{i}.label"),
-                "name the label whose value is matched, such as instance",
-            ));
+        crate::domain::input::text(&format!("rules.{i}.label"), &rule.label, 200, true)?;
+        if let Some(attribute) = &rule.attribute {
+            crate::domain::input::text(&format!("rules.{i}.attribute"), attribute, 200, true)?;
         }
         if (rule.match_on == MatchOn::Attribute) != rule.attribute.is_some() {
             return Err(AppError::bad_input(

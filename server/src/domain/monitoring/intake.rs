@@ -216,6 +216,36 @@ struct Draft {
 }
 
 fn finish(field: &str, draft: Draft) -> AppResult<IncomingAlert> {
+    // PostgreSQL's text cannot hold a NUL, and no monitoring system means one: refuse it
+    // here rather than let the database fail the whole batch.
+    let texts = [
+        Some(&draft.name),
+        Some(&draft.fingerprint),
+        Some(&draft.group_key),
+    ]
+    .into_iter()
+    .chain([
+        draft.severity.as_ref(),
+        draft.summary.as_ref(),
+        draft.generator_url.as_ref(),
+    ])
+    .flatten()
+    .chain(
+        draft
+            .labels
+            .iter()
+            .chain(&draft.annotations)
+            .flat_map(|(k, v)| [k, v]),
+    )
+    .chain(draft.metrics.iter().map(|(k, _)| k));
+    for text in texts {
+        if text.contains('\0') {
+            return Err(AppError::bad_input(
+                field,
+                "an alert's texts may not contain NUL characters",
+            ));
+        }
+    }
     let name = draft.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::bad_input(
@@ -406,6 +436,12 @@ mod tests {
         );
         assert_eq!(field(from_generic(br#"{"name":" "}"#)), "alerts.0.name");
         assert_eq!(field(from_generic(b"[1,2")), "body");
+        assert_eq!(
+            field(from_generic(
+                br#"{"name":"X","labels":{"host":"db\u0000"}}"#
+            )),
+            "alerts.0"
+        );
         assert_eq!(field(from_alertmanager(br#"{"alerts":[{"status":"firing","labels":{"alertname":"X"},"startsAt":"yesterday"}]}"#)), "alerts.0.startsAt");
     }
 }

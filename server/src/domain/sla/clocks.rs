@@ -195,6 +195,10 @@ async fn agreement_for(
         .into_iter()
         .filter(|p| in_force(p, now))
         .collect();
+    // Most desks have no OLA for most groups: no facts to read then.
+    if policies.is_empty() {
+        return Ok(None);
+    }
     Ok(first_match(&policies, &facts(conn, ticket).await?).cloned())
 }
 
@@ -380,11 +384,17 @@ async fn follow_agreements(
     after: &ticket::Model,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let clocks = sla_clock::Entity::find()
-        .filter(sla_clock::Column::TicketId.eq(after.id))
-        .filter(sla_clock::Column::Agreement.ne(Agreement::Sla.as_str()))
-        .all(conn)
-        .await?;
+    // A ticket being created has no clocks of groups or suppliers yet.
+    let clocks = match before {
+        None => vec![],
+        Some(_) => {
+            sla_clock::Entity::find()
+                .filter(sla_clock::Column::TicketId.eq(after.id))
+                .filter(sla_clock::Column::Agreement.ne(Agreement::Sla.as_str()))
+                .all(conn)
+                .await?
+        }
+    };
     let status = Status::parse(&after.status, "status")?;
     for clock in &clocks {
         let owner = Owner::of_clock(clock);
@@ -408,11 +418,8 @@ async fn follow_agreements(
         let mine = |metric: Metric| {
             clocks.iter().find(|c| {
                 c.metric == metric.as_str()
-                    && Owner::of_clock(c).agreement == agreement
-                    && Owner::party_of(agreement, after)
-                        == Owner::of_clock(c)
-                            .group_id
-                            .or(Owner::of_clock(c).supplier_id)
+                    && c.agreement == agreement.as_str()
+                    && c.party_id == party
             })
         };
         // A contract's clock counts the supplier's hold of the ticket: resolution only.

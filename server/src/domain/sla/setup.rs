@@ -8,6 +8,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, TryIntoModel};
 use serde_json::json;
 
 use super::Agreement;
+use crate::domain::input::text;
 use crate::{
     db::Db,
     domain::{
@@ -166,7 +167,9 @@ pub async fn save_policy(
         ));
     }
     if let Some(url) = &fields.document_url
-        && (url.len() > 2000 || !(url.starts_with("https://") || url.starts_with("http://")))
+        && (text("documentUrl", url, 2000, true).is_err()
+            || url.len() > 2000
+            || !(url.starts_with("https://") || url.starts_with("http://")))
     {
         return Err(AppError::bad_input(
             "documentUrl",
