@@ -61,6 +61,7 @@ pub mod release_incident;
 pub mod release_item;
 pub mod release_service;
 pub mod service;
+pub mod service_report_mailing;
 pub mod signing_key;
 pub mod sla_clock;
 pub mod sla_clock_segment;

@@ -23,6 +23,9 @@ pub struct Model {
     pub available: bool,
     /// Who approves the person's catalog orders that need their manager's approval.
     pub manager_id: Option<i64>,
+    /// The supplier the person works for, when they are one of its people: they see
+    /// the tickets handed to it.
+    pub supplier_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

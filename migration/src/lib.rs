@@ -26,6 +26,7 @@ mod m20261203_000021_monitoring_availability_capacity;
 mod m20261203_000022_agreements;
 mod m20261203_000023_continuity;
 mod m20261203_000024_costs;
+mod m20261203_000025_service_reports;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000022_agreements::Migration),
             Box::new(m20261203_000023_continuity::Migration),
             Box::new(m20261203_000024_costs::Migration),
+            Box::new(m20261203_000025_service_reports::Migration),
         ]
     }
 }

@@ -39,5 +39,10 @@ pub async fn auto_close(
         if let Err(error) = crate::domain::costs::budgets::announce_passed(&db, clock.now()).await {
             tracing::warn!(%error, "budgets could not be checked; will try again");
         }
+        if let Err(error) =
+            crate::domain::service_report::mailing::announce_due(&db, clock.now()).await
+        {
+            tracing::warn!(%error, "monthly service reports could not be announced; will try again");
+        }
     }
 }

@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod html;
 pub mod http;
 pub mod jobs;
 pub mod metrics;

@@ -31,6 +31,7 @@ pub mod problems;
 pub mod releases;
 pub mod routing;
 pub mod satisfaction;
+pub mod service_report;
 pub mod settings;
 pub mod sla;
 pub mod suppliers;

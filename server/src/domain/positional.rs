@@ -138,6 +138,7 @@ positional!(user {
     organization_id,
     available,
     manager_id,
+    supplier_id,
 });
 
 positional!(group {

@@ -183,7 +183,7 @@ pub struct ServiceStretch {
 /// A service's availability over a period, measured in its agreed service time (its
 /// calendar). Durations are in seconds of service time. For a period still running
 /// the figures are to date; the downtime budget is the whole period's.
-pub struct ServiceAvailability(Report);
+pub struct ServiceAvailability(pub Report);
 
 fn seconds(d: Duration) -> f64 {
     d.num_milliseconds() as f64 / 1000.0

@@ -27,6 +27,7 @@ pub mod pagination;
 pub mod problems;
 pub mod releases;
 pub mod satisfaction;
+pub mod service_report;
 pub mod sla;
 pub mod suppliers;
 pub mod tickets;
@@ -77,6 +78,7 @@ pub struct Query(
     suppliers::SupplierQuery,
     continuity::ContinuityQuery,
     costs::CostQuery,
+    service_report::ServiceReportQuery,
 );
 
 /// Everything that changes the desk. Every mutation takes one `input` and returns a payload
@@ -108,6 +110,7 @@ pub struct Mutation(
     suppliers::SupplierMutation,
     continuity::ContinuityMutation,
     costs::CostMutation,
+    service_report::ServiceReportMutation,
 );
 
 /// What changes live, over the WebSocket at /graphql/ws (graphql-transport-ws). Each

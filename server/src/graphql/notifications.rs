@@ -52,6 +52,9 @@ pub enum NotificationKind {
     /// month's downtime budget, or a capacity measure went over (or is forecast to go
     /// over) its threshold.
     ServiceNotice,
+    /// To the manager of the group owning a service, once a month if they asked: the
+    /// month's service report.
+    ServiceReport,
 }
 
 /// Where a notification's delivery stands.

@@ -86,7 +86,7 @@ pub struct SatisfactionRow {
 }
 
 impl SatisfactionRow {
-    fn of(row: Row, grouping: Grouping) -> SatisfactionRow {
+    pub fn of(row: Row, grouping: Grouping) -> SatisfactionRow {
         let type_name = match grouping {
             Grouping::Group => Some("Group"),
             Grouping::Agent => Some("User"),

@@ -275,7 +275,7 @@ fn target_of(destination: &Destination) -> Result<Target, AppError> {
 }
 
 /// An error as JSON, `{"errors":[…]}` with `extensions.code`, and the status it means.
-fn refusal(error: AppError, request_id: &str) -> Response {
+pub(super) fn refusal(error: AppError, request_id: &str) -> Response {
     let status = match &error {
         AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,

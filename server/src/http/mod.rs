@@ -15,6 +15,7 @@ mod monitoring;
 mod nulls;
 mod observe;
 mod renderings;
+mod reports;
 pub mod seats;
 mod survey;
 pub mod ws;
@@ -93,6 +94,7 @@ pub fn router(state: AppState, schema: AppSchema) -> Router {
         )
         .route("/attachments/{id}", get(attachments::download))
         .route("/attachments/{id}/{name}", get(attachments::download_named))
+        .route("/reports/{subject}/{file}", get(reports::report))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::Server;
 use crate::{
     domain::satisfaction::{self, Answer},
+    html::escape,
     error::AppError,
 };
 
@@ -161,20 +162,4 @@ fn reply(status: StatusCode, body: &str) -> Response {
         Html(page),
     )
         .into_response()
-}
-
-/// Text as HTML shows it, never as markup.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }

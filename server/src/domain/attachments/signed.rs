@@ -1,5 +1,5 @@
 //! Download links a browser can use as they are (`<img src>`, a plain link): the
-//! attachment's address with an expiry and an HMAC over both, so that a frontend need not
+//! attachment's (or a service report's) address with an expiry and an HMAC over both, so that a frontend need not
 //! fetch the bytes with its token and pass them on. The link is made only for a caller
 //! who may see the file, and lives for a quarter of an hour at most; it is the same for
 //! every request within one quarter, so that browsers can cache what it names.
@@ -61,28 +61,45 @@ impl Signer {
 
     /// The expiry and signature for a link to attachment `id` made at `now`.
     pub fn sign(&self, id: i64, now: DateTime<Utc>) -> (i64, String) {
-        let expires = (now.timestamp() / QUARTER_SECONDS + 2) * QUARTER_SECONDS;
-        (expires, self.signature(id, expires))
+        self.sign_for(&format!("attachment:{id}"), now)
     }
 
     /// Whether a link's signature is this key's for `id` and `expires`, and has not
     /// expired at `now`.
     pub fn verify(&self, id: i64, expires: i64, signature: &str, now: DateTime<Utc>) -> bool {
+        self.verify_for(&format!("attachment:{id}"), expires, signature, now)
+    }
+
+    /// The expiry and signature for a link to whatever `what` names (`kind:details`,
+    /// the kind keeping one kind of link from opening another), made at `now`.
+    pub fn sign_for(&self, what: &str, now: DateTime<Utc>) -> (i64, String) {
+        let expires = (now.timestamp() / QUARTER_SECONDS + 2) * QUARTER_SECONDS;
+        (
+            expires,
+            hex::encode(self.mac(what, expires).finalize().into_bytes()),
+        )
+    }
+
+    /// Whether a link's signature is this key's for `what` and `expires`, and has not
+    /// expired at `now`.
+    pub fn verify_for(
+        &self,
+        what: &str,
+        expires: i64,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
         let Ok(given) = hex::decode(signature) else {
             return false;
         };
-        self.mac(id, expires).verify_slice(&given).is_ok()
+        self.mac(what, expires).verify_slice(&given).is_ok()
             && now < DateTime::<Utc>::from_timestamp(expires, 0).unwrap_or_default()
             && expires - now.timestamp() <= 2 * QUARTER_SECONDS + Duration::minutes(1).num_seconds()
     }
 
-    fn signature(&self, id: i64, expires: i64) -> String {
-        hex::encode(self.mac(id, expires).finalize().into_bytes())
-    }
-
-    fn mac(&self, id: i64, expires: i64) -> Hmac<Sha256> {
+    fn mac(&self, what: &str, expires: i64) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(format!("attachment:{id}:{expires}").as_bytes());
+        mac.update(format!("{what}:{expires}").as_bytes());
         mac
     }
 }

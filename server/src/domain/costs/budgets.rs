@@ -3,7 +3,7 @@
 //! passes a budget's alert share.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use entity::budget;
+use entity::{budget, service};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::json;
 
@@ -97,6 +97,10 @@ pub async fn announce_passed(db: &Db, now: DateTime<Utc>) -> AppResult<usize> {
             .exec(&txn)
             .await?;
         if claimed.rows_affected == 1 {
+            let name = service::Entity::find_by_id(line.budget.service_id)
+                .one(&txn)
+                .await?
+                .map_or_else(|| "a service".to_string(), |s| s.name);
             events::append(
                 &txn,
                 &Actor::system(),
@@ -110,6 +114,15 @@ pub async fn announce_passed(db: &Db, now: DateTime<Utc>) -> AppResult<usize> {
                         "serviceId": line.budget.service_id, "year": year,
                         "budgetCents": line.budget.amount_cents, "actualCents": line.actual_cents,
                         "alertPercent": line.budget.alert_percent,
+                        "message": format!(
+                            "{} has cost {}.{:02} of its {year} budget of {}.{:02}, past the {}% at which you asked to be told",
+                            name,
+                            line.actual_cents / 100,
+                            line.actual_cents.rem_euclid(100),
+                            line.budget.amount_cents / 100,
+                            line.budget.amount_cents.rem_euclid(100),
+                            line.budget.alert_percent,
+                        ),
                     }),
                 },
             )

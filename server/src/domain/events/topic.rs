@@ -140,6 +140,9 @@ topics! {
     ContinuityExerciseOverdue = "continuity.exercise_overdue",
     /// A service's spending this year passed its budget's alert share.
     BudgetThresholdPassed = "budget.threshold_passed",
+    /// Last month's service report is ready for the service's owner, who asked for it
+    /// by mail (`payload.month`).
+    ServiceReportReady = "service_report.ready",
     CiCreated = "ci.created",
     CiUpdated = "ci.updated",
     CiRelated = "ci.related",

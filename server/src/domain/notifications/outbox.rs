@@ -18,7 +18,7 @@ use super::{
     recipients::{self, Recipient},
     templates::{
         self, ChangeView, CommentView, Context, DeskView, OrderView, PersonView, ReleaseView,
-        SurveyView, TicketView,
+        ReportView, SurveyView, TicketView,
     },
     types::{DeliveryState, NotificationKind as Kind},
 };
@@ -191,6 +191,34 @@ async fn messages_for(
         }
         None => vec![],
     };
+    // A monthly report is computed once for everyone it goes to.
+    let report = match (topic, event.payload.get("month").and_then(|m| m.as_str())) {
+        (Topic::ServiceReportReady, Some(month)) => {
+            match crate::domain::service_report::mailing::for_mail(
+                conn,
+                event.entity_id,
+                month,
+                event.created_at,
+                &addressing.desk_name,
+            )
+            .await
+            {
+                Ok((service, summary, page)) => Some(ReportView {
+                    service,
+                    month: month.to_string(),
+                    summary,
+                    page,
+                }),
+                // A report that cannot be made (its service deleted since) is not
+                // sent; it must not hold up every notification after it.
+                Err(error) => {
+                    tracing::warn!(%error, seq = event.seq, "a monthly service report could not be made; it is not mailed");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     let mut ids: Vec<i64> = wanted.iter().map(|r| r.user_id).collect();
     ids.extend(
         ticket
@@ -294,6 +322,9 @@ async fn messages_for(
                 .then(|| event.payload.get("body").and_then(|b| b.as_str()))
                 .flatten()
                 .map(str::to_string),
+            report: (recipient.kind == Kind::ServiceReport)
+                .then(|| report.clone())
+                .flatten(),
             notice: (recipient.kind == Kind::ServiceNotice)
                 .then(|| event.payload.get("message").and_then(|m| m.as_str()))
                 .flatten()
@@ -352,7 +383,10 @@ async fn may_see(
     }
     // Releases, services' availability and items' capacity are the desk's: told to its
     // people only.
-    if matches!(kind, Kind::ReleaseChanged | Kind::ServiceNotice) {
+    if matches!(
+        kind,
+        Kind::ReleaseChanged | Kind::ServiceNotice | Kind::ServiceReport
+    ) {
         use crate::auth::Role;
         return Ok(users::roles_of(person)
             .iter()

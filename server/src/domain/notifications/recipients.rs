@@ -62,12 +62,31 @@ pub async fn of(conn: &impl ConnectionTrait, event: &event::Model) -> AppResult<
             }
         }
         (Topic::AvailabilityTargetBreached, None) => {
-            let owner = service::Entity::find_by_id(event.entity_id)
-                .one(conn)
-                .await?
-                .and_then(|s| s.owner_group_id);
-            for user_id in owners(conn, owner).await? {
+            for user_id in owners(conn, service_owner(conn, event.entity_id).await?).await? {
                 tell(Kind::ServiceNotice, Some(user_id), false);
+            }
+        }
+        (Topic::BudgetThresholdPassed, None) => {
+            for user_id in owners(conn, service_owner(conn, event.entity_id).await?).await? {
+                tell(Kind::ServiceNotice, Some(user_id), false);
+            }
+        }
+        (Topic::ContinuityExerciseOverdue, None) => {
+            let service = event.payload.get("serviceId").and_then(Value::as_i64);
+            if let Some(service) = service {
+                for user_id in owners(conn, service_owner(conn, service).await?).await? {
+                    tell(Kind::ServiceNotice, Some(user_id), false);
+                }
+            }
+        }
+        (Topic::ServiceReportReady, None) => {
+            // The report carries costs and charges: to the owner group's manager only.
+            if let Some(group) = service_owner(conn, event.entity_id).await? {
+                let manager = group::Entity::find_by_id(group)
+                    .one(conn)
+                    .await?
+                    .and_then(|g| g.manager_id);
+                tell(Kind::ServiceReport, manager, false);
             }
         }
         (Topic::CapacityThresholdCrossed | Topic::CapacityForecast, None)
@@ -223,6 +242,14 @@ async fn followers(conn: &impl ConnectionTrait, ticket_id: i64) -> AppResult<Vec
 }
 
 /// An owning group's manager and members.
+/// The group that owns a service.
+async fn service_owner(conn: &impl ConnectionTrait, service_id: i64) -> AppResult<Option<i64>> {
+    Ok(service::Entity::find_by_id(service_id)
+        .one(conn)
+        .await?
+        .and_then(|s| s.owner_group_id))
+}
+
 async fn owners(conn: &impl ConnectionTrait, group_id: Option<i64>) -> AppResult<Vec<i64>> {
     let Some(group_id) = group_id else {
         return Ok(vec![]);

@@ -55,6 +55,18 @@ pub struct ReleaseView {
     pub status: String,
 }
 
+/// A month's service report, as its mail carries it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReportView {
+    pub service: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The headline figures, a line each.
+    pub summary: String,
+    /// The whole report as its HTML page (already escaped: use it with `|safe`).
+    pub page: String,
+}
+
 /// The ticket as notifications show it.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct TicketView {
@@ -125,6 +137,8 @@ pub struct Context {
     pub release: Option<ReleaseView>,
     /// For `SERVICE_NOTICE`: what happened to the service or item, in a sentence.
     pub notice: Option<String>,
+    /// For `SERVICE_REPORT`: the month's report.
+    pub report: Option<ReportView>,
 }
 
 /// The desk as notifications sign it.
@@ -192,6 +206,10 @@ pub fn built_in(kind: Kind) -> Template {
             "Service notice: {{ notice }}",
             "Hello {{ recipient.name }},\n\n{{ notice }}.\n\nYou receive this because your group owns it.".to_string(),
         ),
+        Kind::ServiceReport => (
+            "Service report: {{ report.service }}, {{ report.month }}",
+            "Hello {{ recipient.name }},\n\nHere is the report of {{ report.service }} for {{ report.month }}:\n\n{{ report.summary }}\n\nThe whole report, with its charts, is this message's HTML part. You receive it because you manage the group that owns the service and its monthly mailing is on.".to_string(),
+        ),
         Kind::MajorIncidentUpdate => (
             "[{{ ticket.number }}] Major incident update: {{ ticket.title }}",
             "Hello {{ recipient.name }},\n\nThe desk is working on a major incident that affects you:\n\n  {{ ticket.title }}\n\n{{ update }}\n\nYou will hear from us again as it moves on.".to_string(),
@@ -201,7 +219,8 @@ pub fn built_in(kind: Kind) -> Template {
         kind,
         subject: subject.into(),
         text: format!("{body}{SIGNATURE}"),
-        html: None,
+        // The report's page is its mail's HTML part: the figures with their charts.
+        html: (kind == Kind::ServiceReport).then(|| "{{ report.page|safe }}".to_string()),
         // A reply's screenshot reaches whoever is told of the reply.
         include_attachments: kind == Kind::TicketCommented,
         updated_at: None,
@@ -414,6 +433,14 @@ pub fn example(kind: Kind) -> Context {
                     .into(),
             );
         }
+        Kind::ServiceReport => {
+            context.report = Some(ReportView {
+                service: "Shop".into(),
+                month: "2026-11".into(),
+                summary: "SLA attainment: 97.5% of 40 targets met".into(),
+                page: "<h1>Shop</h1>".into(),
+            });
+        }
         Kind::SurveyRequested => {
             context.survey = Some(SurveyView {
                 url: "https://desk.example.com/survey/Z3VpZGU".into(),
@@ -437,7 +464,7 @@ mod tests {
             // other names its ticket.
             let number = match kind {
                 Kind::ReleaseChanged => "REL0000007",
-                Kind::ServiceNotice => "Shop",
+                Kind::ServiceNotice | Kind::ServiceReport => "Shop",
                 _ => "INC0000123",
             };
             assert!(

@@ -34,6 +34,9 @@ named_enum!(
         /// the service spent its month's downtime budget, or a capacity measure of the
         /// item went over its threshold or is forecast to.
         ServiceNotice = "SERVICE_NOTICE",
+        /// To the manager of the group that owns a service, early each month if they
+        /// asked for it: last month's service report, its page as the mail's HTML.
+        ServiceReport = "SERVICE_REPORT",
     }
 );
 
@@ -69,7 +72,10 @@ impl NotificationKind {
                 "When a ticket you requested is merged into another one, which you then follow."
             }
             NotificationKind::ServiceNotice => {
-                "When a service or item your group owns misses its availability target or runs out of capacity."
+                "When a service or item your group owns misses its availability target, runs out of capacity, passes its budget's alert share or has an overdue continuity exercise."
+            }
+            NotificationKind::ServiceReport => {
+                "Each month, the report of a service your group owns, if its monthly mailing is on."
             }
         }
     }

@@ -15,7 +15,7 @@ mod report;
 
 pub use answer::{Answer, answer_as_requester, answer_by_token, by_token, still_open, survey_of};
 pub use offer::{link_token, offer};
-pub use report::{Grouping, Row, report};
+pub use report::{Grouping, Row, compute as compute_report, report};
 
 /// The longest comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 2_000;

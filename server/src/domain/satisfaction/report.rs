@@ -83,6 +83,16 @@ pub async fn report(
             "the period ends before it starts",
         ));
     }
+    compute(conn, from, to, grouping).await
+}
+
+/// The report, without asking who wants it: for the monthly service report.
+pub async fn compute(
+    conn: &impl ConnectionTrait,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    grouping: Grouping,
+) -> AppResult<Vec<Row>> {
     let surveys = survey::Entity::find()
         .filter(survey::Column::OfferedAt.gte(from))
         .filter(survey::Column::OfferedAt.lt(to))
