@@ -122,6 +122,23 @@ impl Browser {
         self.command("/url", json!({ "url": url })).await;
     }
 
+    /// A PNG of what the window shows now.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine;
+        let reply: Value = self
+            .http
+            .get(format!("{}/screenshot", self.session))
+            .send()
+            .await
+            .expect("WebDriver screenshot")
+            .json()
+            .await
+            .unwrap();
+        base64::engine::general_purpose::STANDARD
+            .decode(reply["value"].as_str().expect("a screenshot"))
+            .expect("a base64 PNG")
+    }
+
     /// The value of a JavaScript expression evaluated in the page.
     pub async fn eval(&self, expression: &str) -> Value {
         let script = format!("return ({expression});");

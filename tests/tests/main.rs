@@ -35,6 +35,7 @@ mod releases;
 mod replicas;
 mod satisfaction;
 mod service_desk;
+mod service_reports;
 mod sla;
 mod ticket_links;
 mod ticket_lists;

@@ -22,6 +22,7 @@ use crate::{
         satisfaction::SatisfactionRow,
         sla::{AgreementKind, SlaMetric},
         state,
+        tickets::Priority,
     },
     state::AppState,
 };
@@ -37,8 +38,8 @@ pub struct AgreementAttainment {
     pub policy_name: String,
     /// Response or resolution.
     pub metric: SlaMetric,
-    /// The tickets' priority, 1 to 4.
-    pub priority: i32,
+    /// The tickets' priority.
+    pub priority: Priority,
     /// Clocks whose outcome became known in the month: stopped within target, or
     /// breached.
     pub measured: i32,
@@ -125,6 +126,8 @@ pub struct ServiceReport {
     report: Report,
 }
 
+/// The month's report on a service, or on a customer organization across the services
+/// its tickets named. Months are calendar months in UTC.
 #[Object]
 impl ServiceReport {
     /// `YYYY-MM`.
@@ -153,7 +156,7 @@ impl ServiceReport {
                 policy_id: ids::encode("SlaPolicy", r.policy_id),
                 policy_name: r.policy_name.clone(),
                 metric: metric(r.metric),
-                priority: i32::from(r.priority),
+                priority: Priority::from_number(r.priority),
                 measured: r.measured as i32,
                 met: r.met as i32,
                 attainment: r.attainment(),

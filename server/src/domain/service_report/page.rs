@@ -36,31 +36,41 @@ fn bars(
         let mut chart = ChartBuilder::on(&root)
             .caption(caption, ("sans-serif", 18))
             .margin(10)
+            .margin_right(30)
             .x_label_area_size(36)
             .y_label_area_size(300)
             .build_cartesian_2d(0f64..max, (0..rows.len()).into_segmented())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(11)
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .x_desc(unit)
             .y_labels(rows.len().max(1))
+            // The first row at the top, where a reader starts.
             .y_label_formatter(&|at| match at {
-                SegmentValue::CenterOf(i) => rows.get(*i).map(|r| r.0.clone()).unwrap_or_default(),
+                SegmentValue::CenterOf(i) if *i < rows.len() => rows[rows.len() - 1 - i].0.clone(),
                 _ => String::new(),
             })
             .label_style(("sans-serif", 13))
             .draw()?;
-        chart.draw_series(rows.iter().enumerate().map(|(i, (_, value, colour))| {
-            let mut bar = Rectangle::new(
-                [
-                    (0.0, SegmentValue::Exact(i)),
-                    (value.clamp(0.0, max), SegmentValue::Exact(i + 1)),
-                ],
-                colour.filled(),
-            );
-            bar.set_margin(5, 5, 0, 0);
-            bar
-        }))?;
+        chart.draw_series(
+            rows.iter()
+                .rev()
+                .enumerate()
+                .map(|(i, (_, value, colour))| {
+                    let mut bar = Rectangle::new(
+                        [
+                            (0.0, SegmentValue::Exact(i)),
+                            (value.clamp(0.0, max), SegmentValue::Exact(i + 1)),
+                        ],
+                        colour.filled(),
+                    );
+                    bar.set_margin(5, 5, 0, 0);
+                    bar
+                }),
+        )?;
         root.present()?;
     }
     Ok(svg)
