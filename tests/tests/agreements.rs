@@ -19,6 +19,7 @@ use switchboard_tests::{
 on_both_backends!(
     an_ola_runs_while_the_ticket_sits_with_its_group,
     a_contract_runs_while_the_supplier_holds_the_ticket,
+    a_suppliers_people_see_what_is_handed_to_it,
 );
 
 const POLICY: &str = "mutation($input: SaveSlaPolicyInput!) { saveSlaPolicy(input: $input) { slaPolicy { id agreement } } }";
@@ -264,4 +265,96 @@ async fn a_contract_runs_while_the_supplier_holds_the_ticket(backend: Backend) {
     assert_eq!(contract["state"], "PAUSED", "{after}");
     assert_eq!(contract["elapsedSeconds"], 5400);
     assert!(unbreached(contract), "{contract}");
+}
+
+async fn a_suppliers_people_see_what_is_handed_to_it(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let (admin, ada) = (&desk.admin, &desk.agents[0].token);
+    let supplier = server
+        .must(
+            admin,
+            "mutation { saveSupplier(input: { name: \"Fibre Co\" }) { id } }",
+            Value::Null,
+        )
+        .await["saveSupplier"]["id"]
+        .clone();
+    // Sam works at Fibre Co: a person with no role at the desk.
+    let sam = server.person("sam", &[]).await;
+    let set = "mutation($u: ID!, $s: ID) { setUserSupplier(input: { userId: $u, supplierId: $s }) { user { supplier { name } } } }";
+    let reply = server
+        .gql(Some(ada), set, json!({ "u": sam.id, "s": supplier }))
+        .await;
+    assert_eq!(
+        reply.error_code(),
+        "FORBIDDEN",
+        "only admins say who works where"
+    );
+    let made = server
+        .must(admin, set, json!({ "u": sam.id, "s": supplier }))
+        .await;
+    assert_eq!(
+        made["setUserSupplier"]["user"]["supplier"]["name"],
+        "Fibre Co"
+    );
+
+    let ticket = server
+        .must(
+            ada,
+            CREATE,
+            json!({ "input": { "kind": "INCIDENT", "title": "Leased line to Lyon down",
+        "groupId": desk.network_group_id } }),
+        )
+        .await["createTicket"]["ticket"]
+        .clone();
+    let id = ticket["id"].clone();
+    server.must(ada, "mutation($t: ID!) { addComment(input: { ticketId: $t, body: \"Their NOC is slow again\", internal: true }) { comment { id } } }",
+        json!({ "t": id })).await;
+    let read = "query($id: ID!) { node(id: $id) { ... on Ticket { title version comments(first: 10) { nodes { body } } } } }";
+    let listed = "{ tickets(first: 10) { nodes { title } } }";
+
+    // Before the hand-over Sam sees nothing of it: not by id, not in a list.
+    let before = server
+        .gql(Some(&sam.token), read, json!({ "id": id }))
+        .await;
+    assert!(
+        before.body["data"].get("node").is_some_and(Value::is_null),
+        "{:#}",
+        before.body
+    );
+    assert_eq!(before.error_code(), "NOT_FOUND");
+    let none = server.must(&sam.token, listed, Value::Null).await;
+    assert_eq!(none["tickets"]["nodes"], json!([]));
+
+    let version = server.must(ada, read, json!({ "id": id })).await["node"]["version"].clone();
+    server
+        .must(ada, "mutation($i: HandTicketToSupplierInput!) { handTicketToSupplier(input: $i) { version } }",
+            json!({ "i": { "ticketId": id, "version": version, "supplierId": supplier } }))
+        .await;
+    // Handed over, it is Sam's to see and answer, without the desk's internal notes.
+    let with_sam = server.must(&sam.token, read, json!({ "id": id })).await["node"].clone();
+    assert_eq!(with_sam["title"], "Leased line to Lyon down");
+    assert_eq!(
+        with_sam["comments"]["nodes"],
+        json!([]),
+        "internal notes stay the desk's"
+    );
+    let listed_now = server.must(&sam.token, listed, Value::Null).await;
+    assert_eq!(
+        listed_now["tickets"]["nodes"][0]["title"],
+        "Leased line to Lyon down"
+    );
+    server.must(&sam.token, "mutation($t: ID!) { addComment(input: { ticketId: $t, body: \"Engineer on the way\" }) { comment { id } } }",
+        json!({ "t": id })).await;
+
+    // Taken back, it is gone from Sam's view again.
+    let version = server.must(ada, read, json!({ "id": id })).await["node"]["version"].clone();
+    server
+        .must(ada, "mutation($i: HandTicketToSupplierInput!) { handTicketToSupplier(input: $i) { version } }",
+            json!({ "i": { "ticketId": id, "version": version, "supplierId": null } }))
+        .await;
+    let after = server
+        .gql(Some(&sam.token), read, json!({ "id": id }))
+        .await;
+    assert_eq!(after.error_code(), "NOT_FOUND");
 }

@@ -70,8 +70,8 @@ pub fn sharing(doc: &ExecutableDocument, name: Option<&str>) -> Sharing {
 /// People who see every ticket (managers, admins) see every person's details too, so
 /// only their roles matter and they share with each other. Anyone else's view turns on
 /// who they are (their own tickets, the ones assigned to them, their own record), so
-/// they share only with their own other sockets, and only while their groups and
-/// organization are what they were. A partner token shares with itself: its scopes are
+/// they share only with their own other sockets, and only while their groups,
+/// organization and supplier are what they were. A partner token shares with itself: its scopes are
 /// its own, and so is its revocation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Audience {
@@ -83,6 +83,7 @@ pub enum Audience {
         user_id: i64,
         roles: Vec<Role>,
         organization_id: Option<i64>,
+        supplier_id: Option<i64>,
         group_ids: Vec<i64>,
     },
 }
@@ -106,6 +107,7 @@ impl Audience {
             Scope::Everything => Audience::SeesEverything { roles },
             Scope::Limited {
                 organization_id,
+                supplier_id,
                 mut group_ids,
                 ..
             } => {
@@ -114,6 +116,7 @@ impl Audience {
                     user_id: person.user_id,
                     roles,
                     organization_id,
+                    supplier_id,
                     group_ids,
                 }
             }

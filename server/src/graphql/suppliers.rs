@@ -11,8 +11,8 @@ use crate::{
     },
     error::AppResult,
     graphql::{
-        caller, command::acting, ids, instant::Instant, loaders, state, tickets::Ticket,
-        users::User,
+        caller, command::acting, desk::UserPayload, ids, instant::Instant, loaders, state,
+        tickets::Ticket, users::User,
     },
 };
 
@@ -98,6 +98,15 @@ pub struct SaveSupplierInput {
     /// Whom to call there.
     #[graphql(default)]
     pub contacts: Vec<SupplierContact>,
+}
+
+/// What `setUserSupplier` takes.
+#[derive(InputObject)]
+pub struct SetUserSupplierInput {
+    /// The person.
+    pub user_id: ID,
+    /// The supplier they work for; null for none.
+    pub supplier_id: Option<ID>,
 }
 
 /// What `handTicketToSupplier` takes.
@@ -189,5 +198,24 @@ impl SupplierMutation {
         )
         .await?;
         Ok(Ticket(row))
+    }
+
+    /// Makes a person one of a supplier's people (or no supplier's): they see the
+    /// tickets handed to that supplier, as an organization's requesters see its
+    /// tickets, and never internal notes. Admins.
+    async fn set_user_supplier(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the fields of the input type.")]
+        input: SetUserSupplierInput,
+    ) -> AppResult<UserPayload> {
+        let user_id = ids::decode_as(&input.user_id, "User", "userId")?;
+        let supplier = ids::decode_opt(input.supplier_id, "Supplier", "supplierId")?;
+        Ok(UserPayload {
+            user: User(
+                suppliers::set_user_supplier(&state(ctx).db, caller(ctx), user_id, supplier)
+                    .await?,
+            ),
+        })
     }
 }

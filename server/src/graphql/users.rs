@@ -70,6 +70,22 @@ impl User {
             None => Ok(None),
         }
     }
+    /// The supplier the person works for: they see the tickets handed to it. Directory
+    /// readers.
+    async fn supplier(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<Option<crate::graphql::suppliers::Supplier>> {
+        match self.details(ctx).and_then(|u| u.supplier_id) {
+            Some(id) => Ok(
+                <entity::supplier::Entity as sea_orm::EntityTrait>::find_by_id(id)
+                    .one(crate::graphql::state(ctx).db.conn())
+                    .await?
+                    .map(crate::graphql::suppliers::Supplier),
+            ),
+            None => Ok(None),
+        }
+    }
     /// Whether routing may hand the person new tickets. Directory readers.
     async fn available(&self, ctx: &Context<'_>) -> Option<bool> {
         self.details(ctx).map(|u| u.available)

@@ -22,6 +22,10 @@ pub struct TicketSnapshot {
     pub requester_id: Option<i64>,
     pub organization_id: Option<i64>,
     pub service_id: Option<i64>,
+    /// The supplier holding it (its people see it); absent from events written before
+    /// tickets could be handed to suppliers.
+    #[serde(default)]
+    pub supplier_id: Option<i64>,
     pub version: i32,
 }
 
@@ -38,6 +42,7 @@ impl TicketSnapshot {
             requester_id: row.requester_id,
             organization_id: row.organization_id,
             service_id: row.service_id,
+            supplier_id: row.supplier_id,
             version: row.version,
         }
     }

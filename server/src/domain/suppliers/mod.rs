@@ -120,3 +120,27 @@ pub async fn save(
     txn.commit().await?;
     Ok(row)
 }
+
+/// Makes a person one of a supplier's people (or no supplier's): they then see the
+/// tickets handed to it, as an organization's requesters see its tickets. Admins.
+///
+/// # Errors
+/// FORBIDDEN below admin; NOT_FOUND for a person or supplier that does not exist.
+pub async fn set_user_supplier(
+    db: &Db,
+    caller: &Caller,
+    user_id: i64,
+    supplier_id: Option<i64>,
+) -> AppResult<user::Model> {
+    caller.require_role(Role::Admin)?;
+    let txn = db.begin_write().await?;
+    let row = referenced::<user::Entity>(&txn, user_id, "userId", "user").await?;
+    if let Some(id) = supplier_id {
+        referenced::<supplier::Entity>(&txn, id, "supplierId", "supplier").await?;
+    }
+    let mut active: user::ActiveModel = row.into();
+    active.supplier_id = Set(supplier_id);
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
+}

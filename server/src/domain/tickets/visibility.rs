@@ -1,5 +1,6 @@
 //! Who sees which tickets: requesters their own (and their organization's, where it
-//! allows), agents their groups', managers and admins everything, partner tokens by scope.
+//! allows), a supplier's people the tickets handed to it, agents their groups', managers
+//! and admins everything, partner tokens by scope.
 
 use entity::{group_member, organization, ticket, ticket_follower, user};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
@@ -10,14 +11,21 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-/// What a person's scope is made of, read in one statement: the groups they work in
-/// (agents) or the organization whose tickets they may all see (requesters), and the
-/// tickets they follow. Each row is a kind (`g`, `o` or `f`) and an id.
-async fn standing(
-    conn: &impl ConnectionTrait,
-    user_id: i64,
-    agent: bool,
-) -> AppResult<(Vec<i64>, Option<i64>, Vec<i64>)> {
+/// What a person's scope is made of, read in one statement.
+struct Standing {
+    /// The groups they work in (agents).
+    groups: Vec<i64>,
+    /// The organization whose tickets they may all see (requesters).
+    organization: Option<i64>,
+    /// The supplier they work for: they see the tickets handed to it.
+    supplier: Option<i64>,
+    /// The tickets they follow.
+    followed: Vec<i64>,
+}
+
+/// The person's standing, in one statement: each row is a kind (`g`, `o`, `s` or `f`)
+/// and an id.
+async fn standing(conn: &impl ConnectionTrait, user_id: i64, agent: bool) -> AppResult<Standing> {
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UnionType};
 
     let mut first = if agent {
@@ -59,21 +67,35 @@ async fn standing(
         .from(ticket_follower::Entity)
         .and_where(Expr::col(ticket_follower::Column::UserId).eq(user_id))
         .to_owned();
+    let supplier = Query::select()
+        .expr_as(Expr::val("s"), Alias::new("kind"))
+        .expr_as(Expr::col(user::Column::SupplierId), Alias::new("id"))
+        .from(user::Entity)
+        .and_where(Expr::col(user::Column::Id).eq(user_id))
+        .and_where(Expr::col(user::Column::SupplierId).is_not_null())
+        .to_owned();
     first.union(UnionType::All, follows);
+    first.union(UnionType::All, supplier);
     let rows = conn
         .query_all_raw(conn.get_database_backend().build(&first))
         .await?;
-    let (mut groups, mut organization, mut followed) = (Vec::new(), None, Vec::new());
+    let mut standing = Standing {
+        groups: Vec::new(),
+        organization: None,
+        supplier: None,
+        followed: Vec::new(),
+    };
     for row in rows {
         let kind: String = row.try_get("", "kind")?;
         let id: i64 = row.try_get("", "id")?;
         match kind.as_str() {
-            "g" => groups.push(id),
-            "o" => organization = Some(id),
-            _ => followed.push(id),
+            "g" => standing.groups.push(id),
+            "o" => standing.organization = Some(id),
+            "s" => standing.supplier = Some(id),
+            _ => standing.followed.push(id),
         }
     }
-    Ok((groups, organization, followed))
+    Ok(standing)
 }
 
 /// Which tickets a caller may see: the one visibility rule, used by every read.
@@ -84,6 +106,8 @@ pub enum Scope {
         user_id: i64,
         /// Another organization's tickets this requester may see, by the organization's choice.
         organization_id: Option<i64>,
+        /// The supplier whose handed-over tickets this person sees, as its people.
+        supplier_id: Option<i64>,
         group_ids: Vec<i64>,
         agent: bool,
         /// The tickets they follow besides: a merged duplicate's requester follows the
@@ -107,14 +131,14 @@ impl Scope {
             Caller::Person(person) if person.has_role(Role::Manager) => Ok(Scope::Everything),
             Caller::Person(person) => {
                 let agent = person.has_role(Role::Agent);
-                let (group_ids, organization_id, followed) =
-                    standing(conn, person.user_id, agent).await?;
+                let standing = standing(conn, person.user_id, agent).await?;
                 Ok(Scope::Limited {
                     user_id: person.user_id,
-                    organization_id,
-                    group_ids,
+                    organization_id: standing.organization,
+                    supplier_id: standing.supplier,
+                    group_ids: standing.groups,
                     agent,
-                    followed,
+                    followed: standing.followed,
                 })
             }
         }
@@ -135,6 +159,7 @@ impl Scope {
             Scope::Limited {
                 user_id,
                 organization_id,
+                supplier_id,
                 group_ids,
                 agent,
                 followed,
@@ -145,6 +170,9 @@ impl Scope {
                 }
                 if let Some(org) = organization_id {
                     any = any.add(ticket::Column::OrganizationId.eq(*org));
+                }
+                if let Some(supplier) = supplier_id {
+                    any = any.add(ticket::Column::SupplierId.eq(*supplier));
                 }
                 if *agent {
                     any = any.add(ticket::Column::AssigneeId.eq(*user_id));
@@ -178,6 +206,7 @@ impl Scope {
             row.id,
             row.requester_id,
             row.organization_id,
+            row.supplier_id,
             row.assignee_id,
             row.group_id,
         )
@@ -190,6 +219,7 @@ impl Scope {
             ticket_id,
             ticket.requester_id,
             ticket.organization_id,
+            ticket.supplier_id,
             ticket.assignee_id,
             ticket.group_id,
         )
@@ -200,6 +230,7 @@ impl Scope {
         id: i64,
         requester: Option<i64>,
         organization: Option<i64>,
+        supplier: Option<i64>,
         assignee: Option<i64>,
         group: Option<i64>,
     ) -> bool {
@@ -208,6 +239,7 @@ impl Scope {
             Scope::Limited {
                 user_id,
                 organization_id,
+                supplier_id,
                 group_ids,
                 agent,
                 followed,
@@ -215,6 +247,7 @@ impl Scope {
                 requester == Some(*user_id)
                     || followed.contains(&id)
                     || (organization_id.is_some() && organization == *organization_id)
+                    || (supplier_id.is_some() && supplier == *supplier_id)
                     || (*agent
                         && (assignee == Some(*user_id)
                             || group.is_some_and(|g| group_ids.contains(&g))))
@@ -285,6 +318,7 @@ mod tests {
     struct Row {
         requester: Option<i64>,
         organization: Option<i64>,
+        supplier: Option<i64>,
         group: Option<i64>,
         assignee: Option<i64>,
     }
@@ -295,10 +329,11 @@ mod tests {
 
     fn rows() -> impl Strategy<Value = Vec<Row>> {
         prop::collection::vec(
-            (some_of(4), some_of(2), some_of(3), some_of(4)).prop_map(
-                |(requester, organization, group, assignee)| Row {
+            (some_of(4), some_of(2), some_of(2), some_of(3), some_of(4)).prop_map(
+                |(requester, organization, supplier, group, assignee)| Row {
                     requester,
                     organization,
+                    supplier,
                     group,
                     assignee,
                 },
@@ -313,19 +348,23 @@ mod tests {
             (
                 1..=4i64,
                 some_of(2),
+                some_of(2),
                 prop::collection::btree_set(1..=3i64, 0..=3),
                 any::<bool>(),
                 prop::collection::btree_set(1..=25i64, 0..=3),
             )
-                .prop_map(|(user_id, organization_id, groups, agent, followed)| {
-                    Scope::Limited {
-                        user_id,
-                        organization_id,
-                        group_ids: groups.into_iter().collect(),
-                        agent,
-                        followed: followed.into_iter().collect(),
+                .prop_map(
+                    |(user_id, organization_id, supplier_id, groups, agent, followed)| {
+                        Scope::Limited {
+                            user_id,
+                            organization_id,
+                            supplier_id,
+                            group_ids: groups.into_iter().collect(),
+                            agent,
+                            followed: followed.into_iter().collect(),
+                        }
                     }
-                }),
+                ),
         ]
     }
 
@@ -344,6 +383,7 @@ mod tests {
                 priority: Set(4),
                 requester_id: Set(row.requester),
                 organization_id: Set(row.organization),
+                supplier_id: Set(row.supplier),
                 group_id: Set(row.group),
                 assignee_id: Set(row.assignee),
                 channel: Set("PORTAL".into()),
@@ -401,6 +441,7 @@ mod tests {
         let mine = |requester, group| Row {
             requester,
             organization: None,
+            supplier: None,
             group,
             assignee: None,
         };
@@ -411,6 +452,7 @@ mod tests {
             let requester = Scope::Limited {
                 user_id: 1,
                 organization_id: None,
+                supplier_id: None,
                 group_ids: vec![3],
                 agent: false,
                 followed: vec![],
@@ -424,6 +466,7 @@ mod tests {
             let agent = Scope::Limited {
                 user_id: 1,
                 organization_id: None,
+                supplier_id: None,
                 group_ids: vec![3],
                 agent: true,
                 followed: vec![],

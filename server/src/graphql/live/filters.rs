@@ -105,6 +105,7 @@ mod tests {
             requester_id: Some(7),
             organization_id: Some(3),
             service_id: Some(5),
+            supplier_id: None,
             version: 1,
         }
     }
@@ -132,6 +133,7 @@ mod tests {
         Scope::Limited {
             user_id: 1,
             organization_id: None,
+            supplier_id: None,
             group_ids: groups,
             agent: true,
             followed: vec![],
@@ -142,6 +144,7 @@ mod tests {
         Scope::Limited {
             user_id,
             organization_id: None,
+            supplier_id: None,
             group_ids: vec![],
             agent: false,
             followed: vec![],
