@@ -222,6 +222,9 @@ pub async fn start_with_clock(
         ));
     }
     let state = AppState {
+        documents: Arc::new(http::documents::Documents::new(
+            config.trusted_documents.clone(),
+        )),
         alerts,
         files: files.clone(),
         hub,

@@ -37,6 +37,8 @@ pub struct AppState {
     pub mailbox: Option<Arc<MailboxStatus>>,
     /// Where attachments' bytes are kept, and what signs their download links.
     pub files: Arc<crate::domain::attachments::Files>,
+    /// Documents parsed before, persisted by hash, or trusted in advance.
+    pub documents: Arc<crate::http::documents::Documents>,
     /// Takes alerts in from monitoring systems, many requests to a transaction.
     pub alerts: crate::domain::monitoring::Intake,
     /// Flips to true when the server begins to shut down; long-lived sockets watch it.

@@ -18,6 +18,7 @@ mod cmdb;
 mod continuity;
 mod conventions;
 mod costs;
+mod documents;
 mod hardening;
 mod http;
 mod knowledge;

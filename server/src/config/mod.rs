@@ -51,6 +51,8 @@ pub struct Config {
     /// The address people reach the server at (`SWITCHBOARD_PUBLIC_URL`), without a
     /// trailing slash: download links are absolute when it is given, relative otherwise.
     pub public_url: Option<String>,
+    /// The only operations that run, by their SHA-256, when the deployment lists them.
+    pub trusted_documents: Option<std::collections::HashMap<String, String>>,
 }
 
 impl Config {
@@ -95,6 +97,12 @@ impl Config {
                 .as_deref()
                 .map(|url| url.trim().trim_end_matches('/').to_string())
                 .filter(|url| !url.is_empty()),
+            trusted_documents: s
+                .trusted_documents
+                .as_deref()
+                .map(crate::http::documents::Documents::read_manifest)
+                .transpose()
+                .map_err(|problem| invalid("SWITCHBOARD_TRUSTED_DOCUMENTS", problem))?,
         })
     }
 }

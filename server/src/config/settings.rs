@@ -142,4 +142,8 @@ pub struct Settings {
     /// required with `SWITCHBOARD_SMTP_URL`. Its domain names the messages the desk sends.
     #[arg(long, global = true, env = "SWITCHBOARD_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// A JSON file of SHA-256 hash to GraphQL document: when given, only those
+    /// operations run (trusted documents). Default: none, and any operation runs.
+    #[arg(long, global = true, env = "SWITCHBOARD_TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<String>,
 }

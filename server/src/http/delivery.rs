@@ -123,7 +123,13 @@ pub async fn open(
 ) {
     let limits = server.state.config.limits;
     let id: Arc<str> = id.into();
-    let mut prepared = match execute::prepare(request, &limits, &request_id) {
+    // The same documents as over HTTP: a trusted-documents desk runs no other
+    // subscription either.
+    let mut request = request;
+    let resolved = server.state.documents.resolve(&mut request, &request_id);
+    server.state.documents.reuse(&mut request);
+    let mut prepared = match resolved.and_then(|()| execute::prepare(request, &limits, &request_id))
+    {
         Ok(prepared) => prepared,
         Err(error) => {
             let codes = execute::error_codes(std::slice::from_ref(&error));
@@ -145,6 +151,7 @@ pub async fn open(
             return;
         }
     };
+    server.state.documents.remember(&mut prepared.request);
     let name = prepared.request.operation_name.clone();
     let sharing = match prepared.request.parsed_query() {
         Ok(doc) => sharing(doc, name.as_deref()),

@@ -264,10 +264,17 @@ fn parse_query_string(input: &str) -> Result<Request, String> {
 }
 
 fn parse_body(body: &Bytes) -> Result<Request, String> {
-    let value: serde_json::Value = serde_json::from_slice(body)
+    let mut value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| format!("The request body is not valid JSON: {e}"))?;
     if value.is_array() {
         return Err("Batched requests are not supported: send one operation per request".into());
+    }
+    // A persisted query is sent by its hash alone (see `documents`).
+    let by_hash = value
+        .pointer("/extensions/persistedQuery/sha256Hash")
+        .is_some_and(|h| h.is_string());
+    if by_hash && value.get("query").is_none_or(|q| q.is_null()) {
+        value["query"] = serde_json::Value::String(String::new());
     }
     if !value.get("query").is_some_and(|q| q.is_string()) {
         return Err("The request body must be a JSON object with a 'query' string".into());
@@ -286,10 +293,16 @@ async fn run(
 ) -> Response {
     let limits = server.state.config.limits;
     let span = tracing::Span::current();
-    let prepared = match execute::prepare(request, &limits, request_id) {
+    let mut request = request;
+    if let Err(error) = server.state.documents.resolve(&mut request, request_id) {
+        return reply_error(media, request_error_status(media), error);
+    }
+    server.state.documents.reuse(&mut request);
+    let mut prepared = match execute::prepare(request, &limits, request_id) {
         Ok(prepared) => prepared,
         Err(error) => return reply_error(media, request_error_status(media), error),
     };
+    server.state.documents.remember(&mut prepared.request);
     execute::record_operation(&span, &prepared);
     match prepared.operation {
         OperationType::Mutation if via_get => {

@@ -6,6 +6,7 @@ mod attachments;
 mod calendar;
 mod delivery;
 mod desk;
+pub mod documents;
 mod execute;
 mod graphiql;
 mod graphql_http;
