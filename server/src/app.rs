@@ -222,6 +222,10 @@ pub async fn start_with_clock(
         ));
     }
     let state = AppState {
+        rate_limiter: Arc::new(crate::rate_limit::RateLimiter::new(
+            config.rate_limit,
+            redis.clone(),
+        )),
         documents: Arc::new(http::documents::Documents::new(
             config.trusted_documents.clone(),
         )),

@@ -209,11 +209,13 @@ impl Db {
     /// an advisory lock held by the migrating transaction makes the others wait.
     pub async fn migrate(&self) -> Result<(), DbErr> {
         if self.conn.get_database_backend() != DbBackend::Postgres {
+            refuse_newer(&self.conn).await?;
             return Migrator::up(&self.conn, None).await;
         }
         let txn = self.conn.begin().await?;
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
             .await?;
+        refuse_newer(&txn).await?;
         Migrator::up(&txn, None).await?;
         txn.commit().await
     }
@@ -255,5 +257,31 @@ impl Writes for Db {
 impl Writes for DatabaseTransaction {
     fn begin_write(&self) -> impl Future<Output = Result<DatabaseTransaction, DbErr>> + Send {
         sea_orm::TransactionTrait::begin(self)
+    }
+}
+
+/// Refuses a database that a newer Switchboard has migrated: this one would not know
+/// its tables, and a database is never migrated backwards.
+async fn refuse_newer(conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let known: std::collections::HashSet<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    let newer: Vec<String> = Migrator::get_migration_models(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.version)
+        .filter(|name| !known.contains(name))
+        .collect();
+    match newer.first() {
+        None => Ok(()),
+        Some(first) => Err(DbErr::Custom(format!(
+            "the database is newer than this Switchboard: a later version migrated it ({} it does not know, the first {first}). Run that version or a newer one; a database is never migrated backwards",
+            if newer.len() == 1 {
+                "a migration".to_string()
+            } else {
+                format!("{} migrations", newer.len())
+            }
+        ))),
     }
 }

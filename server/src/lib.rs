@@ -23,6 +23,7 @@ pub mod http;
 pub mod jobs;
 pub mod metrics;
 pub mod network;
+pub mod rate_limit;
 pub mod state;
 pub mod telemetry;
 

@@ -37,6 +37,8 @@ pub struct AppState {
     pub mailbox: Option<Arc<MailboxStatus>>,
     /// Where attachments' bytes are kept, and what signs their download links.
     pub files: Arc<crate::domain::attachments::Files>,
+    /// How many requests each person and token may make.
+    pub rate_limiter: Arc<crate::rate_limit::RateLimiter>,
     /// Documents parsed before, persisted by hash, or trusted in advance.
     pub documents: Arc<crate::http::documents::Documents>,
     /// Takes alerts in from monitoring systems, many requests to a transaction.

@@ -31,6 +31,7 @@ mod monitoring;
 mod notifications;
 mod paging;
 mod problems;
+mod rate_limits;
 mod readiness;
 mod releases;
 mod replicas;

@@ -53,6 +53,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The only operations that run, by their SHA-256, when the deployment lists them.
     pub trusted_documents: Option<std::collections::HashMap<String, String>>,
+    /// Requests per person or token; none: no limit.
+    pub rate_limit: Option<crate::rate_limit::Rate>,
 }
 
 impl Config {
@@ -103,6 +105,7 @@ impl Config {
                 .map(crate::http::documents::Documents::read_manifest)
                 .transpose()
                 .map_err(|problem| invalid("SWITCHBOARD_TRUSTED_DOCUMENTS", problem))?,
+            rate_limit: rate_limit(s)?,
         })
     }
 }
@@ -147,6 +150,24 @@ fn number<T: std::str::FromStr + PartialOrd + fmt::Display>(
             format!("'{raw}' is not a whole number of at least {min}"),
         )),
     }
+}
+
+/// The request rate limit: a sustained rate and a burst, or none.
+fn rate_limit(s: &Settings) -> Result<Option<crate::rate_limit::Rate>, ConfigError> {
+    let per_second: u32 = number(s.rate_limit.as_deref(), "SWITCHBOARD_RATE_LIMIT", 0, 0)?;
+    if per_second == 0 {
+        return Ok(None);
+    }
+    let burst = number(
+        s.rate_burst.as_deref(),
+        "SWITCHBOARD_RATE_BURST",
+        per_second.saturating_mul(10),
+        1,
+    )?;
+    Ok(Some(crate::rate_limit::Rate {
+        per_second: f64::from(per_second),
+        burst,
+    }))
 }
 
 /// A number of whole seconds of at least one.

@@ -146,4 +146,12 @@ pub struct Settings {
     /// operations run (trusted documents). Default: none, and any operation runs.
     #[arg(long, global = true, env = "SWITCHBOARD_TRUSTED_DOCUMENTS")]
     pub trusted_documents: Option<String>,
+    /// Requests a second one person or API token may make, sustained (shared across
+    /// replicas through Redis when it is configured). Default: 0, no limit.
+    #[arg(long, global = true, env = "SWITCHBOARD_RATE_LIMIT")]
+    pub rate_limit: Option<String>,
+    /// Requests one person or API token may make at once, above the sustained rate.
+    /// Default: ten seconds' worth of the rate.
+    #[arg(long, global = true, env = "SWITCHBOARD_RATE_BURST")]
+    pub rate_burst: Option<String>,
 }

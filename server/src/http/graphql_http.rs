@@ -334,6 +334,10 @@ async fn run(
         Ok(caller) => caller,
         Err(error) => return unauthenticated(media, error, request_id),
     };
+    let now_ms = server.state.clock.now().timestamp_millis();
+    if let Err(wait) = server.state.rate_limiter.check(&caller, now_ms).await {
+        return rate_limited(media, wait, request_id);
+    }
     let statements = Arc::new(AtomicU64::new(0));
     let query = prepared.request.query.clone();
     let operation_name = prepared.request.operation_name.clone();
@@ -401,6 +405,23 @@ fn unauthenticated(media: Media, error: AppError, request_id: &str) -> Response 
             HeaderValue::from_static("Bearer error=\"invalid_token\""),
         );
     }
+    response
+}
+
+/// 429 with `Retry-After` (whole seconds, rounded up) and `RATE_LIMITED`.
+fn rate_limited(media: Media, wait: std::time::Duration, request_id: &str) -> Response {
+    let seconds = wait.as_millis().div_ceil(1000).max(1);
+    let error = edge_error(
+        format!(
+            "Too many requests from this caller: try again in {seconds} s (SWITCHBOARD_RATE_LIMIT)"
+        ),
+        "RATE_LIMITED",
+        request_id,
+    );
+    let mut response = reply_error(media, StatusCode::TOO_MANY_REQUESTS, error);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds as u64));
     response
 }
 
