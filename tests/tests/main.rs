@@ -42,5 +42,6 @@ mod sla;
 mod ticket_links;
 mod ticket_lists;
 mod time_worked;
+mod upgrades;
 mod webhooks;
 mod websocket;
