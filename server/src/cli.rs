@@ -33,6 +33,22 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the database while the server runs (SQLite's
+    /// `VACUUM INTO`; `pg_dump`'s custom format on PostgreSQL).
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup in place of the configured database (stop the servers first).
+    Restore {
+        /// The backup to restore.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing SQLite database (PostgreSQL's is always replaced).
+        #[arg(long)]
+        replace: bool,
+    },
     /// Load a living demo desk (customers, teams, calendars, SLAs, routing, catalog,
     /// CMDB, tickets in every state, a problem, changes, articles) into the configured
     /// database, through the API as its people would, and print tokens to sign in
@@ -149,6 +165,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Migrate => {
             app::open_database(&config).await?;
             eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Backup { out } => {
+            crate::backup::backup(&config, &out).await?;
+            eprintln!("backed up to {}", out.display());
+            Ok(())
+        }
+        Command::Restore { from, replace } => {
+            crate::backup::restore(&config, &from, replace).await?;
+            eprintln!("restored from {}", from.display());
             Ok(())
         }
         Command::ExportSchema { out } => {

@@ -9,6 +9,7 @@
 pub mod app;
 pub mod auth;
 pub mod authenticator;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;

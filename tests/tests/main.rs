@@ -10,6 +10,7 @@ mod agreements;
 mod attachments;
 mod auth;
 mod automation;
+mod backups;
 mod catalog;
 mod changes;
 mod cli;
