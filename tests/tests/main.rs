@@ -20,6 +20,7 @@ mod continuity;
 mod conventions;
 mod costs;
 mod documents;
+mod fuzz;
 mod hardening;
 mod http;
 mod knowledge;

@@ -36,6 +36,18 @@ pub fn prepare(
             request_id,
         ));
     }
+    // PostgreSQL stores no NUL in text, and no text in the desk needs one: refused
+    // here, once, rather than failing deep in whichever write or lookup meets it.
+    if request.query.contains('\0')
+        || request.query.to_ascii_lowercase().contains("\\u0000")
+        || request.variables.values().any(holds_nul)
+    {
+        return Err(edge_error(
+            "The request holds the NUL character (U+0000), which no text in the desk may contain: remove it",
+            "BAD_USER_INPUT",
+            request_id,
+        ));
+    }
     let doc = request.parsed_query().map_err(|error| {
         edge_error(
             format!("The query does not parse: {}", error.message),
@@ -81,6 +93,16 @@ pub fn prepare(
         request.operation_name = only_name;
     }
     Ok(Prepared { request, operation })
+}
+
+/// Whether a variable's value holds a NUL character anywhere.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::List(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => fields.values().any(holds_nul),
+        _ => false,
+    }
 }
 
 /// Notes the operation in the request's log line. A client names its operations, so
