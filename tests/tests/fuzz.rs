@@ -371,7 +371,7 @@ async fn a_nul_in_any_text_is_refused_before_the_database(backend: Backend) {
         ),
         (
             "mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { organization { id } } }",
-            json!({ "i": { "name": "Acme\u{0}" } }),
+            json!({ "i": { "name": "Nulco\u{0}" } }),
         ),
         ("{ ticket(number: \"INC\\u0000\") { id } }", Value::Null),
     ] {
