@@ -11,7 +11,7 @@ use async_graphql::{
 use super::nulls::FieldTypes;
 use crate::{
     config::Limits,
-    error::{Stage, edge_error, to_client_error},
+    error::{AppError, Stage, app_error_to_client, edge_error, to_client_error},
 };
 
 /// A request that parsed, names an operation that exists and stays within the limits
@@ -37,13 +37,26 @@ pub fn prepare(
         ));
     }
     // PostgreSQL stores no NUL in text, and no text in the desk needs one: refused
-    // here, once, rather than failing deep in whichever write or lookup meets it.
-    if request.query.contains('\0')
-        || request.query.to_ascii_lowercase().contains("\\u0000")
-        || request.variables.values().any(holds_nul)
+    // here, once, naming the field, rather than failing deep in whichever write or
+    // lookup meets it.
+    if let Some(field) = request
+        .variables
+        .iter()
+        .find_map(|(name, value)| nul_field(name.as_str(), value))
     {
+        return Err(app_error_to_client(
+            AppError::bad_input(
+                field.clone(),
+                format!(
+                    "{field} holds the NUL character (U+0000), which no text in the desk may contain: remove it"
+                ),
+            ),
+            request_id,
+        ));
+    }
+    if request.query.contains('\0') || request.query.to_ascii_lowercase().contains("\\u0000") {
         return Err(edge_error(
-            "The request holds the NUL character (U+0000), which no text in the desk may contain: remove it",
+            "The query holds the NUL character (U+0000), which no text in the desk may contain: remove it",
             "BAD_USER_INPUT",
             request_id,
         ));
@@ -95,13 +108,15 @@ pub fn prepare(
     Ok(Prepared { request, operation })
 }
 
-/// Whether a variable's value holds a NUL character anywhere.
-fn holds_nul(value: &Value) -> bool {
+/// The field (the innermost input field, or the variable) whose text holds a NUL.
+fn nul_field(name: &str, value: &Value) -> Option<String> {
     match value {
-        Value::String(text) => text.contains('\0'),
-        Value::List(items) => items.iter().any(holds_nul),
-        Value::Object(fields) => fields.values().any(holds_nul),
-        _ => false,
+        Value::String(text) => text.contains('\0').then(|| name.to_string()),
+        Value::List(items) => items.iter().find_map(|item| nul_field(name, item)),
+        Value::Object(fields) => fields
+            .iter()
+            .find_map(|(key, item)| nul_field(key.as_str(), item)),
+        _ => None,
     }
 }
 
