@@ -15,6 +15,7 @@ mod catalog;
 mod changes;
 mod cli;
 mod client_errors;
+mod clock_jumps;
 mod cmdb;
 mod continuity;
 mod conventions;

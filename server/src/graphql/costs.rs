@@ -129,6 +129,20 @@ pub struct ServiceCost {
     pub total_cents: i64,
 }
 
+impl ServiceCost {
+    /// A service's cost as the report computed it, with the service's name.
+    pub fn of(cost: &report::ServiceCost, name: String) -> ServiceCost {
+        ServiceCost {
+            service_id: ids::encode("Service", cost.service_id),
+            service_name: name,
+            labour_cents: cost.labour_cents,
+            configuration_item_cents: cost.item_cents,
+            fixed_cents: cost.fixed_cents,
+            total_cents: cost.total_cents(),
+        }
+    }
+}
+
 /// What a ticket's work cost in a period.
 #[derive(SimpleObject)]
 pub struct TicketCost {
@@ -157,6 +171,19 @@ pub struct Charge {
     pub billable_minutes: i64,
     /// The charge.
     pub cents: i64,
+}
+
+impl From<&report::Charge> for Charge {
+    fn from(c: &report::Charge) -> Charge {
+        Charge {
+            organization_id: ids::encode("Organization", c.organization_id),
+            service_id: ids::encode("Service", c.service_id),
+            method: c.method.into(),
+            tickets: c.tickets,
+            billable_minutes: c.billable_minutes,
+            cents: c.cents,
+        }
+    }
 }
 
 /// A period's costs and charges, computed from the records as they are now.
@@ -226,14 +253,7 @@ impl CostQuery {
             services: report
                 .services
                 .iter()
-                .map(|s| ServiceCost {
-                    service_id: ids::encode("Service", s.service_id),
-                    service_name: names.get(&s.service_id).cloned().unwrap_or_default(),
-                    labour_cents: s.labour_cents,
-                    configuration_item_cents: s.item_cents,
-                    fixed_cents: s.fixed_cents,
-                    total_cents: s.total_cents(),
-                })
+                .map(|s| ServiceCost::of(s, names.get(&s.service_id).cloned().unwrap_or_default()))
                 .collect(),
             tickets: report
                 .tickets
@@ -245,18 +265,7 @@ impl CostQuery {
                     cents: t.cents,
                 })
                 .collect(),
-            charges: report
-                .charges
-                .iter()
-                .map(|c| Charge {
-                    organization_id: ids::encode("Organization", c.organization_id),
-                    service_id: ids::encode("Service", c.service_id),
-                    method: c.method.into(),
-                    tickets: c.tickets,
-                    billable_minutes: c.billable_minutes,
-                    cents: c.cents,
-                })
-                .collect(),
+            charges: report.charges.iter().map(Charge::from).collect(),
         })
     }
 

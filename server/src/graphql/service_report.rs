@@ -260,19 +260,15 @@ impl ServiceReport {
             .cost
             .services
             .iter()
-            .map(|s| ServiceCost {
-                service_id: ids::encode("Service", s.service_id),
-                service_name: self
+            .map(|s| {
+                let name = self
                     .report
                     .services
                     .iter()
                     .find(|row| row.id == s.service_id)
                     .map(|row| row.name.clone())
-                    .unwrap_or_default(),
-                labour_cents: s.labour_cents,
-                configuration_item_cents: s.item_cents,
-                fixed_cents: s.fixed_cents,
-                total_cents: s.total_cents(),
+                    .unwrap_or_default();
+                ServiceCost::of(s, name)
             })
             .collect()
     }
@@ -280,19 +276,7 @@ impl ServiceReport {
     /// The month's charges: a service's to each organization, or an organization's for
     /// each service.
     async fn charges(&self) -> Vec<Charge> {
-        self.report
-            .cost
-            .charges
-            .iter()
-            .map(|c| Charge {
-                organization_id: ids::encode("Organization", c.organization_id),
-                service_id: ids::encode("Service", c.service_id),
-                method: c.method.into(),
-                tickets: c.tickets,
-                billable_minutes: c.billable_minutes,
-                cents: c.cents,
-            })
-            .collect()
+        self.report.cost.charges.iter().map(Charge::from).collect()
     }
 
     /// All the services' cost, in cents.
