@@ -21,6 +21,7 @@ mod continuity;
 mod conventions;
 mod costs;
 mod documents;
+mod faults;
 mod fuzz;
 mod hardening;
 mod http;

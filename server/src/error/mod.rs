@@ -32,6 +32,10 @@ pub enum AppError {
     /// A subscriber that fell too far behind the live stream: it resumes from this seq.
     #[error("you fell too far behind; reconnect and subscribe again with after: {0}")]
     FellBehind(i64),
+    /// The database cannot be reached just now (restarting, failing over): the client
+    /// should try again shortly. `SERVICE_UNAVAILABLE`, HTTP 503 when nothing else ran.
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything the client did not cause. Logged in full; the client sees only a request id.
     #[error("internal error: {0}")]
     Internal(String),
@@ -56,6 +60,7 @@ impl AppError {
             AppError::Conflict(_) | AppError::Taken { .. } => "CONFLICT",
             AppError::InvalidTransition { .. } => "INVALID_TRANSITION",
             AppError::RateLimited(_) | AppError::FellBehind(_) => "RATE_LIMITED",
+            AppError::Unavailable(_) => "SERVICE_UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -65,13 +70,45 @@ impl From<sea_orm::DbErr> for AppError {
     /// A unique index's refusal is the client's doing (a name taken); anything else the
     /// database says is ours.
     fn from(error: sea_orm::DbErr) -> Self {
-        match Clash::of(&error) {
-            Some(clash) => AppError::Taken {
+        if let Some(clash) = Clash::of(&error) {
+            return AppError::Taken {
                 field: clash.field(),
                 message: clash.message(),
-            },
-            None => AppError::Internal(format!("database: {error}")),
+            };
         }
+        if unreachable(&error) {
+            tracing::warn!(%error, "the database cannot be reached");
+            return AppError::Unavailable(
+                "The database cannot be reached just now; nothing was changed. Try again in a few seconds.".into(),
+            );
+        }
+        AppError::Internal(format!("database: {error}"))
+    }
+}
+
+/// Whether the database failed to answer at all (down, restarting, shutting its
+/// connections), rather than refusing what was asked.
+fn unreachable(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    let sqlx_error = match error {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return true,
+        _ => return false,
+    };
+    match sqlx_error.as_ref() {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL's classes 08 (connection exception) and 57P (operator
+        // intervention: shutting down, crash recovery).
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 

@@ -356,12 +356,26 @@ async fn run(
     };
     let (response, request_error) = execute::finish(executed, &ran, &limits, request_id);
     execute::record_errors(&span, &response.errors);
-    let status = if request_error {
+    // Nothing ran because the database is out of reach: 503, so that a proxy or a
+    // client's retry logic treats it as the outage it is.
+    let unavailable = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && execute::error_codes(&response.errors)
+            .iter()
+            .all(|code| code == "SERVICE_UNAVAILABLE");
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if request_error {
         request_error_status(media)
     } else {
         StatusCode::OK
     };
     let mut response = reply(media, status, &response);
+    if unavailable {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
     // For developers and the tests: what this request cost the database.
     let timing = format!(
         "sql;desc=\"{} statements\"",
@@ -396,6 +410,7 @@ fn reply_error(media: Media, status: StatusCode, error: ServerError) -> Response
 fn unauthenticated(media: Media, error: AppError, request_id: &str) -> Response {
     let status = match error {
         AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let mut response = reply_error(media, status, app_error_to_client(error, request_id));
