@@ -15,7 +15,7 @@ use std::{collections::HashMap, sync::Mutex, time::Duration};
 use redis::aio::MultiplexedConnection;
 use tokio::sync::OnceCell;
 
-use crate::auth::Caller;
+use crate::{auth::Caller, config::Rate};
 
 /// The Redis side of the algorithm: KEYS[1] the caller's TAT; ARGV now, interval and
 /// tolerance in milliseconds. Answers 0 when allowed, else the milliseconds to wait.
@@ -30,13 +30,6 @@ local next = tat + interval
 redis.call('SET', KEYS[1], next, 'PX', math.ceil(next - now) + 1000)
 return 0
 ";
-
-/// How many requests a caller may make: `per_second` sustained, `burst` at once.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Rate {
-    pub per_second: f64,
-    pub burst: u32,
-}
 
 impl Rate {
     fn interval_ms(self) -> f64 {

@@ -67,20 +67,20 @@ async fn readyz_follows_postgres_and_redis() {
         .await
         .unwrap();
     assert_eq!(health.status().as_u16(), 200);
-    // A request that needs the database fails as INTERNAL, with only a request id: the
-    // driver's error and any SQL stay in the log.
+    // A request that needs the database is an outage said as one: 503 and
+    // SERVICE_UNAVAILABLE; the driver's error and any SQL stay in the log.
     let token = server.token("carol", &["agent"]);
     let reply = server
         .gql(Some(&token), "{ viewer { id } }", Value::Null)
         .await;
     assert_eq!(
         (reply.status, reply.error_code()),
-        (500, "INTERNAL"),
+        (503, "SERVICE_UNAVAILABLE"),
         "{:#}",
         reply.body
     );
     assert!(
-        reply.error_message().contains("request id"),
+        reply.error_message().contains("Try again"),
         "{}",
         reply.error_message()
     );

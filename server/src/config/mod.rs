@@ -11,6 +11,7 @@ mod limits;
 mod mail;
 mod server;
 mod settings;
+pub mod trusted;
 mod webhooks;
 
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
@@ -54,7 +55,7 @@ pub struct Config {
     /// The only operations that run, by their SHA-256, when the deployment lists them.
     pub trusted_documents: Option<std::collections::HashMap<String, String>>,
     /// Requests per person or token; none: no limit.
-    pub rate_limit: Option<crate::rate_limit::Rate>,
+    pub rate_limit: Option<Rate>,
 }
 
 impl Config {
@@ -102,7 +103,7 @@ impl Config {
             trusted_documents: s
                 .trusted_documents
                 .as_deref()
-                .map(crate::http::documents::Documents::read_manifest)
+                .map(trusted::read_manifest)
                 .transpose()
                 .map_err(|problem| invalid("SWITCHBOARD_TRUSTED_DOCUMENTS", problem))?,
             rate_limit: rate_limit(s)?,
@@ -152,8 +153,15 @@ fn number<T: std::str::FromStr + PartialOrd + fmt::Display>(
     }
 }
 
+/// How many requests a caller may make: `per_second` sustained, `burst` at once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
 /// The request rate limit: a sustained rate and a burst, or none.
-fn rate_limit(s: &Settings) -> Result<Option<crate::rate_limit::Rate>, ConfigError> {
+fn rate_limit(s: &Settings) -> Result<Option<Rate>, ConfigError> {
     let per_second: u32 = number(s.rate_limit.as_deref(), "SWITCHBOARD_RATE_LIMIT", 0, 0)?;
     if per_second == 0 {
         return Ok(None);
@@ -164,7 +172,7 @@ fn rate_limit(s: &Settings) -> Result<Option<crate::rate_limit::Rate>, ConfigErr
         per_second.saturating_mul(10),
         1,
     )?;
-    Ok(Some(crate::rate_limit::Rate {
+    Ok(Some(Rate {
         per_second: f64::from(per_second),
         burst,
     }))

@@ -18,7 +18,6 @@ use std::{collections::HashMap, num::NonZeroUsize, sync::Mutex};
 
 use async_graphql::{Request, ServerError, parser::types::ExecutableDocument};
 use lru::LruCache;
-use sha2::{Digest, Sha256};
 
 use crate::error::edge_error;
 
@@ -43,10 +42,7 @@ impl std::fmt::Debug for Documents {
     }
 }
 
-/// The SHA-256 of a document's text, in lowercase hex, as clients compute it.
-pub fn hash(query: &str) -> String {
-    hex::encode(Sha256::digest(query.as_bytes()))
-}
+pub use crate::config::trusted::hash;
 
 impl Documents {
     /// The cache, with the trusted documents if the deployment lists them.
@@ -63,27 +59,6 @@ impl Documents {
                     .collect()
             }),
         }
-    }
-
-    /// Reads a trusted-documents manifest: a JSON object of hash to document.
-    ///
-    /// # Errors
-    /// What is wrong with the file, for the operator.
-    pub fn read_manifest(path: &str) -> Result<HashMap<String, String>, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the trusted documents at {path}: {e}"))?;
-        let listed: HashMap<String, String> = serde_json::from_str(&text).map_err(|e| {
-            format!("{path} is not a JSON object of SHA-256 hash to GraphQL document: {e}")
-        })?;
-        for (given, query) in &listed {
-            if !given.eq_ignore_ascii_case(&hash(query)) {
-                return Err(format!(
-                    "{path}: the document listed as {given} has the hash {}",
-                    hash(query)
-                ));
-            }
-        }
-        Ok(listed)
     }
 
     /// Puts the query a persisted hash names into the request, registers a new one, and
@@ -199,11 +174,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_hash_is_the_hex_sha256_of_the_text() {
-        assert_eq!(
-            hash("{ viewer { id } }"),
-            hex::encode(Sha256::digest(b"{ viewer { id } }"))
-        );
-        assert_eq!(hash("").len(), 64);
+    fn a_trusted_desk_refuses_what_it_did_not_list() {
+        let listed = "{ viewer { id } }";
+        let documents = Documents::new(Some(
+            [(hash(listed), listed.to_string())].into_iter().collect(),
+        ));
+        let mut known = Request::new(listed);
+        assert!(documents.resolve(&mut known, "r").is_ok());
+        let mut other = Request::new("{ viewer { name } }");
+        assert!(documents.resolve(&mut other, "r").is_err());
     }
 }
