@@ -15,8 +15,8 @@ use serde::Deserialize;
 use super::Server;
 use crate::{
     domain::satisfaction::{self, Answer},
-    html::escape,
     error::AppError,
+    html::escape,
 };
 
 /// No script, no outside resources, forms only back here, never framed; the token is
