@@ -1,7 +1,7 @@
 //! The monthly service report's mailing (which services' owners asked for it, and the
-//! last month sent, so that each month goes once whichever replica sends it), and the
-//! people of a supplier: a user may belong to a supplier, as to an organization, and
-//! then sees the tickets handed to it.
+//! last month sent, so that each month goes once whichever replica sends it) and its
+//! index (a service's tickets of a month); and the people of a supplier: a user may
+//! belong to a supplier, as to an organization, and then sees the tickets handed to it.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -20,6 +20,13 @@ enum ServiceReportMailings {
 enum Users {
     Table,
     SupplierId,
+}
+
+#[derive(DeriveIden)]
+enum Tickets {
+    Table,
+    ServiceId,
+    CreatedAt,
 }
 
 #[async_trait::async_trait]
@@ -43,13 +50,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // The visibility rule reads a person's supplier with their organization.
+        // A service's report reads its tickets of a month (and the SLA report its
+        // tickets): no index served the service until now.
         manager
             .create_index(
                 Index::create()
-                    .name("idx_users_supplier")
-                    .table(Users::Table)
-                    .col(Users::SupplierId)
+                    .name("idx_tickets_service")
+                    .table(Tickets::Table)
+                    .col(Tickets::ServiceId)
+                    .col(Tickets::CreatedAt)
                     .to_owned(),
             )
             .await
@@ -59,8 +68,8 @@ impl MigrationTrait for Migration {
         manager
             .drop_index(
                 Index::drop()
-                    .name("idx_users_supplier")
-                    .table(Users::Table)
+                    .name("idx_tickets_service")
+                    .table(Tickets::Table)
                     .to_owned(),
             )
             .await?;

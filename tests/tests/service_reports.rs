@@ -34,7 +34,7 @@ const REPORT: &str = "query($s: ID, $o: ID, $m: String!) { serviceReport(service
     volume { kind category tickets }
     recurringProblems { number incidents }
     changes { closed successful failed backedOut incidentsCaused successRate }
-    continuity { plan { name } overdue dueAt lastOutcome }
+    continuity { plan { name } overdue dueAt lastOutcome lastExercisedAt }
     costs { serviceName labourCents configurationItemCents fixedCents totalCents }
     charges { cents } costCents chargeCents csvUrl pageUrl } }";
 
@@ -110,9 +110,15 @@ async fn a_month_reported_three_ways(backend: Backend) {
         .await;
     server.must(admin, "mutation($s: ID!) { addCost(input: { serviceId: $s, kind: MONTHLY, amountCents: 31000, startsOn: \"2026-01-01\", description: \"support contract\" }) }",
         json!({ "s": email })).await;
-    server.must(admin, "mutation($i: SaveContinuityPlanInput!) { saveContinuityPlan(input: $i) { id } }",
+    let plan_id = server.must(admin, "mutation($i: SaveContinuityPlanInput!) { saveContinuityPlan(input: $i) { id } }",
         json!({ "i": { "serviceId": email, "name": "Mail failover", "rtoMinutes": 240, "rpoMinutes": 60, "strategy": "warm standby",
-            "exerciseIntervalMonths": 12 } })).await;
+            "exerciseIntervalMonths": 12 } })).await["saveContinuityPlan"]["id"].clone();
+    // Exercised last week with a partial recovery: the plan stands as it did before it
+    // was written, due (and so overdue) from the day it was written until a success.
+    let exercised = chrono::Utc::now() - Duration::days(7);
+    server.must(manager, "mutation($i: RecordContinuityExerciseInput!) { recordContinuityExercise(input: $i) { id } }",
+        json!({ "i": { "planId": plan_id, "exercisedAt": exercised, "scope": "fail over the mailbox store",
+            "outcome": "PARTIAL", "recoveryMinutes": 300 } })).await;
 
     // Two of Rita's incidents: the first answered and resolved at once, the second
     // answered after 45 minutes, past its 30-minute response target.
@@ -226,6 +232,11 @@ async fn a_month_reported_three_ways(backend: Backend) {
     );
     let plan = &report["continuity"][0];
     assert_eq!(plan["plan"]["name"], "Mail failover");
+    assert_eq!(plan["lastOutcome"], "PARTIAL", "{plan}");
+    assert!(
+        plan.get("lastExercisedAt").is_some_and(Value::is_string),
+        "{plan}"
+    );
     assert_eq!(
         plan["overdue"], false,
         "written today, due in a year: {plan}"
@@ -323,6 +334,10 @@ async fn a_month_reported_three_ways(backend: Backend) {
     assert_eq!(
         cell(&rows, "continuity", "Mail failover", "", "", "overdue"),
         "false"
+    );
+    assert_eq!(
+        cell(&rows, "continuity", "Mail failover", "", "", "last_outcome"),
+        "PARTIAL"
     );
 
     // A link with another signature opens nothing; a manager's token opens it without

@@ -2,6 +2,8 @@
 //! closed in the month that put one of them at risk (through the CMDB, as the change's
 //! own assessment finds them), and each continuity plan's standing at the month's end.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{change, continuity_exercise, continuity_plan, ticket};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -105,13 +107,24 @@ pub async fn continuity(
         .order_by_asc(continuity_plan::Column::Name)
         .all(conn)
         .await?;
+    // Every plan's exercises up to then in one query, newest first.
+    let mut exercised: HashMap<i64, Vec<continuity_exercise::Model>> = HashMap::new();
+    for exercise in continuity_exercise::Entity::find()
+        .filter(continuity_exercise::Column::PlanId.is_in(plans.iter().map(|p| p.id)))
+        .filter(continuity_exercise::Column::ExercisedAt.lte(as_of))
+        .order_by_desc(continuity_exercise::Column::ExercisedAt)
+        .order_by_desc(continuity_exercise::Column::Id)
+        .all(conn)
+        .await?
+    {
+        exercised
+            .entry(exercise.plan_id)
+            .or_default()
+            .push(exercise);
+    }
     let mut out = Vec::with_capacity(plans.len());
     for plan in plans {
-        let by_then: Vec<continuity_exercise::Model> = exercises::of_plan(conn, plan.id)
-            .await?
-            .into_iter()
-            .filter(|e| e.exercised_at <= as_of)
-            .collect();
+        let by_then = exercised.remove(&plan.id).unwrap_or_default();
         let due_at = exercises::due_at(&plan, &by_then);
         out.push(PlanStatus {
             last_exercise: by_then.first().cloned(),
