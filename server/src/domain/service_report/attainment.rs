@@ -15,7 +15,11 @@ use sea_orm::{
 
 use super::Subject;
 use crate::{
-    domain::sla::{Agreement, Metric, clocks::ClockState},
+    domain::sla::{
+        Agreement, Metric,
+        clocks::ClockState,
+        report::{median, percentile},
+    },
     error::AppResult,
 };
 
@@ -52,24 +56,6 @@ pub struct Times {
     pub measured: usize,
     pub median_seconds: Option<f64>,
     pub p90_seconds: Option<f64>,
-}
-
-/// The nearest-rank percentile `p` (0 to 100) of sorted values.
-pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
-
-/// The median: the middle value, or the mean of the middle two.
-pub fn median(sorted: &[f64]) -> Option<f64> {
-    match sorted.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(sorted[n / 2]),
-        n => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
-    }
 }
 
 /// Whether a clock's outcome became known in `[from, to)`.

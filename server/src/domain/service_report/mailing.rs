@@ -185,7 +185,7 @@ pub fn summary(report: &ServiceReport) -> String {
             report.continuity.len()
         ));
     }
-    let money = |c: i64| format!("{}.{:02}", c / 100, c.rem_euclid(100));
+    let money = page::money;
     lines.push(format!(
         "Cost: {}; charged: {}",
         money(report.cost.cost_cents()),

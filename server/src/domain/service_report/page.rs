@@ -134,7 +134,8 @@ fn chart_or_note(drawn: Result<String, Box<dyn std::error::Error>>) -> String {
     })
 }
 
-fn money(cents: i64) -> String {
+/// Whole cents as an amount: `-12.05`.
+pub(super) fn money(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
 }

@@ -54,6 +54,24 @@ pub struct Report {
     pub breaches: Vec<Breach>,
 }
 
+/// The nearest-rank percentile `p` (0 to 100) of sorted values.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+/// The median: the middle value, or the mean of the middle two.
+pub fn median(sorted: &[f64]) -> Option<f64> {
+    match sorted.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(sorted[n / 2]),
+        n => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
 /// The figures for one metric from its stopped clocks.
 pub fn summarize(clocks: &[&sla_clock::Model]) -> MetricReport {
     let mut seconds: Vec<f64> = clocks
@@ -64,7 +82,7 @@ pub fn summarize(clocks: &[&sla_clock::Model]) -> MetricReport {
     let measured = seconds.len();
     let met = clocks.iter().filter(|c| c.breached_at.is_none()).count();
     let mean = (measured > 0).then(|| seconds.iter().sum::<f64>() / measured as f64);
-    let p90 = (measured > 0).then(|| seconds[((measured as f64 * 0.9).ceil() as usize).max(1) - 1]);
+    let p90 = percentile(&seconds, 90.0);
     MetricReport {
         measured,
         met,
