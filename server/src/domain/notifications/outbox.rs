@@ -66,6 +66,9 @@ pub async fn queue_next(
         return Ok((0, false));
     };
     let more = events.len() as u64 == PAGE;
+    // Monthly reports are worked out before the write transaction, so that a month of
+    // figures is never read while the writers wait.
+    let reports = reports_of(db, &events, addressing).await;
     let txn = db.begin_write().await?;
     if !consumers::claim(&txn, Consumer::Notifications, from, to).await? {
         return Ok((0, more));
@@ -73,7 +76,7 @@ pub async fn queue_next(
     let mut templates = HashMap::new();
     let mut queued = 0;
     for event in events.iter().filter(|e| now - e.created_at < stale()) {
-        for message in messages_for(&txn, event, addressing).await? {
+        for message in messages_for(&txn, event, addressing, &reports).await? {
             let template = match templates.get(&message.recipient.kind) {
                 Some(template) => template,
                 None => {
@@ -124,6 +127,50 @@ pub async fn queue_next(
     Ok((queued, more))
 }
 
+/// The reports the page's `service_report.ready` events announce, by event seq, each
+/// computed once for everyone it goes to. One that cannot be made (its service deleted
+/// since) is left out, and its mail is not sent: it must not hold up the rest.
+async fn reports_of(
+    db: &Db,
+    events: &[event::Model],
+    addressing: &Addressing,
+) -> HashMap<i64, ReportView> {
+    let mut out = HashMap::new();
+    for event in events {
+        let month = event.payload.get("month").and_then(|m| m.as_str());
+        let (Topic::ServiceReportReady, Some(month), Some(seq)) =
+            (Topic::parse(&event.topic), month, event.seq)
+        else {
+            continue;
+        };
+        match crate::domain::service_report::mailing::for_mail(
+            db.conn(),
+            event.entity_id,
+            month,
+            event.created_at,
+            &addressing.desk_name,
+        )
+        .await
+        {
+            Ok((service, summary, page)) => {
+                out.insert(
+                    seq,
+                    ReportView {
+                        service,
+                        month: month.to_string(),
+                        summary,
+                        page,
+                    },
+                );
+            }
+            Err(error) => {
+                tracing::warn!(%error, seq, "a monthly service report could not be made; it is not mailed");
+            }
+        }
+    }
+    out
+}
+
 /// One message to queue.
 struct Message {
     recipient: Recipient,
@@ -143,6 +190,7 @@ async fn messages_for(
     conn: &impl ConnectionTrait,
     event: &event::Model,
     addressing: &Addressing,
+    reports: &HashMap<i64, ReportView>,
 ) -> AppResult<Vec<Message>> {
     let wanted = recipients::of(conn, event).await?;
     if wanted.is_empty() {
@@ -190,34 +238,6 @@ async fn messages_for(
                 .await?
         }
         None => vec![],
-    };
-    // A monthly report is computed once for everyone it goes to.
-    let report = match (topic, event.payload.get("month").and_then(|m| m.as_str())) {
-        (Topic::ServiceReportReady, Some(month)) => {
-            match crate::domain::service_report::mailing::for_mail(
-                conn,
-                event.entity_id,
-                month,
-                event.created_at,
-                &addressing.desk_name,
-            )
-            .await
-            {
-                Ok((service, summary, page)) => Some(ReportView {
-                    service,
-                    month: month.to_string(),
-                    summary,
-                    page,
-                }),
-                // A report that cannot be made (its service deleted since) is not
-                // sent; it must not hold up every notification after it.
-                Err(error) => {
-                    tracing::warn!(%error, seq = event.seq, "a monthly service report could not be made; it is not mailed");
-                    None
-                }
-            }
-        }
-        _ => None,
     };
     let mut ids: Vec<i64> = wanted.iter().map(|r| r.user_id).collect();
     ids.extend(
@@ -323,7 +343,7 @@ async fn messages_for(
                 .flatten()
                 .map(str::to_string),
             report: (recipient.kind == Kind::ServiceReport)
-                .then(|| report.clone())
+                .then(|| reports.get(&event.seq.unwrap_or_default()).cloned())
                 .flatten(),
             notice: (recipient.kind == Kind::ServiceNotice)
                 .then(|| event.payload.get("message").and_then(|m| m.as_str()))
