@@ -10,11 +10,13 @@
 //! the page is measured against.
 //!
 //! With `--live` it runs the live scenarios instead (see `fanout`, its floor in
-//! `floor`, and `alerts` for the SLA engine on PostgreSQL).
+//! `floor`, and `alerts` for the SLA engine on PostgreSQL). With `--soak MINUTES` it
+//! holds a mixed desk for that long and samples what the server keeps (see `soak`).
 
 mod alerts;
 mod fanout;
 mod floor;
+mod soak;
 mod storm;
 mod uploads;
 
@@ -65,6 +67,12 @@ struct Options {
     /// How many tickets the fan-out scenario creates at each size, one a round (more
     /// rounds give a profiler something to look at).
     rounds: usize,
+    /// Run the soak for this many minutes instead of the scenarios.
+    soak: Option<u64>,
+    /// How often the soak samples the server.
+    sample_seconds: u64,
+    /// Where the soak draws its series (an SVG); `soak-<backend>.svg` unless given.
+    plot: Option<PathBuf>,
 }
 
 fn options() -> Options {
@@ -76,6 +84,9 @@ fn options() -> Options {
         live: false,
         subscribers: vec![1_000, 5_000, 10_000],
         rounds: 5,
+        soak: None,
+        sample_seconds: 60,
+        plot: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -97,8 +108,15 @@ fn options() -> Options {
                     .collect()
             }
             "--rounds" => options.rounds = value().parse().expect("--rounds is a number"),
+            "--soak" => {
+                options.soak = Some(value().parse().expect("--soak is a number of minutes"))
+            }
+            "--sample-seconds" => {
+                options.sample_seconds = value().parse().expect("--sample-seconds is a number")
+            }
+            "--plot" => options.plot = Some(value().into()),
             other => panic!(
-                "unknown argument {other}: use --backend postgres|sqlite, --tickets N, --seconds S, --server PATH, --live, --subscribers N,N, --rounds N"
+                "unknown argument {other}: use --backend postgres|sqlite, --tickets N, --seconds S, --server PATH, --live, --subscribers N,N, --rounds N, --soak MINUTES, --sample-seconds S, --plot FILE.svg"
             ),
         }
     }
@@ -129,7 +147,9 @@ async fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     for backend in &options.backends {
-        if options.live {
+        if let Some(minutes) = options.soak {
+            soak::run(backend, &options, minutes).await;
+        } else if options.live {
             fanout::run(backend, &options).await;
             if backend == "postgres" {
                 alerts::run(&options).await;

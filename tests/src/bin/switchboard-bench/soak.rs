@@ -1,0 +1,730 @@
+//! The soak (`--soak MINUTES`): a whole desk's day, compressed and held, to show that
+//! nothing the server keeps grows with time.
+//!
+//! On the seeded database, for the minutes asked, at a steady pace rather than flat out:
+//! four dashboards reading the ticket page, two agents creating tickets for seeded
+//! requesters (each a `TICKET_RECEIVED` mail), two adding public comments (a mail to the
+//! requester), forty live subscribers each holding a queue or the SLA alerts for ten to
+//! sixty seconds and then coming back on a new socket, a webhook endpoint receiving every
+//! event, and an SLA policy of one minute to respond and two to resolve, so that clocks
+//! warn and breach all through. On PostgreSQL the server also has Redis, as replicas do.
+//!
+//! Every `--sample-seconds` (60 unless told) it samples the server's resident memory,
+//! its open file descriptors, the database's size on disk, the pool's connections in
+//! use, the relay's lag and backlog, the sockets open, and what the workload did in the
+//! interval. At the end it prints the table, the bounds after warm-up (the first fifth
+//! of the run) with whether each held, and draws the series into an SVG (`--plot`).
+//! The bounds are written in `BOUNDS`; growth of the database is judged per ticket
+//! written, since a desk that records work must grow by what it records.
+
+use std::{
+    collections::HashSet,
+    path::PathBuf,
+    process::Child,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use axum::{Router, extract::State, routing::post as route_post};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use switchboard::config::Settings;
+use switchboard_tests::{
+    server::global_id,
+    services::{Postgres, Redis, free_port},
+};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+use super::{Options, PAGE, post, rss_mib, seed, start_server, token, wait_until_up};
+
+const CREATE: &str =
+    "mutation($input: CreateTicketInput!) { createTicket(input: $input) { ticket { id } } }";
+const COMMENT: &str =
+    "mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }";
+const QUEUE: &str = "subscription($g: ID!) { queueChanged(groupId: $g) { kind event { seq } } }";
+const SLA_ALERTS: &str = "subscription { slaAlerts { kind metric seq } }";
+
+const READERS: usize = 4;
+const CREATORS: usize = 2;
+const COMMENTERS: usize = 2;
+const SUBSCRIBERS: usize = 40;
+/// Each reader's and writer's pause between requests: the pace, not the limit.
+const READ_PAUSE: Duration = Duration::from_millis(40);
+const WRITE_PAUSE: Duration = Duration::from_millis(250);
+
+/// What "flat" means after warm-up: the most the resident memory may grow (as a share
+/// of its size when warm-up ended), the most open descriptors may vary, the longest the
+/// relay may lag, and how far the database's growth per ticket may drift between the
+/// run's two halves.
+const BOUNDS: Bounds = Bounds {
+    rss_growth: 0.10,
+    fd_spread: 64.0,
+    relay_lag_seconds: 1.0,
+    bytes_per_ticket_drift: 0.35,
+};
+
+struct Bounds {
+    rss_growth: f64,
+    fd_spread: f64,
+    relay_lag_seconds: f64,
+    bytes_per_ticket_drift: f64,
+}
+
+/// What the workload has done so far; the sampler reads the differences.
+#[derive(Default)]
+struct Counts {
+    requests: AtomicU64,
+    failures: AtomicU64,
+    tickets: AtomicU64,
+    comments: AtomicU64,
+    subscriptions: AtomicU64,
+    messages: AtomicU64,
+    webhooks: AtomicU64,
+    /// Webhook deliveries of SLA warnings and breaches: the clocks firing.
+    sla_alerts: AtomicU64,
+    mails: AtomicU64,
+    /// The first failure of each kind of work, to print at the end.
+    first_failures: Mutex<Vec<(&'static str, String)>>,
+}
+
+impl Counts {
+    fn failed(&self, kind: &'static str, error: String) {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        let mut first = self.first_failures.lock().unwrap();
+        if !first.iter().any(|(k, _)| *k == kind) {
+            first.push((kind, error));
+        }
+    }
+}
+
+/// One row of the table.
+#[derive(Clone, Copy, Default)]
+struct Sample {
+    minute: f64,
+    rss_mib: f64,
+    fds: f64,
+    db_mib: f64,
+    pool_in_use: f64,
+    relay_lag_s: f64,
+    relay_backlog: f64,
+    sockets: f64,
+    requests_per_s: f64,
+    failures: u64,
+    tickets: u64,
+    webhooks: u64,
+    mails: u64,
+    sla_alerts: u64,
+}
+
+pub async fn run(backend: &str, options: &Options, minutes: u64) {
+    let data_dir = tempfile::tempdir().expect("a temporary directory");
+    let mut settings = Settings {
+        data_dir: Some(data_dir.path().display().to_string()),
+        ..Default::default()
+    };
+    let mut pg_database = None;
+    if backend == "postgres" {
+        let (name, url) = Postgres::shared().create_database();
+        settings.database_url = Some(url);
+        pg_database = Some(name);
+    }
+    let config = switchboard::Config::from_settings(&settings).expect("valid settings");
+    seed(&config.database, options.tickets).await;
+
+    let counts = Arc::new(Counts::default());
+    let webhook_url = webhook_sink(counts.clone()).await;
+    let (smtp_port, message_ids) = smtp_sink(counts.clone()).await;
+    let redis = (backend == "postgres").then(Redis::start);
+    let mut env = vec![
+        ("SWITCHBOARD_WEBHOOK_ALLOW", "127.0.0.0/8".to_string()),
+        (
+            "SWITCHBOARD_SMTP_URL",
+            format!("smtp://127.0.0.1:{smtp_port}"),
+        ),
+        ("SWITCHBOARD_MAIL_FROM", "Soak Desk <desk@soak.test>".into()),
+    ];
+    if let Some(redis) = &redis {
+        env.push(("REDIS_URL", redis.url()));
+    }
+    let port = free_port();
+    let mut server = start_server(options, &settings, port, &env);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_up(&format!("{base}/graphql")).await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+
+    let admin = token("soak-admin", &["admin"]);
+    let graphql = format!("{base}/graphql");
+    let setup = [
+        (
+            "mutation($input: SaveSlaPolicyInput!) { saveSlaPolicy(input: $input) { slaPolicy { id } } }",
+            json!({ "input": { "name": "Soak: minutes", "position": 1, "responseMinutes": 1, "resolutionMinutes": 2 } }),
+        ),
+        (
+            "mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }",
+            json!({ "input": { "url": webhook_url, "description": "soak" } }),
+        ),
+    ];
+    for (query, variables) in setup {
+        post(
+            &client,
+            &graphql,
+            &admin,
+            &json!({ "query": query, "variables": variables }),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("soak setup failed: {e}"));
+    }
+
+    println!(
+        "\n== {backend}: soak for {minutes} min, sampled every {} s ({} tickets seeded)",
+        options.sample_seconds, options.tickets
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let recent: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut workers = Vec::new();
+    let manager = token("soak-manager", &["manager"]);
+    let agent = token("soak-agent", &["agent"]);
+    for _ in 0..READERS {
+        let (client, graphql, manager, counts, stop) = (
+            client.clone(),
+            graphql.clone(),
+            manager.clone(),
+            counts.clone(),
+            stop.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let page = json!({ "query": PAGE });
+            while !stop.load(Ordering::Relaxed) {
+                match post(&client, &graphql, &manager, &page).await {
+                    Ok(_) => counts.requests.fetch_add(1, Ordering::Relaxed),
+                    Err(e) => {
+                        counts.failed("page", e);
+                        0
+                    }
+                };
+                tokio::time::sleep(READ_PAUSE).await;
+            }
+        }));
+    }
+    for worker in 0..CREATORS {
+        let (client, graphql, agent, counts, stop, recent) = (
+            client.clone(),
+            graphql.clone(),
+            agent.clone(),
+            counts.clone(),
+            stop.clone(),
+            recent.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                // Seeded requesters are users 201 to 2,000, each with an address.
+                let requester = 201 + (spread(worker as u64, n) % 1800) as i64;
+                let body = json!({ "query": CREATE, "variables": { "input": {
+                    "kind": "INCIDENT", "title": format!("Soak {worker}-{n}"), "impact": "MEDIUM",
+                    "urgency": "MEDIUM", "requesterId": global_id("User", requester),
+                } } });
+                match post(&client, &graphql, &agent, &body).await {
+                    Ok(data) => {
+                        counts.requests.fetch_add(1, Ordering::Relaxed);
+                        counts.tickets.fetch_add(1, Ordering::Relaxed);
+                        let id = data["createTicket"]["ticket"]["id"].as_str().unwrap();
+                        let mut recent = recent.lock().unwrap();
+                        recent.push(id.to_string());
+                        if recent.len() > 200 {
+                            recent.remove(0);
+                        }
+                    }
+                    Err(e) => counts.failed("createTicket", e),
+                }
+                tokio::time::sleep(WRITE_PAUSE).await;
+            }
+        }));
+    }
+    // A duty manager answers on whatever queue the ticket was routed to.
+    for worker in 0..COMMENTERS {
+        let (client, graphql, manager, counts, stop, recent) = (
+            client.clone(),
+            graphql.clone(),
+            manager.clone(),
+            counts.clone(),
+            stop.clone(),
+            recent.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let ticket = {
+                    let recent = recent.lock().unwrap();
+                    (!recent.is_empty()).then(|| {
+                        recent[(spread(7 + worker as u64, n) as usize) % recent.len()].clone()
+                    })
+                };
+                if let Some(ticket) = ticket {
+                    let body = json!({ "query": COMMENT, "variables": { "input": {
+                        "ticketId": ticket, "body": format!("Looking at it ({worker}-{n})."),
+                    } } });
+                    match post(&client, &graphql, &manager, &body).await {
+                        Ok(_) => {
+                            counts.requests.fetch_add(1, Ordering::Relaxed);
+                            counts.comments.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => counts.failed("addComment", e),
+                    }
+                }
+                tokio::time::sleep(WRITE_PAUSE).await;
+            }
+        }));
+    }
+    let ws_url = format!("ws://127.0.0.1:{port}/graphql/ws");
+    for worker in 0..SUBSCRIBERS {
+        // Supervisors' wallboards: a manager may watch every queue.
+        let (ws_url, manager, counts, stop) = (
+            ws_url.clone(),
+            manager.clone(),
+            counts.clone(),
+            stop.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let hold = Duration::from_secs(10 + spread(worker as u64, n) % 50);
+                let group = 1 + (spread(worker as u64 + 100, n) % 50) as i64;
+                let (query, variables) = if worker % 4 == 0 {
+                    (SLA_ALERTS, json!({}))
+                } else {
+                    (QUEUE, json!({ "g": global_id("Group", group) }))
+                };
+                if let Err(e) =
+                    subscribe_for(&ws_url, &manager, query, variables, hold, &counts, &stop).await
+                {
+                    counts.failed("subscription", e);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }));
+    }
+
+    // The sampler.
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(minutes * 60);
+    let interval = Duration::from_secs(options.sample_seconds);
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut last = (Instant::now(), 0u64);
+    print_header();
+    while Instant::now() < deadline {
+        tokio::time::sleep(interval.min(deadline - Instant::now())).await;
+        let now = Instant::now();
+        let requests = counts.requests.load(Ordering::Relaxed);
+        let metrics = scrape(&client, &base).await;
+        let metric = |name: &str| {
+            metrics
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(f64::NAN, |(_, v)| *v)
+        };
+        let sample = Sample {
+            minute: started.elapsed().as_secs_f64() / 60.0,
+            rss_mib: rss_mib(&server),
+            fds: open_descriptors(&server),
+            db_mib: database_mib(data_dir.path(), pg_database.as_deref()),
+            pool_in_use: metric("switchboard_db_pool_connections{state=\"in_use\"}"),
+            relay_lag_s: metric("switchboard_relay_lag_seconds"),
+            relay_backlog: metric("switchboard_relay_backlog_events"),
+            sockets: metric("switchboard_websocket_connections"),
+            requests_per_s: (requests - last.1) as f64 / (now - last.0).as_secs_f64(),
+            failures: counts.failures.load(Ordering::Relaxed),
+            tickets: counts.tickets.load(Ordering::Relaxed),
+            webhooks: counts.webhooks.load(Ordering::Relaxed),
+            mails: counts.mails.load(Ordering::Relaxed),
+            sla_alerts: counts.sla_alerts.load(Ordering::Relaxed),
+        };
+        last = (now, requests);
+        print_row(&sample);
+        samples.push(sample);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        let _ = worker.await;
+    }
+
+    let mails = counts.mails.load(Ordering::Relaxed);
+    let distinct = message_ids.lock().unwrap().len() as u64;
+    println!(
+        "workload: {} requests, {} tickets, {} comments, {} subscriptions ({} messages), {} webhooks, {} mails ({} distinct Message-IDs), {} failed",
+        counts.requests.load(Ordering::Relaxed),
+        counts.tickets.load(Ordering::Relaxed),
+        counts.comments.load(Ordering::Relaxed),
+        counts.subscriptions.load(Ordering::Relaxed),
+        counts.messages.load(Ordering::Relaxed),
+        counts.webhooks.load(Ordering::Relaxed),
+        mails,
+        distinct,
+        counts.failures.load(Ordering::Relaxed),
+    );
+    for (kind, failure) in counts.first_failures.lock().unwrap().iter() {
+        println!(
+            "  first failure of {kind}: {}",
+            failure.chars().take(300).collect::<String>()
+        );
+    }
+    judge(&samples);
+    let plot = options
+        .plot
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("soak-{backend}.svg")));
+    draw(&samples, backend, &plot);
+    println!("plotted: {}", plot.display());
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// A number that looks random enough to spread work, the same for the same inputs.
+fn spread(a: u64, b: u64) -> u64 {
+    let mut x = a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 29)
+}
+
+/// Holds one subscription on a socket of its own for `hold`, counting what arrives.
+async fn subscribe_for(
+    url: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+    hold: Duration,
+    counts: &Counts,
+    stop: &AtomicBool,
+) -> Result<(), String> {
+    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| format!("websocket: {e}"))?;
+    let send = |v: Value| Message::Text(v.to_string().into());
+    socket
+        .send(send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })))
+        .await
+        .map_err(|e| e.to_string())?;
+    socket
+        .send(send(json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } })))
+        .await
+        .map_err(|e| e.to_string())?;
+    counts.subscriptions.fetch_add(1, Ordering::Relaxed);
+    let until = tokio::time::Instant::now() + hold;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        match tokio::time::timeout_at(
+            until.min(tokio::time::Instant::now() + Duration::from_secs(1)),
+            socket.next(),
+        )
+        .await
+        {
+            Err(_) if tokio::time::Instant::now() >= until => break,
+            Err(_) => continue,
+            Ok(None) => return Err("the server closed a subscriber's socket".into()),
+            Ok(Some(Err(e))) => return Err(format!("websocket: {e}")),
+            Ok(Some(Ok(Message::Text(text)))) => {
+                let message: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                match message["type"].as_str() {
+                    Some("next") if message["payload"].get("errors").is_none() => {
+                        counts.messages.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Some("next" | "error") => return Err(format!("subscription: {message}")),
+                    Some("ping") => {
+                        let _ = socket.send(send(json!({ "type": "pong" }))).await;
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+    let _ = socket
+        .send(send(json!({ "id": "1", "type": "complete" })))
+        .await;
+    let _ = socket.close(None).await;
+    Ok(())
+}
+
+/// Receives webhook deliveries on loopback, answering 200 to each.
+async fn webhook_sink(counts: Arc<Counts>) -> String {
+    async fn receive(State(counts): State<Arc<Counts>>, body: axum::body::Bytes) -> &'static str {
+        counts.webhooks.fetch_add(1, Ordering::Relaxed);
+        let event: Value = serde_json::from_slice(&body).unwrap_or_default();
+        if event["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("sla."))
+        {
+            counts.sla_alerts.fetch_add(1, Ordering::Relaxed);
+        }
+        "ok"
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route("/hooks", route_post(receive))
+        .with_state(counts);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// The least SMTP server that accepts mail: enough of RFC 5321 for the desk's client,
+/// counting each message and keeping its Message-ID (to tell a resend from a new mail).
+async fn smtp_sink(counts: Arc<Counts>) -> (u16, Arc<Mutex<HashSet<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let ids: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let kept = ids.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (counts, ids) = (counts.clone(), ids.clone());
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 soak ESMTP\r\n").await;
+                let mut in_data = false;
+                let mut message_id = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            counts.mails.fetch_add(1, Ordering::Relaxed);
+                            if let Some(id) = message_id.take() {
+                                ids.lock().unwrap().insert(id);
+                            }
+                            let _ = write.write_all(b"250 queued\r\n").await;
+                        } else if message_id.is_none()
+                            && line.to_ascii_lowercase().starts_with("message-id:")
+                        {
+                            message_id = Some(line[11..].trim().to_string());
+                        }
+                        continue;
+                    }
+                    let verb = line.get(..4).unwrap_or(&line).to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    if write.write_all(answer).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, kept)
+}
+
+/// Every series of /metrics with its labels as written there, and its value.
+async fn scrape(client: &reqwest::Client, base: &str) -> Vec<(String, f64)> {
+    let Ok(response) = client.get(format!("{base}/metrics")).send().await else {
+        return Vec::new();
+    };
+    let text = response.text().await.unwrap_or_default();
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            Some((name.to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+fn open_descriptors(server: &Child) -> f64 {
+    std::fs::read_dir(format!("/proc/{}/fd", server.id())).map_or(f64::NAN, |d| d.count() as f64)
+}
+
+/// The database's size on disk: SQLite's file with its write-ahead log, or what
+/// PostgreSQL reports for the database.
+fn database_mib(data_dir: &std::path::Path, pg_database: Option<&str>) -> f64 {
+    let bytes = match pg_database {
+        Some(name) => Postgres::shared()
+            .psql(name, "SELECT pg_database_size(current_database())")
+            .parse::<f64>()
+            .unwrap_or(f64::NAN),
+        None => ["switchboard.db", "switchboard.db-wal", "switchboard.db-shm"]
+            .iter()
+            .filter_map(|f| std::fs::metadata(data_dir.join(f)).ok())
+            .map(|m| m.len() as f64)
+            .sum(),
+    };
+    bytes / (1024.0 * 1024.0)
+}
+
+fn print_header() {
+    println!(
+        "{:>6} {:>8} {:>6} {:>8} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>7} {:>7}",
+        "min",
+        "RSS MiB",
+        "fds",
+        "DB MiB",
+        "pool",
+        "lag s",
+        "backlog",
+        "sockets",
+        "req/s",
+        "failed",
+        "tickets",
+        "webhooks",
+        "mails",
+        "SLA"
+    );
+}
+
+fn print_row(s: &Sample) {
+    println!(
+        "{:>6.1} {:>8.1} {:>6.0} {:>8.1} {:>6.0} {:>8.3} {:>8.0} {:>7.0} {:>8.1} {:>7} {:>8} {:>8} {:>7} {:>7}",
+        s.minute,
+        s.rss_mib,
+        s.fds,
+        s.db_mib,
+        s.pool_in_use,
+        s.relay_lag_s,
+        s.relay_backlog,
+        s.sockets,
+        s.requests_per_s,
+        s.failures,
+        s.tickets,
+        s.webhooks,
+        s.mails,
+        s.sla_alerts
+    );
+}
+
+/// Prints each bound after warm-up and whether it held.
+fn judge(samples: &[Sample]) {
+    if samples.len() < 3 {
+        println!("too few samples to judge: run longer or sample more often");
+        return;
+    }
+    let warm = (samples.len() / 5).max(1);
+    let after = &samples[warm..];
+    let max = |f: fn(&Sample) -> f64| after.iter().map(f).fold(f64::MIN, f64::max);
+    let min = |f: fn(&Sample) -> f64| after.iter().map(f).fold(f64::MAX, f64::min);
+    let verdict = |held: bool| if held { "held" } else { "NOT HELD" };
+
+    let rss_start = samples[warm - 1].rss_mib;
+    let rss_growth = (max(|s| s.rss_mib) - rss_start) / rss_start;
+    println!(
+        "after warm-up (from minute {:.1}):\n  resident memory {:.1} → at most {:.1} MiB, growth {:.1}% (bound {:.0}%): {}",
+        samples[warm - 1].minute,
+        rss_start,
+        max(|s| s.rss_mib),
+        100.0 * rss_growth,
+        100.0 * BOUNDS.rss_growth,
+        verdict(rss_growth <= BOUNDS.rss_growth)
+    );
+    let fd_spread = max(|s| s.fds) - min(|s| s.fds);
+    println!(
+        "  open descriptors {:.0} to {:.0}, spread {:.0} (bound {:.0}, the subscribers' sockets coming and going): {}",
+        min(|s| s.fds),
+        max(|s| s.fds),
+        fd_spread,
+        BOUNDS.fd_spread,
+        verdict(fd_spread <= BOUNDS.fd_spread)
+    );
+    let lag = max(|s| s.relay_lag_s);
+    println!(
+        "  relay lag at most {:.3} s, backlog at most {:.0} (bound {:.1} s): {}",
+        lag,
+        max(|s| s.relay_backlog),
+        BOUNDS.relay_lag_seconds,
+        verdict(lag <= BOUNDS.relay_lag_seconds)
+    );
+    println!(
+        "  pool connections in use at most {:.0}",
+        max(|s| s.pool_in_use)
+    );
+    // Growth per ticket written, first half of the run after warm-up against the second.
+    let middle = warm + after.len() / 2;
+    let per_ticket = |from: &Sample, to: &Sample| {
+        (to.db_mib - from.db_mib) * 1024.0 * 1024.0 / (to.tickets - from.tickets).max(1) as f64
+    };
+    let first = per_ticket(&samples[warm - 1], &samples[middle]);
+    let second = per_ticket(&samples[middle], samples.last().unwrap());
+    let drift = (second - first).abs() / first.abs().max(1.0);
+    println!(
+        "  database growth {:.0} then {:.0} bytes a ticket written (with its comments, events, mails and clocks), drift {:.0}% (bound {:.0}%): {}",
+        first,
+        second,
+        100.0 * drift,
+        100.0 * BOUNDS.bytes_per_ticket_drift,
+        verdict(drift <= BOUNDS.bytes_per_ticket_drift)
+    );
+}
+
+/// Four panels over the run's minutes: memory, descriptors, database, relay lag.
+fn draw(samples: &[Sample], backend: &str, path: &std::path::Path) {
+    use plotters::prelude::*;
+    let root = SVGBackend::new(path, (960, 640)).into_drawing_area();
+    root.fill(&WHITE).unwrap();
+    let root = root
+        .titled(
+            &format!("Soak on {backend}: what the server holds, minute by minute"),
+            ("sans-serif", 20),
+        )
+        .unwrap();
+    let panels = root.split_evenly((2, 2));
+    let series: [(&str, fn(&Sample) -> f64); 4] = [
+        ("resident memory (MiB)", |s| s.rss_mib),
+        ("open file descriptors", |s| s.fds),
+        ("database on disk (MiB)", |s| s.db_mib),
+        ("relay lag (s)", |s| s.relay_lag_s),
+    ];
+    let end = samples.last().map_or(1.0, |s| s.minute);
+    for (panel, (name, value)) in panels.iter().zip(series) {
+        let top = samples
+            .iter()
+            .map(value)
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
+        let mut chart = ChartBuilder::on(panel)
+            .caption(name, ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0.0..end, 0.0..(top * 1.2).max(0.001))
+            .unwrap();
+        chart
+            .configure_mesh()
+            .x_desc("minutes")
+            .light_line_style(WHITE)
+            .draw()
+            .unwrap();
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                samples
+                    .iter()
+                    .map(|s| (s.minute, value(s)))
+                    .filter(|(_, v)| v.is_finite())
+                    .collect::<Vec<_>>(),
+                BLUE,
+            )))
+            .unwrap();
+    }
+    root.present().unwrap();
+}
