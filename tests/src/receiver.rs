@@ -53,6 +53,9 @@ struct Inner {
     received: Vec<Received>,
     /// Statuses to answer with, in order; 200 once they run out.
     script: VecDeque<(u16, Option<String>)>,
+    /// How long to hold each request before answering: a receiver busy enough that
+    /// deliveries are in flight when a test strikes.
+    delay: Duration,
 }
 
 /// The receiver; dropped, it stops.
@@ -74,14 +77,20 @@ async fn receive(
             .unwrap_or_default()
             .to_string()
     };
-    let mut inner = inner.lock().unwrap();
-    inner.received.push(Received {
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
-        body: String::from_utf8_lossy(&body).into_owned(),
-    });
-    let (status, retry_after) = inner.script.pop_front().unwrap_or((200, None));
+    let (status, retry_after, delay) = {
+        let mut inner = inner.lock().unwrap();
+        inner.received.push(Received {
+            id: header("webhook-id"),
+            timestamp: header("webhook-timestamp"),
+            signature: header("webhook-signature"),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
+        let (status, retry_after) = inner.script.pop_front().unwrap_or((200, None));
+        (status, retry_after, inner.delay)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let mut response = (
         StatusCode::from_u16(status).unwrap(),
         format!("answered {status}"),
@@ -113,6 +122,11 @@ impl Receiver {
     pub fn answer(&self, statuses: &[u16]) {
         let mut inner = self.inner.lock().unwrap();
         inner.script.extend(statuses.iter().map(|s| (*s, None)));
+    }
+
+    /// Holds every request from now on for `delay` before answering it.
+    pub fn answer_slowly(&self, delay: Duration) {
+        self.inner.lock().unwrap().delay = delay;
     }
 
     /// Answers the next request with a status and a `Retry-After`.
