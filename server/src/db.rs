@@ -103,9 +103,9 @@ impl Db {
                 let mut writer = sqlite(1);
                 writer.map_sqlx_sqlite_pool_opts(move |options| {
                     let woken = woken.clone();
-                    options.after_release(move |_, _| {
+                    options.after_release(move |conn, _| {
                         woken.send_modify(|commits| *commits = commits.wrapping_add(1));
-                        Box::pin(async { Ok(true) })
+                        Box::pin(async move { Ok(left_clean(conn).await) })
                     })
                 });
                 let writer = Database::connect(writer).await?;
@@ -237,6 +237,27 @@ impl Db {
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
     }
+}
+
+/// Whether the writer's connection may serve the next write. A full disk (or another
+/// I/O failure) makes SQLite roll a transaction back by itself; the driver's `ROLLBACK`
+/// then fails and it goes on counting the transaction as open, so that the next `BEGIN`
+/// would be a savepoint inside it and every later "commit" would release that savepoint
+/// and keep nothing, while the client is told its write was saved. Such a connection is
+/// closed, and the pool opens a fresh one. Locking the handle first waits until the
+/// driver's thread has run whatever rollback a dropped transaction queued.
+async fn left_clean(conn: &mut sea_orm::sqlx::SqliteConnection) -> bool {
+    use sea_orm::sqlx::Connection;
+    if conn.lock_handle().await.is_err() {
+        return false;
+    }
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!(
+            "the writer's connection was left inside a transaction a failed rollback could not end; opening a fresh one"
+        );
+    }
+    clean
 }
 
 /// Where a command's write transaction begins: on the database, a transaction of its

@@ -20,6 +20,7 @@ mod cmdb;
 mod continuity;
 mod conventions;
 mod costs;
+mod disk_full;
 mod documents;
 mod faults;
 mod fuzz;

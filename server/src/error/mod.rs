@@ -36,6 +36,10 @@ pub enum AppError {
     /// should try again shortly. `SERVICE_UNAVAILABLE`, HTTP 503 when nothing else ran.
     #[error("{0}")]
     Unavailable(String),
+    /// The database's disk is full: writes cannot be kept until an operator frees
+    /// space, while reads go on. `STORAGE_FULL`, HTTP 507 when nothing else ran.
+    #[error("{0}")]
+    StorageFull(String),
     /// Anything the client did not cause. Logged in full; the client sees only a request id.
     #[error("internal error: {0}")]
     Internal(String),
@@ -61,6 +65,7 @@ impl AppError {
             AppError::InvalidTransition { .. } => "INVALID_TRANSITION",
             AppError::RateLimited(_) | AppError::FellBehind(_) => "RATE_LIMITED",
             AppError::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            AppError::StorageFull(_) => "STORAGE_FULL",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -82,7 +87,31 @@ impl From<sea_orm::DbErr> for AppError {
                 "The database cannot be reached just now; nothing was changed. Try again in a few seconds.".into(),
             );
         }
+        if storage_full(&error) {
+            tracing::error!(%error, "the database's disk is full: writes are refused until space is freed");
+            return AppError::StorageFull(
+                "The desk's storage is full, so nothing was saved; reading goes on. An operator must free space on the database's disk, then try again.".into(),
+            );
+        }
         AppError::Internal(format!("database: {error}"))
+    }
+}
+
+/// Whether the database refused a write for want of space: SQLite's `SQLITE_FULL` (13)
+/// or PostgreSQL's `disk_full` (53100).
+fn storage_full(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    let (DbErr::Conn(RuntimeErr::SqlxError(e))
+    | DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))) = error
+    else {
+        return false;
+    };
+    match e.as_ref() {
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code == "13" || code == "53100"),
+        _ => false,
     }
 }
 

@@ -289,6 +289,7 @@ pub(super) fn refusal(error: AppError, request_id: &str) -> Response {
         }
         AppError::RateLimited(_) | AppError::FellBehind(_) => StatusCode::TOO_MANY_REQUESTS,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let error = app_error_to_client(error, request_id);

@@ -356,22 +356,30 @@ async fn run(
     };
     let (response, request_error) = execute::finish(executed, &ran, &limits, request_id);
     execute::record_errors(&span, &response.errors);
-    // Nothing ran because the database is out of reach: 503, so that a proxy or a
-    // client's retry logic treats it as the outage it is.
-    let unavailable = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && execute::error_codes(&response.errors)
-            .iter()
-            .all(|code| code == "SERVICE_UNAVAILABLE");
-    let status = if unavailable {
-        StatusCode::SERVICE_UNAVAILABLE
+    // Nothing ran because the database is out of reach (503) or its disk is full (507):
+    // said in the status too, so that a proxy or a client's retry logic treats it as the
+    // outage it is.
+    let outage = if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
+        let codes = execute::error_codes(&response.errors);
+        if codes.iter().all(|code| code == "SERVICE_UNAVAILABLE") {
+            Some(StatusCode::SERVICE_UNAVAILABLE)
+        } else if codes.iter().all(|code| code == "STORAGE_FULL") {
+            Some(StatusCode::INSUFFICIENT_STORAGE)
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    let status = if let Some(status) = outage {
+        status
     } else if request_error {
         request_error_status(media)
     } else {
         StatusCode::OK
     };
     let mut response = reply(media, status, &response);
-    if unavailable {
+    if outage == Some(StatusCode::SERVICE_UNAVAILABLE) {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
