@@ -7,7 +7,8 @@
 //! 200 whose body carries `errors`, counts as a failure. It reports throughput,
 //! p50/p99 latency and the server's resident memory after the scenario; on PostgreSQL
 //! it also runs the page's SQL through `pgbench` with prepared statements, the floor
-//! the page is measured against.
+//! the page is measured against, and the same page through PostGraphile 5 on the same
+//! rows (see `postgraphile`), the product it is compared with.
 //!
 //! With `--live` it runs the live scenarios instead (see `fanout`, its floor in
 //! `floor`, and `alerts` for the SLA engine on PostgreSQL). With `--soak MINUTES` it
@@ -16,6 +17,7 @@
 mod alerts;
 mod fanout;
 mod floor;
+mod postgraphile;
 mod soak;
 mod storm;
 mod uploads;
@@ -220,6 +222,49 @@ async fn run_backend(backend: &str, options: &Options) {
         }
     }
 
+    // PostGraphile on the same rows, the same page, the same connections.
+    let mut postgraphile_page = None;
+    if let Some(url) = settings.database_url.as_deref() {
+        match postgraphile::install() {
+            Ok(home) => {
+                let port = free_port();
+                let mut child = postgraphile::start(&home, url, port).await;
+                let query = Arc::new(json!({ "query": postgraphile::PAGE }));
+                let result = drive(
+                    &client,
+                    &format!("http://127.0.0.1:{port}/graphql"),
+                    &manager,
+                    32,
+                    duration,
+                    move |_, _| Request::Once(query.clone()),
+                )
+                .await;
+                let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+                    .ok()
+                    .and_then(|s| {
+                        s.lines()
+                            .find_map(|l| l.strip_prefix("VmRSS:"))
+                            .and_then(|kb| {
+                                kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok()
+                            })
+                    })
+                    .map_or(0.0, |kb| kb / 1024.0);
+                result.print("PostGraphile 5, the same page", 32, rss);
+                println!(
+                    "{:<34} {:>6} {:>9}   Switchboard at {:.2}x PostGraphile",
+                    "",
+                    "",
+                    "",
+                    page / result.rate()
+                );
+                postgraphile_page = Some(result.rate());
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Err(why) => println!("PostGraphile not measured: {why}"),
+        }
+    }
+
     let create = drive(&client, &base, &agent, 16, duration, |worker, n| {
         Request::Once(Arc::new(json!({ "query": CREATE, "variables": { "input": {
             "kind": "INCIDENT", "title": format!("Bench {worker}-{n}"), "impact": "MEDIUM", "urgency": "HIGH",
@@ -264,11 +309,15 @@ async fn run_backend(backend: &str, options: &Options) {
     if let (Some(pg), Some(database)) = (postgres, &pg_database) {
         let floor = pgbench(pg, database, &seeded, options.seconds);
         println!(
-            "{:<34} {:>6} {:>9.0}   page at {:.0}% of the floor",
+            "{:<34} {:>6} {:>9.0}   page at {:.0}% of the floor{}",
             "pgbench, the page's SQL (prepared)",
             4,
             floor,
-            100.0 * page / floor
+            100.0 * page / floor,
+            postgraphile_page.map_or(String::new(), |p| format!(
+                ", PostGraphile's at {:.0}%",
+                100.0 * p / floor
+            ))
         );
     }
     let _ = server.kill();
