@@ -75,9 +75,14 @@ impl Db {
                 }
                 let sqlite = |connections: u32| {
                     let mut options = ConnectOptions::new(format!("sqlite://{}", path.display()));
+                    // No ping on each acquire: a connection to a file in this process
+                    // cannot have been hung up on, and on SQLite every ping is a round
+                    // trip through the driver's thread, two context switches, for each
+                    // query a request makes outside a transaction.
                     options
                         .max_connections(connections)
                         .acquire_timeout(Duration::from_secs(30))
+                        .test_before_acquire(false)
                         .sqlx_logging(false)
                         .map_sqlx_sqlite_opts(|o| {
                             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};

@@ -705,7 +705,38 @@ async fn dashboards_count_by_status_and_priority(backend: Backend) {
     );
 }
 
+/// What recording a ticket costs the database, counted (Server-Timing) rather than
+/// timed: on SQLite every statement is a round trip through the driver's thread, and the
+/// one writer holds the lock through all of them. A plain incident into a given queue
+/// reads the desk's settings, the requester and the group, numbers the ticket, inserts
+/// it and its event and starts its clocks; nothing for links, trends or releases it
+/// does not have (each of which used to cost a statement).
+async fn a_new_ticket_costs_eight_statements(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let desk = server.desk().await;
+    let agent = &desk.agents[0].token;
+    // The number back, and nothing the response would read besides.
+    let create = "mutation($input: CreateTicketInput!) { createTicket(input: $input) { ticket { id number } } }";
+    let mut costs = Vec::new();
+    for n in 0..3 {
+        let reply = server
+            .gql(
+                Some(agent),
+                create,
+                json!({ "input": { "kind": "INCIDENT", "title": format!("Printer {n}"), "groupId": desk.network_group_id, "requesterId": desk.requester.id } }),
+            )
+            .await;
+        assert!(ticket(reply.data())["number"].is_string());
+        costs.push(reply.sql_statements.expect("a Server-Timing header"));
+    }
+    assert!(
+        costs.iter().all(|&c| c <= 8),
+        "statements per createTicket: {costs:?}"
+    );
+}
+
 on_both_backends!(
+    a_new_ticket_costs_eight_statements,
     a_portal_ticket_is_routed_worked_and_closed_with_its_history,
     invalid_transitions_are_refused_and_reopening_has_a_window,
     resolved_tickets_close_themselves,

@@ -31,8 +31,6 @@ pub async fn incident_recorded(
     if incident.kind != Kind::Incident.as_str() {
         return Ok(());
     }
-    let desk = settings::load(txn).await?;
-    let since = now - Duration::hours(desk.problem_trend_window_hours);
     let mut subjects: Vec<(TrendBasis, i64)> = item_ids
         .iter()
         .map(|&id| (TrendBasis::ConfigurationItem, id))
@@ -40,6 +38,11 @@ pub async fn incident_recorded(
     if let Some(category) = incident.category_id {
         subjects.push((TrendBasis::Category, category));
     }
+    if subjects.is_empty() {
+        return Ok(());
+    }
+    let desk = settings::load(txn).await?;
+    let since = now - Duration::hours(desk.problem_trend_window_hours);
     for (basis, subject) in subjects {
         let mut recent = ticket::Entity::find()
             .filter(ticket::Column::Kind.eq(Kind::Incident.as_str()))

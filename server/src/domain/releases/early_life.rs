@@ -3,9 +3,7 @@
 //! to it, as ITIL counts a change that caused an incident.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{
-    release, release_incident, release_item, release_service, ticket, ticket_configuration_item,
-};
+use entity::{release, release_incident, release_item, release_service, ticket};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
     sea_query::OnConflict,
@@ -22,7 +20,7 @@ use crate::{
 };
 
 /// Links a new incident to the releases in whose early life it falls, in the
-/// transaction that raises it.
+/// transaction that raises it; `items` are the configuration items it was linked to.
 ///
 /// # Errors
 /// INTERNAL when the database fails.
@@ -30,6 +28,7 @@ pub async fn incident_raised(
     txn: &DatabaseTransaction,
     now: DateTime<Utc>,
     incident: &ticket::Model,
+    items: &[i64],
 ) -> AppResult<()> {
     if Kind::parse(&incident.kind, "kind")? != Kind::Incident {
         return Ok(());
@@ -46,13 +45,6 @@ pub async fn incident_raised(
                 .await?,
         );
     }
-    let items: Vec<i64> = ticket_configuration_item::Entity::find()
-        .select_only()
-        .column(ticket_configuration_item::Column::ConfigurationItemId)
-        .filter(ticket_configuration_item::Column::TicketId.eq(incident.id))
-        .into_tuple()
-        .all(txn)
-        .await?;
     if !items.is_empty() {
         candidates.extend(
             release_item::Entity::find()

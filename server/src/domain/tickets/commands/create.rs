@@ -20,8 +20,8 @@ use crate::{
 };
 
 use super::{
-    MAX_TEXT_CHARS, MAX_TITLE_CHARS, Standing, agents_only, category_line, checked_items,
-    next_number, record, require_member, searchable, standing_of, write_links,
+    MAX_TEXT_CHARS, MAX_TITLE_CHARS, Standing, add_links, agents_only, category_line,
+    checked_items, next_number, record, require_member, searchable, standing_of,
 };
 
 /// What a new ticket starts with; `None` leaves it to routing and the defaults.
@@ -210,11 +210,11 @@ pub async fn insert(
     }
     .insert(txn)
     .await?;
-    write_links(txn, row.id, &configuration_item_ids).await?;
+    add_links(txn, row.id, &configuration_item_ids).await?;
     crate::domain::problems::trends::incident_recorded(txn, now, &row, &configuration_item_ids)
         .await?;
     // An incident in a release's early life is counted against it.
-    crate::domain::releases::incident_raised(txn, now, &row).await?;
+    crate::domain::releases::incident_raised(txn, now, &row, &configuration_item_ids).await?;
 
     let created: Vec<Value> = [
         ("title", json!(row.title)),

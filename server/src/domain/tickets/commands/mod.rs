@@ -228,6 +228,9 @@ async fn checked_items(txn: &DatabaseTransaction, ids: &[i64]) -> AppResult<Vec<
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
+    if ids.is_empty() {
+        return Ok(ids);
+    }
     if ids.len() > 100 {
         return Err(AppError::bad_input(
             "configurationItemIds",
@@ -247,11 +250,17 @@ async fn checked_items(txn: &DatabaseTransaction, ids: &[i64]) -> AppResult<Vec<
     Ok(ids)
 }
 
+/// Replaces a ticket's links to configuration items with `ids`.
 async fn write_links(txn: &DatabaseTransaction, ticket_id: i64, ids: &[i64]) -> AppResult<()> {
     ticket_configuration_item::Entity::delete_many()
         .filter(ticket_configuration_item::Column::TicketId.eq(ticket_id))
         .exec(txn)
         .await?;
+    add_links(txn, ticket_id, ids).await
+}
+
+/// Links a ticket to configuration items it is not linked to yet (a new ticket's).
+async fn add_links(txn: &DatabaseTransaction, ticket_id: i64, ids: &[i64]) -> AppResult<()> {
     if !ids.is_empty() {
         ticket_configuration_item::Entity::insert_many(ids.iter().map(|&ci| {
             ticket_configuration_item::ActiveModel {
