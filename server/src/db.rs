@@ -118,11 +118,15 @@ impl Db {
             }
             DatabaseConfig::Postgres { url } => {
                 let mut options = ConnectOptions::new(url.clone());
+                // A connection is pinged before use only when it sat idle a while: one
+                // used a moment ago answered a moment ago, and a ping on every acquire
+                // is a round trip for each query a request makes outside a transaction.
                 options
                     .max_connections(32)
                     .min_connections(2)
                     .connect_timeout(Duration::from_secs(5))
                     .acquire_timeout(Duration::from_secs(5))
+                    .test_before_acquire_if_idle_for(Duration::from_secs(5))
                     .sqlx_logging(false);
                 let conn = Database::connect(options.clone()).await?;
                 // Writers contend for the same rows (the number counters, a queue's hot
