@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod cmdb;
 pub mod desk;
+pub mod fuzz;
 pub mod receiver;
 pub mod server;
 pub mod services;

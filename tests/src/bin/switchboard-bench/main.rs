@@ -12,11 +12,13 @@
 //!
 //! With `--live` it runs the live scenarios instead (see `fanout`, its floor in
 //! `floor`, and `alerts` for the SLA engine on PostgreSQL). With `--soak MINUTES` it
-//! holds a mixed desk for that long and samples what the server keeps (see `soak`).
+//! holds a mixed desk for that long and samples what the server keeps (see `soak`);
+//! with `--fuzz CASES` it runs the schema fuzzer that long (see `fuzzing`).
 
 mod alerts;
 mod fanout;
 mod floor;
+mod fuzzing;
 mod postgraphile;
 mod soak;
 mod storm;
@@ -75,6 +77,10 @@ struct Options {
     sample_seconds: u64,
     /// Where the soak draws its series (an SVG); `soak-<backend>.svg` unless given.
     plot: Option<PathBuf>,
+    /// Run the schema fuzzer with this many cases per field and caller instead.
+    fuzz: Option<usize>,
+    /// The fuzzer's seed.
+    fuzz_seed: u64,
 }
 
 fn options() -> Options {
@@ -89,6 +95,8 @@ fn options() -> Options {
         soak: None,
         sample_seconds: 60,
         plot: None,
+        fuzz: None,
+        fuzz_seed: 0x5157_C4B0_A12D,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -117,8 +125,10 @@ fn options() -> Options {
                 options.sample_seconds = value().parse().expect("--sample-seconds is a number")
             }
             "--plot" => options.plot = Some(value().into()),
+            "--fuzz" => options.fuzz = Some(value().parse().expect("--fuzz is a number of cases")),
+            "--seed" => options.fuzz_seed = value().parse().expect("--seed is a number"),
             other => panic!(
-                "unknown argument {other}: use --backend postgres|sqlite, --tickets N, --seconds S, --server PATH, --live, --subscribers N,N, --rounds N, --soak MINUTES, --sample-seconds S, --plot FILE.svg"
+                "unknown argument {other}: use --backend postgres|sqlite, --tickets N, --seconds S, --server PATH, --live, --subscribers N,N, --rounds N, --soak MINUTES, --sample-seconds S, --plot FILE.svg, --fuzz CASES, --seed N"
             ),
         }
     }
@@ -149,7 +159,9 @@ async fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     for backend in &options.backends {
-        if let Some(minutes) = options.soak {
+        if let Some(cases) = options.fuzz {
+            fuzzing::run(backend, &options, cases).await;
+        } else if let Some(minutes) = options.soak {
             soak::run(backend, &options, minutes).await;
         } else if options.live {
             fanout::run(backend, &options).await;
