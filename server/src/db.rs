@@ -249,12 +249,12 @@ impl Db {
 }
 
 /// Whether the writer's connection may serve the next write. A full disk (or another
-/// I/O failure) makes SQLite roll a transaction back by itself; the driver's `ROLLBACK`
-/// then fails and it goes on counting the transaction as open, so that the next `BEGIN`
-/// would be a savepoint inside it and every later "commit" would release that savepoint
-/// and keep nothing, while the client is told its write was saved. Such a connection is
-/// closed, and the pool opens a fresh one. Locking the handle first waits until the
-/// driver's thread has run whatever rollback a dropped transaction queued.
+/// I/O failure) can make the driver's `ROLLBACK` fail, and then it goes on counting the
+/// transaction as open: the next `BEGIN` becomes a savepoint inside a transaction that
+/// is never committed, and every later write is acknowledged and kept nowhere (the
+/// disk-full test saw exactly that). Such a connection is closed, and the pool opens a
+/// fresh one. Locking the handle first waits until the driver's thread has run whatever
+/// rollback a dropped transaction queued.
 async fn left_clean(conn: &mut sea_orm::sqlx::SqliteConnection) -> bool {
     use sea_orm::sqlx::Connection;
     if conn.lock_handle().await.is_err() {

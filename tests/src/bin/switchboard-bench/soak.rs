@@ -101,6 +101,49 @@ impl Counts {
     }
 }
 
+/// What every worker of the workload shares.
+struct Desk {
+    client: reqwest::Client,
+    graphql: String,
+    ws_url: String,
+    manager: String,
+    agent: String,
+    counts: Arc<Counts>,
+    stop: AtomicBool,
+    /// The newest tickets' ids, for the commenters.
+    recent: Mutex<Vec<String>>,
+}
+
+impl Desk {
+    /// Runs `step` with 1, 2, 3… at this worker's pace until the soak ends.
+    async fn paced<Step: Future<Output = ()>>(
+        &self,
+        pause: Duration,
+        mut step: impl FnMut(u64) -> Step,
+    ) {
+        let mut n = 0;
+        while !self.stop.load(Ordering::Relaxed) {
+            n += 1;
+            step(n).await;
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Sends one operation as `token`, counting it; its data, or none when it failed.
+    async fn send(&self, kind: &'static str, token: &str, body: &Value) -> Option<Value> {
+        match post(&self.client, &self.graphql, token, body).await {
+            Ok(data) => {
+                self.counts.requests.fetch_add(1, Ordering::Relaxed);
+                Some(data)
+            }
+            Err(e) => {
+                self.counts.failed(kind, e);
+                None
+            }
+        }
+    }
+}
+
 /// One row of the table.
 #[derive(Clone, Copy, Default)]
 struct Sample {
@@ -186,85 +229,59 @@ pub async fn run(backend: &str, options: &Options, minutes: u64) {
         "\n== {backend}: soak for {minutes} min, sampled every {} s ({} tickets seeded)",
         options.sample_seconds, options.tickets
     );
-    let stop = Arc::new(AtomicBool::new(false));
-    let recent: Arc<Mutex<Vec<String>>> = Arc::default();
+    let desk = Arc::new(Desk {
+        client: client.clone(),
+        graphql: graphql.clone(),
+        ws_url: format!("ws://127.0.0.1:{port}/graphql/ws"),
+        manager: token("soak-manager", &["manager"]),
+        agent: token("soak-agent", &["agent"]),
+        counts: counts.clone(),
+        stop: AtomicBool::new(false),
+        recent: Mutex::default(),
+    });
     let mut workers = Vec::new();
-    let manager = token("soak-manager", &["manager"]);
-    let agent = token("soak-agent", &["agent"]);
     for _ in 0..READERS {
-        let (client, graphql, manager, counts, stop) = (
-            client.clone(),
-            graphql.clone(),
-            manager.clone(),
-            counts.clone(),
-            stop.clone(),
-        );
+        let desk = desk.clone();
         workers.push(tokio::spawn(async move {
-            let page = json!({ "query": PAGE });
-            while !stop.load(Ordering::Relaxed) {
-                match post(&client, &graphql, &manager, &page).await {
-                    Ok(_) => counts.requests.fetch_add(1, Ordering::Relaxed),
-                    Err(e) => {
-                        counts.failed("page", e);
-                        0
-                    }
-                };
-                tokio::time::sleep(READ_PAUSE).await;
-            }
+            let (desk, page) = (&desk, &json!({ "query": PAGE }));
+            desk.paced(READ_PAUSE, |_| async move {
+                desk.send("page", &desk.manager, page).await;
+            })
+            .await
         }));
     }
     for worker in 0..CREATORS {
-        let (client, graphql, agent, counts, stop, recent) = (
-            client.clone(),
-            graphql.clone(),
-            agent.clone(),
-            counts.clone(),
-            stop.clone(),
-            recent.clone(),
-        );
+        let desk = desk.clone();
         workers.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
+            let desk = &desk;
+            desk.paced(WRITE_PAUSE, |n| async move {
                 // Seeded requesters are users 201 to 2,000, each with an address.
                 let requester = 201 + (spread(worker as u64, n) % 1800) as i64;
                 let body = json!({ "query": CREATE, "variables": { "input": {
                     "kind": "INCIDENT", "title": format!("Soak {worker}-{n}"), "impact": "MEDIUM",
                     "urgency": "MEDIUM", "requesterId": global_id("User", requester),
                 } } });
-                match post(&client, &graphql, &agent, &body).await {
-                    Ok(data) => {
-                        counts.requests.fetch_add(1, Ordering::Relaxed);
-                        counts.tickets.fetch_add(1, Ordering::Relaxed);
-                        let id = data["createTicket"]["ticket"]["id"].as_str().unwrap();
-                        let mut recent = recent.lock().unwrap();
-                        recent.push(id.to_string());
-                        if recent.len() > 200 {
-                            recent.remove(0);
-                        }
+                if let Some(data) = desk.send("createTicket", &desk.agent, &body).await {
+                    desk.counts.tickets.fetch_add(1, Ordering::Relaxed);
+                    let id = data["createTicket"]["ticket"]["id"].as_str().unwrap();
+                    let mut recent = desk.recent.lock().unwrap();
+                    recent.push(id.to_string());
+                    if recent.len() > 200 {
+                        recent.remove(0);
                     }
-                    Err(e) => counts.failed("createTicket", e),
                 }
-                tokio::time::sleep(WRITE_PAUSE).await;
-            }
+            })
+            .await
         }));
     }
     // A duty manager answers on whatever queue the ticket was routed to.
     for worker in 0..COMMENTERS {
-        let (client, graphql, manager, counts, stop, recent) = (
-            client.clone(),
-            graphql.clone(),
-            manager.clone(),
-            counts.clone(),
-            stop.clone(),
-            recent.clone(),
-        );
+        let desk = desk.clone();
         workers.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
+            let desk = &desk;
+            desk.paced(WRITE_PAUSE, |n| async move {
                 let ticket = {
-                    let recent = recent.lock().unwrap();
+                    let recent = desk.recent.lock().unwrap();
                     (!recent.is_empty()).then(|| {
                         recent[(spread(7 + worker as u64, n) as usize) % recent.len()].clone()
                     })
@@ -273,31 +290,23 @@ pub async fn run(backend: &str, options: &Options, minutes: u64) {
                     let body = json!({ "query": COMMENT, "variables": { "input": {
                         "ticketId": ticket, "body": format!("Looking at it ({worker}-{n})."),
                     } } });
-                    match post(&client, &graphql, &manager, &body).await {
-                        Ok(_) => {
-                            counts.requests.fetch_add(1, Ordering::Relaxed);
-                            counts.comments.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(e) => counts.failed("addComment", e),
+                    if desk
+                        .send("addComment", &desk.manager, &body)
+                        .await
+                        .is_some()
+                    {
+                        desk.counts.comments.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                tokio::time::sleep(WRITE_PAUSE).await;
-            }
+            })
+            .await
         }));
     }
-    let ws_url = format!("ws://127.0.0.1:{port}/graphql/ws");
     for worker in 0..SUBSCRIBERS {
-        // Supervisors' wallboards: a manager may watch every queue.
-        let (ws_url, manager, counts, stop) = (
-            ws_url.clone(),
-            manager.clone(),
-            counts.clone(),
-            stop.clone(),
-        );
+        let desk = desk.clone();
         workers.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
+            let desk = &desk;
+            desk.paced(Duration::ZERO, |n| async move {
                 let hold = Duration::from_secs(10 + spread(worker as u64, n) % 50);
                 let group = 1 + (spread(worker as u64 + 100, n) % 50) as i64;
                 let (query, variables) = if worker % 4 == 0 {
@@ -305,13 +314,13 @@ pub async fn run(backend: &str, options: &Options, minutes: u64) {
                 } else {
                     (QUEUE, json!({ "g": global_id("Group", group) }))
                 };
-                if let Err(e) =
-                    subscribe_for(&ws_url, &manager, query, variables, hold, &counts, &stop).await
-                {
-                    counts.failed("subscription", e);
+                // Supervisors' wallboards: a manager may watch every queue.
+                if let Err(e) = subscribe_for(&desk, query, variables, hold).await {
+                    desk.counts.failed("subscription", e);
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-            }
+            })
+            .await
         }));
     }
 
@@ -353,7 +362,7 @@ pub async fn run(backend: &str, options: &Options, minutes: u64) {
         print_row(&sample);
         samples.push(sample);
     }
-    stop.store(true, Ordering::Relaxed);
+    desk.stop.store(true, Ordering::Relaxed);
     for worker in workers {
         let _ = worker.await;
     }
@@ -399,15 +408,17 @@ fn spread(a: u64, b: u64) -> u64 {
 
 /// Holds one subscription on a socket of its own for `hold`, counting what arrives.
 async fn subscribe_for(
-    url: &str,
-    token: &str,
+    desk: &Desk,
     query: &str,
     variables: Value,
     hold: Duration,
-    counts: &Counts,
-    stop: &AtomicBool,
 ) -> Result<(), String> {
-    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    let (token, counts, stop) = (&desk.manager, &desk.counts, &desk.stop);
+    let mut request = desk
+        .ws_url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
     request.headers_mut().insert(
         "Sec-WebSocket-Protocol",
         HeaderValue::from_static("graphql-transport-ws"),
