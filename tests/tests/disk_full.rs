@@ -124,27 +124,14 @@ async fn a_full_disk_refuses_writes_clearly_keeps_reads_and_recovers() {
         .must(agent, CREATE, create("after space returned"))
         .await;
     assert!(after["createTicket"]["ticket"]["number"].is_string());
-    let seen = titles(&server, agent).await;
-    assert_eq!(
-        seen,
-        vec![
-            "after space returned".to_string(),
-            "before the disk filled".to_string()
-        ]
-    );
+    let both = ["after space returned", "before the disk filled"].map(String::from);
+    assert_eq!(titles(&server, agent).await, both);
     // And it was kept, not left in a transaction only the writer's connection saw: a
     // restarted server reads it from the file. (Before the writer's connection was
-    // checked on its way back to the pool, SQLite's own rollback on the full disk left
+    // checked on its way back to the pool, the failed rollback on the full disk left
     // the driver counting a transaction still open, and every write after the disk
     // emptied was acknowledged and never committed.)
     server.restart().await;
-    let seen = titles(&server, agent).await;
-    assert_eq!(
-        seen,
-        vec![
-            "after space returned".to_string(),
-            "before the disk filled".to_string()
-        ]
-    );
+    assert_eq!(titles(&server, agent).await, both);
     server.shutdown().await;
 }
