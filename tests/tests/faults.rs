@@ -123,7 +123,8 @@ async fn a_database_restart_is_an_outage_answered_503_and_loses_no_acknowledged_
         assert_ne!(code, Some("INTERNAL"), "{body}");
     }
     let manager = &desk.manager.token;
-    for number in acknowledged.lock().unwrap().iter() {
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    for number in &acknowledged {
         let found = server
             .must(
                 manager,

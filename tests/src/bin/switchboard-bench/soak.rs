@@ -315,7 +315,7 @@ pub async fn run(backend: &str, options: &Options, minutes: u64) {
                     (QUEUE, json!({ "g": global_id("Group", group) }))
                 };
                 // Supervisors' wallboards: a manager may watch every queue.
-                if let Err(e) = subscribe_for(&desk, query, variables, hold).await {
+                if let Err(e) = subscribe_for(desk, query, variables, hold).await {
                     desk.counts.failed("subscription", e);
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
@@ -688,6 +688,9 @@ fn judge(samples: &[Sample]) {
     );
 }
 
+/// A panel's title and what it reads off each sample.
+type Series = (&'static str, fn(&Sample) -> f64);
+
 /// Four panels over the run's minutes: memory, descriptors, database, relay lag.
 fn draw(samples: &[Sample], backend: &str, path: &std::path::Path) {
     use plotters::prelude::*;
@@ -700,7 +703,7 @@ fn draw(samples: &[Sample], backend: &str, path: &std::path::Path) {
         )
         .unwrap();
     let panels = root.split_evenly((2, 2));
-    let series: [(&str, fn(&Sample) -> f64); 4] = [
+    let series: [Series; 4] = [
         ("resident memory (MiB)", |s| s.rss_mib),
         ("open file descriptors", |s| s.fds),
         ("database on disk (MiB)", |s| s.db_mib),
