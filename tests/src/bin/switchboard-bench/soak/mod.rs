@@ -3,7 +3,7 @@
 //!
 //! On the seeded database, for the minutes asked, at a steady pace rather than flat out:
 //! four dashboards reading the ticket page, two agents creating tickets for seeded
-//! requesters (each a `TICKET_RECEIVED` mail), two adding public comments (a mail to the
+//! requesters (each a `TICKET_RECEIVED` mail), two managers commenting on them (a mail to the
 //! requester), forty live subscribers each holding a queue or the SLA alerts for ten to
 //! sixty seconds and then coming back on a new socket, a webhook endpoint receiving every
 //! event, and an SLA policy of one minute to respond and two to resolve, so that clocks
@@ -14,11 +14,10 @@
 //! use, the relay's lag and backlog, the sockets open, and what the workload did in the
 //! interval. At the end it prints the table, the bounds after warm-up (the first fifth
 //! of the run) with whether each held, and draws the series into an SVG (`--plot`).
-//! The bounds are written in `BOUNDS`; growth of the database is judged per ticket
+//! The bounds are written in `report::BOUNDS`; growth of the database is judged per ticket
 //! written, since a desk that records work must grow by what it records.
 
 use std::{
-    collections::HashSet,
     path::PathBuf,
     process::Child,
     sync::{
@@ -28,7 +27,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{Router, extract::State, routing::post as route_post};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use switchboard::config::Settings;
@@ -36,10 +34,15 @@ use switchboard_tests::{
     server::global_id,
     services::{Postgres, Redis, free_port},
 };
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
 use super::{Options, PAGE, post, rss_mib, seed, start_server, token, wait_until_up};
+
+mod report;
+mod sinks;
+
+use report::{Sample, draw, judge, print_header, print_row};
+use sinks::{smtp_sink, webhook_sink};
 
 const CREATE: &str =
     "mutation($input: CreateTicketInput!) { createTicket(input: $input) { ticket { id } } }";
@@ -55,24 +58,6 @@ const SUBSCRIBERS: usize = 40;
 /// Each reader's and writer's pause between requests: the pace, not the limit.
 const READ_PAUSE: Duration = Duration::from_millis(40);
 const WRITE_PAUSE: Duration = Duration::from_millis(250);
-
-/// What "flat" means after warm-up: the most the resident memory may grow (as a share
-/// of its size when warm-up ended), the most open descriptors may vary, the longest the
-/// relay may lag, and how far the database's growth per ticket may drift between the
-/// run's two halves.
-const BOUNDS: Bounds = Bounds {
-    rss_growth: 0.10,
-    fd_spread: 64.0,
-    relay_lag_seconds: 1.0,
-    bytes_per_ticket_drift: 0.35,
-};
-
-struct Bounds {
-    rss_growth: f64,
-    fd_spread: f64,
-    relay_lag_seconds: f64,
-    bytes_per_ticket_drift: f64,
-}
 
 /// What the workload has done so far; the sampler reads the differences.
 #[derive(Default)]
@@ -142,25 +127,6 @@ impl Desk {
             }
         }
     }
-}
-
-/// One row of the table.
-#[derive(Clone, Copy, Default)]
-struct Sample {
-    minute: f64,
-    rss_mib: f64,
-    fds: f64,
-    db_mib: f64,
-    pool_in_use: f64,
-    relay_lag_s: f64,
-    relay_backlog: f64,
-    sockets: f64,
-    requests_per_s: f64,
-    failures: u64,
-    tickets: u64,
-    webhooks: u64,
-    mails: u64,
-    sla_alerts: u64,
 }
 
 pub async fn run(backend: &str, options: &Options, minutes: u64) {
@@ -474,82 +440,6 @@ async fn subscribe_for(
     Ok(())
 }
 
-/// Receives webhook deliveries on loopback, answering 200 to each.
-async fn webhook_sink(counts: Arc<Counts>) -> String {
-    async fn receive(State(counts): State<Arc<Counts>>, body: axum::body::Bytes) -> &'static str {
-        counts.webhooks.fetch_add(1, Ordering::Relaxed);
-        let event: Value = serde_json::from_slice(&body).unwrap_or_default();
-        if event["type"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("sla."))
-        {
-            counts.sla_alerts.fetch_add(1, Ordering::Relaxed);
-        }
-        "ok"
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
-    let app = Router::new()
-        .route("/hooks", route_post(receive))
-        .with_state(counts);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
-
-/// The least SMTP server that accepts mail: enough of RFC 5321 for the desk's client,
-/// counting each message and keeping its Message-ID (to tell a resend from a new mail).
-async fn smtp_sink(counts: Arc<Counts>) -> (u16, Arc<Mutex<HashSet<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let ids: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let kept = ids.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (counts, ids) = (counts.clone(), ids.clone());
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                let _ = write.write_all(b"220 soak ESMTP\r\n").await;
-                let mut in_data = false;
-                let mut message_id = None;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            counts.mails.fetch_add(1, Ordering::Relaxed);
-                            if let Some(id) = message_id.take() {
-                                ids.lock().unwrap().insert(id);
-                            }
-                            let _ = write.write_all(b"250 queued\r\n").await;
-                        } else if message_id.is_none()
-                            && line.to_ascii_lowercase().starts_with("message-id:")
-                        {
-                            message_id = Some(line[11..].trim().to_string());
-                        }
-                        continue;
-                    }
-                    let verb = line.get(..4).unwrap_or(&line).to_ascii_uppercase();
-                    let answer: &[u8] = match verb.as_str() {
-                        "DATA" => {
-                            in_data = true;
-                            b"354 go ahead\r\n"
-                        }
-                        "QUIT" => {
-                            let _ = write.write_all(b"221 bye\r\n").await;
-                            break;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    if write.write_all(answer).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    (port, kept)
-}
-
 /// Every series of /metrics with its labels as written there, and its value.
 async fn scrape(client: &reqwest::Client, base: &str) -> Vec<(String, f64)> {
     let Ok(response) = client.get(format!("{base}/metrics")).send().await else {
@@ -584,161 +474,4 @@ fn database_mib(data_dir: &std::path::Path, pg_database: Option<&str>) -> f64 {
             .sum(),
     };
     bytes / (1024.0 * 1024.0)
-}
-
-fn print_header() {
-    println!(
-        "{:>6} {:>8} {:>6} {:>8} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>7} {:>7}",
-        "min",
-        "RSS MiB",
-        "fds",
-        "DB MiB",
-        "pool",
-        "lag s",
-        "backlog",
-        "sockets",
-        "req/s",
-        "failed",
-        "tickets",
-        "webhooks",
-        "mails",
-        "SLA"
-    );
-}
-
-fn print_row(s: &Sample) {
-    println!(
-        "{:>6.1} {:>8.1} {:>6.0} {:>8.1} {:>6.0} {:>8.3} {:>8.0} {:>7.0} {:>8.1} {:>7} {:>8} {:>8} {:>7} {:>7}",
-        s.minute,
-        s.rss_mib,
-        s.fds,
-        s.db_mib,
-        s.pool_in_use,
-        s.relay_lag_s,
-        s.relay_backlog,
-        s.sockets,
-        s.requests_per_s,
-        s.failures,
-        s.tickets,
-        s.webhooks,
-        s.mails,
-        s.sla_alerts
-    );
-}
-
-/// Prints each bound after warm-up and whether it held.
-fn judge(samples: &[Sample]) {
-    if samples.len() < 3 {
-        println!("too few samples to judge: run longer or sample more often");
-        return;
-    }
-    let warm = (samples.len() / 5).max(1);
-    let after = &samples[warm..];
-    let max = |f: fn(&Sample) -> f64| after.iter().map(f).fold(f64::MIN, f64::max);
-    let min = |f: fn(&Sample) -> f64| after.iter().map(f).fold(f64::MAX, f64::min);
-    let verdict = |held: bool| if held { "held" } else { "NOT HELD" };
-
-    let rss_start = samples[warm - 1].rss_mib;
-    let rss_growth = (max(|s| s.rss_mib) - rss_start) / rss_start;
-    println!(
-        "after warm-up (from minute {:.1}):\n  resident memory {:.1} → at most {:.1} MiB, growth {:.1}% (bound {:.0}%): {}",
-        samples[warm - 1].minute,
-        rss_start,
-        max(|s| s.rss_mib),
-        100.0 * rss_growth,
-        100.0 * BOUNDS.rss_growth,
-        verdict(rss_growth <= BOUNDS.rss_growth)
-    );
-    let fd_spread = max(|s| s.fds) - min(|s| s.fds);
-    println!(
-        "  open descriptors {:.0} to {:.0}, spread {:.0} (bound {:.0}, the subscribers' sockets coming and going): {}",
-        min(|s| s.fds),
-        max(|s| s.fds),
-        fd_spread,
-        BOUNDS.fd_spread,
-        verdict(fd_spread <= BOUNDS.fd_spread)
-    );
-    let lag = max(|s| s.relay_lag_s);
-    println!(
-        "  relay lag at most {:.3} s, backlog at most {:.0} (bound {:.1} s): {}",
-        lag,
-        max(|s| s.relay_backlog),
-        BOUNDS.relay_lag_seconds,
-        verdict(lag <= BOUNDS.relay_lag_seconds)
-    );
-    println!(
-        "  pool connections in use at most {:.0}",
-        max(|s| s.pool_in_use)
-    );
-    // Growth per ticket written, first half of the run after warm-up against the second.
-    let middle = warm + after.len() / 2;
-    let per_ticket = |from: &Sample, to: &Sample| {
-        (to.db_mib - from.db_mib) * 1024.0 * 1024.0 / (to.tickets - from.tickets).max(1) as f64
-    };
-    let first = per_ticket(&samples[warm - 1], &samples[middle]);
-    let second = per_ticket(&samples[middle], samples.last().unwrap());
-    let drift = (second - first).abs() / first.abs().max(1.0);
-    println!(
-        "  database growth {:.0} then {:.0} bytes a ticket written (with its comments, events, mails and clocks), drift {:.0}% (bound {:.0}%): {}",
-        first,
-        second,
-        100.0 * drift,
-        100.0 * BOUNDS.bytes_per_ticket_drift,
-        verdict(drift <= BOUNDS.bytes_per_ticket_drift)
-    );
-}
-
-/// A panel's title and what it reads off each sample.
-type Series = (&'static str, fn(&Sample) -> f64);
-
-/// Four panels over the run's minutes: memory, descriptors, database, relay lag.
-fn draw(samples: &[Sample], backend: &str, path: &std::path::Path) {
-    use plotters::prelude::*;
-    let root = SVGBackend::new(path, (960, 640)).into_drawing_area();
-    root.fill(&WHITE).unwrap();
-    let root = root
-        .titled(
-            &format!("Soak on {backend}: what the server holds, minute by minute"),
-            ("sans-serif", 20),
-        )
-        .unwrap();
-    let panels = root.split_evenly((2, 2));
-    let series: [Series; 4] = [
-        ("resident memory (MiB)", |s| s.rss_mib),
-        ("open file descriptors", |s| s.fds),
-        ("database on disk (MiB)", |s| s.db_mib),
-        ("relay lag (s)", |s| s.relay_lag_s),
-    ];
-    let end = samples.last().map_or(1.0, |s| s.minute);
-    for (panel, (name, value)) in panels.iter().zip(series) {
-        let top = samples
-            .iter()
-            .map(value)
-            .filter(|v| v.is_finite())
-            .fold(0.0, f64::max);
-        let mut chart = ChartBuilder::on(panel)
-            .caption(name, ("sans-serif", 15))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0.0..end, 0.0..(top * 1.2).max(0.001))
-            .unwrap();
-        chart
-            .configure_mesh()
-            .x_desc("minutes")
-            .light_line_style(WHITE)
-            .draw()
-            .unwrap();
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                samples
-                    .iter()
-                    .map(|s| (s.minute, value(s)))
-                    .filter(|(_, v)| v.is_finite())
-                    .collect::<Vec<_>>(),
-                BLUE,
-            )))
-            .unwrap();
-    }
-    root.present().unwrap();
 }
