@@ -235,47 +235,10 @@ async fn run_backend(backend: &str, options: &Options) {
     }
 
     // PostGraphile on the same rows, the same page, the same connections.
-    let mut postgraphile_page = None;
-    if let Some(url) = settings.database_url.as_deref() {
-        match postgraphile::install() {
-            Ok(home) => {
-                let port = free_port();
-                let mut child = postgraphile::start(&home, url, port).await;
-                let query = Arc::new(json!({ "query": postgraphile::PAGE }));
-                let result = drive(
-                    &client,
-                    &format!("http://127.0.0.1:{port}/graphql"),
-                    &manager,
-                    32,
-                    duration,
-                    move |_, _| Request::Once(query.clone()),
-                )
-                .await;
-                let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-                    .ok()
-                    .and_then(|s| {
-                        s.lines()
-                            .find_map(|l| l.strip_prefix("VmRSS:"))
-                            .and_then(|kb| {
-                                kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok()
-                            })
-                    })
-                    .map_or(0.0, |kb| kb / 1024.0);
-                result.print("PostGraphile 5, the same page", 32, rss);
-                println!(
-                    "{:<34} {:>6} {:>9}   Switchboard at {:.2}x PostGraphile",
-                    "",
-                    "",
-                    "",
-                    page / result.rate()
-                );
-                postgraphile_page = Some(result.rate());
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            Err(why) => println!("PostGraphile not measured: {why}"),
-        }
-    }
+    let postgraphile_page = match settings.database_url.as_deref() {
+        Some(url) => postgraphile::measure(&client, url, duration, page).await,
+        None => None,
+    };
 
     let create = drive(&client, &base, &agent, 16, duration, |worker, n| {
         Request::Once(Arc::new(json!({ "query": CREATE, "variables": { "input": {

@@ -15,6 +15,8 @@ use std::{
 
 use serde_json::json;
 
+use super::{Request, drive, rss_mib};
+
 /// The same page as `PAGE`, in PostGraphile's schema.
 pub const PAGE: &str = "{ allTickets(first: 50, orderBy: PRIMARY_KEY_DESC) { nodes { id number title status priority
     userByRequesterId { name } userByAssigneeId { name } groupByGroupId { name } organizationByOrganizationId { name } } } }";
@@ -90,4 +92,46 @@ pub async fn start(home: &std::path::Path, database_url: &str, port: u16) -> Chi
     let _ = child.kill();
     let _ = child.wait();
     panic!("PostGraphile did not answer on port {port}");
+}
+
+/// Serves the page through PostGraphile for `duration` at 32 connections, prints the
+/// row and Switchboard's `page` rate against it, and returns PostGraphile's rate; none
+/// (said why) when it cannot be installed.
+pub async fn measure(
+    client: &reqwest::Client,
+    database_url: &str,
+    duration: Duration,
+    page: f64,
+) -> Option<f64> {
+    let home = match install() {
+        Ok(home) => home,
+        Err(why) => {
+            println!("PostGraphile not measured: {why}");
+            return None;
+        }
+    };
+    let port = super::free_port();
+    let mut child = start(&home, database_url, port).await;
+    let query = std::sync::Arc::new(json!({ "query": PAGE }));
+    let result = drive(
+        client,
+        &format!("http://127.0.0.1:{port}/graphql"),
+        // PostGraphile reads no token here; the same header as Switchboard's requests.
+        &super::token("bench-manager", &["manager"]),
+        32,
+        duration,
+        move |_, _| Request::Once(query.clone()),
+    )
+    .await;
+    result.print("PostGraphile 5, the same page", 32, rss_mib(&child));
+    println!(
+        "{:<34} {:>6} {:>9}   Switchboard at {:.2}x PostGraphile",
+        "",
+        "",
+        "",
+        page / result.rate()
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    Some(result.rate())
 }
