@@ -73,8 +73,14 @@ async fn a_previous_release_desk_migrates_forward_with_its_data(backend: Backend
     assert!(first.get("title").is_some_and(Value::is_string), "{first}");
     let stored_comments = numbers(&conn, "SELECT COUNT(*) FROM comments").await[0];
     assert_eq!(stored_comments, comments, "every comment is there");
-    // The event log kept every event in order, with no gap.
-    let kept = numbers(&conn, "SELECT seq FROM events ORDER BY seq").await;
+    // The event log kept every event in order, with no gap. (The new server appends
+    // events of its own as it starts, the old desk's SLA clocks breaching among them;
+    // one the relay has not numbered yet has no seq, and is not the old log's.)
+    let kept = numbers(
+        &conn,
+        "SELECT seq FROM events WHERE seq IS NOT NULL ORDER BY seq",
+    )
+    .await;
     assert_eq!(&kept[..events.len()], &events[..]);
     assert!(
         kept.windows(2).all(|w| w[1] == w[0] + 1),
