@@ -100,34 +100,32 @@ impl From<sea_orm::DbErr> for AppError {
 /// Whether the database refused a write for want of space: SQLite's `SQLITE_FULL` (13)
 /// or PostgreSQL's `disk_full` (53100).
 fn storage_full(error: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr, sqlx};
-    let (DbErr::Conn(RuntimeErr::SqlxError(e))
-    | DbErr::Exec(RuntimeErr::SqlxError(e))
-    | DbErr::Query(RuntimeErr::SqlxError(e))) = error
-    else {
-        return false;
-    };
-    match e.as_ref() {
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code == "13" || code == "53100"),
-        _ => false,
+    matches!(
+        driver_error(error),
+        Some(sea_orm::sqlx::Error::Database(db))
+            if db.code().is_some_and(|code| code == "13" || code == "53100")
+    )
+}
+
+/// The driver's own error under sea-orm's, when there is one.
+fn driver_error(error: &sea_orm::DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::{DbErr, RuntimeErr};
+    match error {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
     }
 }
 
 /// Whether the database failed to answer at all (down, restarting, shutting its
 /// connections), rather than refusing what was asked.
 fn unreachable(error: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr, sqlx};
-    let sqlx_error = match error {
-        DbErr::ConnectionAcquire(_) => return true,
-        DbErr::Conn(RuntimeErr::SqlxError(e))
-        | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        DbErr::Conn(_) => return true,
-        _ => return false,
+    use sea_orm::{DbErr, sqlx};
+    let Some(sqlx_error) = driver_error(error) else {
+        return matches!(error, DbErr::ConnectionAcquire(_) | DbErr::Conn(_));
     };
-    match sqlx_error.as_ref() {
+    match sqlx_error {
         sqlx::Error::Io(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed

@@ -4,16 +4,13 @@
 //! it sent, how long it took, every answer that broke the rules (a 5xx, `INTERNAL`, an
 //! error without a code), whether the server is still up, and any panic in its log.
 
-use std::{
-    process::{Command, Stdio},
-    time::Instant,
-};
+use std::time::Instant;
 
 use serde_json::json;
 use switchboard::config::Settings;
 use switchboard_tests::services::{Postgres, free_port};
 
-use super::{JWT_SECRET, Options, post, rss_mib, seed, token, wait_until_up};
+use super::{Options, post, rss_mib, seed, server_command, token, wait_until_up};
 
 pub async fn run(backend: &str, options: &Options, cases: usize) {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
@@ -30,17 +27,10 @@ pub async fn run(backend: &str, options: &Options, cases: usize) {
     // The server's log is kept, to look for panics in it afterwards.
     let log = data_dir.path().join("server.log");
     let port = free_port();
-    let mut command = Command::new(&options.server);
-    command
-        .env("SWITCHBOARD_BIND", format!("127.0.0.1:{port}"))
-        .env("SWITCHBOARD_JWT_SECRET", JWT_SECRET)
-        .env("SWITCHBOARD_DATA_DIR", data_dir.path())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap());
-    if let Some(url) = &settings.database_url {
-        command.env("DATABASE_URL", url);
-    }
-    let mut server = command.spawn().expect("the server starts");
+    let mut server = server_command(options, &settings, port, &[])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("the server starts");
     let url = format!("http://127.0.0.1:{port}/graphql");
     wait_until_up(&url).await;
     let http = reqwest::Client::new();

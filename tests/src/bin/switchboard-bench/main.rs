@@ -429,6 +429,19 @@ fn start_server(
     port: u16,
     env: &[(&str, String)],
 ) -> Child {
+    server_command(options, settings, port, env)
+        .spawn()
+        .expect("the server starts")
+}
+
+/// The release server's command for these settings and port, its output discarded
+/// (a caller that wants its log sets `stderr`).
+fn server_command(
+    options: &Options,
+    settings: &Settings,
+    port: u16,
+    env: &[(&str, String)],
+) -> Command {
     let mut command = Command::new(&options.server);
     command.envs(env.iter().map(|(name, value)| (name, value)));
     command
@@ -443,7 +456,7 @@ fn start_server(
     if let Some(url) = &settings.database_url {
         command.env("DATABASE_URL", url);
     }
-    command.spawn().expect("the server starts")
+    command
 }
 
 async fn wait_until_up(base: &str) {
