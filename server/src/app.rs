@@ -229,6 +229,7 @@ pub async fn start_with_clock(
         documents: Arc::new(http::documents::Documents::new(
             config.trusted_documents.clone(),
         )),
+        plans: Arc::new(crate::graphql::planned::Plans::new(config.planned_reads)),
         alerts,
         files: files.clone(),
         hub,

@@ -41,6 +41,8 @@ pub struct AppState {
     pub rate_limiter: Arc<crate::rate_limit::RateLimiter>,
     /// Documents parsed before, persisted by hash, or trusted in advance.
     pub documents: Arc<crate::http::documents::Documents>,
+    /// Plans of the hot lists' documents, made once each.
+    pub plans: Arc<crate::graphql::planned::Plans>,
     /// Takes alerts in from monitoring systems, many requests to a transaction.
     pub alerts: crate::domain::monitoring::Intake,
     /// Flips to true when the server begins to shut down; long-lived sockets watch it.

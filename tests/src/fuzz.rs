@@ -14,6 +14,8 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use crate::rng::Rng;
+
 /// What a run sent, and every answer that broke the rules.
 pub struct Outcome {
     pub sent: usize,
@@ -101,26 +103,6 @@ const INTROSPECTION: &str = "{ __schema { queryType { name } mutationType { name
 fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
 
-/// A small deterministic generator (xorshift64*): the same seed, the same cases.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
-
 struct Schema {
     types: HashMap<String, Value>,
 }
@@ -201,7 +183,7 @@ fn a_string(rng: &mut Rng) -> Value {
         5 => json!("2026-13-45"),
         6 => json!("https://example.com/doc.pdf"),
         7 => json!("ünïcødé ✓ 🚀"),
-        _ => json!(format!("fuzz {}", rng.next() % 1000)),
+        _ => json!(format!("fuzz {}", rng.next_u64() % 1000)),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod cmdb;
 pub mod desk;
 pub mod fuzz;
 pub mod receiver;
+pub mod rng;
 pub mod server;
 pub mod services;
 pub mod upload;

@@ -35,6 +35,7 @@ mod merging;
 mod monitoring;
 mod notifications;
 mod paging;
+mod planned;
 mod problems;
 mod rate_limits;
 mod readiness;

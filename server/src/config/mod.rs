@@ -56,6 +56,8 @@ pub struct Config {
     pub trusted_documents: Option<std::collections::HashMap<String, String>>,
     /// Requests per person or token; none: no limit.
     pub rate_limit: Option<Rate>,
+    /// Whether the hot lists are answered from plans (`graphql::planned`).
+    pub planned_reads: bool,
 }
 
 impl Config {
@@ -107,6 +109,16 @@ impl Config {
                 .transpose()
                 .map_err(|problem| invalid("SWITCHBOARD_TRUSTED_DOCUMENTS", problem))?,
             rate_limit: rate_limit(s)?,
+            planned_reads: match s.planned_reads.as_deref().map(str::trim) {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return Err(invalid(
+                        "SWITCHBOARD_PLANNED_READS",
+                        format!("'{other}' is neither on nor off"),
+                    ));
+                }
+            },
         })
     }
 }

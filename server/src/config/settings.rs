@@ -154,4 +154,10 @@ pub struct Settings {
     /// Default: ten seconds' worth of the rate.
     #[arg(long, global = true, env = "SWITCHBOARD_RATE_BURST")]
     pub rate_burst: Option<String>,
+    /// `on` or `off`: whether the hot lists (the ticket connection) are answered from a
+    /// plan made once per document, rows written straight into the response. Default:
+    /// on; `off` runs every request through the ordinary resolvers, for comparing the
+    /// two.
+    #[arg(long, global = true, env = "SWITCHBOARD_PLANNED_READS")]
+    pub planned_reads: Option<String>,
 }

@@ -24,6 +24,7 @@ pub mod monitoring;
 pub mod node;
 pub mod notifications;
 pub mod pagination;
+pub mod planned;
 pub mod problems;
 pub mod releases;
 pub mod satisfaction;
@@ -152,6 +153,32 @@ pub fn sdl() -> String {
     // custom scalar follows.
     let options = async_graphql::SDLExportOptions::new().include_specified_by();
     format!("{}\n", schema.sdl_with_options(options).trim_end())
+}
+
+/// The operation a request runs: the one `name` names, or the document's only one.
+pub fn chosen_operation<'d>(
+    doc: &'d async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+) -> Result<&'d async_graphql::parser::types::OperationDefinition, String> {
+    match (&doc.operations, name) {
+        // An anonymous operation runs whatever operationName says, as async-graphql does.
+        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Ok(&op.node),
+        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => ops
+            .get(name)
+            .map(|op| &op.node)
+            .ok_or_else(|| format!("The document has no operation named '{name}'")),
+        (async_graphql::parser::types::DocumentOperations::Multiple(ops), None)
+            if ops.len() == 1 =>
+        {
+            ops.values()
+                .next()
+                .map(|op| &op.node)
+                .ok_or_else(|| "The document has no operation".into())
+        }
+        (async_graphql::parser::types::DocumentOperations::Multiple(_), None) => {
+            Err("The document has several operations: name the one to run in operationName".into())
+        }
+    }
 }
 
 pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {

@@ -216,22 +216,7 @@ fn explain_limit(message: &str, limits: &Limits) -> Option<String> {
 }
 
 fn select_operation(doc: &ExecutableDocument, name: Option<&str>) -> Result<OperationType, String> {
-    match (&doc.operations, name) {
-        // An anonymous operation runs whatever operationName says, as async-graphql does.
-        (DocumentOperations::Single(op), _) => Ok(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .get(name)
-            .map(|op| op.node.ty)
-            .ok_or_else(|| format!("The document has no operation named '{name}'")),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => Ok(ops
-            .values()
-            .next()
-            .map(|op| op.node.ty)
-            .unwrap_or(OperationType::Query)),
-        (DocumentOperations::Multiple(_), None) => {
-            Err("The document has several operations: name the one to run in operationName".into())
-        }
-    }
+    crate::graphql::chosen_operation(doc, name).map(|op| op.ty)
 }
 
 /// The deepest nesting of `{`, `[` and `(` any document may have. The parser recurses
@@ -424,5 +409,55 @@ mod tests {
         .unwrap();
         // F holds 2 aliases and G's 1 (its spread back to F is a cycle): 3, three times.
         assert_eq!(count_aliases(&doc), 9);
+    }
+}
+
+/// The response keys of the operation's root fields, in the order the document asks
+/// for them, fragments spread where they stand; empty when there is only one.
+pub fn root_keys(
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Vec<async_graphql::Name> {
+    fn collect(doc: &ExecutableDocument, set: &SelectionSet, keys: &mut Vec<async_graphql::Name>) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let key = &field.node.response_key().node;
+                    if !keys.contains(key) {
+                        keys.push(key.clone());
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
+                        collect(doc, &fragment.node.selection_set.node, keys);
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    collect(doc, &inline.node.selection_set.node, keys);
+                }
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    if let Ok(operation) = crate::graphql::chosen_operation(doc, operation_name) {
+        collect(doc, &operation.selection_set.node, &mut keys);
+    }
+    if keys.len() < 2 {
+        keys.clear();
+    }
+    keys
+}
+
+/// Puts the root fields of `data` in the order the document asked for them. The engine
+/// resolves a query's root fields together and writes each as it finishes, so two
+/// lists could come back in either order; the specification, and a client comparing
+/// responses, expect the document's. (Below the root, the fields a page shows are ready
+/// at once, and keep their order.)
+pub fn in_selection_order(data: &mut Value, keys: &[async_graphql::Name]) {
+    if keys.is_empty() {
+        return;
+    }
+    if let Value::Object(fields) = data {
+        fields.sort_by_cached_key(|key, _| keys.iter().position(|k| k == key));
     }
 }

@@ -43,11 +43,11 @@ pub struct Listed {
 }
 
 /// The joined tables' names in the statement.
-const REQUESTER: &str = "requester";
-const ASSIGNEE: &str = "assignee";
-const GROUP: &str = "group";
-const ORGANIZATION: &str = "organization";
-const CATEGORY: &str = "category";
+pub(super) const REQUESTER: &str = "requester";
+pub(super) const ASSIGNEE: &str = "assignee";
+pub(super) const GROUP: &str = "group";
+pub(super) const ORGANIZATION: &str = "organization";
+pub(super) const CATEGORY: &str = "category";
 
 impl Beside {
     /// `query` with a LEFT JOIN, and the columns, of each neighbour asked for, in the
@@ -87,9 +87,20 @@ impl Beside {
 }
 
 fn join<E: EntityTrait>(
+    query: Select<ticket::Entity>,
+    name: &str,
+    on: ticket::Column,
+) -> Select<ticket::Entity> {
+    join_columns::<E>(query, name, on, E::Column::iter())
+}
+
+/// `query` LEFT JOINed to `E` (named `name` in the statement) on `E`'s key equal to the
+/// ticket's `on`, selecting `columns` of it after those already selected.
+pub(super) fn join_columns<E: EntityTrait>(
     mut query: Select<ticket::Entity>,
     name: &str,
     on: ticket::Column,
+    columns: impl IntoIterator<Item = E::Column>,
 ) -> Select<ticket::Entity> {
     let key = E::PrimaryKey::iter()
         .next()
@@ -102,7 +113,7 @@ fn join<E: EntityTrait>(
         Alias::new(name),
         Expr::col((Alias::new(name), key)).equals((ticket::Entity, on)),
     );
-    for column in E::Column::iter() {
+    for column in columns {
         statement.expr(column.select_as(Expr::col((Alias::new(name), column))));
     }
     query

@@ -5,6 +5,7 @@ pub mod beside;
 pub mod commands;
 pub mod lifecycle;
 pub mod links;
+pub mod partial;
 pub mod queries;
 pub mod types;
 pub mod visibility;

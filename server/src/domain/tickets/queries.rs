@@ -75,10 +75,16 @@ struct Cursor {
 
 /// A row's position in a sorted list, as a page cursor.
 pub fn cursor_of(row: &ticket::Model, sort: Sort) -> String {
+    cursor_at(row.id, row.priority, row.updated_at, sort)
+}
+
+/// The cursor of the ticket with this id, priority and last change, in `sort` order:
+/// for a page read without whole rows (`partial`).
+pub fn cursor_at(id: i64, priority: i16, updated_at: DateTime<Utc>, sort: Sort) -> String {
     let cursor = Cursor {
-        priority: (sort.field == SortField::Priority).then_some(row.priority),
-        updated_at: (sort.field == SortField::Updated).then_some(row.updated_at),
-        id: row.id,
+        priority: (sort.field == SortField::Priority).then_some(priority),
+        updated_at: (sort.field == SortField::Updated).then_some(updated_at),
+        id,
     };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).expect("cursors serialize"))
 }
@@ -222,6 +228,29 @@ pub async fn list(
     window: &Window<String>,
     beside: Beside,
 ) -> AppResult<Vec<Listed>> {
+    let query = page_query(conn, scope, filter, sort, window).await?;
+    let statement = limited(
+        beside.join(query).build(conn.get_database_backend()),
+        window,
+    );
+    let rows = conn.query_all_raw(statement).await?;
+    Ok(rows
+        .iter()
+        .map(|row| beside.read(row))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The statement of a page before its columns are chosen: the tickets `filter` selects
+/// that the caller may see (the one visibility rule's condition), past the window's
+/// cursors, in `sort` order. Whole rows (`list`) and the columns a client selected
+/// (`partial`) both start here.
+pub(super) async fn page_query(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &TicketFilter,
+    sort: Sort,
+    window: &Window<String>,
+) -> AppResult<sea_orm::Select<ticket::Entity>> {
     let mut query = ticket::Entity::find().filter(condition(conn, scope, filter).await?);
     if let Some(after) = &window.after {
         query = query.filter(beyond(
@@ -248,23 +277,23 @@ pub async fn list(
         SortField::Updated => query.order_by(ticket::Column::UpdatedAt, order.clone()),
         SortField::Priority => query.order_by(ticket::Column::Priority, order.clone()),
     };
-    let mut statement = beside
-        .join(query.order_by(ticket::Column::Id, order))
-        .build(conn.get_database_backend());
-    // The page's size is written into the SQL, not bound. PostgreSQL keeps one plan for
-    // a prepared statement once that plan costs no more than those made for each
-    // execution's values; with `LIMIT $n` the kept plan must assume a large page and
-    // never qualifies, so the joins were planned afresh on every execution (1.3 ms,
-    // three times the execution, on the bench's data). The number is ours, and a list
-    // ends with its LIMIT.
+    Ok(query.order_by(ticket::Column::Id, order))
+}
+
+/// A page's statement with the window's LIMIT. The page's size is written into the SQL,
+/// not bound. PostgreSQL keeps one plan for a prepared statement once that plan costs no
+/// more than those made for each execution's values; with `LIMIT $n` the kept plan must
+/// assume a large page and never qualifies, so the joins were planned afresh on every
+/// execution (1.3 ms, three times the execution, on the bench's data). The number is
+/// ours, and a list ends with its LIMIT.
+pub(super) fn limited<K>(
+    mut statement: sea_orm::Statement,
+    window: &Window<K>,
+) -> sea_orm::Statement {
     statement
         .sql
         .push_str(&format!(" LIMIT {}", window.fetch()));
-    let rows = conn.query_all_raw(statement).await?;
-    Ok(rows
-        .iter()
-        .map(|row| beside.read(row))
-        .collect::<Result<_, _>>()?)
+    statement
 }
 
 /// The rows strictly past `cursor` walking the sort key down (`descending`) or up, the id
