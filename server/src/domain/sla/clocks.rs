@@ -177,6 +177,22 @@ async fn agreement_for(
     party: Option<i64>,
     now: DateTime<Utc>,
 ) -> AppResult<Option<sla_policy::Model>> {
+    let policies = in_force_now(conn, agreement, party, now).await?;
+    // Most desks have no OLA for most groups: no facts to read then.
+    if policies.is_empty() {
+        return Ok(None);
+    }
+    Ok(first_match(&policies, &facts(conn, ticket).await?).cloned())
+}
+
+/// The active agreements of a kind (for `party`, of an OLA or a contract) in force at
+/// `now`, in the order they are tried.
+async fn in_force_now(
+    conn: &impl ConnectionTrait,
+    agreement: Agreement,
+    party: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<sla_policy::Model>> {
     let mut query = sla_policy::Entity::find()
         .filter(sla_policy::Column::Active.eq(true))
         .filter(sla_policy::Column::Agreement.eq(agreement.as_str()));
@@ -187,19 +203,27 @@ async fn agreement_for(
         }
         Agreement::Sla => {}
     }
-    let policies: Vec<sla_policy::Model> = query
+    Ok(query
         .order_by_asc(sla_policy::Column::Position)
         .order_by_asc(sla_policy::Column::Id)
         .all(conn)
         .await?
         .into_iter()
         .filter(|p| in_force(p, now))
-        .collect();
-    // Most desks have no OLA for most groups: no facts to read then.
-    if policies.is_empty() {
-        return Ok(None);
-    }
-    Ok(first_match(&policies, &facts(conn, ticket).await?).cloned())
+        .collect())
+}
+
+/// The customer's SLA for a ticket about to be raised, chosen from what it will be
+/// (`facts`) before it is numbered: the number's counter stays held from numbering to
+/// commit (on PostgreSQL, a row lock every other new ticket waits for), and what is read
+/// here need not be read under it. `ticket_created` then starts its clocks.
+pub async fn sla_for_new_ticket(
+    conn: &impl ConnectionTrait,
+    facts: &Facts,
+    now: DateTime<Utc>,
+) -> AppResult<Option<sla_policy::Model>> {
+    let policies = in_force_now(conn, Agreement::Sla, None, now).await?;
+    Ok(first_match(&policies, facts).cloned())
 }
 
 /// The customer's SLA for the ticket.
@@ -323,19 +347,21 @@ async fn start(
     save(conn, clock).await
 }
 
-/// Starts the clocks of a new ticket under the first policy that matches it.
+/// Starts the clocks of a new ticket: the customer's under `sla`, the policy
+/// `sla_for_new_ticket` chose for it, and those of its group's OLA.
 pub async fn ticket_created(
     conn: &impl ConnectionTrait,
     ticket: &ticket::Model,
+    sla: Option<&sla_policy::Model>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if let Some(policy) = policy_for(conn, ticket, now).await? {
+    if let Some(policy) = sla {
         for metric in Metric::ALL {
-            if let Some(minutes) = metric.target_minutes(&policy) {
+            if let Some(minutes) = metric.target_minutes(policy) {
                 start(
                     conn,
                     ticket,
-                    &policy,
+                    policy,
                     Owner::CUSTOMER,
                     metric,
                     minutes,

@@ -169,6 +169,19 @@ pub async fn insert(
     };
     let flag_manager = routed_by.as_ref().is_some_and(|r| r.flag_manager)
         && group.as_ref().is_some_and(|g| g.manager_id.is_some());
+    // Chosen before the ticket is numbered, so that the number's lock is held for less.
+    let sla_policy = sla::clocks::sla_for_new_ticket(
+        txn,
+        &sla::Facts {
+            kind: Some(input.kind),
+            priority,
+            service_id: input.service_id,
+            category_ids: categories,
+            organization_id,
+        },
+        now,
+    )
+    .await?;
     let status = if input.pending_reason.is_some() {
         Status::Pending
     } else if assignee_id.is_some() {
@@ -242,7 +255,7 @@ pub async fn insert(
         json!({ "changes": created }),
     )
     .await?;
-    sla::clocks::ticket_created(txn, &row, now).await?;
+    sla::clocks::ticket_created(txn, &row, sla_policy.as_ref(), now).await?;
     if let (Some(rule), Some(group)) = (&routed_by, &group) {
         let payload = json!({
             "ruleId": rule.id,
