@@ -98,6 +98,7 @@ pub struct Metrics {
     pub mailbox_up: Gauge,
     automation_actions: Family<OutcomeLabels, Counter>,
     alerts_received: Counter,
+    planned_reads: Family<OutcomeLabels, Counter>,
     db_pool: Family<PoolLabels, Gauge>,
     db_pool_max: Gauge,
     operation_names: Mutex<HashSet<String>>,
@@ -238,6 +239,12 @@ impl Metrics {
             "Alerts delivered to the intake (/monitoring/...) on this replica, repeats included: the storm before deduplication",
             alerts_received.clone(),
         );
+        let planned_reads = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "planned_reads",
+            "Requests with a proven plan (the ticket list, see graphql::planned), by outcome: answered by the plan, or ordinary (the request did not fit it and the resolvers answered)",
+            planned_reads.clone(),
+        );
         let mailbox_up = Gauge::default();
         registry.register(
             "mailbox_up",
@@ -251,6 +258,7 @@ impl Metrics {
             mail_attempts,
             automation_actions,
             alerts_received,
+            planned_reads,
             http_requests,
             graphql_errors,
             websocket_connections,
@@ -291,6 +299,15 @@ impl Metrics {
     /// Counts alerts delivered to the intake.
     pub fn alerts_received(&self, count: usize) {
         self.alerts_received.inc_by(count as u64);
+    }
+
+    /// Counts a request that had a proven plan: `answered` by it, or `ordinary`.
+    pub fn planned_read(&self, outcome: &str) {
+        self.planned_reads
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_string(),
+            })
+            .inc();
     }
 
     /// Counts one automation action's outcome.

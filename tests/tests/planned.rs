@@ -552,4 +552,17 @@ async fn a_plan_goes_the_ordinary_way_for_what_it_does_not_know(backend: Backend
         body,
         without_request_ids(&post(&ordinary, &narrow, mine, &json!({})).await.body)
     );
+
+    // An operator sees both outcomes: the cursor, the variable left out and the token
+    // went the ordinary way with a plan in hand; `myTickets` was answered by its plan.
+    let ordinary_ways = planned
+        .metric("switchboard_planned_reads_total{outcome=\"ordinary\"}")
+        .await
+        .expect("the ordinary outcome is counted");
+    assert_eq!(ordinary_ways, 3.0);
+    let answered = planned
+        .metric("switchboard_planned_reads_total{outcome=\"answered\"}")
+        .await
+        .expect("the answered outcome is counted");
+    assert_eq!(answered, 1.0);
 }

@@ -340,15 +340,19 @@ async fn run(
     }
     let statements = Arc::new(AtomicU64::new(0));
     let plans = &server.state.plans;
-    if let Some(plan) = plans.proven(&prepared.request) {
-        let planned =
-            crate::graphql::planned::answer(&plan, &prepared.request, &caller, &server.state);
-        match db::counted(statements.clone(), planned).await {
-            Ok(body) => return planned_reply(media, body, &statements),
-            Err(why) => tracing::debug!(why = why.0, "planned read goes the ordinary way"),
-        }
+    let query_operation = prepared.operation == OperationType::Query;
+    if query_operation
+        && let Some(response) =
+            planned(&server, &prepared.request, &caller, media, &statements).await
+    {
+        return response;
     }
-    let candidate = plans.candidate(&mut prepared.request);
+    // Only queries are planned: a mutation's text need not take a place among the plans.
+    let candidate = if query_operation {
+        plans.candidate(&mut prepared.request)
+    } else {
+        crate::graphql::planned::Candidate::none()
+    };
     let query = prepared.request.query.clone();
     let operation_name = prepared.request.operation_name.clone();
     let root_keys = match prepared.request.parsed_query() {
@@ -405,15 +409,34 @@ async fn run(
     timed(response, &statements, false)
 }
 
-/// A response the planned path wrote (`graphql::planned`): data, no errors.
-fn planned_reply(media: Media, body: Vec<u8>, statements: &AtomicU64) -> Response {
-    let response = (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, media.content_type())],
-        body,
-    )
-        .into_response();
-    timed(response, statements, true)
+/// The response from the request's proven plan (`graphql::planned`), if it has one and
+/// the request fits it: data, no errors. None sends it the ordinary way.
+async fn planned(
+    server: &Server,
+    request: &Request,
+    caller: &crate::auth::Caller,
+    media: Media,
+    statements: &Arc<AtomicU64>,
+) -> Option<Response> {
+    let plan = server.state.plans.proven(request)?;
+    let answer = crate::graphql::planned::answer(&plan, request, caller, &server.state);
+    match db::counted(statements.clone(), answer).await {
+        Ok(body) => {
+            server.state.metrics.planned_read("answered");
+            let response = (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, media.content_type())],
+                body,
+            )
+                .into_response();
+            Some(timed(response, statements, true))
+        }
+        Err(why) => {
+            server.state.metrics.planned_read("ordinary");
+            tracing::debug!(why = why.0, "a planned read goes the ordinary way");
+            None
+        }
+    }
 }
 
 /// For developers and the tests: what this request cost the database, and whether the

@@ -66,6 +66,13 @@ impl std::fmt::Debug for Plans {
 /// without an error (`Plans::proven_by`).
 pub struct Candidate(Option<(Key, Arc<Plan>)>);
 
+impl Candidate {
+    /// Nothing to prove: a request that is not planned.
+    pub fn none() -> Candidate {
+        Candidate(None)
+    }
+}
+
 impl Plans {
     /// `enabled` false runs everything the ordinary way (`SWITCHBOARD_PLANNED_READS=off`),
     /// for comparing the two.
