@@ -253,10 +253,18 @@ impl Db {
 /// transaction as open: the next `BEGIN` becomes a savepoint inside a transaction that
 /// is never committed, and every later write is acknowledged and kept nowhere (the
 /// disk-full test saw exactly that). Such a connection is closed, and the pool opens a
-/// fresh one. Locking the handle first waits until the driver's thread has run whatever
-/// rollback a dropped transaction queued.
+/// fresh one.
+///
+/// The driver's thread lowers its count of open transactions once a `COMMIT` or
+/// `ROLLBACK` has run, before it answers. After a commit (every write that went well)
+/// the count is already zero: nothing more to ask that thread, whose every question is a
+/// round trip. Otherwise a dropped transaction's rollback may still be queued, and
+/// locking the handle waits until the thread has run it.
 async fn left_clean(conn: &mut sea_orm::sqlx::SqliteConnection) -> bool {
     use sea_orm::sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return true;
+    }
     if conn.lock_handle().await.is_err() {
         return false;
     }
