@@ -87,6 +87,12 @@ impl From<sea_orm::DbErr> for AppError {
                 "The database cannot be reached just now; nothing was changed. Try again in a few seconds.".into(),
             );
         }
+        if gave_way(&error) {
+            tracing::warn!(%error, "the database rolled a transaction back to let another go first");
+            return AppError::Unavailable(
+                "The database stopped this change to let another one finish first (a deadlock between writers); nothing was changed. Try again.".into(),
+            );
+        }
         if storage_full(&error) {
             tracing::error!(%error, "the database's disk is full: writes are refused until space is freed");
             return AppError::StorageFull(
@@ -104,6 +110,17 @@ fn storage_full(error: &sea_orm::DbErr) -> bool {
         driver_error(error),
         Some(sea_orm::sqlx::Error::Database(db))
             if db.code().is_some_and(|code| code == "13" || code == "53100")
+    )
+}
+
+/// Whether PostgreSQL rolled the transaction back to resolve a conflict with another
+/// (class 40: a deadlock, a serialization failure): nothing of it was kept, and the
+/// same change may simply be tried again.
+fn gave_way(error: &sea_orm::DbErr) -> bool {
+    matches!(
+        driver_error(error),
+        Some(sea_orm::sqlx::Error::Database(db))
+            if db.code().is_some_and(|code| code.starts_with("40"))
     )
 }
 

@@ -92,27 +92,29 @@ async fn write(
                 Err(_) => break,
             }
         }
-        let answers = commit(&db, &clock, &mut jobs).await;
+        let answers = commit(&db, &clock, &jobs).await;
         for (job, answer) in jobs.into_iter().zip(answers) {
             let _ = job.done.send(answer);
         }
     }
 }
 
+/// Times a batch is tried when the database rolls it back to let another writer go
+/// first (a deadlock): nothing of it was kept, and trying again is what the senders
+/// would do, a round trip later and all together.
+const ATTEMPTS: usize = 3;
+
 /// One transaction for every job; each job's own outcome, or the error for all.
-async fn commit(db: &Db, clock: &SharedClock, jobs: &mut [Job]) -> Vec<AppResult<Receipt>> {
-    let attempt = async {
-        let txn = db.begin_write().await?;
-        let now = clock.now();
-        let mut outcomes = Vec::with_capacity(jobs.len());
-        for job in jobs.iter_mut() {
-            let alerts = std::mem::take(&mut job.alerts);
-            outcomes.push(record::apply(&txn, &job.actor, now, alerts).await?);
+async fn commit(db: &Db, clock: &SharedClock, jobs: &[Job]) -> Vec<AppResult<Receipt>> {
+    let mut result = attempt(db, clock, jobs).await;
+    for retry in 1..ATTEMPTS {
+        if !matches!(result, Err(AppError::Unavailable(_))) {
+            break;
         }
-        txn.commit().await?;
-        Ok::<_, AppError>(outcomes)
-    };
-    match attempt.await {
+        tokio::time::sleep(Duration::from_millis(10 * retry as u64)).await;
+        result = attempt(db, clock, jobs).await;
+    }
+    match result {
         Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
         Err(error) => {
             tracing::warn!(%error, jobs = jobs.len(), "a batch of alerts could not be stored");
@@ -121,4 +123,16 @@ async fn commit(db: &Db, clock: &SharedClock, jobs: &mut [Job]) -> Vec<AppResult
             jobs.iter().map(|_| Err(error.clone())).collect()
         }
     }
+}
+
+/// The batch in one transaction: each job's outcome, or nothing kept.
+async fn attempt(db: &Db, clock: &SharedClock, jobs: &[Job]) -> AppResult<Vec<Receipt>> {
+    let txn = db.begin_write().await?;
+    let now = clock.now();
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        outcomes.push(record::apply(&txn, &job.actor, now, job.alerts.clone()).await?);
+    }
+    txn.commit().await?;
+    Ok(outcomes)
 }
