@@ -39,7 +39,10 @@ pub mod webhooks;
 
 use std::sync::{Arc, atomic::AtomicU64};
 
-use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
+use async_graphql::{
+    Context, MergedObject, MergedSubscription, Schema,
+    parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition},
+};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
@@ -157,25 +160,22 @@ pub fn sdl() -> String {
 
 /// The operation a request runs: the one `name` names, or the document's only one.
 pub fn chosen_operation<'d>(
-    doc: &'d async_graphql::parser::types::ExecutableDocument,
+    doc: &'d ExecutableDocument,
     name: Option<&str>,
-) -> Result<&'d async_graphql::parser::types::OperationDefinition, String> {
+) -> Result<&'d OperationDefinition, String> {
     match (&doc.operations, name) {
         // An anonymous operation runs whatever operationName says, as async-graphql does.
-        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Ok(&op.node),
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => ops
+        (DocumentOperations::Single(op), _) => Ok(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops
             .get(name)
             .map(|op| &op.node)
             .ok_or_else(|| format!("The document has no operation named '{name}'")),
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), None)
-            if ops.len() == 1 =>
-        {
-            ops.values()
-                .next()
-                .map(|op| &op.node)
-                .ok_or_else(|| "The document has no operation".into())
-        }
-        (async_graphql::parser::types::DocumentOperations::Multiple(_), None) => {
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
+            .values()
+            .next()
+            .map(|op| &op.node)
+            .ok_or_else(|| "The document has no operation".into()),
+        (DocumentOperations::Multiple(_), None) => {
             Err("The document has several operations: name the one to run in operationName".into())
         }
     }

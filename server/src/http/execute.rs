@@ -370,48 +370,6 @@ fn count_aliases(doc: &ExecutableDocument) -> usize {
         .fold(0, usize::saturating_add)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nesting_is_measured_outside_strings_and_comments() {
-        assert_eq!(too_deeply_nested("{ viewer { id } }"), None);
-        let deep = format!(
-            "{{ viewer(x: {}1{}) {{ id }} }}",
-            "[".repeat(100),
-            "]".repeat(100)
-        );
-        assert!(too_deeply_nested(&deep).is_some());
-        let quoted = format!("{{ a(x: \"{}\") }} # {}", "[".repeat(500), "{".repeat(500));
-        assert_eq!(too_deeply_nested(&quoted), None);
-        let block = format!("{{ a(x: \"\"\"{}\\\"\"\"\"\"\") }}", "(".repeat(500));
-        assert_eq!(too_deeply_nested(&block), None);
-    }
-
-    #[test]
-    fn depth_counts_fields_through_fragments_but_not_introspection() {
-        let depth = |q: &str| selection_depth(&async_graphql::parser::parse_query(q).unwrap());
-        assert_eq!(depth("{ viewer { id } }"), 2);
-        assert_eq!(depth("{ a { ...F } } fragment F on T { b { c } }"), 3);
-        assert_eq!(
-            depth("{ __schema { types { fields { type { ofType { name } } } } } }"),
-            1
-        );
-        assert_eq!(depth("{ a { ...F } } fragment F on T { ...F b }"), 2);
-    }
-
-    #[test]
-    fn aliases_count_each_time_their_fragment_is_spread() {
-        let doc = async_graphql::parser::parse_query(
-            "query { ...F ...F ...F } fragment F on Query { a: x b: y ...G } fragment G on Query { c: z ...F }",
-        )
-        .unwrap();
-        // F holds 2 aliases and G's 1 (its spread back to F is a cycle): 3, three times.
-        assert_eq!(count_aliases(&doc), 9);
-    }
-}
-
 /// The response keys of the operation's root fields, in the order the document asks
 /// for them, fragments spread where they stand; empty when there is only one.
 pub fn root_keys(
@@ -459,5 +417,47 @@ pub fn in_selection_order(data: &mut Value, keys: &[async_graphql::Name]) {
     }
     if let Value::Object(fields) = data {
         fields.sort_by_cached_key(|key, _| keys.iter().position(|k| k == key));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_measured_outside_strings_and_comments() {
+        assert_eq!(too_deeply_nested("{ viewer { id } }"), None);
+        let deep = format!(
+            "{{ viewer(x: {}1{}) {{ id }} }}",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        assert!(too_deeply_nested(&deep).is_some());
+        let quoted = format!("{{ a(x: \"{}\") }} # {}", "[".repeat(500), "{".repeat(500));
+        assert_eq!(too_deeply_nested(&quoted), None);
+        let block = format!("{{ a(x: \"\"\"{}\\\"\"\"\"\"\") }}", "(".repeat(500));
+        assert_eq!(too_deeply_nested(&block), None);
+    }
+
+    #[test]
+    fn depth_counts_fields_through_fragments_but_not_introspection() {
+        let depth = |q: &str| selection_depth(&async_graphql::parser::parse_query(q).unwrap());
+        assert_eq!(depth("{ viewer { id } }"), 2);
+        assert_eq!(depth("{ a { ...F } } fragment F on T { b { c } }"), 3);
+        assert_eq!(
+            depth("{ __schema { types { fields { type { ofType { name } } } } } }"),
+            1
+        );
+        assert_eq!(depth("{ a { ...F } } fragment F on T { ...F b }"), 2);
+    }
+
+    #[test]
+    fn aliases_count_each_time_their_fragment_is_spread() {
+        let doc = async_graphql::parser::parse_query(
+            "query { ...F ...F ...F } fragment F on Query { a: x b: y ...G } fragment G on Query { c: z ...F }",
+        )
+        .unwrap();
+        // F holds 2 aliases and G's 1 (its spread back to F is a cycle): 3, three times.
+        assert_eq!(count_aliases(&doc), 9);
     }
 }

@@ -99,16 +99,21 @@ async fn write(
     }
 }
 
-/// Times a batch is tried when the database rolls it back to let another writer go
-/// first (a deadlock): nothing of it was kept, and trying again is what the senders
-/// would do, a round trip later and all together.
+/// Times a batch is tried when it meets another writer: the database rolled it back to
+/// let the other go first (a deadlock), or an alert changed under it (automation raising
+/// an incident for an alert attaches the alert, in a transaction of its own). Nothing of
+/// the batch was kept, and trying again is what the senders would do, a round trip
+/// later and all together.
 const ATTEMPTS: usize = 3;
 
 /// One transaction for every job; each job's own outcome, or the error for all.
 async fn commit(db: &Db, clock: &SharedClock, jobs: &[Job]) -> Vec<AppResult<Receipt>> {
     let mut result = attempt(db, clock, jobs).await;
     for retry in 1..ATTEMPTS {
-        if !matches!(result, Err(AppError::Unavailable(_))) {
+        if !matches!(
+            result,
+            Err(AppError::Unavailable(_) | AppError::Conflict(_))
+        ) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10 * retry as u64)).await;

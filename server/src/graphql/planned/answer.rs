@@ -157,15 +157,7 @@ fn arguments(
         }
         Source::Mine => {
             let statuses: Option<Vec<TicketStatus>> = parse("status", value("status")?)?;
-            TicketFilter {
-                requester_ids: vec![caller.person()?.user_id],
-                statuses: statuses
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(Into::into)
-                    .collect(),
-                ..Default::default()
-            }
+            crate::graphql::tickets::mine(caller, statuses)?
         }
     };
     // As the field's complexity attribute counts it.

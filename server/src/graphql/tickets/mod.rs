@@ -41,7 +41,7 @@ pub use mutation::{
     AddCommentInput, AddCommentPayload, AssignTicketInput, CreateTicketInput, EscalateTicketInput,
     EscalationLevel, TicketMutation, TicketPayload, TransitionTicketInput, UpdateTicketInput,
 };
-pub use query::{TicketQuery, load_node, visible};
+pub use query::{TicketQuery, load_node, mine, visible};
 
 /// What a ticket is about.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]

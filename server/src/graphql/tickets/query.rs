@@ -3,6 +3,7 @@
 use async_graphql::{Context, Object};
 
 use crate::{
+    auth::Caller,
     domain::tickets::queries::{self, TicketFilter},
     error::{AppError, AppResult},
     graphql::{
@@ -75,16 +76,7 @@ impl TicketQuery {
         #[graphql(desc = "Take items before this cursor: the `startCursor` of the page after.")]
         before: Option<String>,
     ) -> AppResult<Page<Ticket>> {
-        let me = caller(ctx).person()?.user_id;
-        let filter = TicketFilter {
-            requester_ids: vec![me],
-            statuses: status
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            ..Default::default()
-        };
+        let filter = mine(caller(ctx), status)?;
         ticket_page(
             ctx,
             filter,
@@ -118,6 +110,20 @@ impl TicketQuery {
         let counts = queries::counts(state(ctx).db.conn(), scope, &filter).await?;
         TicketCounts::of(counts)
     }
+}
+
+/// What `myTickets` lists: the caller's own requests, in `status` (all when left out).
+/// Only a person has requests of their own.
+pub fn mine(caller: &Caller, status: Option<Vec<TicketStatus>>) -> AppResult<TicketFilter> {
+    Ok(TicketFilter {
+        requester_ids: vec![caller.person()?.user_id],
+        statuses: status
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        ..Default::default()
+    })
 }
 
 /// The ticket, if the caller may see it now; None when it is hidden from them or gone.
