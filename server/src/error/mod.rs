@@ -106,22 +106,23 @@ impl From<sea_orm::DbErr> for AppError {
 /// Whether the database refused a write for want of space: SQLite's `SQLITE_FULL` (13)
 /// or PostgreSQL's `disk_full` (53100).
 fn storage_full(error: &sea_orm::DbErr) -> bool {
-    matches!(
-        driver_error(error),
-        Some(sea_orm::sqlx::Error::Database(db))
-            if db.code().is_some_and(|code| code == "13" || code == "53100")
-    )
+    database_code(error).is_some_and(|code| code == "13" || code == "53100")
 }
 
 /// Whether PostgreSQL rolled the transaction back to resolve a conflict with another
 /// (class 40: a deadlock, a serialization failure): nothing of it was kept, and the
 /// same change may simply be tried again.
 fn gave_way(error: &sea_orm::DbErr) -> bool {
-    matches!(
-        driver_error(error),
-        Some(sea_orm::sqlx::Error::Database(db))
-            if db.code().is_some_and(|code| code.starts_with("40"))
-    )
+    database_code(error).is_some_and(|code| code.starts_with("40"))
+}
+
+/// The database's own code for what it refused (SQLite's result code, PostgreSQL's
+/// SQLSTATE), when it answered with one.
+fn database_code(error: &sea_orm::DbErr) -> Option<std::borrow::Cow<'_, str>> {
+    match driver_error(error)? {
+        sea_orm::sqlx::Error::Database(db) => db.code(),
+        _ => None,
+    }
 }
 
 /// The driver's own error under sea-orm's, when there is one.
@@ -280,4 +281,69 @@ pub fn app_error_to_client(error: AppError, request_id: &str) -> ServerError {
         extensions: None,
     };
     to_client_error(server_error, Stage::Execution, request_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{borrow::Cow, sync::Arc};
+
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+
+    use super::AppError;
+
+    /// What the driver hands up when the database refuses a statement with `code`.
+    #[derive(Debug)]
+    struct Refused(&'static str);
+
+    impl std::fmt::Display for Refused {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "refused with {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Refused {}
+
+    impl sqlx::error::DatabaseError for Refused {
+        fn message(&self) -> &str {
+            "refused"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn refused(code: &'static str) -> AppError {
+        let error = sqlx::Error::Database(Box::new(Refused(code)));
+        DbErr::Exec(RuntimeErr::SqlxError(Arc::new(error))).into()
+    }
+
+    #[test]
+    fn what_the_database_refused_is_said_by_its_code() {
+        // PostgreSQL's deadlock and serialization failure: nothing kept, try again.
+        for code in ["40P01", "40001"] {
+            let error = refused(code);
+            assert_eq!(error.code(), "SERVICE_UNAVAILABLE", "{code}");
+            assert!(error.to_string().contains("nothing was changed"), "{error}");
+        }
+        // A full disk, on either backend.
+        for code in ["13", "53100"] {
+            assert_eq!(refused(code).code(), "STORAGE_FULL", "{code}");
+        }
+        // PostgreSQL shutting down.
+        assert_eq!(refused("57P01").code(), "SERVICE_UNAVAILABLE");
+        // Anything else is ours.
+        assert_eq!(refused("XX000").code(), "INTERNAL");
+    }
 }

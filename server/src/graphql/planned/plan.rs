@@ -333,32 +333,32 @@ impl<'a> Planner<'a> {
             let name = fields[0].node.name.node.as_str();
             let planned = match name {
                 "__typename" => TicketField::Typename,
-                "requester" => {
-                    add(&mut self.wanted.ticket, ticket::Column::RequesterId);
-                    let leaves = self.leaves(&fields, "User", PersonField::named)?;
-                    // The person's id also decides what of them the caller may see.
-                    TicketField::Requester(neighbour(&mut self.wanted.requester, leaves))
-                }
-                "assignee" => {
-                    add(&mut self.wanted.ticket, ticket::Column::AssigneeId);
-                    let leaves = self.leaves(&fields, "User", PersonField::named)?;
-                    TicketField::Assignee(neighbour(&mut self.wanted.assignee, leaves))
-                }
-                "group" => {
-                    add(&mut self.wanted.ticket, ticket::Column::GroupId);
-                    let leaves = self.leaves(&fields, "Group", GroupField::named)?;
-                    TicketField::Group(neighbour(&mut self.wanted.group, leaves))
-                }
-                "organization" => {
-                    add(&mut self.wanted.ticket, ticket::Column::OrganizationId);
-                    let leaves = self.leaves(&fields, "Organization", OrganizationField::named)?;
-                    TicketField::Organization(neighbour(&mut self.wanted.organization, leaves))
-                }
-                "category" => {
-                    add(&mut self.wanted.ticket, ticket::Column::CategoryId);
-                    let leaves = self.leaves(&fields, "Category", CategoryField::named)?;
-                    TicketField::Category(neighbour(&mut self.wanted.category, leaves))
-                }
+                // A person's id also decides what of them the caller may see.
+                "requester" => TicketField::Requester(self.neighbour(
+                    &fields,
+                    ticket::Column::RequesterId,
+                    |wanted| &mut wanted.requester,
+                )?),
+                "assignee" => TicketField::Assignee(self.neighbour(
+                    &fields,
+                    ticket::Column::AssigneeId,
+                    |wanted| &mut wanted.assignee,
+                )?),
+                "group" => TicketField::Group(self.neighbour(
+                    &fields,
+                    ticket::Column::GroupId,
+                    |wanted| &mut wanted.group,
+                )?),
+                "organization" => TicketField::Organization(self.neighbour(
+                    &fields,
+                    ticket::Column::OrganizationId,
+                    |wanted| &mut wanted.organization,
+                )?),
+                "category" => TicketField::Category(self.neighbour(
+                    &fields,
+                    ticket::Column::CategoryId,
+                    |wanted| &mut wanted.category,
+                )?),
                 other => {
                     let scalar = TicketScalar::named(other)?;
                     if fields.iter().any(|f| !f.node.arguments.is_empty()) {
@@ -372,30 +372,37 @@ impl<'a> Planner<'a> {
         Some(node)
     }
 
-    /// The leaf fields selected of a neighbour of type `type_name`.
-    fn leaves<F>(
-        &self,
+    /// A neighbour joined on the ticket's `on`, with the leaf fields selected of it, each
+    /// placed among the neighbour's columns (`columns` of the plan's), its key first.
+    fn neighbour<F: NeighbourField>(
+        &mut self,
         fields: &[&'a Positioned<Field>],
-        type_name: &str,
-        named: impl Fn(&str) -> Option<F>,
-    ) -> Option<Vec<(Name, Leaf<F>)>> {
-        self.below(fields, type_name)?
+        on: ticket::Column,
+        columns: fn(&mut Wanted) -> &mut Vec<F::Column>,
+    ) -> Option<Neighbour<F>> {
+        let collected = self.below(fields, F::TYPE_NAME)?;
+        add(&mut self.wanted.ticket, on);
+        let columns = columns(&mut self.wanted);
+        let key_at = add(columns, F::KEY);
+        let leaves = collected
             .into_iter()
             .map(|(key, fields)| {
-                let field = &fields[0].node;
                 if fields.iter().any(|f| {
                     !f.node.arguments.is_empty() || !f.node.selection_set.node.items.is_empty()
                 }) {
                     return None;
                 }
-                let leaf = match field.name.node.as_str() {
+                let leaf = match fields[0].node.name.node.as_str() {
                     "__typename" => Leaf::Typename,
-                    // Placed among the neighbour's columns by `neighbour`.
-                    name => Leaf::Field(named(name)?, usize::MAX),
+                    name => {
+                        let field = F::named(name)?;
+                        Leaf::Field(field, add(columns, field.column()))
+                    }
                 };
                 Some((key.clone(), leaf))
             })
-            .collect()
+            .collect::<Option<_>>()?;
+        Some(Neighbour { key_at, leaves })
     }
 
     /// What the fields of `set` cost as async-graphql's complexity rule counts them:
@@ -442,38 +449,26 @@ fn add<C: IdenStatic>(columns: &mut Vec<C>, column: C) -> usize {
     }
 }
 
-/// A neighbour's leaves placed among its columns, its key first.
-fn neighbour<F: NeighbourField>(
-    columns: &mut Vec<F::Column>,
-    leaves: Vec<(Name, Leaf<F>)>,
-) -> Neighbour<F> {
-    let key_at = add(columns, F::KEY);
-    let leaves = leaves
-        .into_iter()
-        .map(|(key, leaf)| {
-            let placed = match leaf {
-                Leaf::Typename => Leaf::Typename,
-                Leaf::Field(field, _) => Leaf::Field(field, add(columns, field.column())),
-            };
-            (key, placed)
-        })
-        .collect();
-    Neighbour { key_at, leaves }
-}
-
 /// A field of a table joined beside the ticket.
 pub trait NeighbourField: Copy {
     type Column: IdenStatic;
+    /// The GraphQL type the neighbour is.
+    const TYPE_NAME: &'static str;
     /// The table's key.
     const KEY: Self::Column;
+    fn named(name: &str) -> Option<Self>;
     fn column(self) -> Self::Column;
 }
 
 macro_rules! neighbour_field {
-    ($field:ty, $table:ident) => {
+    ($field:ty, $table:ident, $type_name:literal) => {
         impl NeighbourField for $field {
             type Column = $table::Column;
+            const TYPE_NAME: &'static str = $type_name;
             const KEY: $table::Column = $table::Column::Id;
+            fn named(name: &str) -> Option<Self> {
+                <$field>::named(name)
+            }
             fn column(self) -> $table::Column {
                 <$field>::column(self)
             }
@@ -481,7 +476,7 @@ macro_rules! neighbour_field {
     };
 }
 
-neighbour_field!(PersonField, user);
-neighbour_field!(GroupField, group);
-neighbour_field!(OrganizationField, organization);
-neighbour_field!(CategoryField, category);
+neighbour_field!(PersonField, user, "User");
+neighbour_field!(GroupField, group, "Group");
+neighbour_field!(OrganizationField, organization, "Organization");
+neighbour_field!(CategoryField, category, "Category");
