@@ -252,7 +252,11 @@ pub async fn start_with_clock(
     let (mut stop_serving, mut stop_waiting) = (shutdown_rx.clone(), shutdown_rx);
     let stop_background = shutdown_tx.clone();
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+        // Each connection's socket is reachable from its requests (a WebSocket's
+        // subscriptions write into it directly): see http/listener.rs.
+        let sockets = http::listener::Sockets(listener);
+        let service = router.into_make_service_with_connect_info::<http::listener::Wire>();
+        let serve = axum::serve(sockets, service).with_graceful_shutdown(async move {
             let _ = stop_serving.wait_for(|stopping| *stopping).await;
         });
         let deadline = async move {

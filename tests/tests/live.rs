@@ -195,6 +195,7 @@ on_both_backends!(
     a_commit_wakes_the_relay_without_waiting_for_a_poll,
     shared_renderings_show_each_subscriber_what_it_would_see_alone,
     a_subscriber_that_stops_reading_falls_behind_alone_and_resumes,
+    a_subscriber_rendered_alone_that_stops_reading_falls_behind_and_resumes,
     a_queue_and_a_dashboard_follow_their_tickets,
     sla_alerts_reach_their_subscribers_with_the_clock,
     a_subscriber_receives_a_change_within_a_second,
@@ -470,10 +471,26 @@ async fn sla_alerts_reach_their_subscribers_with_the_clock(backend: Backend) {
     );
 }
 
-/// A subscriber that stops reading falls behind on its own: the other subscribers of the
-/// same ticket, sharing its rendering, keep receiving; it is told where to resume, is
-/// closed with 1013, and resuming from there gives it exactly what it missed.
+/// A subscriber that stops reading falls behind on its own: the other subscriber of the
+/// same ticket, sharing its rendering (whose frames it writes into both sockets itself),
+/// keeps receiving; it is told where to resume, is closed with 1013, and resuming from
+/// there gives it exactly what it missed.
 async fn a_subscriber_that_stops_reading_falls_behind_alone_and_resumes(backend: Backend) {
+    let follow = "subscription($id: ID!) { ticketUpdated(id: $id) { seq action ticket { description d2: description d3: description } } }";
+    falls_behind_alone_and_resumes(backend, follow, 1).await;
+}
+
+/// The same for subscriptions rendered each for itself (asking with `after`), whose
+/// frames pass through their sockets' writers.
+async fn a_subscriber_rendered_alone_that_stops_reading_falls_behind_and_resumes(backend: Backend) {
+    falls_behind_alone_and_resumes(backend, FOLLOW_AFTER, 0).await;
+}
+
+/// Following one ticket with its description three times (each message 60 KB), from
+/// `after` when given.
+const FOLLOW_AFTER: &str = "subscription($id: ID!, $after: Int) { ticketUpdated(id: $id, after: $after) { seq action ticket { description d2: description d3: description } } }";
+
+async fn falls_behind_alone_and_resumes(backend: Backend, follow: &str, renderings_running: i64) {
     // A backlog of 32 frames: slack enough for a reader on a busy machine, little enough
     // that the stalled one falls behind well before the 300 changes are over.
     let server = TestServer::start_with(backend, |s| s.ws_queue = Some("32".into())).await;
@@ -484,7 +501,6 @@ async fn a_subscriber_that_stops_reading_falls_behind_alone_and_resumes(backend:
     let input = json!({ "kind": "INCIDENT", "title": "Wifi down", "description": "x".repeat(20_000), "groupId": desk.network_group_id, "requesterId": desk.requester.id });
     let t = server.must(&ada, CREATE, json!({ "input": input })).await["createTicket"]["ticket"]
         .clone();
-    let follow = "subscription($id: ID!, $after: Int) { ticketUpdated(id: $id, after: $after) { seq action ticket { description d2: description d3: description } } }";
     let mut stalled = WsClient::connect_with_small_window(&server.ws_url(), &ada).await;
     stalled
         .subscribe("s", follow, json!({ "id": t["id"] }))
@@ -494,6 +510,13 @@ async fn a_subscriber_that_stops_reading_falls_behind_alone_and_resumes(backend:
         .subscribe("r", follow, json!({ "id": t["id"] }))
         .await;
     server.subscriptions_running(2).await;
+    // Shared renderings only are counted: one for the pair, or none when each is alone.
+    let (running, _) = renderings(&server).await;
+    assert_eq!(
+        running,
+        Some(renderings_running as f64),
+        "renderings running"
+    );
 
     // The reading subscriber takes every change as it comes, while the other reads nothing.
     const CHANGES: usize = 300;
@@ -552,7 +575,7 @@ async fn a_subscriber_that_stops_reading_falls_behind_alone_and_resumes(backend:
     resumed
         .subscribe(
             "again",
-            follow,
+            FOLLOW_AFTER,
             json!({ "id": t["id"], "after": resume_after }),
         )
         .await;

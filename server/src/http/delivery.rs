@@ -1,7 +1,10 @@
 //! Writing to one WebSocket: the connection's own messages (acknowledgements, pongs,
 //! pings, the close) and its subscriptions' frames, from one task that polls the
-//! subscriptions itself. A frame reaches the socket with one task woken per socket, not
-//! two, and an idle subscription is a few hundred bytes of stream state, not a task.
+//! subscriptions itself, and hands the kernel what the socket's [`Outbox`] holds as it
+//! makes room. A shared stream of events is written into the socket by its rendering
+//! (see [`super::renderings`]); only its last message passes through here. Other
+//! subscriptions' frames reach the socket with one task woken per socket, and an idle
+//! subscription is a few hundred bytes of stream state, not a task.
 //!
 //! A client that stops reading blocks only this writer. Its subscriptions then fall
 //! behind their renderings (which never wait for anyone), and once the client reads
@@ -24,6 +27,7 @@ use tokio::sync::mpsc;
 
 use super::{
     Server, execute,
+    outbox::Outbox,
     renderings::{Frame, Source, Taken},
 };
 use crate::{
@@ -73,6 +77,7 @@ pub async fn write(
     mut sink: SplitSink<WebSocket, Message>,
     mut asked: mpsc::Receiver<Out>,
     running: Running,
+    outbox: Arc<Outbox>,
 ) {
     let mut live: SelectAll<Subscription> = SelectAll::new();
     loop {
@@ -82,14 +87,26 @@ pub async fn write(
             out = asked.recv() => match out {
                 Some(Out::Send(message)) => {
                     let closing = matches!(*message, Message::Close(_));
+                    if closing {
+                        outbox.seal();
+                    }
                     if sink.send(*message).await.is_err() || closing {
-                        return;
+                        break;
                     }
                 }
                 Some(Out::Start(subscription)) => live.push(subscription),
-                None => return,
+                None => break,
             },
-            Some(outgoing) = live.next(), if !live.is_empty() => {
+            flushed = outbox.flush() => if flushed.is_err() {
+                return;
+            },
+            // A subscription's frame waits for room as it would for the kernel: a client
+            // that does not read holds a bounded queue.
+            Ok(outgoing) = next_with_room(&mut live, &outbox), if !live.is_empty() => {
+                let Some(outgoing) = outgoing else { continue };
+                if outgoing.last == Some(Ending::FellBehind) {
+                    outbox.seal();
+                }
                 if sink.send(outgoing.message).await.is_err() {
                     return;
                 }
@@ -102,22 +119,36 @@ pub async fn write(
                         // Told in the subscription's last message; it resumes with `after`.
                         let close = close_message(1013, "Fell too far behind: reconnect and resume with after");
                         let _ = sink.send(close).await;
-                        return;
+                        break;
                     }
                 }
             }
         }
     }
+    // What the kernel has not taken yet (the close, often) goes before the writer ends;
+    // the connection gives it a grace period.
+    let _ = outbox.drained().await;
+}
+
+/// A subscription's next message, once the socket has room for it.
+async fn next_with_room(
+    live: &mut SelectAll<Subscription>,
+    outbox: &Outbox,
+) -> std::io::Result<Option<Outgoing>> {
+    outbox.room().await?;
+    Ok(live.next().await)
 }
 
 /// Opens a subscription: prepares the operation, finds where its frames come from, and
 /// hands the writer its messages, which `stop` ends early (the client completed it).
+#[allow(clippy::too_many_arguments)]
 pub async fn open(
     server: Server,
     id: String,
     request: async_graphql::Request,
     caller: Caller,
     writer: mpsc::Sender<Out>,
+    outbox: Arc<Outbox>,
     stop: futures::stream::AbortRegistration,
     request_id: String,
 ) {
@@ -157,9 +188,18 @@ pub async fn open(
         Ok(doc) => sharing(doc, name.as_deref()),
         Err(_) => Sharing::Alone,
     };
+    let prefix = format!(r#"{{"type":"next","id":{},"payload":"#, quoted(&id));
     let source = server
         .renderings
-        .source(&server, prepared.request, sharing, caller, &request_id)
+        .source(
+            &server,
+            prepared.request,
+            sharing,
+            caller,
+            &request_id,
+            &outbox,
+            &prefix,
+        )
         .await;
     let held = Held::new(&server.state.metrics.subscriptions);
     let messages = messages(id, source, held, server, request_id);
@@ -206,7 +246,7 @@ fn messages(
         let (message, last) = match state.source.next().await {
             None => (complete_message(quoted_id), Some(Ending::Done)),
             Some(Taken::Missed) => {
-                let after = state.sent.or(state.source.joined_after()).unwrap_or(0);
+                let after = state.sent.or(state.source.resume_after()).unwrap_or(0);
                 (behind(&state, after), Some(Ending::FellBehind))
             }
             Some(Taken::Frame(frame)) => match &*frame {

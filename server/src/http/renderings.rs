@@ -4,6 +4,12 @@
 //! same document, operation, variables and [`Audience`] share one rendering, and each
 //! socket is handed its bytes. A subscription that cannot be shared (one replaying from
 //! `after`, say) is rendered the same way, for itself alone.
+//!
+//! A shared stream of events goes further: its rendering writes each frame into its
+//! members' sockets itself (see [`super::outbox`]), one system call a socket from the
+//! one task, as the raw-TCP floor of the live benchmark does, and each member's writer
+//! is woken only for its last message. A stream of states, or one rendered alone, is
+//! passed to the socket's writer instead.
 
 use std::{
     collections::HashMap,
@@ -12,13 +18,16 @@ use std::{
 };
 
 use async_graphql::Request;
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, task::AtomicWaker};
 use tokio::{
     sync::broadcast::{self, error::RecvError},
     task::AbortHandle,
 };
 
-use super::{Server, execute};
+use super::{
+    Server, execute,
+    outbox::{Offer, Outbox},
+};
 use crate::{
     auth::Caller,
     graphql::{
@@ -70,7 +79,143 @@ pub struct Rendering {
     latest: Arc<Mutex<Option<Arc<Frame>>>>,
     /// Set, under the registry's lock, once the last frame is sent: nobody joins after.
     ended: Arc<std::sync::atomic::AtomicBool>,
+    /// For a stream of events, the subscriptions it writes to directly.
+    members: Arc<Members>,
     task: AbortHandle,
+}
+
+/// The subscriptions a rendering writes its frames to.
+#[derive(Default)]
+struct Members(Mutex<Vec<Arc<Member>>>);
+
+impl Members {
+    fn list(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Member>>> {
+        self.0.lock().expect("members poisoned")
+    }
+}
+
+/// One subscription written to by its rendering: its socket, and how far it has got.
+pub struct Member {
+    outbox: Arc<Outbox>,
+    /// `{"type":"next","id":<its id>,"payload":`, written before every response.
+    prefix: Box<[u8]>,
+    /// Events up to this one had been passed on when it joined: alone, it would not have
+    /// been sent them.
+    joined_after: i64,
+    progress: Mutex<Progress>,
+    /// Its writer, waiting for the last message.
+    writer: AtomicWaker,
+}
+
+#[derive(Default)]
+struct Progress {
+    /// The event behind the last response handed to its socket.
+    sent: Option<i64>,
+    /// How it ended, once it has; taken by its writer.
+    end: Option<End>,
+    /// Whether the writer has taken the end.
+    taken: bool,
+}
+
+enum End {
+    /// The rendering's last frame.
+    Last(Arc<Frame>),
+    /// The client left too much unread.
+    Missed,
+    /// The socket is closing or gone.
+    Gone,
+}
+
+impl Member {
+    /// Writes a response into the socket, unless the subscription has ended; says whether
+    /// it is still running.
+    fn deliver(&self, seq: Option<i64>, payload: &str) -> bool {
+        let mut progress = self.progress.lock().expect("progress poisoned");
+        if progress.end.is_some() || progress.taken {
+            return false;
+        }
+        if seq.is_some_and(|seq| seq <= self.joined_after) {
+            return true;
+        }
+        let (header, size) = text_frame_header(self.prefix.len() + payload.len() + 1);
+        let parts: [&[u8]; 4] = [&header[..size], &self.prefix, payload.as_bytes(), b"}"];
+        let end = match self.outbox.offer(&parts) {
+            Offer::Taken => {
+                if seq.is_some() {
+                    progress.sent = seq;
+                }
+                return true;
+            }
+            Offer::Full => End::Missed,
+            Offer::Gone => End::Gone,
+        };
+        progress.end = Some(end);
+        drop(progress);
+        self.writer.wake();
+        false
+    }
+
+    /// Ends the subscription with the rendering's last frame.
+    fn finish(&self, frame: &Arc<Frame>) {
+        let mut progress = self.progress.lock().expect("progress poisoned");
+        if progress.end.is_none() && !progress.taken {
+            progress.end = Some(End::Last(frame.clone()));
+        }
+        drop(progress);
+        self.writer.wake();
+    }
+
+    fn poll_end(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Taken>> {
+        self.writer.register(cx.waker());
+        let mut progress = self.progress.lock().expect("progress poisoned");
+        let Some(end) = progress.end.take() else {
+            return std::task::Poll::Pending;
+        };
+        progress.taken = true;
+        std::task::Poll::Ready(match end {
+            End::Last(frame) => Some(Taken::Frame(frame)),
+            End::Missed => Some(Taken::Missed),
+            End::Gone => None,
+        })
+    }
+
+    fn resume_after(&self) -> i64 {
+        let progress = self.progress.lock().expect("progress poisoned");
+        progress.sent.unwrap_or(self.joined_after)
+    }
+}
+
+/// The header of an unmasked, final text frame of `length` bytes (RFC 6455, 5.2).
+fn text_frame_header(length: usize) -> ([u8; 10], usize) {
+    let mut header = [0u8; 10];
+    header[0] = 0x81;
+    if length < 126 {
+        header[1] = length as u8;
+        (header, 2)
+    } else if let Ok(short) = u16::try_from(length) {
+        header[1] = 126;
+        header[2..4].copy_from_slice(&short.to_be_bytes());
+        (header, 4)
+    } else {
+        header[1] = 127;
+        header[2..10].copy_from_slice(&(length as u64).to_be_bytes());
+        (header, 10)
+    }
+}
+
+/// A member's place in its rendering, given up when the subscription is dropped.
+pub struct Joined {
+    member: Arc<Member>,
+    rendering: Arc<Rendering>,
+}
+
+impl Drop for Joined {
+    fn drop(&mut self) {
+        let mut members = self.rendering.members.list();
+        if let Some(at) = members.iter().position(|m| Arc::ptr_eq(m, &self.member)) {
+            members.swap_remove(at);
+        }
+    }
 }
 
 impl Drop for Rendering {
@@ -100,6 +245,8 @@ pub enum Source {
         joined_after: i64,
         sharing: Sharing,
     },
+    /// Written to by its rendering; only its end passes through here.
+    Direct(Joined),
 }
 
 /// What a source has next.
@@ -137,21 +284,26 @@ impl Source {
                     }
                 }
             }
+            Source::Direct(joined) => std::future::poll_fn(|cx| joined.member.poll_end(cx)).await,
         }
     }
 
-    /// The event a subscriber that has been sent nothing yet would resume after.
-    pub fn joined_after(&self) -> Option<i64> {
+    /// The event a subscriber that has been sent nothing through [`Source::next`] would
+    /// resume after.
+    pub fn resume_after(&self) -> Option<i64> {
         match self {
             Source::Alone(_) => None,
             Source::Shared { joined_after, .. } => Some(*joined_after),
+            Source::Direct(joined) => Some(joined.member.resume_after()),
         }
     }
 }
 
 impl Renderings {
     /// The frames of `request` for `caller`: from a rendering shared with the sockets
-    /// that ask the same and may see the same, or from one of its own.
+    /// that ask the same and may see the same, or from one of its own. A shared stream
+    /// of events writes to `outbox` itself, each response after `prefix`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn source(
         self: &Arc<Self>,
         server: &Server,
@@ -159,6 +311,8 @@ impl Renderings {
         sharing: Sharing,
         caller: Caller,
         request_id: &str,
+        outbox: &Arc<Outbox>,
+        prefix: &str,
     ) -> Source {
         let state = &server.state;
         let accepted = state.hub.last_seq().await;
@@ -179,6 +333,11 @@ impl Renderings {
             audience,
             sharing,
         };
+        // Read before joining: what is published after it reaches the member.
+        let joined_after = match sharing {
+            Sharing::Events => state.hub.last_seq().await,
+            _ => 0,
+        };
         let (rendering, receiver, first) = {
             let mut shared = self.0.lock().expect("renderings poisoned");
             let running = shared
@@ -194,6 +353,17 @@ impl Renderings {
                     rendering
                 }
             };
+            if sharing == Sharing::Events {
+                let member = Arc::new(Member {
+                    outbox: outbox.clone(),
+                    prefix: prefix.as_bytes().into(),
+                    joined_after,
+                    progress: Mutex::default(),
+                    writer: AtomicWaker::new(),
+                });
+                rendering.members.list().push(member.clone());
+                return Source::Direct(Joined { member, rendering });
+            }
             let receiver = rendering.frames.subscribe();
             let first = match sharing {
                 Sharing::Latest => rendering.latest.lock().expect("latest poisoned").clone(),
@@ -228,6 +398,8 @@ impl Renderings {
         let mut rendered = Box::pin(frames(server, request, caller, request_id, accepted));
         let registry = Arc::downgrade(self);
         let (frames_tx, latest_tx, ended_tx) = (sender.clone(), latest.clone(), ended.clone());
+        let members = Arc::new(Members::default());
+        let members_tx = members.clone();
         let keeps_latest = key.sharing == Sharing::Latest;
         let live = server.state.metrics.renderings.clone();
         let task = tokio::spawn(async move {
@@ -241,8 +413,21 @@ impl Renderings {
                     };
                     let _joining = registry.0.lock().expect("renderings poisoned");
                     ended_tx.store(true, std::sync::atomic::Ordering::Release);
+                    for member in members_tx.list().iter() {
+                        member.finish(&frame);
+                    }
                     let _ = frames_tx.send(frame);
                     return;
+                }
+                if let Frame::Next { seq, payload } = &*frame
+                    && !members_tx.list().is_empty()
+                {
+                    // Written from a copy of the list: members come and go meanwhile.
+                    let writing: Vec<Arc<Member>> = members_tx.list().clone();
+                    for member in &writing {
+                        member.deliver(*seq, payload);
+                    }
+                    continue;
                 }
                 if keeps_latest {
                     *latest_tx.lock().expect("latest poisoned") = Some(frame.clone());
@@ -257,6 +442,7 @@ impl Renderings {
             frames: sender,
             latest,
             ended,
+            members,
             task: task.abort_handle(),
         })
     }

@@ -8,7 +8,7 @@ use std::{pin::pin, time::Duration};
 use axum::{
     Extension,
     extract::{
-        State, WebSocketUpgrade,
+        ConnectInfo, State, WebSocketUpgrade,
         ws::{Message, Utf8Bytes, WebSocket},
     },
     http::{HeaderMap, header},
@@ -27,6 +27,8 @@ use tracing::Instrument;
 use super::{
     Server,
     delivery::{self, Out, Running, close_message},
+    listener::Wire,
+    outbox::Outbox,
     seats::Seat,
 };
 use crate::{
@@ -69,6 +71,7 @@ struct Close(u16, String);
 pub async fn upgrade(
     State(server): State<Server>,
     Extension(request_id): Extension<RequestId>,
+    ConnectInfo(Wire(outbox)): ConnectInfo<Wire>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -122,7 +125,10 @@ pub async fn upgrade(
     ws.on_upgrade(move |socket| {
         async move {
             if offered {
-                Connection::new(server, request_id, header_auth)
+                // From here the socket carries whole frames, which subscriptions'
+                // renderings may write into it themselves.
+                outbox.carry_frames(server.state.config.ws_queue);
+                Connection::new(server, request_id, header_auth, outbox)
                     .run(socket)
                     .await;
             } else {
@@ -151,10 +157,17 @@ struct Connection {
     subscriptions: Running,
     /// This connection's place among its holder's connections; freed when dropped.
     seat: Option<Seat>,
+    /// The socket's way out, shared with the renderings that write to it.
+    outbox: std::sync::Arc<Outbox>,
 }
 
 impl Connection {
-    fn new(server: Server, request_id: String, header_auth: Option<String>) -> Connection {
+    fn new(
+        server: Server,
+        request_id: String,
+        header_auth: Option<String>,
+        outbox: std::sync::Arc<Outbox>,
+    ) -> Connection {
         Connection {
             server,
             request_id,
@@ -163,6 +176,7 @@ impl Connection {
             credential: None,
             subscriptions: Running::default(),
             seat: None,
+            outbox,
         }
     }
 
@@ -173,7 +187,12 @@ impl Connection {
         // The connection's own messages wait here for the writer: a handful at most.
         let config = self.server.state.config.clone();
         let (out, asked) = mpsc::channel::<Out>(8);
-        let mut writer = tokio::spawn(delivery::write(sink, asked, self.subscriptions.clone()));
+        let mut writer = tokio::spawn(delivery::write(
+            sink,
+            asked,
+            self.subscriptions.clone(),
+            self.outbox.clone(),
+        ));
         let mut init_deadline = pin!(tokio::time::sleep(config.ws_init_timeout));
         let mut expiry = pin!(tokio::time::sleep(Duration::from_secs(86_400 * 365)));
         let mut keepalive =
@@ -382,6 +401,7 @@ impl Connection {
                     payload,
                     caller,
                     out.clone(),
+                    self.outbox.clone(),
                     registration,
                     self.request_id.clone(),
                 );
