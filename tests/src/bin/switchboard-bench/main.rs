@@ -23,6 +23,7 @@ mod postgraphile;
 mod soak;
 mod storm;
 mod uploads;
+mod watchers;
 
 use std::{
     path::{Path, PathBuf},
