@@ -3,7 +3,6 @@
 //!
 //! - Fan-out: N graphql-transport-ws sockets (1,000, 5,000, 10,000), each holding one
 //!   `queueChanged(groupId)` subscription asking for `kind` and `event { seq ticketNumber }`,
-//!   read with epoll as the floor's sockets are (`watchers`),
 //!   then five rounds (`--rounds`) of one `createTicket` into that queue. Per round:
 //!   the latency from sending the mutation to each socket's message (first, p50, p99,
 //!   max: the first is the pipeline's own delay, the rest the spread of the fan-out) and
@@ -37,7 +36,7 @@ use tokio_tungstenite::tungstenite::{
 
 use super::{Options, percentile_ms, post, rss_mib, seed, start_server, token, wait_until_up};
 
-pub const QUEUE: &str =
+const QUEUE: &str =
     "subscription($g: ID!) { queueChanged(groupId: $g) { kind event { seq ticketNumber } } }";
 const CREATE: &str =
     "mutation($input: CreateTicketInput!) { createTicket(input: $input) { ticket { number } } }";
@@ -53,7 +52,7 @@ type Arrival = (String, Instant);
 /// under a lock rather than a channel: a channel wakes its reader for nearly every
 /// message, and those wake-ups took CPU from the two cores the server runs on (five
 /// rounds at 10,000 made 20,000 `futex` calls with the channel, 7,000 with the list).
-pub type Arrivals = Arc<Mutex<Vec<Arrival>>>;
+type Arrivals = Arc<Mutex<Vec<Arrival>>>;
 
 pub async fn run(backend: &str, options: &Options) {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
@@ -111,25 +110,17 @@ pub async fn run(backend: &str, options: &Options) {
             .expect("the watcher signs in");
         }
         let idle = rss_mib(&server);
+        let ws_url = format!("ws://127.0.0.1:{port}/graphql/ws");
         let arrivals = Arrivals::default();
-        // Read as the floor's sockets are (see watchers.rs), so that the two rows differ
-        // only in what writes to the sockets.
         let opened = futures::stream::iter(0..n)
             .map(|i| {
                 let watcher = token(&format!("bench-watcher-{}", i % WATCHERS), &["manager"]);
-                let group = group.clone();
-                async move { super::watchers::open(port, &watcher, &group).await }
+                subscribe(ws_url.clone(), watcher, group.clone(), arrivals.clone())
             })
             .buffer_unordered(OPENING)
             .collect::<Vec<_>>()
             .await;
-        let failed = opened.iter().filter(|opened| opened.is_err()).count();
-        if let Some(Err(error)) = opened.iter().find(|opened| opened.is_err()) {
-            println!("{failed} subscribers could not subscribe: {error}");
-        }
-        let sockets = opened.into_iter().filter_map(Result::ok).collect();
-        let reading =
-            super::watchers::read(sockets, arrivals.clone()).expect("the subscribers are read");
+        let failed = opened.iter().filter(|ok| !**ok).count();
         wait_for_subscriptions(&client, port, n - failed).await;
         let held = rss_mib(&server);
         println!(
@@ -182,7 +173,6 @@ pub async fn run(backend: &str, options: &Options) {
             "",
             held
         );
-        drop(reading);
         let _ = server.kill();
         let _ = server.wait();
         // Let the client side of the sockets wind down before the next size.
@@ -385,7 +375,7 @@ pub fn cpu_ms(pid: u32) -> f64 {
 }
 
 /// The `ticketNumber` a queue message carries.
-pub fn ticket_number(text: &str) -> Option<&str> {
+fn ticket_number(text: &str) -> Option<&str> {
     const KEY: &str = r#""ticketNumber":""#;
     let start = text.find(KEY)? + KEY.len();
     let length = text[start..].find('"')?;

@@ -23,7 +23,6 @@ mod postgraphile;
 mod soak;
 mod storm;
 mod uploads;
-mod watchers;
 
 use std::{
     path::{Path, PathBuf},
