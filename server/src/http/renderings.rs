@@ -185,48 +185,6 @@ impl Member {
     }
 }
 
-/// Members from which a frame's writing is shared out among the runtime's workers.
-const SPREAD_FROM: usize = 512;
-
-/// Writes a response into every member's socket. Many sockets are written by all the
-/// runtime's workers at once, each taking its share, as the live benchmark's floor
-/// writes with a thread a core: the system calls are most of a fan-out's time. The
-/// next frame waits until this one is everywhere, so that each socket's stay in order.
-async fn deliver(members: Vec<Arc<Member>>, frame: &Arc<Frame>) {
-    let Frame::Next { seq, payload } = &**frame else {
-        return;
-    };
-    let workers = tokio::runtime::Handle::current().metrics().num_workers();
-    if workers < 2 || members.len() < SPREAD_FROM {
-        for member in &members {
-            member.deliver(*seq, payload);
-        }
-        return;
-    }
-    let members = Arc::new(members);
-    let share = members.len().div_ceil(workers);
-    let others: Vec<_> = (1..workers)
-        .map(|part| {
-            let (members, frame) = (members.clone(), frame.clone());
-            tokio::spawn(async move {
-                let Frame::Next { seq, payload } = &*frame else {
-                    return;
-                };
-                let end = ((part + 1) * share).min(members.len());
-                for member in members.get(part * share..end).unwrap_or_default() {
-                    member.deliver(*seq, payload);
-                }
-            })
-        })
-        .collect();
-    for member in &members[..share.min(members.len())] {
-        member.deliver(*seq, payload);
-    }
-    for other in others {
-        let _ = other.await;
-    }
-}
-
 /// The header of an unmasked, final text frame of `length` bytes (RFC 6455, 5.2).
 fn text_frame_header(length: usize) -> ([u8; 10], usize) {
     let mut header = [0u8; 10];
@@ -461,10 +419,14 @@ impl Renderings {
                     let _ = frames_tx.send(frame);
                     return;
                 }
-                if matches!(&*frame, Frame::Next { .. }) && !members_tx.list().is_empty() {
+                if let Frame::Next { seq, payload } = &*frame
+                    && !members_tx.list().is_empty()
+                {
                     // Written from a copy of the list: members come and go meanwhile.
                     let writing: Vec<Arc<Member>> = members_tx.list().clone();
-                    deliver(writing, &frame).await;
+                    for member in &writing {
+                        member.deliver(*seq, payload);
+                    }
                     continue;
                 }
                 if keeps_latest {
