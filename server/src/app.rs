@@ -153,6 +153,7 @@ pub async fn start_with_clock(
         metrics.sla_engine_lag.clone(),
         shutdown_rx.clone(),
     ));
+    background.spawn(crate::memory::give_back_every_minute(shutdown_rx.clone()));
     background.spawn(jobs::auto_close(
         db.clone(),
         clock.clone(),
@@ -281,6 +282,8 @@ pub async fn start_with_clock(
         }
         served
     });
+    // Start-up's garbage (migrations, the schema and its SDL) is not an idle server's.
+    crate::memory::give_back();
     tracing::info!(%addr, "Switchboard is listening: GraphQL at /graphql, WebSocket at /graphql/ws");
     Ok(RunningServer {
         addr,

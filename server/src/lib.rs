@@ -22,6 +22,7 @@ pub mod graphql;
 pub mod html;
 pub mod http;
 pub mod jobs;
+pub mod memory;
 pub mod metrics;
 pub mod network;
 pub mod rate_limit;
