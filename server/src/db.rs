@@ -283,34 +283,16 @@ async fn left_clean(conn: &mut sea_orm::sqlx::SqliteConnection) -> bool {
 /// actions and its claim commit together or not at all, and an action that fails rolls
 /// back only itself.
 pub trait Writes: Sync {
-    /// Where a write reads what it decides from before it begins: a reader's connection
-    /// for the database, the transaction itself for a write nested in one.
-    type Reads: ConnectionTrait + Sync;
-
-    fn reads(&self) -> &Self::Reads;
-
     fn begin_write(&self) -> impl Future<Output = Result<DatabaseTransaction, DbErr>> + Send;
 }
 
 impl Writes for Db {
-    type Reads = DatabaseConnection;
-
-    fn reads(&self) -> &DatabaseConnection {
-        self.conn()
-    }
-
     fn begin_write(&self) -> impl Future<Output = Result<DatabaseTransaction, DbErr>> + Send {
         Db::begin_write(self)
     }
 }
 
 impl Writes for DatabaseTransaction {
-    type Reads = DatabaseTransaction;
-
-    fn reads(&self) -> &DatabaseTransaction {
-        self
-    }
-
     fn begin_write(&self) -> impl Future<Output = Result<DatabaseTransaction, DbErr>> + Send {
         sea_orm::TransactionTrait::begin(self)
     }

@@ -708,10 +708,9 @@ async fn dashboards_count_by_status_and_priority(backend: Backend) {
 /// What recording a ticket costs the database, counted (Server-Timing) rather than
 /// timed: on SQLite every statement is a round trip through the driver's thread, and the
 /// one writer holds the lock through all of them. A plain incident into a given queue
-/// reads the desk's settings and the SLAs in force (before its write begins), the
-/// requester and the group, numbers the ticket, inserts it and its event and starts its
-/// clocks; nothing for routing rules, links, trends or releases it does not need (each
-/// of which used to cost a statement).
+/// reads the desk's settings, the requester and the group, numbers the ticket, inserts
+/// it and its event and starts its clocks; nothing for links, trends or releases it
+/// does not have (each of which used to cost a statement).
 async fn a_new_ticket_costs_eight_statements(backend: Backend) {
     let server = TestServer::start(backend).await;
     let desk = server.desk().await;

@@ -289,8 +289,7 @@ pub async fn order(
         pending_reason: held.then_some(PendingReason::AwaitingApproval),
         configuration_item_ids: vec![],
     };
-    let rules = commands::Rules::read(&txn, now, false).await?;
-    let row = commands::insert(&txn, caller, now, Some(me.user_id), new, &rules).await?;
+    let row = commands::insert(&txn, caller, now, Some(me.user_id), new).await?;
     let request = catalog_request::ActiveModel {
         ticket_id: Set(row.id),
         item_id: Set(item.id),

@@ -213,15 +213,17 @@ async fn in_force_now(
         .collect())
 }
 
-/// The customer SLAs in force at `now`, in the order they are tried: a ticket about to be
-/// raised takes the first that matches what it will be, chosen before it is numbered
-/// (the number's counter stays held from numbering to commit), and `ticket_created`
-/// then starts its clocks.
-pub async fn slas_in_force(
+/// The customer's SLA for a ticket about to be raised, chosen from what it will be
+/// (`facts`) before it is numbered: the number's counter stays held from numbering to
+/// commit (on PostgreSQL, a row lock every other new ticket waits for), and what is read
+/// here need not be read under it. `ticket_created` then starts its clocks.
+pub async fn sla_for_new_ticket(
     conn: &impl ConnectionTrait,
+    facts: &Facts,
     now: DateTime<Utc>,
-) -> AppResult<Vec<sla_policy::Model>> {
-    in_force_now(conn, Agreement::Sla, None, now).await
+) -> AppResult<Option<sla_policy::Model>> {
+    let policies = in_force_now(conn, Agreement::Sla, None, now).await?;
+    Ok(first_match(&policies, facts).cloned())
 }
 
 /// The customer's SLA for the ticket.
@@ -346,7 +348,7 @@ async fn start(
 }
 
 /// Starts the clocks of a new ticket: the customer's under `sla`, the policy
-/// chosen for it from `slas_in_force`, and those of its group's OLA.
+/// `sla_for_new_ticket` chose for it, and those of its group's OLA.
 pub async fn ticket_created(
     conn: &impl ConnectionTrait,
     ticket: &ticket::Model,

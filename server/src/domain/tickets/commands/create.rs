@@ -1,10 +1,8 @@
 //! Raising a ticket: numbered, routed, put under SLA, with its events.
 
 use chrono::{DateTime, Utc};
-use entity::{assignment_rule, group, organization, sla_policy, ticket, user};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait,
-};
+use entity::{group, organization, ticket, user};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, EntityTrait};
 use serde_json::{Value, json};
 
 use crate::domain::events::Topic;
@@ -47,46 +45,6 @@ pub struct NewTicket {
     pub configuration_item_ids: Vec<i64>,
 }
 
-/// The desk's standing rules for a new ticket: its settings, its routing rules and the
-/// customer SLAs in force. `create` reads them before its write begins, on a reader's
-/// connection, so that the writer (SQLite's one, or a PostgreSQL writer holding the
-/// number's lock) is held for the writes alone: on SQLite each statement in a write is a
-/// round trip every other writer waits behind. A rule changed between this read and the
-/// write is one the ticket would have missed by arriving a moment earlier.
-pub struct Rules {
-    desk: settings::DeskSettings,
-    routing: Vec<assignment_rule::Model>,
-    slas: Vec<sla_policy::Model>,
-}
-
-impl Rules {
-    /// The rules as they stand at `now`, read side by side; the routing rules only for
-    /// a ticket that is `routed` (given no group).
-    pub async fn read(
-        conn: &impl ConnectionTrait,
-        now: DateTime<Utc>,
-        routed: bool,
-    ) -> AppResult<Rules> {
-        let routing = async {
-            if routed {
-                routing::active_rules(conn).await
-            } else {
-                Ok(Vec::new())
-            }
-        };
-        let (desk, routing, slas) = futures::try_join!(
-            settings::load(conn),
-            routing,
-            sla::clocks::slas_in_force(conn, now),
-        )?;
-        Ok(Rules {
-            desk,
-            routing,
-            slas,
-        })
-    }
-}
-
 /// Raises a ticket for the caller: routed, under SLA, with its events.
 ///
 /// # Errors
@@ -123,24 +81,21 @@ pub async fn create(
             (None, _) => None,
         },
     };
-    let rules = Rules::read(db.reads(), now, input.group_id.is_none()).await?;
     let txn = db.begin_write().await?;
-    let row = insert(&txn, caller, now, requester_id, input, &rules).await?;
+    let row = insert(&txn, caller, now, requester_id, input).await?;
     txn.commit().await?;
     Ok(row)
 }
 
 /// Records a ticket inside `txn`, after the caller's right to set its fields was
-/// checked: numbers it, routes it (unless a group is given) by `rules`, starts its SLA
-/// clocks and appends its events. Catalog orders come in here too, with their
-/// fulfillment group.
+/// checked: numbers it, routes it (unless a group is given), starts its SLA clocks and
+/// appends its events. Catalog orders come in here too, with their fulfillment group.
 pub async fn insert(
     txn: &DatabaseTransaction,
     caller: &Caller,
     now: DateTime<Utc>,
     requester_id: Option<i64>,
     input: NewTicket,
-    rules: &Rules,
 ) -> AppResult<ticket::Model> {
     let title = text("title", &input.title, MAX_TITLE_CHARS, true)?;
     let description = text("description", &input.description, MAX_TEXT_CHARS, false)?;
@@ -149,7 +104,7 @@ pub async fn insert(
         _ => Channel::Portal,
     });
     let actor = Actor::of(caller);
-    let desk = &rules.desk;
+    let desk = settings::load(txn).await?;
     let requester = match requester_id {
         Some(id) => Some(referenced::<user::Entity>(txn, id, "requesterId", "user").await?),
         None => None,
@@ -195,7 +150,8 @@ pub async fn insert(
                 organization_id,
                 title: title.clone(),
             };
-            match routing::first_match(&rules.routing, &facts) {
+            let rules = routing::active_rules(txn).await?;
+            match routing::first_match(&rules, &facts) {
                 Some(rule) => {
                     let group =
                         referenced::<group::Entity>(txn, rule.group_id, "groupId", "group").await?;
@@ -214,8 +170,8 @@ pub async fn insert(
     let flag_manager = routed_by.as_ref().is_some_and(|r| r.flag_manager)
         && group.as_ref().is_some_and(|g| g.manager_id.is_some());
     // Chosen before the ticket is numbered, so that the number's lock is held for less.
-    let sla_policy = sla::first_match(
-        &rules.slas,
+    let sla_policy = sla::clocks::sla_for_new_ticket(
+        txn,
         &sla::Facts {
             kind: Some(input.kind),
             priority,
@@ -223,7 +179,9 @@ pub async fn insert(
             category_ids: categories,
             organization_id,
         },
-    );
+        now,
+    )
+    .await?;
     let status = if input.pending_reason.is_some() {
         Status::Pending
     } else if assignee_id.is_some() {
@@ -297,7 +255,7 @@ pub async fn insert(
         json!({ "changes": created }),
     )
     .await?;
-    sla::clocks::ticket_created(txn, &row, sla_policy, now).await?;
+    sla::clocks::ticket_created(txn, &row, sla_policy.as_ref(), now).await?;
     if let (Some(rule), Some(group)) = (&routed_by, &group) {
         let payload = json!({
             "ruleId": rule.id,

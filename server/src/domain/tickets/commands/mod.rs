@@ -41,7 +41,7 @@ use crate::{
 
 pub use assignment::{Escalation, assign, escalate, hand_to_supplier};
 pub use comments::{WithFiles, add_comment};
-pub use create::{NewTicket, Rules, create, insert};
+pub use create::{NewTicket, create, insert};
 pub(crate) use edit::set_priority;
 pub use edit::{TicketChanges, link_cause, link_configuration_items, update};
 pub use merge::{MERGED, Moved, merge, survivor_of, unmerge};
