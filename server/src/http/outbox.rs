@@ -22,6 +22,7 @@ use tokio::{net::TcpStream, sync::Notify};
 /// number of frames: a few large responses must not hold megabytes a socket.
 const MAX_QUEUED_BYTES: usize = 1024 * 1024;
 
+/// One accepted socket and what waits to be written into it.
 pub struct Outbox {
     tcp: TcpStream,
     queue: Mutex<Queue>,
@@ -76,6 +77,7 @@ impl Outbox {
         }
     }
 
+    /// The socket, for reading.
     pub fn tcp(&self) -> &TcpStream {
         &self.tcp
     }

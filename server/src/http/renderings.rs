@@ -127,15 +127,15 @@ enum End {
 }
 
 impl Member {
-    /// Writes a response into the socket, unless the subscription has ended; says whether
-    /// it is still running.
-    fn deliver(&self, seq: Option<i64>, payload: &str) -> bool {
+    /// Writes a response into the socket, unless the subscription has ended or the
+    /// event came before it joined. A socket with too much unread, or gone, ends it.
+    fn deliver(&self, seq: Option<i64>, payload: &str) {
         let mut progress = self.progress.lock().expect("progress poisoned");
         if progress.end.is_some() || progress.taken {
-            return false;
+            return;
         }
         if seq.is_some_and(|seq| seq <= self.joined_after) {
-            return true;
+            return;
         }
         let (header, size) = text_frame_header(self.prefix.len() + payload.len() + 1);
         let parts: [&[u8]; 4] = [&header[..size], &self.prefix, payload.as_bytes(), b"}"];
@@ -144,7 +144,7 @@ impl Member {
                 if seq.is_some() {
                     progress.sent = seq;
                 }
-                return true;
+                return;
             }
             Offer::Full => End::Missed,
             Offer::Gone => End::Gone,
@@ -152,7 +152,6 @@ impl Member {
         progress.end = Some(end);
         drop(progress);
         self.writer.wake();
-        false
     }
 
     /// Ends the subscription with the rendering's last frame.
@@ -511,4 +510,21 @@ fn frames(
             Some((Arc::new(frame), Some((responses, false))))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_frame_header;
+
+    #[test]
+    fn a_frame_header_gives_the_length_in_as_few_bytes_as_the_protocol_allows() {
+        let header = |length| {
+            let (bytes, size) = text_frame_header(length);
+            bytes[..size].to_vec()
+        };
+        assert_eq!(header(125), vec![0x81, 125]);
+        assert_eq!(header(126), vec![0x81, 126, 0, 126]);
+        assert_eq!(header(65_535), vec![0x81, 126, 0xff, 0xff]);
+        assert_eq!(header(65_536), vec![0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
+    }
 }
