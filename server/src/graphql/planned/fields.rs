@@ -11,10 +11,7 @@ use crate::{
     auth::Caller,
     domain::{global_id, positional::column, tickets::types, users::may_see_details},
     error::AppResult,
-    graphql::{
-        instant::Instant,
-        tickets::{Channel, Level, PendingReason, TicketKind, TicketStatus},
-    },
+    graphql::tickets::{Channel, Level, PendingReason, TicketKind, TicketStatus},
 };
 
 use super::write::Out;
@@ -338,12 +335,4 @@ fn enum_name<E: EnumType + PartialEq>(value: E) -> &'static str {
 /// As the ordinary resolvers say of a stored value that does not parse (`stored`).
 fn stored(error: crate::error::AppError) -> crate::error::AppError {
     crate::error::AppError::Internal(format!("a stored ticket value does not parse: {error}"))
-}
-
-/// The instant as the `DateTime` scalar writes it.
-pub fn instant_text(at: DateTime<Utc>) -> String {
-    match async_graphql::ScalarType::to_value(&Instant(at)) {
-        async_graphql::Value::String(text) => text,
-        _ => unreachable!("the DateTime scalar is a string"),
-    }
 }

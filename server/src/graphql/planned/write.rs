@@ -96,10 +96,18 @@ impl Out {
     }
 
     pub fn instant(&mut self, at: DateTime<Utc>) {
-        self.string(&super::fields::instant_text(at));
+        self.string(&instant_text(at));
     }
 
     pub fn null(&mut self) {
         self.bytes.extend_from_slice(b"null");
+    }
+}
+
+/// The instant as the `DateTime` scalar writes it.
+fn instant_text(at: DateTime<Utc>) -> String {
+    match async_graphql::ScalarType::to_value(&crate::graphql::instant::Instant(at)) {
+        async_graphql::Value::String(text) => text,
+        _ => unreachable!("the DateTime scalar is a string"),
     }
 }
