@@ -55,6 +55,13 @@ impl Queue {
         self.waiting_bytes += bytes.len();
         self.waiting.push_back(bytes);
     }
+
+    /// The socket failed: what waits will never go out.
+    fn fail(&mut self) {
+        self.broken = true;
+        self.waiting.clear();
+        self.waiting_bytes = 0;
+    }
 }
 
 /// What became of a frame offered by a subscription.
@@ -105,29 +112,34 @@ impl Outbox {
         if queue.full() {
             return Offer::Full;
         }
+        match self.write_whole(&mut queue, parts) {
+            Ok(()) => Offer::Taken,
+            Err(_) => Offer::Gone,
+        }
+    }
+
+    /// Writes one whole frame, given in parts: into the socket now if nothing waits
+    /// before it, and what the kernel does not take waits, in order, for the writer.
+    fn write_whole(&self, queue: &mut Queue, parts: &[&[u8]]) -> io::Result<()> {
         if !queue.waiting.is_empty() {
             queue.keep(Bytes::from(parts.concat()));
-            return Offer::Taken;
+            return Ok(());
         }
         let total: usize = parts.iter().map(|part| part.len()).sum();
         let slices: Vec<IoSlice> = parts.iter().map(|part| IoSlice::new(part)).collect();
-        match self.tcp.try_write_vectored(&slices) {
-            Ok(written) if written == total => {}
-            Ok(written) => {
-                let rest = parts.concat().split_off(written);
-                queue.keep(Bytes::from(rest));
-                self.waiting.notify_one();
+        let written = match self.tcp.try_write_vectored(&slices) {
+            Ok(written) => written,
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(error) => {
+                queue.fail();
+                return Err(error);
             }
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                queue.keep(Bytes::from(parts.concat()));
-                self.waiting.notify_one();
-            }
-            Err(_) => {
-                queue.broken = true;
-                return Offer::Gone;
-            }
+        };
+        if written < total {
+            queue.keep(Bytes::from(parts.concat()).slice(written..));
+            self.waiting.notify_one();
         }
-        Offer::Taken
+        Ok(())
     }
 
     /// Hands what waits to the kernel as it makes room; returns when nothing waits, or
@@ -138,7 +150,7 @@ impl Outbox {
             // began is not missed.
             self.waiting.notified().await;
         }
-        std::future::poll_fn(|cx| self.poll_drain(cx)).await
+        self.drained().await
     }
 
     /// Writes out what waits, registering for the kernel's room when it is full.
@@ -163,9 +175,7 @@ impl Outbox {
                     }
                     Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
                     Err(error) => {
-                        queue.broken = true;
-                        queue.waiting.clear();
-                        queue.waiting_bytes = 0;
+                        queue.fail();
                         return Poll::Ready(Err(error));
                     }
                 }
@@ -187,28 +197,7 @@ impl Outbox {
         if queue.broken {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
-        if !queue.waiting.is_empty() {
-            queue.keep(Bytes::copy_from_slice(buf));
-            return Poll::Ready(Ok(buf.len()));
-        }
-        match self.tcp.try_write(buf) {
-            Ok(written) => {
-                if written < buf.len() {
-                    queue.keep(Bytes::copy_from_slice(&buf[written..]));
-                    self.waiting.notify_one();
-                }
-                Poll::Ready(Ok(buf.len()))
-            }
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                queue.keep(Bytes::copy_from_slice(buf));
-                self.waiting.notify_one();
-                Poll::Ready(Ok(buf.len()))
-            }
-            Err(error) => {
-                queue.broken = true;
-                Poll::Ready(Err(error))
-            }
-        }
+        Poll::Ready(self.write_whole(&mut queue, &[buf]).map(|()| buf.len()))
     }
 
     /// Waits, handing over what waits, until there is room for another frame. Only the
@@ -234,11 +223,17 @@ impl Outbox {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        if self.lock().framed {
-            let whole: Vec<u8> = bufs.iter().flat_map(|buf| buf.iter().copied()).collect();
-            return self.poll_write(cx, &whole);
+        let mut queue = self.lock();
+        if !queue.framed {
+            drop(queue);
+            return self.poll_write_plain(cx, bufs);
         }
-        self.poll_write_plain(cx, bufs)
+        if queue.broken {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        let parts: Vec<&[u8]> = bufs.iter().map(|buf| &**buf).collect();
+        let total = parts.iter().map(|part| part.len()).sum();
+        Poll::Ready(self.write_whole(&mut queue, &parts).map(|()| total))
     }
 
     /// A write of plain HTTP: as much as the kernel takes, waiting for it as a stream does.
@@ -270,10 +265,7 @@ impl Outbox {
     /// The connection is over: whatever still holds this outbox (a subscription's
     /// rendering for a moment) writes nothing more, and the client sees the end now.
     pub fn close(&self) {
-        let mut queue = self.lock();
-        queue.broken = true;
-        queue.waiting.clear();
-        queue.waiting_bytes = 0;
+        self.lock().fail();
         let _ = socket2::SockRef::from(&self.tcp).shutdown(std::net::Shutdown::Both);
     }
 
