@@ -124,6 +124,25 @@ impl WsClient {
         }
     }
 
+    /// The next text message as it came, server pings included (and not answered),
+    /// within `limit`.
+    pub async fn next_text(&mut self, limit: Duration) -> Value {
+        loop {
+            let frame = tokio::time::timeout(limit, self.socket.next())
+                .await
+                .expect("a message in time")
+                .expect("the socket is open")
+                .expect("a well-formed frame");
+            match frame {
+                Message::Text(text) => {
+                    return serde_json::from_str(&text).expect("JSON from the server");
+                }
+                Message::Close(frame) => panic!("the server closed the socket: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
     /// Waits for the server to close the socket, within `limit`, and says how.
     pub async fn closed(&mut self, limit: Duration) -> Closed {
         loop {

@@ -156,6 +156,44 @@ async fn a_credential_that_expires_ends_its_connection(backend: Backend) {
     assert!(closed.reason.contains("expired"), "{closed:?}");
 }
 
+/// A quiet connection hears the protocol's ping every keep-alive period, for as long as
+/// it lasts; the handshake's deadline, long past, closes nothing once it was met.
+async fn a_quiet_connection_is_pinged_every_period(backend: Backend) {
+    let server = TestServer::start_with(backend, |s| {
+        s.ws_keepalive_seconds = Some("1".into());
+        s.ws_init_timeout_seconds = Some("1".into());
+    })
+    .await;
+    let admin = server.token("root", &["admin"]);
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &admin).await;
+    let start = std::time::Instant::now();
+    let mut pings = Vec::new();
+    while pings.len() < 3 {
+        let message = ws.next_text(Duration::from_secs(3)).await;
+        assert_eq!(
+            message,
+            json!({ "type": "ping" }),
+            "only pings on a quiet socket"
+        );
+        pings.push(start.elapsed());
+    }
+    // A period apart (give or take the timer's and the machine's slack), not a burst.
+    for pair in pings.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= Duration::from_millis(700),
+            "pings {gap:?} apart: {pings:?}"
+        );
+    }
+    // Still open, and it answers.
+    ws.send(json!({ "type": "ping", "payload": { "n": 2 } }))
+        .await;
+    assert_eq!(
+        ws.next_message().await,
+        json!({ "type": "pong", "payload": { "n": 2 } })
+    );
+}
+
 /// One person holds at most the configured connections and subscriptions per connection.
 async fn connections_and_subscriptions_are_limited(backend: Backend) {
     let server = TestServer::start_with(backend, |s| {
@@ -195,4 +233,5 @@ on_both_backends!(
     who_may_not_listen_is_told_with_the_protocols_codes,
     partner_tokens_need_the_events_scope,
     a_credential_that_expires_ends_its_connection,
+    a_quiet_connection_is_pinged_every_period,
 );

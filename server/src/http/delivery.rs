@@ -1,29 +1,21 @@
-//! Writing to one WebSocket: the connection's own messages (acknowledgements, pongs,
-//! pings, the close) and its subscriptions' frames, from one task that polls the
-//! subscriptions itself, and hands the kernel what the socket's [`Outbox`] holds as it
-//! makes room. A shared stream of events is written into the socket by its rendering
-//! (see [`super::renderings`]); only its last message passes through here. Other
-//! subscriptions' frames reach the socket with one task woken per socket, and an idle
-//! subscription is a few hundred bytes of stream state, not a task.
-//!
-//! A client that stops reading blocks only this writer. Its subscriptions then fall
-//! behind their renderings (which never wait for anyone), and once the client reads
-//! again each learns where to resume (`RATE_LIMITED` with `resumeAfter`, the last event
-//! it was sent) and the socket is closed with 1013.
+//! A subscription's messages to its socket: opening it (preparing the operation and
+//! finding where its frames come from), then its frames as graphql-transport-ws
+//! messages, the last one marked. The socket's [`super::writer::Writer`] polls them in
+//! the connection's own task.
 
 use std::{
-    collections::HashMap,
+    future::Future,
     pin::Pin,
-    sync::{Arc, Mutex},
+    sync::Arc,
+    task::{Context, Poll, ready},
 };
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures::{
-    SinkExt, Stream, StreamExt,
-    stream::{AbortHandle, Abortable, SelectAll, SplitSink},
+    Stream,
+    stream::{AbortRegistration, Abortable},
 };
 use serde_json::json;
-use tokio::sync::mpsc;
 
 use super::{
     Server, execute,
@@ -37,121 +29,77 @@ use crate::{
     metrics::Held,
 };
 
-/// What the connection asks its writer to do.
-pub enum Out {
-    /// Send this message; a close frame is the last. Boxed: the queue's first block holds
-    /// 32 of these in every connection, and the connection's own messages are rare.
-    Send(Box<Message>),
-    /// Start sending this subscription's frames.
-    Start(Subscription),
-}
-
-impl Out {
-    pub fn send(message: Message) -> Out {
-        Out::Send(Box::new(message))
-    }
-}
-
-/// The subscriptions a connection runs, by id, each with the handle that stops it.
-pub type Running = Arc<Mutex<HashMap<String, AbortHandle>>>;
-
 /// One subscription's messages to the socket, in order, the last one marked.
 pub type Subscription = Pin<Box<dyn Stream<Item = Outgoing> + Send>>;
 
 pub struct Outgoing {
-    id: Arc<str>,
-    message: Message,
+    pub id: Arc<str>,
+    pub message: Message,
     /// Set on a subscription's last message: whether it fell behind.
-    last: Option<Ending>,
+    pub last: Option<Ending>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Ending {
+pub enum Ending {
     Done,
     FellBehind,
 }
 
-/// Writes until the connection stops asking (or sends its close), the client goes, or a
-/// subscription falls behind, after whose notice it closes the socket with 1013.
-pub async fn write(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut asked: mpsc::Receiver<Out>,
-    running: Running,
-    outbox: Arc<Outbox>,
-) {
-    let mut live: SelectAll<Subscription> = SelectAll::new();
-    loop {
-        tokio::select! {
-            // The connection's own messages first: a close must not wait behind frames.
-            biased;
-            out = asked.recv() => match out {
-                Some(Out::Send(message)) => {
-                    let closing = matches!(*message, Message::Close(_));
-                    if closing {
-                        outbox.seal();
-                    }
-                    if sink.send(*message).await.is_err() || closing {
-                        break;
-                    }
-                }
-                Some(Out::Start(subscription)) => live.push(subscription),
-                None => break,
-            },
-            flushed = outbox.flush() => if flushed.is_err() {
-                return;
-            },
-            // A subscription's frame waits for room as it would for the kernel: a client
-            // that does not read holds a bounded queue.
-            Ok(outgoing) = next_with_room(&mut live, &outbox), if !live.is_empty() => {
-                let Some(outgoing) = outgoing else { continue };
-                if outgoing.last == Some(Ending::FellBehind) {
-                    outbox.seal();
-                }
-                if sink.send(outgoing.message).await.is_err() {
-                    return;
-                }
-                match outgoing.last {
-                    None => {}
-                    Some(Ending::Done) => {
-                        running.lock().expect("subscriptions poisoned").remove(&*outgoing.id);
-                    }
-                    Some(Ending::FellBehind) => {
-                        // Told in the subscription's last message; it resumes with `after`.
-                        let close = close_message(1013, "Fell too far behind: reconnect and resume with after");
-                        let _ = sink.send(close).await;
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    // What the kernel has not taken yet (the close, often) goes before the writer ends;
-    // the connection gives it a grace period.
-    let _ = outbox.drained().await;
-}
-
-/// A subscription's next message, once the socket has room for it.
-async fn next_with_room(
-    live: &mut SelectAll<Subscription>,
-    outbox: &Outbox,
-) -> std::io::Result<Option<Outgoing>> {
-    outbox.room().await?;
-    Ok(live.next().await)
-}
-
-/// Opens a subscription: prepares the operation, finds where its frames come from, and
-/// hands the writer its messages, which `stop` ends early (the client completed it).
+/// A subscription from the moment the client asks for it, which `stop` ends early (the
+/// client completed it). Preparing it may read the database; that runs as its stream's
+/// first step, polled by the connection's task like any message, so the connection
+/// stays free to read its client meanwhile and no task is spawned for it.
 #[allow(clippy::too_many_arguments)]
-pub async fn open(
+pub fn open(
     server: Server,
     id: String,
     request: async_graphql::Request,
     caller: Caller,
-    writer: mpsc::Sender<Out>,
     outbox: Arc<Outbox>,
-    stop: futures::stream::AbortRegistration,
+    stop: AbortRegistration,
     request_id: String,
-) {
+) -> Subscription {
+    let preparing = prepare(server, id, request, caller, outbox, request_id);
+    Box::pin(Abortable::new(
+        Opening::Preparing(Box::pin(preparing)),
+        stop,
+    ))
+}
+
+/// A subscription being prepared, then its messages. The preparation is boxed apart:
+/// its futures are kilobytes, freed once it is open rather than kept for as long as the
+/// subscription runs.
+enum Opening {
+    Preparing(Pin<Box<dyn Future<Output = Subscription> + Send>>),
+    Open(Subscription),
+}
+
+impl Stream for Opening {
+    type Item = Outgoing;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Outgoing>> {
+        loop {
+            match &mut *self {
+                Opening::Preparing(preparing) => {
+                    let open = ready!(preparing.as_mut().poll(cx));
+                    *self = Opening::Open(open);
+                }
+                Opening::Open(messages) => return messages.as_mut().poll_next(cx),
+            }
+        }
+    }
+}
+
+/// Prepares the operation and finds where its frames come from; a refused operation
+/// is one error message.
+async fn prepare(
+    server: Server,
+    id: String,
+    request: async_graphql::Request,
+    caller: Caller,
+    outbox: Arc<Outbox>,
+    request_id: String,
+) -> Subscription {
     let limits = server.state.config.limits;
     let id: Arc<str> = id.into();
     // The same documents as over HTTP: a trusted-documents desk runs no other
@@ -169,17 +117,11 @@ pub async fn open(
                 .metrics
                 .count_errors(codes.iter().map(String::as_str));
             let refused = error_message(&quoted(&id), &json!([error]).to_string());
-            let last = futures::stream::once(async move {
-                Outgoing {
-                    id,
-                    message: refused,
-                    last: Some(Ending::Done),
-                }
-            });
-            let _ = writer
-                .send(Out::Start(Box::pin(Abortable::new(last, stop))))
-                .await;
-            return;
+            return Box::pin(futures::stream::iter([Outgoing {
+                id,
+                message: refused,
+                last: Some(Ending::Done),
+            }]));
         }
     };
     server.state.documents.remember(&mut prepared.request);
@@ -202,10 +144,7 @@ pub async fn open(
         )
         .await;
     let held = Held::new(&server.state.metrics.subscriptions);
-    let messages = messages(id, source, held, server, request_id);
-    let _ = writer
-        .send(Out::Start(Box::pin(Abortable::new(messages, stop))))
-        .await;
+    Box::pin(messages(id, source, held, server, request_id))
 }
 
 /// What one subscription is while it runs: where its frames come from, and the last

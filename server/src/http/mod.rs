@@ -21,6 +21,7 @@ mod renderings;
 mod reports;
 pub mod seats;
 mod survey;
+mod writer;
 pub mod ws;
 
 use std::time::Duration;

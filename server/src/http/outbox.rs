@@ -200,6 +200,11 @@ impl Outbox {
         Poll::Ready(self.write_whole(&mut queue, &[buf]).map(|()| buf.len()))
     }
 
+    /// Whether the client has left as much unread as it may.
+    pub fn is_full(&self) -> bool {
+        self.lock().full()
+    }
+
     /// Waits, handing over what waits, until there is room for another frame. Only the
     /// socket's writer calls it (the kernel wakes one task for a socket's room).
     pub async fn room(&self) -> io::Result<()> {

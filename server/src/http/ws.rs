@@ -17,21 +17,20 @@ use axum::{
 use futures::{StreamExt, stream::AbortHandle};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::{
-    sync::{broadcast::error::RecvError, mpsc},
-    time::Instant,
-};
+use tokio::{sync::broadcast::error::RecvError, time::Instant};
 use tower_http::request_id::RequestId;
 use tracing::Instrument;
 
 use super::{
     Server,
-    delivery::{self, Out, Running, close_message},
+    delivery::{self, close_message},
     listener::Wire,
     outbox::Outbox,
     seats::Seat,
+    writer::Writer,
 };
 use crate::{
+    Config,
     auth::{Caller, Scope},
     domain::events::Topic,
     metrics::Held,
@@ -67,6 +66,11 @@ enum ClientMessage {
 }
 
 struct Close(u16, String);
+
+/// A completed handshake: until when its credential holds, if it expires.
+struct Handshake {
+    expires: Option<Instant>,
+}
 
 pub async fn upgrade(
     State(server): State<Server>,
@@ -153,8 +157,6 @@ struct Connection {
     /// The credential the handshake presented, to check again when the connection may
     /// have missed its revocation.
     credential: Option<String>,
-    /// The subscriptions running, shared with the writer, which ends them.
-    subscriptions: Running,
     /// This connection's place among its holder's connections; freed when dropped.
     seat: Option<Seat>,
     /// The socket's way out, shared with the renderings that write to it.
@@ -174,7 +176,6 @@ impl Connection {
             header_auth,
             caller: None,
             credential: None,
-            subscriptions: Running::default(),
             seat: None,
             outbox,
         }
@@ -184,19 +185,10 @@ impl Connection {
         let opened = Instant::now();
         let _open = Held::new(&self.server.state.metrics.websocket_connections);
         let (sink, mut incoming) = socket.split();
-        // The connection's own messages wait here for the writer: a handful at most.
+        let mut writer = Writer::new(sink, self.outbox.clone());
         let config = self.server.state.config.clone();
-        let (out, asked) = mpsc::channel::<Out>(8);
-        let mut writer = tokio::spawn(delivery::write(
-            sink,
-            asked,
-            self.subscriptions.clone(),
-            self.outbox.clone(),
-        ));
-        let mut init_deadline = pin!(tokio::time::sleep(config.ws_init_timeout));
-        let mut expiry = pin!(tokio::time::sleep(Duration::from_secs(86_400 * 365)));
-        let mut keepalive =
-            tokio::time::interval_at(Instant::now() + config.ws_keepalive, config.ws_keepalive);
+        let mut deadlines = Deadlines::new(opened, &config);
+        let mut timer = pin!(tokio::time::sleep_until(deadlines.next()));
         let mut shutting_down = pin!(stopping(self.server.state.shutting_down.clone()));
         // Every replica hears of a revocation through the event log: a revoked token's
         // socket closes wherever it is.
@@ -212,8 +204,11 @@ impl Connection {
                         // Boxed: handling a message (authenticating, checking a token) holds
                         // database futures several kilobytes large, which would otherwise
                         // be part of every idle connection's state.
-                        match Box::pin(self.handle(&text, &out)).await {
-                            Ok(Some(expires_at)) => expiry.as_mut().reset(expires_at),
+                        match Box::pin(self.handle(&text, &mut writer)).await {
+                            Ok(Some(handshake)) => {
+                                deadlines.handshake_done(handshake.expires);
+                                timer.as_mut().reset(deadlines.next());
+                            }
                             Ok(None) => {}
                             Err(close) => break Some(close),
                         }
@@ -226,17 +221,22 @@ impl Connection {
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
                     Some(Ok(_)) => {} // WebSocket-level ping and pong are answered for us.
                 },
-                _ = &mut init_deadline, if self.caller.is_none() => {
-                    break Some(Close(4408, "Connection initialisation timeout".into()));
-                }
-                _ = &mut expiry => break Some(Close(4403, "Forbidden: the credential has expired".into())),
-                _ = keepalive.tick() => {
-                    if out.try_send(Out::send(text(json!({ "type": "ping" })))).is_err() {
-                        tracing::debug!("client is not reading; skipped a keep-alive ping");
+                // The socket's writing is over: the client went, or fell behind and was
+                // closed (1013).
+                written = writer.turn() => if written.is_err() {
+                    break None;
+                },
+                _ = &mut timer => {
+                    match deadlines.due(Instant::now()) {
+                        Some(Due::Handshake) => break Some(Close(4408, "Connection initialisation timeout".into())),
+                        Some(Due::Expiry) => break Some(Close(4403, "Forbidden: the credential has expired".into())),
+                        Some(Due::Ping) => {
+                            let _ = writer.send_if_reading(text(json!({ "type": "ping" }))).await;
+                        }
+                        None => {}
                     }
+                    timer.as_mut().reset(deadlines.next());
                 }
-                // The writer ended: the client went, or fell behind and was closed (1013).
-                _ = &mut writer => break None,
                 event = revocations.recv(), if self.partner_token().is_some() => match event {
                     Ok(event) if event.topic == Topic::ApiTokenRevoked
                         && Some(event.entity_id) == self.partner_token() => {
@@ -257,14 +257,6 @@ impl Connection {
                 }
             }
         };
-        for (_, subscription) in self
-            .subscriptions
-            .lock()
-            .expect("subscriptions poisoned")
-            .drain()
-        {
-            subscription.abort();
-        }
         // One line per connection at its end, under the upgrade's request id.
         let seconds = opened.elapsed().as_secs_f64();
         match &close {
@@ -273,20 +265,9 @@ impl Connection {
             }
             None => tracing::info!(seconds, "websocket closed by the client"),
         }
-        if writer.is_finished() {
-            return;
-        }
-        if let Some(Close(code, reason)) = close {
-            let close = out.send(Out::send(close_message(code, &reason)));
-            let _ = tokio::time::timeout(CLOSE_GRACE, close).await;
-        }
-        drop(out);
-        if tokio::time::timeout(CLOSE_GRACE, &mut writer)
-            .await
-            .is_err()
-        {
+        let close = close.map(|Close(code, reason)| close_message(code, &reason));
+        if !writer.finish(close, CLOSE_GRACE).await {
             tracing::info!("the client took nothing for {CLOSE_GRACE:?}; dropped its connection");
-            writer.abort();
         }
     }
 
@@ -315,13 +296,9 @@ impl Connection {
         }
     }
 
-    /// Handles one client message. Returns when the caller's credential expires, once
-    /// the handshake is done, or the close the message calls for.
-    async fn handle(
-        &mut self,
-        raw: &str,
-        out: &mpsc::Sender<Out>,
-    ) -> Result<Option<Instant>, Close> {
+    /// Handles one client message. Returns the handshake once it is done, or the close
+    /// the message calls for.
+    async fn handle(&mut self, raw: &str, writer: &mut Writer) -> Result<Option<Handshake>, Close> {
         let message: ClientMessage = serde_json::from_str(raw)
             .map_err(|e| Close(4400, format!("Invalid message received: {e}")))?;
         match message {
@@ -345,19 +322,18 @@ impl Connection {
                     Close(4429, format!("Too many connections: {limit} per person or token (SWITCHBOARD_WS_MAX_CONNECTIONS)"))
                 })?);
                 self.caller = Some(caller);
-                let _ = out
-                    .send(Out::send(text(json!({ "type": "connection_ack" }))))
-                    .await;
-                Ok(expires_at.map(instant_at))
+                let _ = writer.send(text(json!({ "type": "connection_ack" }))).await;
+                Ok(Some(Handshake {
+                    expires: expires_at.map(instant_at),
+                }))
             }
             ClientMessage::Ping { payload } => {
                 let pong = match payload {
                     Some(payload) => json!({ "type": "pong", "payload": payload }),
                     None => json!({ "type": "pong" }),
                 };
-                // Never wait on a client that is not reading: this loop must stay free to
-                // hear revocations and shutdown.
-                let _ = out.try_send(Out::send(text(pong)));
+                // Never queue behind what a client has not read.
+                let _ = writer.send_if_reading(text(pong)).await;
                 Ok(None)
             }
             ClientMessage::Pong {} => Ok(None),
@@ -370,12 +346,11 @@ impl Connection {
                 if matches!(caller, Caller::Partner(_)) {
                     self.recheck().await?;
                 }
-                let mut subscriptions = self.subscriptions.lock().expect("subscriptions poisoned");
-                if subscriptions.contains_key(&id) {
+                if writer.runs(&id) {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
                 }
                 let limit = self.server.state.config.ws_max_subscriptions;
-                if subscriptions.len() >= limit {
+                if writer.running() >= limit {
                     let error = crate::error::edge_error(
                         format!(
                             "This connection runs {limit} subscriptions already (SWITCHBOARD_WS_MAX_SUBSCRIPTIONS): complete one first"
@@ -384,39 +359,28 @@ impl Connection {
                         &self.request_id,
                     );
                     self.server.state.metrics.count_errors(["RATE_LIMITED"]);
-                    let _ = out.try_send(Out::send(text(
-                        json!({ "type": "error", "id": id, "payload": [error] }),
-                    )));
+                    let _ = writer
+                        .send_if_reading(text(
+                            json!({ "type": "error", "id": id, "payload": [error] }),
+                        ))
+                        .await;
                     return Ok(None);
                 }
-                // Opened in a task of its own, which ends once the writer has the
-                // subscription: preparing it reads the database, and this loop must
-                // stay free meanwhile.
                 let (stop, registration) = AbortHandle::new_pair();
-                subscriptions.insert(id.clone(), stop);
-                drop(subscriptions);
-                let opening = delivery::open(
+                let subscription = delivery::open(
                     self.server.clone(),
-                    id,
+                    id.clone(),
                     payload,
                     caller,
-                    out.clone(),
                     self.outbox.clone(),
                     registration,
                     self.request_id.clone(),
                 );
-                tokio::spawn(opening.instrument(tracing::Span::current()));
+                writer.start(id, stop, subscription);
                 Ok(None)
             }
             ClientMessage::Complete { id } => {
-                let stopped = self
-                    .subscriptions
-                    .lock()
-                    .expect("subscriptions poisoned")
-                    .remove(&id);
-                if let Some(subscription) = stopped {
-                    subscription.abort();
-                }
+                writer.stop(&id);
                 Ok(None)
             }
         }
@@ -448,6 +412,63 @@ impl Connection {
                 .map(|_| caller.clone())
                 .map_err(|error| Close(4403, format!("Forbidden: {error}"))),
             Caller::Person(_) => Ok(caller),
+        }
+    }
+}
+
+/// A connection's deadlines behind its one timer (a subscriber holds one, not three):
+/// the handshake's, the credential's expiry, and the next keep-alive ping.
+struct Deadlines {
+    /// Until the handshake is done.
+    handshake: Option<Instant>,
+    expiry: Option<Instant>,
+    ping: Instant,
+    every: Duration,
+}
+
+/// Which deadline has come.
+enum Due {
+    Handshake,
+    Expiry,
+    Ping,
+}
+
+impl Deadlines {
+    fn new(opened: Instant, config: &Config) -> Deadlines {
+        Deadlines {
+            handshake: Some(opened + config.ws_init_timeout),
+            expiry: None,
+            ping: opened + config.ws_keepalive,
+            every: config.ws_keepalive,
+        }
+    }
+
+    /// The handshake is done; its credential holds until `expiry`, if it expires.
+    fn handshake_done(&mut self, expiry: Option<Instant>) {
+        self.handshake = None;
+        self.expiry = expiry;
+    }
+
+    /// The earliest deadline, for the timer.
+    fn next(&self) -> Instant {
+        [self.handshake, self.expiry]
+            .into_iter()
+            .flatten()
+            .fold(self.ping, Instant::min)
+    }
+
+    /// What has come by `now`, the first one first; a ping is then due again a period
+    /// later.
+    fn due(&mut self, now: Instant) -> Option<Due> {
+        if self.handshake.is_some_and(|at| at <= now) {
+            Some(Due::Handshake)
+        } else if self.expiry.is_some_and(|at| at <= now) {
+            Some(Due::Expiry)
+        } else if self.ping <= now {
+            self.ping = now + self.every;
+            Some(Due::Ping)
+        } else {
+            None
         }
     }
 }
