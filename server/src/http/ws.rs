@@ -114,11 +114,11 @@ pub async fn upgrade(
             .into_response();
     }
     // Sized for an idle dashboard, not for throughput: axum's defaults (128 KiB each way)
-    // cost more than the rest of a subscriber put together. Client messages are small
-    // (the buffer grows for a large one), and each server message is written out whole
-    // as it is sent.
+    // cost more than the rest of a subscriber put together. Client messages are few and
+    // small (the buffer grows to a message's size when it must; a read takes at most
+    // this much), and each server message is written out whole as it is sent.
     let ws = ws
-        .read_buffer_size(512)
+        .read_buffer_size(128)
         .write_buffer_size(0)
         .protocols([PROTOCOL])
         .max_message_size(max_bytes)
