@@ -7,8 +7,9 @@
 //! 200 whose body carries `errors`, counts as a failure. It reports throughput,
 //! p50/p99 latency and the server's resident memory after the scenario; on PostgreSQL
 //! it also runs the page's SQL through `pgbench` with prepared statements, the floor
-//! the page is measured against, and the same page through PostGraphile 5 on the same
-//! rows (see `postgraphile`), the product it is compared with.
+//! the page is measured against (and the bare page's, for what the relations cost the
+//! database itself), and the same page through PostGraphile 5 on the same rows (see
+//! `postgraphile`), the product it is compared with.
 //!
 //! With `--live` it runs the live scenarios instead (see `fanout`, its floor in
 //! `floor`, and `alerts` for the SLA engine on PostgreSQL). With `--soak MINUTES` it
@@ -217,7 +218,7 @@ async fn run_backend(backend: &str, options: &Options) {
     );
 
     let duration = Duration::from_secs(options.seconds);
-    let mut page = 0.0;
+    let (mut page, mut bare) = (0.0, 0.0);
     for (name, query) in [
         ("page, 4 relations", PAGE),
         ("page, no relations", PAGE_BARE),
@@ -229,8 +230,10 @@ async fn run_backend(backend: &str, options: &Options) {
         })
         .await;
         result.print(name, 32, rss_mib(&server));
-        if name == "page, 4 relations" {
-            page = result.rate();
+        match name {
+            "page, 4 relations" => page = result.rate(),
+            "page, no relations" => bare = result.rate(),
+            _ => {}
         }
     }
 
@@ -282,7 +285,7 @@ async fn run_backend(backend: &str, options: &Options) {
     .await;
 
     if let (Some(pg), Some(database)) = (postgres, &pg_database) {
-        let floor = pgbench(pg, database, &seeded, options.seconds);
+        let floor = pgbench(pg, database, &page_sql(&seeded), options.seconds);
         println!(
             "{:<34} {:>6} {:>9.0}   page at {:.0}% of the floor{}",
             "pgbench, the page's SQL (prepared)",
@@ -293,6 +296,16 @@ async fn run_backend(backend: &str, options: &Options) {
                 ", PostGraphile's at {:.0}%",
                 100.0 * p / floor
             ))
+        );
+        // What the relations cost PostgreSQL itself: the bare page's statement alone.
+        let bare_floor = pgbench(pg, database, BARE_SQL, options.seconds);
+        println!(
+            "{:<34} {:>6} {:>9.0}   relations cost the floor {:.0}%, Switchboard {:.0}%",
+            "pgbench, the bare page's SQL",
+            4,
+            bare_floor,
+            100.0 * (1.0 - floor / bare_floor),
+            100.0 * (1.0 - page / bare)
         );
     }
     let _ = server.kill();
@@ -637,24 +650,32 @@ async fn post(
     Ok(body["data"].clone())
 }
 
-/// The page's statements through pgbench, prepared, four clients: what PostgreSQL
-/// itself can serve of this page. Returns transactions (pages) a second.
-fn pgbench(pg: &Postgres, database: &str, seeded: &Seeded, seconds: u64) -> f64 {
+/// The bare page's statement: the newest tickets' own columns.
+const BARE_SQL: &str = "SELECT id, number, kind, status, title, priority, requester_id, assignee_id, group_id, organization_id FROM tickets ORDER BY id DESC LIMIT 51;\n";
+
+/// The page's statements: the bare page's, and one a relation for the people and
+/// places around it, as a loader batches them.
+fn page_sql(seeded: &Seeded) -> String {
     let list = |ids: &[i64]| {
         ids.iter()
             .map(i64::to_string)
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let script = format!(
-        "SELECT id, number, kind, status, title, priority, requester_id, assignee_id, group_id, organization_id FROM tickets ORDER BY id DESC LIMIT 51;\n\
+    format!(
+        "{BARE_SQL}\
          SELECT id, name FROM users WHERE id IN ({});\n\
          SELECT id, name FROM groups WHERE id IN ({});\n\
          SELECT id, name FROM organizations WHERE id IN ({});\n",
         list(&seeded.user_ids),
         list(&seeded.group_ids),
         list(&seeded.organization_ids)
-    );
+    )
+}
+
+/// A script of statements through pgbench, prepared, four clients: what PostgreSQL
+/// itself can serve of it. Returns transactions (runs of the script) a second.
+fn pgbench(pg: &Postgres, database: &str, script: &str, seconds: u64) -> f64 {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), script).unwrap();
     let output = Command::new(pg.tool("pgbench"))
