@@ -104,23 +104,12 @@ impl WsClient {
     /// The next protocol message (server pings are answered and skipped), within 10 s.
     pub async fn next_message(&mut self) -> Value {
         loop {
-            let frame = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
-                .await
-                .expect("a message within 10 s")
-                .expect("the socket is open")
-                .expect("a well-formed frame");
-            match frame {
-                Message::Text(text) => {
-                    let value: Value = serde_json::from_str(&text).expect("JSON from the server");
-                    if value["type"] == "ping" {
-                        self.send(json!({ "type": "pong" })).await;
-                        continue;
-                    }
-                    return value;
-                }
-                Message::Close(frame) => panic!("the server closed the socket: {frame:?}"),
-                _ => continue,
+            let value = self.next_text(Duration::from_secs(10)).await;
+            if value["type"] == "ping" {
+                self.send(json!({ "type": "pong" })).await;
+                continue;
             }
+            return value;
         }
     }
 
