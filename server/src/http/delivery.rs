@@ -49,7 +49,6 @@ pub enum Ending {
 /// client completed it). Preparing it may read the database; that runs as its stream's
 /// first step, polled by the connection's task like any message, so the connection
 /// stays free to read its client meanwhile and no task is spawned for it.
-#[allow(clippy::too_many_arguments)]
 pub fn open(
     server: Server,
     id: String,
