@@ -194,6 +194,24 @@ async fn a_quiet_connection_is_pinged_every_period(backend: Backend) {
     );
 }
 
+/// A server shutting down tells its sockets to reconnect (1001) rather than dropping
+/// them, and stops once they are closed.
+async fn a_shutdown_closes_sockets_with_1001(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let admin = server.token("root", &["admin"]);
+    let mut ws = WsClient::connect_with_token(&server.ws_url(), &admin).await;
+    ws.subscribe("1", WATCH_TOKENS, Value::Null).await;
+    server.subscriptions_running(1).await;
+    let stopping = tokio::spawn(server.shutdown());
+    let closed = ws.closed(Duration::from_secs(10)).await;
+    assert_eq!(closed.code, 1001, "{closed:?}");
+    assert!(closed.reason.contains("reconnect"), "{closed:?}");
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("the server stops once its sockets are closed")
+        .expect("the shutdown completes");
+}
+
 /// One person holds at most the configured connections and subscriptions per connection.
 async fn connections_and_subscriptions_are_limited(backend: Backend) {
     let server = TestServer::start_with(backend, |s| {
@@ -234,4 +252,5 @@ on_both_backends!(
     partner_tokens_need_the_events_scope,
     a_credential_that_expires_ends_its_connection,
     a_quiet_connection_is_pinged_every_period,
+    a_shutdown_closes_sockets_with_1001,
 );
