@@ -101,6 +101,17 @@ impl WsClient {
         self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } })).await;
     }
 
+    /// Asserts that the socket is open and answering: a ping carrying `n` comes back as
+    /// its pong, next (nothing else may arrive before it).
+    pub async fn answers_ping(&mut self, n: u64) {
+        self.send(json!({ "type": "ping", "payload": { "n": n } }))
+            .await;
+        assert_eq!(
+            self.next_message().await,
+            json!({ "type": "pong", "payload": { "n": n } })
+        );
+    }
+
     /// The next protocol message (server pings are answered and skipped), within 10 s.
     pub async fn next_message(&mut self) -> Value {
         loop {

@@ -39,12 +39,7 @@ async fn an_admin_sees_token_changes_live(backend: Backend) {
 
     // The client ends the subscription; nothing more arrives for it.
     ws.send(json!({ "type": "complete", "id": "1" })).await;
-    ws.send(json!({ "type": "ping", "payload": { "n": 1 } }))
-        .await;
-    assert_eq!(
-        ws.next_message().await,
-        json!({ "type": "pong", "payload": { "n": 1 } })
-    );
+    ws.answers_ping(1).await;
 }
 
 async fn who_may_not_listen_is_told_with_the_protocols_codes(backend: Backend) {
@@ -186,12 +181,7 @@ async fn a_quiet_connection_is_pinged_every_period(backend: Backend) {
         );
     }
     // Still open, and it answers.
-    ws.send(json!({ "type": "ping", "payload": { "n": 2 } }))
-        .await;
-    assert_eq!(
-        ws.next_message().await,
-        json!({ "type": "pong", "payload": { "n": 2 } })
-    );
+    ws.answers_ping(2).await;
 }
 
 /// A server shutting down tells its sockets to reconnect (1001) rather than dropping
