@@ -25,6 +25,9 @@ use super::{
     outbox::Outbox,
 };
 
+/// The close's reason for a client that fell behind.
+pub const FELL_BEHIND: &str = "Fell too far behind: reconnect and resume with after";
+
 /// Why a socket's writing is over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ended {
@@ -150,9 +153,7 @@ impl Writer {
             }
             Some(Ending::FellBehind) => {
                 // Told in the subscription's last message; it resumes with `after`.
-                let close =
-                    close_message(1013, "Fell too far behind: reconnect and resume with after");
-                self.send(close).await?;
+                self.send(close_message(1013, FELL_BEHIND)).await?;
                 Err(Ended::Closed)
             }
         }

@@ -27,7 +27,7 @@ use super::{
     listener::Wire,
     outbox::Outbox,
     seats::Seat,
-    writer::Writer,
+    writer::{Ended, FELL_BEHIND, Writer},
 };
 use crate::{
     Config,
@@ -221,10 +221,12 @@ impl Connection {
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
                     Some(Ok(_)) => {} // WebSocket-level ping and pong are answered for us.
                 },
-                // The socket's writing is over: the client went, or fell behind and was
-                // closed (1013).
-                written = writer.turn() => if written.is_err() {
-                    break None;
+                // The socket's writing is over: the client went, or fell behind and its
+                // close went out (the line below says so; nothing is sent twice).
+                written = writer.turn() => match written {
+                    Ok(()) => {}
+                    Err(Ended::Gone) => break None,
+                    Err(Ended::Closed) => break Some(Close(1013, FELL_BEHIND.into())),
                 },
                 _ = &mut timer => {
                     match deadlines.due(Instant::now()) {
