@@ -220,8 +220,8 @@ async fn run_backend(backend: &str, options: &Options) {
     let duration = Duration::from_secs(options.seconds);
     let (mut page, mut page_at_8, mut bare) = (0.0, 0.0, 0.0);
     // The page at 8 connections too, on the same rows as at 32 (the storm's control runs
-    // later, over the newest tickets createTicket made, whose relations are fewer): how
-    // much of the page's rate the machine's saturation takes.
+    // later, over the newest tickets createTicket made, whose relations are fewer):
+    // whether fewer requests at once change what a page costs.
     for (name, query, connections) in [
         ("page, 4 relations", PAGE, 32),
         ("page, 4 relations, 8 connections", PAGE, 8),
