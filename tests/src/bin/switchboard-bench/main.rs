@@ -715,10 +715,9 @@ fn page_sql(seeded: &Seeded) -> String {
     )
 }
 
-/// A script of statements through pgbench, prepared, four clients: what PostgreSQL
-/// itself can serve of it. Returns transactions (runs of the script) a second.
-/// `script`'s transactions a second at 4 clients, each session started with `options`
-/// (as `PGOPTIONS` gives them, e.g. `-c enable_memoize=off`).
+/// A script of statements through pgbench, prepared, four clients, each session started
+/// with `options` (as `PGOPTIONS` gives them, e.g. `-c enable_memoize=off`): what
+/// PostgreSQL itself can serve of it. Returns transactions (runs of the script) a second.
 fn pgbench(pg: &Postgres, database: &str, script: &str, options: &str, seconds: u64) -> f64 {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), script).unwrap();
