@@ -114,7 +114,10 @@ pub async fn start_with_clock(
         .context("cannot use REDIS_URL")?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let metrics = Arc::new(Metrics::new(db.statements_counter(), db.writes_waiting()));
-    let hub = events::Hub::start(db.clone(), metrics.clone())
+    // The background tasks read through a pool of their own (see `Db::for_background`);
+    // the hub's catch-up, every second, is one of them.
+    let background_db = db.for_background();
+    let hub = events::Hub::start(background_db.clone(), metrics.clone())
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the event hub: {e}"))?;
     let bus = match &redis {
@@ -138,9 +141,12 @@ pub async fn start_with_clock(
             shutdown_rx.clone(),
         ));
     }
-    background.spawn(events::wake::listen(db.clone(), shutdown_rx.clone()));
+    background.spawn(events::wake::listen(
+        background_db.clone(),
+        shutdown_rx.clone(),
+    ));
     background.spawn(events::relay::run(
-        db.clone(),
+        background_db.clone(),
         bus,
         hub.clone(),
         metrics.clone(),
@@ -148,14 +154,14 @@ pub async fn start_with_clock(
         shutdown_rx.clone(),
     ));
     background.spawn(domain::sla::engine::run(
-        db.clone(),
+        background_db.clone(),
         clock.clone(),
         metrics.sla_engine_lag.clone(),
         shutdown_rx.clone(),
     ));
     background.spawn(crate::memory::give_back_every_minute(shutdown_rx.clone()));
     background.spawn(jobs::auto_close(
-        db.clone(),
+        background_db.clone(),
         clock.clone(),
         config.job_interval,
         shutdown_rx.clone(),
@@ -164,7 +170,7 @@ pub async fn start_with_clock(
     let webhook_guard = Guard::new(config.webhook_allow.clone());
     background.spawn(domain::webhooks::delivery::run(
         domain::webhooks::delivery::Sender::new(
-            db.clone(),
+            background_db.clone(),
             clock.clone(),
             webhook_guard.clone(),
             sealer.clone(),
@@ -174,18 +180,18 @@ pub async fn start_with_clock(
         shutdown_rx.clone(),
     ));
     background.spawn(domain::automation::run::run(
-        db.clone(),
+        background_db.clone(),
         clock.clone(),
         metrics.clone(),
         shutdown_rx.clone(),
     ));
     background.spawn(domain::availability::budget::run(
-        db.clone(),
+        background_db.clone(),
         clock.clone(),
         shutdown_rx.clone(),
     ));
     let alerts = domain::monitoring::Intake::start(
-        db.clone(),
+        background_db.clone(),
         clock.clone(),
         shutdown_rx.clone(),
         &mut background,
@@ -199,7 +205,7 @@ pub async fn start_with_clock(
         let status = Arc::new(domain::mail::mailbox::MailboxStatus::default());
         background.spawn(domain::mail::mailbox::run(
             mailbox,
-            db.clone(),
+            background_db.clone(),
             files.clone(),
             clock.clone(),
             status.clone(),
@@ -211,7 +217,7 @@ pub async fn start_with_clock(
     if let Some(outbox) = &config.outbox {
         let mailer = domain::notifications::sender::Mailer::new(
             outbox,
-            db.clone(),
+            background_db.clone(),
             files.clone(),
             clock.clone(),
             metrics.clone(),

@@ -51,6 +51,9 @@ pub struct Db {
     /// Where write transactions begin: on SQLite a pool of one connection, on
     /// PostgreSQL the same pool as `conn`.
     writer: DatabaseConnection,
+    /// What the background tasks read through (see [`Db::for_background`]): on SQLite a
+    /// pool of two connections, on PostgreSQL the same pool as `conn`.
+    background: DatabaseConnection,
     /// SQL statements run so far, for /metrics: what "no N+1" is checked against.
     statements: Counter,
     /// Write transactions asked for and not yet begun.
@@ -63,10 +66,20 @@ pub struct Db {
 /// Write transactions running at once on PostgreSQL (SQLite has one).
 const POSTGRES_WRITERS: u32 = 4;
 
+/// SQLite connections that serve requests' reads, at most; each is a thread of the
+/// driver's with its own copy of the schema and its own page cache.
+const SQLITE_READERS: u32 = 8;
+
+/// How long a SQLite reader a burst opened may sit unused before it is closed.
+const SQLITE_READER_IDLE: Duration = Duration::from_secs(60);
+
+/// SQLite connections the background tasks read through.
+const SQLITE_BACKGROUND_READERS: u32 = 2;
+
 impl Db {
     pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbErr> {
         let committed = Arc::new(watch::Sender::new(0u64));
-        let (mut conn, mut writer) = match config {
+        let (mut conn, mut writer, mut background) = match config {
             DatabaseConfig::Sqlite { path } => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| {
@@ -101,7 +114,17 @@ impl Db {
                 // connection of their own pool, so that waiting writers queue in order
                 // for it, holding nothing, instead of each holding a reader's connection
                 // and sleeping in SQLite's busy handler until the lock happens to be free.
-                let readers = Database::connect(sqlite(8)).await?;
+                //
+                // Requests' readers are opened as a burst needs them and closed once it
+                // is over. The pool hands out its idle connections in turn, oldest
+                // first, so any steady trickle of reads keeps every connection it ever
+                // opened in use and none idles out: the background tasks, which start
+                // together and read each second, held all eight open on an idle server.
+                // They read through a small pool of their own instead.
+                let mut readers = sqlite(SQLITE_READERS);
+                readers.idle_timeout(SQLITE_READER_IDLE);
+                let readers = Database::connect(readers).await?;
+                let background = Database::connect(sqlite(SQLITE_BACKGROUND_READERS)).await?;
                 // The writer's connection comes back after each commit: that wakes the
                 // relay, with no poll (SQLite cannot notify another connection).
                 let woken = committed.clone();
@@ -114,7 +137,7 @@ impl Db {
                     })
                 });
                 let writer = Database::connect(writer).await?;
-                (readers, writer)
+                (readers, writer, background)
             }
             DatabaseConfig::Postgres { url } => {
                 let mut options = ConnectOptions::new(url.clone());
@@ -144,11 +167,11 @@ impl Db {
                 // queue instead, holding nothing.
                 options.max_connections(POSTGRES_WRITERS).min_connections(1);
                 let writer = Database::connect(options).await?;
-                (conn, writer)
+                (conn.clone(), writer, conn)
             }
         };
         let statements = Counter::default();
-        for connection in [&mut conn, &mut writer] {
+        for connection in [&mut conn, &mut writer, &mut background] {
             let counter = statements.clone();
             connection.set_metric_callback(move |_| {
                 counter.inc();
@@ -159,6 +182,7 @@ impl Db {
         Ok(Db {
             conn,
             writer,
+            background,
             statements,
             writes_waiting: Gauge::default(),
             committed,
@@ -204,6 +228,17 @@ impl Db {
         &self.conn
     }
 
+    /// The same database for a background task: its reads go through the background
+    /// pool (on SQLite; on PostgreSQL that is the one pool), so that what an idle server
+    /// does each second keeps two connections open rather than every one a burst of
+    /// requests opened. Writes begin where everyone's do.
+    pub fn for_background(&self) -> Db {
+        Db {
+            conn: self.background.clone(),
+            ..self.clone()
+        }
+    }
+
     /// Changes when a write may have committed events or clocks (on PostgreSQL, when
     /// `events::wake` hears the database's notification).
     pub fn commits(&self) -> watch::Receiver<u64> {
@@ -226,8 +261,12 @@ impl Db {
     /// an advisory lock held by the migrating transaction makes the others wait.
     pub async fn migrate(&self) -> Result<(), DbErr> {
         if self.conn.get_database_backend() != DbBackend::Postgres {
-            refuse_newer(&self.conn).await?;
-            return Migrator::up(&self.conn, None).await;
+            // Through the background tasks' pool, whose connections stay open anyway: a
+            // connection goes back to its pool a moment after its statement, so the
+            // migrator's statements one after another open a connection or two more
+            // than they use at once, which in the requests' pool would be kept.
+            refuse_newer(&self.background).await?;
+            return Migrator::up(&self.background, None).await;
         }
         let txn = self.conn.begin().await?;
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))

@@ -137,13 +137,13 @@ impl Metrics {
         let db_pool = Family::<PoolLabels, Gauge>::default();
         registry.register(
             "db_pool_connections",
-            "Database connections open, by state, when scraped",
+            "Connections of the requests' database pool open, by state, when scraped",
             db_pool.clone(),
         );
         let db_pool_max = Gauge::default();
         registry.register(
             "db_pool_max_connections",
-            "The most connections the pool will open",
+            "The most connections the requests' database pool will open",
             db_pool_max.clone(),
         );
         let websocket_connections = Gauge::default();

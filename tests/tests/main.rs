@@ -26,6 +26,7 @@ mod faults;
 mod fuzz;
 mod hardening;
 mod http;
+mod idle;
 mod knowledge;
 mod live;
 mod live_desk;
