@@ -27,7 +27,7 @@ pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<()> {
         );
     }
     match &config.database {
-        DatabaseConfig::Sqlite { path } => {
+        DatabaseConfig::Sqlite { path, .. } => {
             let conn = open_sqlite(path).await?;
             let target = out.to_str().context("the backup's path is not UTF-8")?;
             conn.execute_unprepared(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))
@@ -57,7 +57,7 @@ pub async fn restore(config: &Config, from: &Path, replace: bool) -> anyhow::Res
         bail!("there is no backup at {}", from.display());
     }
     match &config.database {
-        DatabaseConfig::Sqlite { path } => {
+        DatabaseConfig::Sqlite { path, .. } => {
             let copy = open_sqlite(from).await?;
             let check = copy
                 .query_one_raw(sea_orm::Statement::from_string(

@@ -70,9 +70,6 @@ const POSTGRES_WRITERS: u32 = 4;
 /// driver's with its own copy of the schema and its own page cache.
 const SQLITE_READERS: u32 = 8;
 
-/// How long a SQLite reader a burst opened may sit unused before it is closed.
-const SQLITE_READER_IDLE: Duration = Duration::from_secs(60);
-
 /// SQLite connections the background tasks read through.
 const SQLITE_BACKGROUND_READERS: u32 = 2;
 
@@ -80,7 +77,7 @@ impl Db {
     pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbErr> {
         let committed = Arc::new(watch::Sender::new(0u64));
         let (mut conn, mut writer, mut background) = match config {
-            DatabaseConfig::Sqlite { path } => {
+            DatabaseConfig::Sqlite { path, reader_idle } => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| {
                         DbErr::Custom(format!("cannot create {}: {e}", dir.display()))
@@ -122,7 +119,7 @@ impl Db {
                 // together and read each second, held all eight open on an idle server.
                 // They read through a small pool of their own instead.
                 let mut readers = sqlite(SQLITE_READERS);
-                readers.idle_timeout(SQLITE_READER_IDLE);
+                readers.idle_timeout(*reader_idle);
                 let readers = Database::connect(readers).await?;
                 let background = Database::connect(sqlite(SQLITE_BACKGROUND_READERS)).await?;
                 // The writer's connection comes back after each commit: that wakes the

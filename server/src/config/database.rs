@@ -1,23 +1,39 @@
 //! Where the data lives: the database (SQLite by default, or PostgreSQL) and Redis, the
 //! event bus between replicas.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
-use super::{ConfigError, Settings, invalid};
+use super::{ConfigError, Settings, invalid, seconds};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseConfig {
-    Sqlite { path: PathBuf },
-    Postgres { url: String },
+    Sqlite {
+        path: PathBuf,
+        /// How long a reader a burst of requests opened may sit unused before it is
+        /// closed (`SWITCHBOARD_SQLITE_READER_IDLE_SECONDS`).
+        reader_idle: Duration,
+    },
+    Postgres {
+        url: String,
+    },
 }
 
 /// `DATABASE_URL`, or the SQLite file in the data directory when it is not set.
 pub(super) fn database(s: &Settings, data_dir: &Path) -> Result<DatabaseConfig, ConfigError> {
+    let reader_idle = seconds(
+        s.sqlite_reader_idle_seconds.as_deref(),
+        "SWITCHBOARD_SQLITE_READER_IDLE_SECONDS",
+        60,
+    )?;
     match s.database_url.as_deref().map(str::trim) {
         None | Some("") => Ok(DatabaseConfig::Sqlite {
             path: data_dir.join("switchboard.db"),
+            reader_idle,
         }),
-        Some(url) => parse_database_url(url),
+        Some(url) => parse_database_url(url, reader_idle),
     }
 }
 
@@ -35,7 +51,7 @@ pub(super) fn redis(s: &Settings) -> Result<Option<String>, ConfigError> {
     }
 }
 
-fn parse_database_url(url: &str) -> Result<DatabaseConfig, ConfigError> {
+fn parse_database_url(url: &str, reader_idle: Duration) -> Result<DatabaseConfig, ConfigError> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -49,6 +65,7 @@ fn parse_database_url(url: &str) -> Result<DatabaseConfig, ConfigError> {
         }
         return Ok(DatabaseConfig::Sqlite {
             path: PathBuf::from(path),
+            reader_idle,
         });
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {

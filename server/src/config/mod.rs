@@ -210,7 +210,8 @@ mod tests {
         assert_eq!(
             config.database,
             DatabaseConfig::Sqlite {
-                path: PathBuf::from("data/switchboard.db")
+                path: PathBuf::from("data/switchboard.db"),
+                reader_idle: Duration::from_secs(60),
             }
         );
         assert!(config.redis_url.is_none());
@@ -232,6 +233,13 @@ mod tests {
                     ..Default::default()
                 },
                 "DATABASE_URL",
+            ),
+            (
+                Settings {
+                    sqlite_reader_idle_seconds: Some("0".into()),
+                    ..Default::default()
+                },
+                "SWITCHBOARD_SQLITE_READER_IDLE_SECONDS",
             ),
             (
                 Settings {

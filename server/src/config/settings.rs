@@ -88,6 +88,10 @@ pub struct Settings {
     /// commits wake it at once).
     #[arg(long, global = true, env = "SWITCHBOARD_RELAY_POLL_SECONDS")]
     pub relay_poll_seconds: Option<String>,
+    /// Seconds a SQLite connection that serves requests' reads may sit unused before it
+    /// is closed (a burst opens up to eight; a quiet desk keeps none).
+    #[arg(long, global = true, env = "SWITCHBOARD_SQLITE_READER_IDLE_SECONDS")]
+    pub sqlite_reader_idle_seconds: Option<String>,
     /// Seconds between runs of the background jobs (closing resolved tickets).
     #[arg(long, global = true, env = "SWITCHBOARD_JOB_INTERVAL_SECONDS")]
     pub job_interval_seconds: Option<String>,
